@@ -1,0 +1,58 @@
+# The commands a newcomer needs. `make run` starts the platform with its
+# demonstration data; `make test` runs the whole test suite.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONFIG ?= development.ini
+PLUGINS := $(wildcard plugins/*/setup.cfg)
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run serve install test test-postgresql lint bench clean help
+
+help:
+	@echo "make run    - installe, migre, charge la démo et sert http://localhost:6543"
+	@echo "make test   - lance toute la suite de tests (SQLite)"
+	@echo "make lint   - ruff, mypy et contrats d'imports"
+	@echo "make bench  - mesures de performance (voir bench/README.md)"
+
+run: install
+	$(BIN)/cagou -c $(CONFIG) db upgrade
+	$(BIN)/cagou -c $(CONFIG) demo
+	$(MAKE) serve
+
+# The worker runs beside the web server and stops with it.
+serve:
+	$(BIN)/cagou -c $(CONFIG) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/pserve $(CONFIG)
+
+install: $(INSTALLED) node_modules/.package-lock.json
+
+$(INSTALLED): platform/setup.cfg $(PLUGINS) requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e platform $(foreach p,$(PLUGINS),-e $(dir $(p))) -r requirements-dev.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgresql: install
+	CAGOU_TEST_DATABASE_URL=$${CAGOU_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+	  $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check platform plugins tests bench
+	$(BIN)/ruff format --check platform plugins tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,142 @@
+"""Cagou: the core of the platform, and the public API for module authors.
+
+:func:`main` is the WSGI application factory that PasteDeploy (``pserve``)
+calls. :func:`configure` assembles the application in one ordered list of
+``config.include`` calls, each saying why it is there and why its place
+matters; the modules come last, once every service and directive they may use
+exists.
+
+A module author imports from here: :data:`hookimpl`, the contribution classes
+(:class:`ModuleInfo`, :class:`NavEntry`…) and the site names.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.router import Router
+from pyramid.session import SignedCookieSessionFactory
+
+from cagou.contributions import (
+    INTRANET,
+    PUBLIC,
+    AuditEntryView,
+    HealthResult,
+    ModuleInfo,
+    NavEntry,
+    Permission,
+    Role,
+    ScheduledJob,
+    SearchResult,
+    Widget,
+)
+from cagou.hookspecs import hookimpl
+from cagou.identity.policy import set_root_acl
+from cagou.interfaces import IPlugins
+from cagou.plugins import Module, Plugins, discover, flatten
+from cagou.settings import is_production, normalize
+from cagou.sites import check_every_route_has_a_site
+from cagou.web.i18n import setup_translations
+
+__all__ = [
+    "INTRANET",
+    "PUBLIC",
+    "AuditEntryView",
+    "HealthResult",
+    "ModuleInfo",
+    "NavEntry",
+    "Permission",
+    "Role",
+    "ScheduledJob",
+    "SearchResult",
+    "Widget",
+    "configure",
+    "hookimpl",
+    "main",
+]
+
+log = logging.getLogger(__name__)
+
+#: Sessions end after this much inactivity.
+SESSION_TIMEOUT_SECONDS = 30 * 60
+
+
+def main(global_config: dict[str, Any], **settings: Any) -> Router:
+    """The WSGI application, for ``pserve development.ini``."""
+    settings.setdefault("here", global_config.get("here", "."))
+    return configure(settings).make_wsgi_app()
+
+
+def configure(settings: dict[str, Any]) -> Configurator:
+    """Build the configurator of the whole platform, committed and checked."""
+    settings = normalize(settings)
+    plugins = discover(settings)
+    config = Configurator(settings=settings)
+    config.registry.registerUtility(plugins, IPlugins)
+
+    # The site directive first: every route below is added through it.
+    config.include("cagou.sites")
+    # Services are looked up from the request; the registrations below need it.
+    config.include("pyramid_services")
+    # request.db, one transaction per request, retries on conflicts.
+    config.include("cagou.db")
+    # Time before everything that stamps a record with it.
+    config.include("cagou.clock")
+    # Sessions and CSRF before any view: every state-changing request is checked.
+    config.set_session_factory(session_factory(settings))
+    config.set_default_csrf_options(require_csrf=True, token="csrf_token", header="X-CSRF-Token")
+    # Which module is enabled where; its view deriver wraps every view added later.
+    config.include("cagou.modules")
+    # The security policy, the root ACL and the default permission nobody holds.
+    config.include("cagou.identity")
+    config.include("cagou.audit")
+    # Jobs before mail: the mailer registers its delivery job.
+    config.include("cagou.jobs")
+    config.include("cagou.mail")
+    config.include("cagou.files")
+    config.include("cagou.references")
+    # Layout, static assets, translations, errors, then the console that uses them.
+    config.include("cagou.web")
+    config.include("cagou.console")
+    # The modules last: every directive and service they may use is in place.
+    include_modules(config, plugins)
+
+    setup_translations(config, ["cagou", *(m.package for m in plugins.loaded() if m.package and not m.builtin)])
+    set_root_acl(config.registry, flatten(plugins.call("cagou_roles")))
+    config.commit()
+    check_every_route_has_a_site(config.registry)
+    return config
+
+
+def session_factory(settings: dict[str, Any]) -> Any:
+    return SignedCookieSessionFactory(
+        settings["cagou.secret"],
+        cookie_name="cagou_session",
+        httponly=True,
+        samesite="Lax",
+        secure=is_production(settings),
+        timeout=SESSION_TIMEOUT_SECONDS,
+        reissue_time=60,
+    )
+
+
+def include_modules(config: Configurator, plugins: Plugins) -> None:
+    """``config.include`` each module; one whose ``includeme`` raises is left out, broken."""
+    for module in plugins.loaded():
+        if module.builtin or not hasattr(module.plugin, "includeme"):
+            continue
+        actions = config.action_state.actions
+        before = len(actions)
+        try:
+            config.include(module.plugin)
+        except Exception as error:
+            del actions[before:]
+            mark_broken(plugins, module, f"includeme : {error!r}")
+
+
+def mark_broken(plugins: Plugins, module: Module, error: str) -> None:
+    log.exception("Module %s is left out: %s", module.name, error)
+    plugins.manager.unregister(name=module.name)
+    module.error = error

@@ -1,0 +1,306 @@
+"""The ``cagou`` command: database, demonstration data, modules, accounts, worker.
+
+Every subcommand reads the platform's ``.ini`` file (``--config``, or the
+``CAGOU_CONFIG`` variable, ``development.ini`` by default) and works inside
+one transaction, audited like a web request. Modules add subcommands through
+the ``cagou_cli_commands`` hook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from pyramid.paster import get_app, setup_logging
+from pyramid.registry import Registry
+from pyramid.request import Request
+
+from cagou.contributions import SITES
+from cagou.db import migrate, transaction_scope
+from cagou.demo import load_demo
+from cagou.identity.models import ADMIN, KIND_LABELS
+from cagou.interfaces import IAccounts
+from cagou.jobs.services import get_huey
+from cagou.modules.services import SITE_LABELS, module_states
+from cagou.plugins import discover, flatten, get_plugins
+from cagou.settings import normalize
+
+
+class CagouError(click.ClickException):
+    """An error the person can fix; shown in French, exit status 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", err=True)
+
+
+class Environment:
+    """The application behind the command, built on first use."""
+
+    def __init__(self, config_uri: str) -> None:
+        self.config_uri = config_uri
+        self._registry: Registry | None = None
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            path = self.config_uri.split("#", 1)[0]
+            if not Path(path).is_file():
+                raise CagouError(f"Fichier de configuration introuvable : {path} (option --config).")
+            setup_logging(path)
+            self._registry = get_app(self.config_uri).registry
+        return self._registry
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Request]:
+        """A request in its own transaction, signed as coming from the command line."""
+        with transaction_scope(self.registry) as request:
+            request.user_agent = f"cagou en ligne de commande ({getpass.getuser()}@{socket.gethostname()})"
+            yield request
+
+
+pass_env = click.make_pass_decorator(Environment)
+
+
+def fail(message: str) -> NoReturn:
+    raise CagouError(message)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    "config_uri",
+    envvar="CAGOU_CONFIG",
+    default="development.ini",
+    show_default=True,
+    help="Fichier de configuration de la plateforme.",
+)
+@click.pass_context
+def cli(context: click.Context, config_uri: str) -> None:
+    """Administrer la plateforme Cagou."""
+    context.obj = Environment(config_uri)
+
+
+# -- database ------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--admin-login", default="admin", show_default=True, help="Identifiant du premier administrateur.")
+@click.option("--admin-name", default="Administrateur informatique", show_default=True, help="Son nom affiché.")
+@click.option("--admin-email", default=None, help="Son adresse électronique.")
+@click.option(
+    "--admin-password",
+    envvar="CAGOU_ADMIN_PASSWORD",
+    default=None,
+    help="Son mot de passe (ou la variable CAGOU_ADMIN_PASSWORD ; demandé sinon).",
+)
+@pass_env
+def init(env: Environment, admin_login: str, admin_name: str, admin_email: str | None, admin_password: str | None) -> None:
+    """Créer ou mettre à jour la base, puis le premier administrateur informatique."""
+    migrate.upgrade(env.registry)
+    click.echo("Base de données à jour.")
+    with env.transaction() as request:
+        accounts = request.find_service(IAccounts)
+        if accounts.by_login(admin_login) is not None:
+            click.echo(f"Le compte « {admin_login} » existe déjà : il est laissé tel quel.")
+            return
+        password = admin_password or click.prompt("Mot de passe de l'administrateur", hide_input=True, confirmation_prompt=True)
+        try:
+            account = accounts.create(admin_login, admin_name, ADMIN, email=admin_email, password=password)
+        except ValueError as error:
+            fail(str(error))
+        accounts.grant(account, "core:it-admin")
+    click.echo(f"Administrateur « {admin_login} » créé.")
+
+
+@cli.group()
+def db() -> None:
+    """Migrations de la base de données."""
+
+
+@db.command("upgrade")
+@pass_env
+def db_upgrade(env: Environment) -> None:
+    """Amener le cœur et chaque module installé à leur dernière migration."""
+    migrate.upgrade(env.registry)
+    click.echo("Base de données à jour.")
+
+
+@db.command("current")
+@pass_env
+def db_current(env: Environment) -> None:
+    """Afficher la révision de chaque branche ; statut 1 si une migration manque."""
+    current = migrate.current_revisions(env.registry)
+    heads = migrate.head_revisions(env.registry)
+    for revision in sorted(current):
+        click.echo(f"{revision}{' (dernière)' if revision in heads else ''}")
+    missing = heads - current
+    if missing:
+        click.echo(f"Migrations à appliquer (cagou db upgrade) : {', '.join(sorted(missing))}", err=True)
+        sys.exit(1)
+    click.echo("Base de données à jour.")
+
+
+# -- demonstration data --------------------------------------------------------
+
+
+@cli.command()
+@pass_env
+def demo(env: Environment) -> None:
+    """Charger les données de démonstration (sans rien dupliquer ni écraser)."""
+    with env.transaction() as request:
+        load_demo(request)
+    click.echo("Données de démonstration chargées.")
+
+
+# -- modules -------------------------------------------------------------------
+
+SITE_CHOICE = click.Choice([*SITES, "all"])
+
+
+@cli.group()
+def modules() -> None:
+    """Lister, activer et désactiver les modules."""
+
+
+@modules.command("list")
+@pass_env
+def modules_list(env: Environment) -> None:
+    """Lister les modules installés et leur état sur chaque site."""
+    states = module_states(env.registry)
+    for module in sorted(get_plugins(env.registry).modules.values(), key=lambda m: (not m.builtin, m.name)):
+        if module.broken:
+            first_line = (module.error or "").strip().splitlines()[-1:] or [""]
+            click.echo(f"{module.name:<12} {'?':<8} EN PANNE : {first_line[0]}")
+            continue
+        cells = []
+        for site in SITES:
+            if site not in module.sites:
+                cells.append(f"{site}=non concerné")
+            else:
+                cells.append(f"{site}={'activé' if states.is_enabled(module.name, site) else 'désactivé'}")
+        click.echo(f"{module.name:<12} {module.version:<8} {'  '.join(cells)}")
+
+
+def _switch(env: Environment, name: str, site: str, enabled: bool) -> None:
+    sites = SITES if site == "all" else (site,)
+    module = get_plugins(env.registry).modules.get(name)
+    if module is None:
+        fail(f"Aucun module installé ne s'appelle « {name} » (voir : cagou modules list).")
+    if site == "all":
+        sites = tuple(s for s in SITES if s in module.sites)
+    with env.transaction() as request:
+        for one_site in sites:
+            try:
+                changed = module_states(env.registry).set_enabled(request, name, one_site, enabled)
+            except ValueError as error:
+                fail(str(error))
+            verb = "activé" if enabled else "désactivé"
+            already = "" if changed else " (déjà le cas)"
+            click.echo(f"Module « {module.title} » {verb} sur {SITE_LABELS[one_site]}{already}.")
+
+
+@modules.command("enable")
+@click.argument("name")
+@click.option("--site", type=SITE_CHOICE, default="all", show_default=True, help="Site concerné.")
+@pass_env
+def modules_enable(env: Environment, name: str, site: str) -> None:
+    """Activer le module NAME."""
+    _switch(env, name, site, True)
+
+
+@modules.command("disable")
+@click.argument("name")
+@click.option("--site", type=SITE_CHOICE, default="all", show_default=True, help="Site concerné.")
+@pass_env
+def modules_disable(env: Environment, name: str, site: str) -> None:
+    """Désactiver le module NAME (ses données sont conservées)."""
+    _switch(env, name, site, False)
+
+
+# -- accounts ------------------------------------------------------------------
+
+
+@cli.group()
+def user() -> None:
+    """Créer des comptes et changer des mots de passe."""
+
+
+@user.command("add")
+@click.argument("login")
+@click.option("--name", "display_name", required=True, help="Nom affiché.")
+@click.option("--kind", type=click.Choice(list(KIND_LABELS)), default="agent", show_default=True, help="Type de compte.")
+@click.option("--email", default=None, help="Adresse électronique.")
+@click.option("--role", "roles", multiple=True, help="Rôle accordé (répétable).")
+@click.option("--password", envvar="CAGOU_USER_PASSWORD", default=None, help="Mot de passe (demandé sinon).")
+@pass_env
+def user_add(
+    env: Environment, login: str, display_name: str, kind: str, email: str | None, roles: tuple[str, ...], password: str | None
+) -> None:
+    """Créer le compte LOGIN."""
+    known_roles = {role.name for role in flatten(get_plugins(env.registry).call("cagou_roles"))}
+    for role in roles:
+        if role not in known_roles:
+            fail(f"Rôle inconnu : « {role} ».")
+    password = password or click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    with env.transaction() as request:
+        accounts = request.find_service(IAccounts)
+        try:
+            account = accounts.create(login, display_name, kind, email=email, password=password)
+        except ValueError as error:
+            fail(str(error))
+        for role in roles:
+            accounts.grant(account, role)
+    click.echo(f"Compte « {login.strip().lower()} » créé.")
+
+
+@user.command("passwd")
+@click.argument("login")
+@click.option("--password", envvar="CAGOU_USER_PASSWORD", default=None, help="Nouveau mot de passe (demandé sinon).")
+@pass_env
+def user_passwd(env: Environment, login: str, password: str | None) -> None:
+    """Changer le mot de passe du compte LOGIN."""
+    with env.transaction() as request:
+        accounts = request.find_service(IAccounts)
+        account = accounts.by_login(login)
+        if account is None:
+            fail(f"Aucun compte ne porte l'identifiant « {login} ».")
+        password = password or click.prompt("Nouveau mot de passe", hide_input=True, confirmation_prompt=True)
+        try:
+            accounts.set_password(account, password)
+        except ValueError as error:
+            fail(str(error))
+    click.echo(f"Mot de passe de « {account.login} » changé.")
+
+
+# -- background worker ---------------------------------------------------------
+
+
+@cli.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Fils d'exécution.")
+@pass_env
+def worker(env: Environment, workers: int) -> None:
+    """Exécuter les tâches de fond et les tâches planifiées (jusqu'à Ctrl-C)."""
+    consumer = get_huey(env.registry).create_consumer(workers=workers, worker_type="thread", periodic=True)
+    click.echo(f"Exécuteur de tâches démarré ({workers} fils).")
+    consumer.run()
+
+
+# -- the command as installed --------------------------------------------------
+
+
+def build_cli() -> click.Group:
+    """The command with the subcommands of every installed module."""
+    discover(normalize({"here": os.getcwd()})).call("cagou_cli_commands", cli=cli)
+    return cli
+
+
+def main() -> None:
+    build_cli()(prog_name="cagou")

@@ -1,0 +1,137 @@
+"""What hook implementations return to the core.
+
+Plain frozen dataclasses, so that a plugin builds them without knowing how the
+core uses them, and the core can rely on their shape. Every class here is part
+of the public API of the plugin contract (see ``docs/plugins.md``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The two sites a route or a module may serve.
+PUBLIC = "public"
+INTRANET = "intranet"
+SITES: tuple[str, ...] = (PUBLIC, INTRANET)
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """Describes a module to the core and to the IT console.
+
+    ``name`` is the short identifier (``helpdesk``): it prefixes the module's
+    table names and its permissions, and it names its Alembic branch.
+    ``migrations`` is an asset specification (``cagou_helpdesk:migrations``) of
+    the folder that holds the module's Alembic revisions, or None.
+    ``sites`` are the sites the module serves; it can be enabled on those only.
+    """
+
+    name: str
+    title: str
+    version: str
+    sites: tuple[str, ...] = SITES
+    description: str = ""
+    migrations: str | None = None
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission a module checks in its views: ``scope:resource:action``."""
+
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role that can be granted to an account, and the permissions it carries.
+
+    ``per_directorate`` says that the role is granted within one directorate
+    (an instructor of the economic directorate) rather than platform-wide.
+    """
+
+    name: str
+    title: str
+    permissions: tuple[str, ...]
+    per_directorate: bool = False
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the main navigation of one site."""
+
+    title: str
+    route_name: str
+    site: str
+    order: int = 100
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A block of the "Mon espace" dashboard.
+
+    ``template`` is a Jinja2 asset specification rendered with ``values``
+    (plus ``request``); the core wraps it in a titled region.
+    """
+
+    title: str
+    template: str
+    values: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One hit of the global search."""
+
+    title: str
+    url: str
+    summary: str = ""
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """The answer of one health check: ``ok`` False means the check failed."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """Work that runs on a schedule in the background worker.
+
+    ``schedule`` is a cron expression with five fields (minute, hour, day of
+    month, month, day of week) read in the platform's time zone. ``run``
+    receives the application registry; it opens its own transaction with
+    :func:`cagou.db.transaction_scope`. Each slot of the schedule runs once
+    even when several workers share the database.
+    """
+
+    name: str
+    schedule: str
+    run: Callable[[Any], None]
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class AuditEntryView:
+    """A committed audit entry, as handed to audit observers."""
+
+    id: int
+    occurred_at: datetime.datetime
+    actor: str | None
+    module: str
+    action: str
+    object_type: str | None
+    object_id: str | None
+    summary: str
+    address: str | None
+    request_id: str | None
+    changes: dict[str, Any] | None

@@ -1,0 +1,125 @@
+"""The database: declarative base, engine, and one transaction per request.
+
+``request.db`` is a SQLAlchemy session joined to the request's transaction
+(pyramid_tm with zope.sqlalchemy): it commits when the view succeeds and rolls
+back when it raises. pyramid_retry replays a request whose transaction failed
+on a serialization conflict or a deadlock (PostgreSQL), or on a busy database
+(SQLite). Work outside a request (jobs, commands) uses :func:`transaction_scope`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+import zope.sqlalchemy
+from pyramid.config import Configurator
+from pyramid.registry import Registry
+from pyramid.request import Request
+from pyramid.scripting import prepare
+from pyramid_retry import mark_error_retryable
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+#: Constraint names that Alembic can find again on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """The declarative base every model of the core and of the modules uses."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, **options)
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def get_engine(registry: Registry) -> Engine:
+    engine: Engine = registry["cagou.engine"]
+    return engine
+
+
+def get_session_factory(registry: Registry) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = registry["cagou.session_factory"]
+    return factory
+
+
+def _request_db(request: Request) -> Session:
+    session = get_session_factory(request.registry)()
+    zope.sqlalchemy.register(session, transaction_manager=request.tm)
+    return session
+
+
+def is_sqlite_busy(error: BaseException) -> bool:
+    return isinstance(error, sa.exc.OperationalError) and "database is locked" in str(error)
+
+
+def sqlite_busy_tween_factory(handler: Callable[[Request], Any], registry: Registry) -> Callable[[Request], Any]:
+    """Mark SQLite's "database is locked" as retryable, like PostgreSQL's conflicts."""
+
+    def sqlite_busy_tween(request: Request) -> Any:
+        try:
+            return handler(request)
+        except sa.exc.OperationalError as error:
+            if is_sqlite_busy(error):
+                mark_error_retryable(error)
+            raise
+
+    return sqlite_busy_tween
+
+
+@contextlib.contextmanager
+def transaction_scope(registry: Registry, path: str = "/intranet/") -> Iterator[Request]:
+    """A request outside the web, inside its own transaction, for jobs and commands.
+
+    Its ``request.db`` and services work as in a view; the transaction commits
+    when the block ends and aborts if it raises.
+    """
+    env = prepare(registry=registry, request=Request.blank(path))
+    request: Request = env["request"]
+    try:
+        with request.tm:
+            yield request
+    finally:
+        env["closer"]()
+
+
+def includeme(config: Configurator) -> None:
+    settings = config.get_settings()
+    engine = make_engine(settings["cagou.database_url"])
+    config.registry["cagou.engine"] = engine
+    config.registry["cagou.session_factory"] = sessionmaker(bind=engine)
+    settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    settings.setdefault("retry.attempts", 3)
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+    config.add_tween("cagou.db.sqlite_busy_tween_factory", over="pyramid_tm.tm_tween_factory")
+    config.add_request_method(_request_db, "db", reify=True)

@@ -1,0 +1,22 @@
+"""Accounts, signing in and out, and the security policy."""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+from cagou.contributions import INTRANET, PUBLIC
+from cagou.identity.policy import UNDECLARED_PERMISSION, Root, SecurityPolicy
+from cagou.identity.services import account_service_factory
+from cagou.interfaces import IAccounts
+
+
+def includeme(config: Configurator) -> None:
+    config.set_security_policy(SecurityPolicy())
+    config.set_root_factory(Root)
+    config.set_default_permission(UNDECLARED_PERMISSION)
+    config.register_service_factory(account_service_factory, IAccounts)
+    config.add_site_route(PUBLIC, "login", "/connexion")
+    config.add_site_route(PUBLIC, "logout", "/deconnexion")
+    config.add_site_route(INTRANET, "intranet.login", "/connexion")
+    config.add_site_route(INTRANET, "intranet.logout", "/deconnexion")
+    config.scan(".views")

@@ -1,0 +1,84 @@
+"""Accounts, directorates and role grants."""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cagou.db import Base
+from cagou.db.types import UTCDateTime
+
+AGENT = "agent"
+CITIZEN = "citizen"
+COMPANY = "company"
+ADMIN = "admin"
+
+KIND_LABELS = {
+    AGENT: "Agent",
+    CITIZEN: "Particulier",
+    COMPANY: "Entreprise",
+    ADMIN: "Administrateur informatique",
+}
+
+#: The kinds of account that sign in on each site.
+STAFF_KINDS = (AGENT, ADMIN)
+PUBLIC_KINDS = (CITIZEN, COMPANY)
+
+
+class Directorate(Base):
+    """A directorate, or a service within one: they form a tree."""
+
+    __tablename__ = "directorate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("directorate.id"))
+
+    parent: Mapped[Directorate | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Directorate]] = relationship(back_populates="parent", order_by="Directorate.name")
+
+
+class Account(Base):
+    """A person who signs in: an agent, a citizen, a company or an IT administrator."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    directorate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("directorate.id"))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    directorate: Mapped[Directorate | None] = relationship()
+    grants: Mapped[list[RoleGrant]] = relationship(back_populates="account", cascade="all, delete-orphan")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind in STAFF_KINDS
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+class RoleGrant(Base):
+    """A role held by an account, platform-wide or within one directorate."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (sa.UniqueConstraint("account_id", "role", "directorate_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(sa.String(120))
+    directorate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("directorate.id"))
+
+    account: Mapped[Account] = relationship(back_populates="grants")
+    directorate: Mapped[Directorate | None] = relationship()

@@ -1,0 +1,98 @@
+"""Who is asking, and what they may do: the security policy and the root ACL.
+
+The signed-in account id lives in the session. A person's principals are
+their account, their kind of account and their roles; the root ACL gives each
+role the permissions it carries (declared by the modules through
+``cagou_roles``). Every view names its permission: the default permission is
+one that nobody holds, so a forgotten one answers 403 instead of opening a
+hole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pyramid.authentication import SessionAuthenticationHelper
+from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
+from pyramid.registry import Registry
+from pyramid.request import Request, RequestLocalCache
+
+from cagou.contributions import Role
+from cagou.identity.models import ADMIN, AGENT, Account
+
+#: The default permission of every view: nobody holds it.
+UNDECLARED_PERMISSION = "core:view:undeclared"
+
+ACE = tuple[str, str, str]
+
+
+class SecurityPolicy:
+    def __init__(self) -> None:
+        self.helper = SessionAuthenticationHelper()
+        self.acl = ACLHelper()
+        self.identity_cache = RequestLocalCache(self._load_identity)
+
+    def _load_identity(self, request: Request) -> Account | None:
+        userid = self.helper.authenticated_userid(request)
+        if userid is None:
+            return None
+        account = request.db.get(Account, int(userid))
+        return account if account is not None and account.active else None
+
+    def identity(self, request: Request) -> Account | None:
+        account: Account | None = self.identity_cache.get_or_create(request)
+        return account
+
+    def authenticated_userid(self, request: Request) -> str | None:
+        account = self.identity(request)
+        return str(account.id) if account is not None else None
+
+    def permits(self, request: Request, context: Any, permission: str) -> Any:
+        return self.acl.permits(context, principals_of(self.identity(request)), permission)
+
+    def remember(self, request: Request, userid: str, **kw: Any) -> list[tuple[str, str]]:
+        self.identity_cache.clear(request)
+        headers: list[tuple[str, str]] = self.helper.remember(request, userid, **kw)
+        return headers
+
+    def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
+        self.identity_cache.clear(request)
+        headers: list[tuple[str, str]] = self.helper.forget(request, **kw)
+        return headers
+
+
+def principals_of(account: Account | None) -> list[str]:
+    if account is None:
+        return [Everyone]
+    return [
+        Everyone,
+        Authenticated,
+        f"account:{account.id}",
+        f"kind:{account.kind}",
+        *(f"role:{grant.role}" for grant in account.grants),
+    ]
+
+
+def build_acl(roles: Iterable[Role]) -> list[ACE]:
+    """The root ACL: what each kind of account may do, then each role."""
+    acl: list[ACE] = [
+        (Allow, f"kind:{AGENT}", "core:space:view"),
+        (Allow, f"kind:{ADMIN}", "core:space:view"),
+        (Allow, f"kind:{AGENT}", "core:search:use"),
+        (Allow, f"kind:{ADMIN}", "core:search:use"),
+    ]
+    for role in roles:
+        acl.extend((Allow, f"role:{role.name}", permission) for permission in role.permissions)
+    return acl
+
+
+class Root:
+    """The root resource of every route: it carries the platform's ACL."""
+
+    def __init__(self, request: Request) -> None:
+        self.__acl__: Sequence[ACE] = request.registry["cagou.acl"]
+
+
+def set_root_acl(registry: Registry, roles: Iterable[Role]) -> None:
+    registry["cagou.acl"] = build_acl(roles)

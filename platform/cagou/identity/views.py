@@ -1,0 +1,84 @@
+"""Signing in and out, on both sites."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.request import Request
+from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
+from pyramid.view import view_config
+
+from cagou.contributions import INTRANET
+from cagou.identity.models import PUBLIC_KINDS, STAFF_KINDS
+from cagou.interfaces import IAccounts, IAuditLog
+from cagou.web import home_path
+from cagou.web.forms import FormErrors
+
+MAX_LOGIN_LENGTH = 120
+
+
+def safe_next(request: Request, target: str | None) -> str:
+    """Follow ``next`` only to a path of this platform, never to another host."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return home_path(request)
+
+
+@view_config(route_name="login", renderer="cagou:identity/templates/login.jinja2", permission=NO_PERMISSION_REQUIRED)
+@view_config(
+    route_name="intranet.login", renderer="cagou:identity/templates/login.jinja2", permission=NO_PERMISSION_REQUIRED
+)
+def login(request: Request) -> Any:
+    next_url = request.params.get("next", "")
+    values = {"login": "", "next": next_url}
+    errors = FormErrors()
+    if request.method == "POST":
+        login_value = request.POST.get("login", "").strip()
+        password = request.POST.get("password", "")
+        values["login"] = login_value
+        if not login_value:
+            errors.add("login", "Saisissez votre identifiant.")
+        elif len(login_value) > MAX_LOGIN_LENGTH:
+            errors.add("login", f"L'identifiant ne peut pas dépasser {MAX_LOGIN_LENGTH} caractères.")
+        if not password:
+            errors.add("password", "Saisissez votre mot de passe.")
+        if not errors:
+            account = request.find_service(IAccounts).authenticate(login_value, password)
+            allowed_kinds = STAFF_KINDS if request.site == INTRANET else PUBLIC_KINDS
+            if account is not None and account.kind in allowed_kinds:
+                request.session.invalidate()
+                headers = remember(request, str(account.id))
+                request.session.new_csrf_token()
+                request.find_service(IAuditLog).record(
+                    "core:session:login",
+                    f"Connexion de « {account.login} ».",
+                    object_type="account",
+                    object_id=str(account.id),
+                )
+                return HTTPSeeOther(safe_next(request, next_url), headers=headers)
+            request.find_service(IAuditLog).record(
+                "core:session:login-failed",
+                f"Échec de connexion pour l'identifiant « {login_value[:MAX_LOGIN_LENGTH]} ».",
+            )
+            errors.add("form", "Identifiant ou mot de passe incorrect.")
+            request.response.status_int = 401
+        else:
+            request.response.status_int = 400
+    return {"values": values, "errors": errors}
+
+
+@view_config(route_name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
+@view_config(route_name="intranet.logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
+def logout(request: Request) -> HTTPSeeOther:
+    account = request.identity
+    if account is not None:
+        request.find_service(IAuditLog).record(
+            "core:session:logout", f"Déconnexion de « {account.login} ».", object_type="account", object_id=str(account.id)
+        )
+    headers = forget(request)
+    request.session.invalidate()
+    return HTTPSeeOther(home_path(request), headers=headers)

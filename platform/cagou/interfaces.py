@@ -1,0 +1,129 @@
+"""The core's services, as zope.interface interfaces.
+
+A view or a module asks the request for a service by its interface
+(``request.find_service(IAuditLog)``) and never cares which implementation
+answers: a setting, or a test, picks it. Each implementation lives in the
+``services.py`` of its domain package, next to its factory.
+"""
+
+from __future__ import annotations
+
+from zope.interface import Attribute, Interface
+
+# ruff: noqa: N805  (zope.interface methods are declared without ``self``)
+
+
+class IPlugins(Interface):
+    """Registry utility: the application's :class:`cagou.plugins.Plugins`."""
+
+
+class IModuleStates(Interface):
+    """Which module is enabled on which site; shared by every process."""
+
+    def is_enabled(module, site):
+        """True when ``module`` is enabled on ``site`` (built-in modules always are)."""
+
+    def enabled_on(site):
+        """The names of the modules enabled on ``site``, built-in ones included."""
+
+    def active():
+        """The names of the modules enabled on at least one site."""
+
+    def state(module, site):
+        """The stored state: True, False, or None when the default applies."""
+
+    def set_enabled(request, module, site, enabled):
+        """Enable or disable ``module`` on ``site`` in the request's transaction, audited.
+
+        Raises ``ValueError`` with a French message for an unknown module, a
+        built-in module, a broken one, or a site the module does not serve.
+        """
+
+    def forget():
+        """Drop the cached states so that the next question reads the database."""
+
+
+class IClock(Interface):
+    """The time, so that tests can freeze it."""
+
+    def now():
+        """The current instant, timezone-aware, in UTC."""
+
+
+class IAccounts(Interface):
+    """Accounts, directorates and roles: the identity service."""
+
+    def by_id(account_id):
+        """The account with this id, or None."""
+
+    def by_login(login):
+        """The account with this login (case-insensitive), or None."""
+
+    def authenticate(login, password):
+        """The active account these credentials identify, or None (backends in turn)."""
+
+    def create(login, display_name, kind, email=None, password=None, directorate=None):
+        """Create an account; agents trigger ``cagou_agent_created``."""
+
+    def set_password(account, password):
+        """Hash and store a new password for ``account``."""
+
+    def deactivate(account):
+        """Deactivate ``account``; agents trigger ``cagou_agent_deactivated`` once."""
+
+    def move(account, directorate):
+        """Move an agent to ``directorate``, triggering ``cagou_agent_moved``."""
+
+    def roles_of(account):
+        """The names of the roles granted to ``account``."""
+
+    def grant(account, role, directorate=None):
+        """Grant ``role`` to ``account`` (within ``directorate`` when given)."""
+
+
+class IAuditLog(Interface):
+    """The single audit log of the platform."""
+
+    def record(action, summary, module="core", object_type=None, object_id=None, changes=None):
+        """Append an entry in the current transaction: who, when, from where and what.
+
+        ``action`` follows ``module:subject:action`` (``core:module:enable``);
+        ``summary`` is a readable French sentence; ``changes`` is a JSON-able
+        dict, typically ``{"before": ..., "after": ...}``.
+        """
+
+
+class IMailer(Interface):
+    """Mail that leaves only if the transaction commits, and is retried."""
+
+    def send(to, subject, body, html=None, reply_to=None):
+        """Queue a message in the current transaction; return its outbox id."""
+
+
+class IFileStorage(Interface):
+    """Where uploaded files are kept."""
+
+    def store(data, filename, content_type):
+        """Keep ``data`` (bytes) and return a key that finds it again."""
+
+    def open(key):
+        """A binary file object for ``key``; raises ``KeyError`` when unknown."""
+
+    def exists(key):
+        """True when a file is kept under ``key``."""
+
+
+class IReferenceNumbers(Interface):
+    """Human reference numbers, without gaps: ``AIDE-2026-000123``."""
+
+    def next(prefix):
+        """The next number of ``prefix`` for the current year, in the current transaction."""
+
+
+class IJobQueue(Interface):
+    """Work handed to the background worker."""
+
+    def enqueue(name, **arguments):
+        """Run the job ``name`` in the worker once the transaction commits."""
+
+    jobs = Attribute("The registered jobs, by name.")

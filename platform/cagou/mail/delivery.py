@@ -1,0 +1,55 @@
+"""Where mail goes: a local folder in development, an SMTP server in production."""
+
+from __future__ import annotations
+
+import mailbox
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Delivery(Protocol):
+    def deliver(self, message: EmailMessage) -> None: ...
+
+
+class FolderDelivery:
+    """Drop each message in a Maildir folder that the IT console can browse."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def deliver(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.directory, create=True).add(message)
+
+
+class SmtpDelivery:
+    """Hand each message to an SMTP server (STARTTLS and login when configured)."""
+
+    def __init__(self, host: str, port: int, user: str = "", password: str = "", starttls: bool = False) -> None:
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.starttls = starttls
+
+    def deliver(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=15) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.user:
+                smtp.login(self.user, self.password)
+            smtp.send_message(message)
+
+
+def make_delivery(settings: dict[str, Any]) -> Delivery:
+    if settings["cagou.mail.delivery"] == "smtp":
+        return SmtpDelivery(
+            settings["cagou.mail.smtp_host"],
+            settings["cagou.mail.smtp_port"],
+            settings["cagou.mail.smtp_user"],
+            settings["cagou.mail.smtp_password"],
+            settings["cagou.mail.smtp_starttls"],
+        )
+    return FolderDelivery(settings["cagou.mail.folder"])

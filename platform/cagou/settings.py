@@ -1,0 +1,112 @@
+"""Reading the settings: the ``.ini`` file, then the environment, then defaults.
+
+Every setting ``cagou.a.b`` can be given by the environment variable
+``CAGOU_A_B``, which wins over the ``.ini`` file: that is how production
+receives its secrets and its database address. The production environment
+refuses to start with the development secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pyramid.exceptions import ConfigurationError
+from pyramid.settings import asbool, aslist
+
+from cagou.contributions import SITES
+
+DEVELOPMENT_SECRET = "développement-seulement-ne-pas-utiliser-en-production"
+MINIMUM_SECRET_LENGTH = 32
+
+#: Every setting the core reads, with its default. ``%(var)s`` is the folder
+#: for the platform's data (``cagou.var``).
+DEFAULTS: dict[str, str] = {
+    "cagou.environment": "development",
+    "cagou.var": "var",
+    "cagou.database_url": "sqlite:///%(var)s/cagou.sqlite",
+    "cagou.secret": DEVELOPMENT_SECRET,
+    "cagou.sites": "public intranet",
+    "cagou.timezone": "Pacific/Noumea",
+    "cagou.modules.default_enabled": "true",
+    "cagou.modules.refresh_seconds": "1",
+    "cagou.plugins.entry_points": "true",
+    "cagou.plugins.extra": "",
+    "cagou.jobs.url": "",
+    "cagou.mail.delivery": "folder",
+    "cagou.mail.folder": "%(var)s/mail",
+    "cagou.mail.sender": "Cagou <ne-pas-repondre@cagou.example.nc>",
+    "cagou.mail.smtp_host": "localhost",
+    "cagou.mail.smtp_port": "25",
+    "cagou.mail.smtp_user": "",
+    "cagou.mail.smtp_password": "",
+    "cagou.mail.smtp_starttls": "false",
+    "cagou.mail.max_attempts": "8",
+    "cagou.files.directory": "%(var)s/files",
+    "cagou.assets.directory": "node_modules",
+    "cagou.demo": "false",
+}
+
+BOOLEANS = (
+    "cagou.modules.default_enabled",
+    "cagou.plugins.entry_points",
+    "cagou.mail.smtp_starttls",
+    "cagou.demo",
+)
+INTEGERS = ("cagou.mail.smtp_port", "cagou.mail.max_attempts")
+FLOATS = ("cagou.modules.refresh_seconds",)
+LISTS = ("cagou.sites", "cagou.plugins.extra")
+
+
+def environment_name(key: str) -> str:
+    """``cagou.mail.smtp_host`` is read from ``CAGOU_MAIL_SMTP_HOST``."""
+    return key.upper().replace(".", "_")
+
+
+def normalize(settings: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Merge defaults, ``.ini`` values and the environment into typed settings."""
+    environ = os.environ if environ is None else environ
+    result: dict[str, Any] = dict(settings)
+    for key, default in DEFAULTS.items():
+        value = environ.get(environment_name(key), settings.get(key, default))
+        result[key] = value
+    here = Path(str(settings.get("here", "."))).resolve()
+    var = (here / str(result["cagou.var"])).resolve()
+    result["cagou.var"] = str(var)
+    for key in DEFAULTS:
+        if isinstance(result[key], str) and "%(var)s" in result[key]:
+            result[key] = result[key].replace("%(var)s", str(var))
+    result["cagou.assets.directory"] = str((here / str(result["cagou.assets.directory"])).resolve())
+    for key in BOOLEANS:
+        result[key] = asbool(result[key])
+    for key in INTEGERS:
+        result[key] = int(result[key])
+    for key in FLOATS:
+        result[key] = float(result[key])
+    for key in LISTS:
+        result[key] = tuple(aslist(result[key])) if isinstance(result[key], str) else tuple(result[key])
+    validate(result)
+    return result
+
+
+def validate(settings: Mapping[str, Any]) -> None:
+    """Refuse settings that would run the platform unsafely or not at all."""
+    unknown_sites = set(settings["cagou.sites"]) - set(SITES)
+    if unknown_sites or not settings["cagou.sites"]:
+        raise ConfigurationError(
+            f"cagou.sites doit nommer public, intranet ou les deux (reçu : {' '.join(settings['cagou.sites'])})."
+        )
+    if settings["cagou.environment"] == "production":
+        secret = str(settings["cagou.secret"])
+        if secret == DEVELOPMENT_SECRET or len(secret) < MINIMUM_SECRET_LENGTH:
+            raise ConfigurationError(
+                "En production, CAGOU_SECRET doit contenir un secret propre à ce déploiement "
+                f"d'au moins {MINIMUM_SECRET_LENGTH} caractères (par exemple : "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))").'
+            )
+
+
+def is_production(settings: Mapping[str, Any]) -> bool:
+    return settings.get("cagou.environment") == "production"

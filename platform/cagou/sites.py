@@ -1,0 +1,90 @@
+"""The two sites, and the rule that every route belongs to one of them.
+
+The public extension (citizens and companies) is served at ``/`` and the
+intranet (agents and IT) under ``/intranet/``. A process serves the sites
+named in ``cagou.sites``; a route of a site it does not serve is never added,
+so a public-only process has no intranet route at all. Routes that every
+process needs (static assets, the health endpoint) belong to ``common``.
+
+Modules add their routes with the ``add_site_route`` directive; a route added
+otherwise stops the platform at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationError
+from pyramid.interfaces import IRoute, IRoutesMapper
+from pyramid.registry import Registry
+from pyramid.request import Request
+
+from cagou.contributions import INTRANET, PUBLIC
+
+COMMON = "common"
+PREFIXES: dict[str, str] = {PUBLIC: "", INTRANET: "/intranet", COMMON: ""}
+
+
+class SitePredicate:
+    """Route predicate ``site=…``: it always matches, and records the site."""
+
+    def __init__(self, value: str, config: Configurator) -> None:
+        if value not in PREFIXES:
+            raise ConfigurationError(f"Unknown site {value!r}: use public, intranet or common.")
+        self.site = value
+
+    def text(self) -> str:
+        return f"site = {self.site}"
+
+    phash = text
+
+    def __call__(self, info: dict[str, Any], request: Request) -> bool:
+        return True
+
+
+def served_sites(registry: Registry) -> tuple[str, ...]:
+    sites: tuple[str, ...] = registry.settings["cagou.sites"]
+    return sites
+
+
+def add_site_route(config: Configurator, site: str, name: str, pattern: str, **kwargs: Any) -> None:
+    """Add route ``name`` to ``site``, under the site's prefix, if this process serves it."""
+    if site != COMMON and site not in served_sites(config.registry):
+        return
+    config.add_route(name, PREFIXES[site] + pattern, site=site, **kwargs)
+
+
+def route_site(route: IRoute) -> str | None:
+    for predicate in route.predicates:
+        if isinstance(predicate, SitePredicate):
+            return predicate.site
+    return None
+
+
+def request_site(request: Request) -> str:
+    """The site a request belongs to: its route's, or else its path's."""
+    route = request.matched_route
+    site = route_site(route) if route is not None else None
+    if site in (PUBLIC, INTRANET):
+        return site
+    if request.path_info == PREFIXES[INTRANET] or request.path_info.startswith(PREFIXES[INTRANET] + "/"):
+        return INTRANET if INTRANET in served_sites(request.registry) else PUBLIC
+    return PUBLIC if PUBLIC in served_sites(request.registry) else INTRANET
+
+
+def check_every_route_has_a_site(registry: Registry) -> None:
+    """Stop at start-up if some route escaped the site rule."""
+    mapper = registry.queryUtility(IRoutesMapper)
+    routes = mapper.get_routes() if mapper else []
+    orphans = [route.name for route in routes if route_site(route) is None]
+    if orphans:
+        raise ConfigurationError(
+            "Every route must belong to a site (config.add_site_route); these do not: " + ", ".join(orphans)
+        )
+
+
+def includeme(config: Configurator) -> None:
+    config.add_route_predicate("site", SitePredicate)
+    config.add_directive("add_site_route", add_site_route)
+    config.add_request_method(request_site, "site", reify=True)

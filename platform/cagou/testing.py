@@ -1,0 +1,191 @@
+"""Pytest fixtures for the core's tests and for every module's tests.
+
+A module's ``conftest.py`` says ``pytest_plugins = ["cagou.testing"]`` and
+gets a real application on a real database: SQLite by default, PostgreSQL when
+``CAGOU_TEST_DATABASE_URL`` points at one (the data is wiped between tests,
+so use a database meant for tests). Modules to load are named by the
+``cagou_modules`` fixture, which a test suite overrides.
+
+Nothing here stands in for a component: the database is migrated with the
+real migrations, mail lands in a real Maildir folder, jobs go through huey's
+real storage and are run by :func:`run_jobs`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import webtest
+from pyramid.config import Configurator
+from pyramid.registry import Registry
+
+from cagou import configure
+from cagou.clock import FrozenClock
+from cagou.contributions import INTRANET, PUBLIC
+from cagou.db import get_engine, migrate
+from cagou.interfaces import IClock
+from cagou.jobs.services import get_huey
+
+TEST_DATABASE_ENV = "CAGOU_TEST_DATABASE_URL"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_database_url() -> str | None:
+    """The PostgreSQL database the suite runs on, or None for SQLite."""
+    return os.environ.get(TEST_DATABASE_ENV) or None
+
+
+def is_postgresql() -> bool:
+    return test_database_url() is not None
+
+
+def base_settings(var: Path, modules: tuple[str, ...], database_url: str) -> dict[str, Any]:
+    return {
+        "here": str(var.parent),
+        "cagou.var": str(var),
+        "cagou.database_url": database_url,
+        "cagou.plugins.entry_points": "false",
+        "cagou.plugins.extra": " ".join(modules),
+        "cagou.modules.refresh_seconds": "0",
+        "cagou.assets.directory": str(Path.cwd() / "node_modules"),
+    }
+
+
+def reset_postgresql(url: str) -> None:
+    """Start from an empty schema: the test database belongs to the tests."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def wipe_postgresql(registry: Registry) -> None:
+    """Empty every table but Alembic's, so the next test starts clean."""
+    engine = get_engine(registry)
+    with engine.begin() as connection:
+        names = connection.scalars(
+            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+        ).all()
+        if names:
+            connection.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def cagou_modules() -> tuple[str, ...]:
+    """The modules (importable package names) loaded in the test application."""
+    return ()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory, cagou_modules: tuple[str, ...]) -> str:
+    """A database migrated once per session: a SQLite file to copy, or PostgreSQL."""
+    url = test_database_url()
+    var = tmp_path_factory.mktemp("template") / "var"
+    if url is not None:
+        reset_postgresql(url)
+        settings = base_settings(var, cagou_modules, url)
+    else:
+        settings = base_settings(var, cagou_modules, f"sqlite:///{var}/cagou.sqlite")
+    registry = configure(settings).registry
+    migrate.upgrade(registry)
+    get_engine(registry).dispose()
+    return url or f"{var}/cagou.sqlite"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, ...]) -> dict[str, Any]:
+    """Settings of a fresh application whose database is migrated and empty."""
+    var = tmp_path / "var"
+    var.mkdir()
+    if is_postgresql():
+        return base_settings(var, cagou_modules, migrated_template)
+    shutil.copyfile(migrated_template, var / "cagou.sqlite")
+    return base_settings(var, cagou_modules, f"sqlite:///{var}/cagou.sqlite")
+
+
+@pytest.fixture
+def app_config(settings: dict[str, Any]) -> Iterator[Configurator]:
+    config = configure(settings)
+    yield config
+    if is_postgresql():
+        wipe_postgresql(config.registry)
+    get_engine(config.registry).dispose()
+
+
+@pytest.fixture
+def registry(app_config: Configurator) -> Registry:
+    return app_config.registry
+
+
+@pytest.fixture
+def clock(registry: Registry) -> FrozenClock:
+    """Freeze the platform's clock (a Monday morning in Nouméa)."""
+    frozen = FrozenClock(datetime.datetime(2026, 3, 23, 22, 0, tzinfo=datetime.UTC))
+    config = Configurator(registry=registry)
+    config.include("pyramid_services")
+    config.register_service(frozen, IClock)
+    config.commit()
+    return frozen
+
+
+@pytest.fixture
+def app(app_config: Configurator) -> webtest.TestApp:
+    """The whole platform behind WebTest."""
+    return webtest.TestApp(app_config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
+
+
+def site_prefix(site: str) -> str:
+    return "/intranet" if site == INTRANET else ""
+
+
+def login(app: webtest.TestApp, login_name: str, password: str, site: str = INTRANET) -> webtest.TestResponse:
+    """Sign in through the real login form; return the page it leads to."""
+    page = app.get(f"{site_prefix(site)}/connexion")
+    form = page.forms[0]
+    form["login"] = login_name
+    form["password"] = password
+    return form.submit().maybe_follow()
+
+
+def csrf_token(page: webtest.TestResponse) -> str:
+    """The CSRF token a page carries (for posting without its form)."""
+    found = CSRF_FIELD.search(page.text)
+    if found is None:
+        raise AssertionError("The page carries no CSRF token")
+    return found.group(1)
+
+
+def run_jobs(registry: Registry) -> int:
+    """Run every job waiting in the queue, as the worker would; return how many ran."""
+    huey = get_huey(registry)
+    count = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        count += 1
+    return count
+
+
+__all__ = [
+    "INTRANET",
+    "PUBLIC",
+    "app",
+    "app_config",
+    "cagou_modules",
+    "clock",
+    "csrf_token",
+    "is_postgresql",
+    "login",
+    "migrated_template",
+    "registry",
+    "run_jobs",
+    "settings",
+]

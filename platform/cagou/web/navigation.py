@@ -1,0 +1,32 @@
+"""The main navigation: entries from the enabled modules that the person may follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyramid.request import Request
+
+from cagou.contributions import NavEntry
+from cagou.plugins import call_enabled, flatten
+
+
+@dataclass(frozen=True)
+class NavLink:
+    title: str
+    url: str
+    current: bool
+
+
+def navigation(request: Request) -> list[NavLink]:
+    """The links of the current site's navigation, in order, the current page marked."""
+    entries: list[NavEntry] = flatten(call_enabled(request, "cagou_navigation"))
+    links = []
+    for entry in sorted(entries, key=lambda e: (e.order, e.title)):
+        if entry.site != request.site:
+            continue
+        if entry.permission and not request.has_permission(entry.permission):
+            continue
+        url = request.route_path(entry.route_name)
+        current = request.matched_route is not None and request.matched_route.name == entry.route_name
+        links.append(NavLink(entry.title, url, current))
+    return links

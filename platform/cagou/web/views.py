@@ -1,0 +1,97 @@
+"""The pages every site has: home, "Mon espace", search, health, and errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
+
+from cagou.contributions import INTRANET, SearchResult, Widget
+from cagou.plugins import call_enabled, enabled_modules, flatten, get_plugins
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 20
+MAX_QUERY_LENGTH = 200
+
+
+@view_config(route_name="home", renderer="cagou:web/templates/home.jinja2", permission=NO_PERMISSION_REQUIRED)
+def home(request: Request) -> dict[str, Any]:
+    return {}
+
+
+@view_config(route_name="space", renderer="cagou:web/templates/space.jinja2", permission="core:space:view")
+def space(request: Request) -> dict[str, Any]:
+    widgets: list[Widget] = flatten(call_enabled(request, "cagou_dashboard_widgets"))
+    return {"widgets": sorted(widgets, key=lambda widget: (widget.order, widget.title))}
+
+
+@view_config(route_name="search", renderer="cagou:web/templates/search.jinja2", permission="core:search:use")
+def search(request: Request) -> dict[str, Any]:
+    query = " ".join(request.params.get("q", "").split())
+    if len(query) > MAX_QUERY_LENGTH:
+        request.response.status_int = 400
+        error = f"La recherche est trop longue ({MAX_QUERY_LENGTH} caractères au plus)."
+        return {"query": query[:MAX_QUERY_LENGTH], "groups": [], "error": error}
+    groups: list[tuple[str, list[SearchResult]]] = []
+    if query:
+        plugins = get_plugins(request.registry)
+        answers = plugins.call_each(
+            "cagou_search", enabled_modules(request), request=request, query=query, limit=SEARCH_LIMIT
+        )
+        groups = [(plugins.modules[module].title, results[:SEARCH_LIMIT]) for module, results in answers if results]
+    return {"query": query, "groups": groups, "error": None}
+
+
+@view_config(route_name="health", renderer="json", permission=NO_PERMISSION_REQUIRED)
+def health(request: Request) -> dict[str, Any]:
+    """A light check for load balancers: the process answers and the database too."""
+    try:
+        request.db.execute(sa.text("SELECT 1"))
+    except sa.exc.DBAPIError:
+        request.response.status_int = 503
+        return {"status": "error", "database": "unreachable"}
+    return {"status": "ok", "database": "ok"}
+
+
+@notfound_view_config(append_slash=True, renderer="cagou:web/templates/error.jinja2")
+def not_found(error: HTTPNotFound, request: Request) -> dict[str, Any]:
+    request.response.status_int = 404
+    return {
+        "status": 404,
+        "title": "Page introuvable",
+        "message": "La page demandée n'existe pas, ou n'est plus disponible.",
+    }
+
+
+@forbidden_view_config(renderer="cagou:web/templates/error.jinja2")
+def forbidden(error: HTTPForbidden, request: Request) -> Any:
+    if request.identity is None and request.method == "GET" and not request.is_htmx:
+        login = "intranet.login" if request.site == INTRANET else "login"
+        return HTTPSeeOther(request.route_url(login, _query={"next": request.path_qs}))
+    request.response.status_int = 403
+    return {
+        "status": 403,
+        "title": "Accès refusé",
+        "message": "Vous n'avez pas les droits nécessaires pour voir cette page. "
+        "Si vous pensez qu'il s'agit d'une erreur, contactez le service informatique.",
+    }
+
+
+@exception_view_config(Exception, renderer="cagou:web/templates/error.jinja2")
+def server_error(error: Exception, request: Request) -> dict[str, Any]:
+    log.error("Request %s failed", request.environ.get("cagou.request_id"), exc_info=error)
+    request.response.status_int = 500
+    return {
+        "status": 500,
+        "title": "Erreur du serveur",
+        "message": "Une erreur inattendue s'est produite ; l'équipe informatique en a été avertie. "
+        "Vos données n'ont pas été modifiées : réessayez dans quelques instants.",
+        "request_id": request.environ.get("cagou.request_id"),
+        "minimal": True,
+    }

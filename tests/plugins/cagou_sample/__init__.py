@@ -1,0 +1,22 @@
+"""A small module that exercises every point of the plugin contract.
+
+It lives with the core's tests: it is what a real module looks like, reduced
+to what the tests need to prove that the core honours the contract.
+"""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+from cagou import INTRANET, PUBLIC
+from cagou_sample import models  # noqa: F401  (the module's tables join the metadata)
+from cagou_sample.hooks import *  # noqa: F403  (the hook implementations are the module's API)
+from cagou_sample.jobs import echo
+
+
+def includeme(config: Configurator) -> None:
+    config.add_site_route(INTRANET, "sample.notes", "/exemple/")
+    config.add_site_route(INTRANET, "sample.note_add", "/exemple/ajouter")
+    config.add_site_route(PUBLIC, "sample.public", "/exemple/")
+    config.add_job("sample.echo", echo)
+    config.scan("cagou_sample.views")

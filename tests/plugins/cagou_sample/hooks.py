@@ -1,0 +1,135 @@
+"""The sample module's hook implementations: one of each."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from pyramid.registry import Registry
+from pyramid.request import Request
+
+from cagou import (
+    INTRANET,
+    PUBLIC,
+    AuditEntryView,
+    HealthResult,
+    ModuleInfo,
+    NavEntry,
+    Permission,
+    Role,
+    ScheduledJob,
+    SearchResult,
+    Widget,
+    hookimpl,
+)
+from cagou.identity.models import Account, Directorate
+from cagou_sample.jobs import tick
+from cagou_sample.models import SampleEvent, SampleNote
+
+__all__ = [
+    "cagou_agent_created",
+    "cagou_agent_deactivated",
+    "cagou_agent_moved",
+    "cagou_audit_observed",
+    "cagou_cli_commands",
+    "cagou_dashboard_widgets",
+    "cagou_health_checks",
+    "cagou_load_demo",
+    "cagou_module_info",
+    "cagou_navigation",
+    "cagou_permissions",
+    "cagou_roles",
+    "cagou_scheduled_jobs",
+    "cagou_search",
+]
+
+#: Where the audit observer puts what it sees, keyed by registry (tests only).
+OBSERVED: dict[int, list[AuditEntryView]] = {}
+
+
+@hookimpl
+def cagou_module_info() -> ModuleInfo:
+    return ModuleInfo(
+        name="sample",
+        title="Module d'exemple",
+        version="1.0",
+        sites=(INTRANET, PUBLIC),
+        migrations="cagou_sample:migrations",
+    )
+
+
+@hookimpl
+def cagou_permissions() -> list[Permission]:
+    return [Permission("sample:note:view", "Voir les notes d'exemple")]
+
+
+@hookimpl
+def cagou_roles() -> list[Role]:
+    return [Role("sample:reader", "Lecteur des notes d'exemple", ("sample:note:view",))]
+
+
+@hookimpl
+def cagou_navigation(request: Request) -> list[NavEntry]:
+    return [
+        NavEntry("Notes d'exemple", "sample.notes", INTRANET, order=50, permission="sample:note:view"),
+        NavEntry("Exemple public", "sample.public", PUBLIC, order=50),
+    ]
+
+
+@hookimpl
+def cagou_dashboard_widgets(request: Request) -> list[Widget]:
+    count = request.db.scalar(sa.select(sa.func.count()).select_from(SampleNote))
+    return [Widget("Mes notes d'exemple", "cagou_sample:templates/widget.jinja2", {"count": count}, order=10)]
+
+
+@hookimpl
+def cagou_search(request: Request, query: str, limit: int) -> list[SearchResult]:
+    notes = request.db.scalars(sa.select(SampleNote).where(SampleNote.title.contains(query)).limit(limit))
+    return [SearchResult(note.title, request.route_path("sample.notes"), kind="note") for note in notes]
+
+
+@hookimpl
+def cagou_health_checks(request: Request) -> list[HealthResult]:
+    return [HealthResult("exemple", True, "tout va bien")]
+
+
+@hookimpl
+def cagou_agent_created(request: Request, account: Account) -> None:
+    request.db.add(SampleEvent(kind="created", detail=account.login))
+
+
+@hookimpl
+def cagou_agent_moved(request: Request, account: Account, previous: Directorate | None) -> None:
+    previous_code = previous.code if previous else "-"
+    target = account.directorate.code if account.directorate else "-"
+    request.db.add(SampleEvent(kind="moved", detail=f"{account.login}:{previous_code}->{target}"))
+
+
+@hookimpl
+def cagou_agent_deactivated(request: Request, account: Account) -> None:
+    request.db.add(SampleEvent(kind="deactivated", detail=account.login))
+
+
+@hookimpl
+def cagou_audit_observed(registry: Registry, entry: AuditEntryView) -> None:
+    OBSERVED.setdefault(id(registry), []).append(entry)
+
+
+@hookimpl
+def cagou_scheduled_jobs() -> list[ScheduledJob]:
+    return [ScheduledJob("sample.tick", "*/5 * * * *", tick, title="Compter les minutes")]
+
+
+@hookimpl
+def cagou_cli_commands(cli: click.Group) -> None:
+    @cli.command("sample-hello")
+    def hello() -> None:
+        """Saluer (commande du module d'exemple)."""
+        click.echo("Bonjour de la part du module d'exemple.")
+
+
+@hookimpl
+def cagou_load_demo(request: Request) -> None:
+    for title in ("Première note", "Seconde note"):
+        exists = request.db.scalar(sa.select(SampleNote.id).where(SampleNote.title == title))
+        if exists is None:
+            request.db.add(SampleNote(title=title))

@@ -1,0 +1,26 @@
+"""The sample module's tables, prefixed with its name."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cagou.db import Base
+
+
+class SampleNote(Base):
+    __tablename__ = "sample_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+
+
+class SampleEvent(Base):
+    """What the sample module saw happen: lifecycle hooks, jobs."""
+
+    __tablename__ = "sample_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    detail: Mapped[str] = mapped_column(sa.String(255), default="")
