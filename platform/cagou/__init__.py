@@ -37,7 +37,7 @@ from cagou.identity.policy import set_root_acl
 from cagou.interfaces import IPlugins
 from cagou.plugins import Module, Plugins, discover, flatten
 from cagou.settings import is_production, normalize
-from cagou.sites import check_every_route_has_a_site
+from cagou.sites import check_every_route_has_a_site, prune_unserved_routes
 from cagou.web.i18n import setup_translations
 
 __all__ = [
@@ -107,6 +107,7 @@ def configure(settings: dict[str, Any]) -> Configurator:
     set_root_acl(config.registry, flatten(plugins.call("cagou_roles")))
     config.commit()
     check_every_route_has_a_site(config.registry)
+    prune_unserved_routes(config.registry)
     return config
 
 

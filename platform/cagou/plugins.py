@@ -256,13 +256,13 @@ def call_enabled(request: Request, hook_name: str, firstresult: bool = False, **
     return get_plugins(request.registry).call(hook_name, enabled_modules(request), firstresult, request=request, **kwargs)
 
 
-def call_active(registry: Registry, hook_name: str, **kwargs: Any) -> list[Any]:
+def call_active(registry: Registry, hook_name: str, /, **kwargs: Any) -> list[Any]:
     """Call a hook on the modules enabled for at least one site."""
     active = registry.getUtility(IModuleStates).active()
     return get_plugins(registry).call(hook_name, active, **kwargs)
 
 
-def call_installed(registry: Registry, hook_name: str, **kwargs: Any) -> list[Any]:
+def call_installed(registry: Registry, hook_name: str, /, **kwargs: Any) -> list[Any]:
     """Call a hook on every loaded module, enabled or not."""
     return get_plugins(registry).call(hook_name, None, **kwargs)
 

@@ -2,8 +2,8 @@
 
 The public extension (citizens and companies) is served at ``/`` and the
 intranet (agents and IT) under ``/intranet/``. A process serves the sites
-named in ``cagou.sites``; a route of a site it does not serve is never added,
-so a public-only process has no intranet route at all. Routes that every
+named in ``cagou.sites``; the routes of a site it does not serve are taken
+out of its route table, so a public-only process has no intranet route at all. Routes that every
 process needs (static assets, the health endpoint) belong to ``common``.
 
 Modules add their routes with the ``add_site_route`` directive; a route added
@@ -49,10 +49,28 @@ def served_sites(registry: Registry) -> tuple[str, ...]:
 
 
 def add_site_route(config: Configurator, site: str, name: str, pattern: str, **kwargs: Any) -> None:
-    """Add route ``name`` to ``site``, under the site's prefix, if this process serves it."""
-    if site != COMMON and site not in served_sites(config.registry):
-        return
+    """Add route ``name`` to ``site``, under the site's prefix.
+
+    The route of a site this process does not serve is taken out of the route
+    table once the configuration is committed (:func:`prune_unserved_routes`):
+    its views stay registered, since modules declare them without knowing
+    the sites served, but no request can reach them any more.
+    """
     config.add_route(name, PREFIXES[site] + pattern, site=site, **kwargs)
+
+
+def prune_unserved_routes(registry: Registry) -> None:
+    """Remove from the route table every route of a site this process does not serve."""
+    mapper = registry.queryUtility(IRoutesMapper)
+    if mapper is None:
+        return
+    kept = (COMMON, *served_sites(registry))
+    for route in list(mapper.get_routes(include_static=True)):
+        if route_site(route) not in kept:
+            for routes in (mapper.routelist, mapper.static_routes):
+                if route in routes:
+                    routes.remove(route)
+            del mapper.routes[route.name]
 
 
 def route_site(route: IRoute) -> str | None:

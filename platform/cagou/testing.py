@@ -131,7 +131,6 @@ def clock(registry: Registry) -> FrozenClock:
     """Freeze the platform's clock (a Monday morning in Nouméa)."""
     frozen = FrozenClock(datetime.datetime(2026, 3, 23, 22, 0, tzinfo=datetime.UTC))
     config = Configurator(registry=registry)
-    config.include("pyramid_services")
     config.register_service(frozen, IClock)
     config.commit()
     return frozen

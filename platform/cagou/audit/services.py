@@ -50,10 +50,8 @@ class DatabaseAuditLog:
         )
         request.db.add(entry)
         request.db.flush()
-        registry = request.registry
-        request.tm.get().addAfterCommitHook(
-            lambda committed: committed and notify_observers(registry, entry_view(entry))
-        )
+        registry, view = request.registry, entry_view(entry)
+        request.tm.get().addAfterCommitHook(lambda committed: committed and notify_observers(registry, view))
         return entry
 
 

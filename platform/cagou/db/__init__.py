@@ -116,7 +116,9 @@ def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     engine = make_engine(settings["cagou.database_url"])
     config.registry["cagou.engine"] = engine
-    config.registry["cagou.session_factory"] = sessionmaker(bind=engine)
+    # Objects stay readable after their transaction commits (after-commit hooks,
+    # commands printing what they did); each request opens a fresh session.
+    config.registry["cagou.session_factory"] = sessionmaker(bind=engine, expire_on_commit=False)
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     settings.setdefault("retry.attempts", 3)
     config.include("pyramid_tm")

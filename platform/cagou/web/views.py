@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPClientError, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
@@ -81,6 +81,24 @@ def forbidden(error: HTTPForbidden, request: Request) -> Any:
         "message": "Vous n'avez pas les droits nécessaires pour voir cette page. "
         "Si vous pensez qu'il s'agit d'une erreur, contactez le service informatique.",
     }
+
+
+CLIENT_ERROR_TITLES = {
+    400: "Requête invalide",
+    405: "Méthode non autorisée",
+    409: "Conflit",
+    413: "Envoi trop volumineux",
+    429: "Trop de tentatives",
+}
+
+
+@exception_view_config(HTTPClientError, renderer="cagou:web/templates/error.jinja2")
+def client_error(error: HTTPClientError, request: Request) -> dict[str, Any]:
+    """Other 4xx raised by views: their French explanation, in the layout."""
+    request.response.status_int = error.code
+    default = "La demande n'a pas pu être traitée : vérifiez les informations envoyées."
+    message = error.detail if isinstance(error.detail, str) and error.detail else default
+    return {"status": error.code, "title": CLIENT_ERROR_TITLES.get(error.code, "Demande refusée"), "message": message}
 
 
 @exception_view_config(Exception, renderer="cagou:web/templates/error.jinja2")

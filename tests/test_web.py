@@ -1,0 +1,220 @@
+"""What every page shares: layout, languages, errors, sign-in, security headers."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+import webtest
+
+from cagou import configure
+from cagou.audit.models import AuditEntry
+from cagou.db import transaction_scope
+from cagou.demo import load_demo
+from cagou.testing import csrf_token, login
+
+
+@pytest.fixture
+def demo(registry):
+    with transaction_scope(registry) as request:
+        load_demo(request)
+
+
+def test_every_page_shares_one_layout(app, demo):
+    page = login(app, "agent", "demo-agent-2026")
+    html = page.html
+    assert html.find("a", class_="brand-name").text == "Cagou"
+    assert "Paul Wahetra" in html.find(class_="who").text
+    nav = html.find("nav", attrs={"aria-label": "Navigation principale"})
+    assert [a.text for a in nav.find_all("a")] == ["Mon espace"]
+    assert nav.find("a", attrs={"aria-current": "page"}).text == "Mon espace"
+    assert html.find("footer") is not None
+    assert html.find("html")["lang"] == "fr"
+
+
+def test_navigation_shows_module_entries_the_person_may_follow(app, registry, demo):
+    from cagou.interfaces import IAccounts
+
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        accounts.grant(accounts.by_login("agent"), "sample:reader")
+    page = login(app, "agent", "demo-agent-2026")
+    nav = page.html.find("nav", attrs={"aria-label": "Navigation principale"})
+    assert [a.text for a in nav.find_all("a")] == ["Mon espace", "Notes d'exemple"]
+    public = app.get("/")
+    nav = public.html.find("nav", attrs={"aria-label": "Navigation principale"})
+    assert [a.text for a in nav.find_all("a")] == ["Accueil", "Exemple public"]
+
+
+def test_mon_espace_shows_the_widgets_of_enabled_modules(app, demo):
+    page = login(app, "agent", "demo-agent-2026")
+    widget = page.html.find("section", class_="widget")
+    assert widget.find("h2").text == "Mes notes d'exemple"
+    assert "Nombre de notes : 2" in widget.text
+
+
+def test_anonymous_visitors_are_sent_to_the_sign_in_page(app):
+    response = app.get("/intranet/console/")
+    assert response.status_int == 303
+    assert response.location.endswith("/intranet/connexion?next=%2Fintranet%2Fconsole%2F")
+
+
+def test_signing_in_returns_to_the_page_asked_for(app, demo):
+    page = app.get("/intranet/console/").follow()
+    page.forms[0]["login"] = "admin"
+    page.forms[0]["password"] = "demo-admin-2026"
+    response = page.forms[0].submit()
+    assert response.location.endswith("/intranet/console/")
+
+
+def test_next_never_leads_to_another_site(app, demo):
+    page = app.get("/intranet/connexion", {"next": "https://evil.example/"})
+    page.forms[0]["login"] = "agent"
+    page.forms[0]["password"] = "demo-agent-2026"
+    response = page.forms[0].submit()
+    assert response.location == "http://localhost/intranet/"
+
+
+def test_wrong_credentials_get_a_french_message_and_401(app, registry, demo):
+    page = app.get("/intranet/connexion")
+    page.forms[0]["login"] = "agent"
+    page.forms[0]["password"] = "pas-le-bon"
+    response = page.forms[0].submit(status=401)
+    assert "Identifiant ou mot de passe incorrect." in response.text
+    assert response.html.find("input", attrs={"name": "login"})["value"] == "agent"
+    with transaction_scope(registry) as request:
+        failed = request.db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "core:session:login-failed")).one()
+    assert "agent" in failed.summary
+
+
+def test_empty_fields_get_messages_next_to_them(app):
+    page = app.get("/intranet/connexion")
+    response = page.forms[0].submit(status=400)
+    login_error = response.html.find(id="erreur-login")
+    assert login_error.text == "Saisissez votre identifiant."
+    assert "erreur-login" in response.html.find(id="champ-login")["aria-describedby"]
+    assert response.html.find(id="champ-login")["aria-invalid"] == "true"
+    assert response.html.find(id="erreur-password").text == "Saisissez votre mot de passe."
+    assert response.html.find("title").text.startswith("Erreur")
+
+
+def test_citizens_sign_in_on_the_public_site_only(app, demo):
+    page = login(app, "citoyen", "demo-citoyen-2026", site="public")
+    assert "Jeanne Martin" in page.text
+    app.reset()
+    page = app.get("/intranet/connexion")
+    page.forms[0]["login"] = "citoyen"
+    page.forms[0]["password"] = "demo-citoyen-2026"
+    page.forms[0].submit(status=401)
+
+
+def test_signing_out_ends_the_session(app, demo):
+    page = login(app, "agent", "demo-agent-2026")
+    form = page.html.find("form", attrs={"action": "/intranet/deconnexion"})
+    app.post("/intranet/deconnexion", {"csrf_token": form.find("input")["value"]}).follow()
+    assert app.get("/intranet/").status_int == 303
+
+
+def test_state_changing_requests_need_the_csrf_token(app, demo):
+    login(app, "admin", "demo-admin-2026")
+    app.post("/intranet/console/modules/sample/intranet", {"enabled": "0"}, status=400)
+    app.post(
+        "/intranet/console/modules/sample/intranet",
+        {"enabled": "0"},
+        headers={"HX-Request": "true", "X-CSRF-Token": "forged"},
+        status=400,
+    )
+
+
+def test_not_found_page_in_the_layout(app):
+    page = app.get("/nulle-part", status=404)
+    assert page.html.find("h1").text == "Page introuvable"
+    assert page.html.find("footer") is not None
+
+
+def test_forbidden_page_in_the_layout(app, demo):
+    login(app, "agent", "demo-agent-2026")
+    page = app.get("/intranet/console/", status=403)
+    assert page.html.find("h1").text == "Accès refusé"
+    assert "Paul Wahetra" in page.text
+
+
+def test_server_error_page_in_the_layout_and_nothing_stored(app, registry, demo):
+    from cagou.interfaces import IAccounts
+    from cagou_sample.models import SampleNote
+
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        accounts.grant(accounts.by_login("agent"), "sample:reader")
+    page = login(app, "agent", "demo-agent-2026")
+    token = csrf_token(page)
+    response = app.post("/intranet/exemple/ajouter", {"title": "Jamais", "fail": "1", "csrf_token": token}, status=500)
+    assert response.html.find("h1").text == "Erreur du serveur"
+    assert response.headers["X-Request-Id"] in response.text
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(SampleNote).where(SampleNote.title == "Jamais")) is None
+
+
+def test_http_errors_raised_by_views_keep_their_status(app, demo):
+    login(app, "admin", "demo-admin-2026")
+    page = app.get("/intranet/console/")
+    response = app.post("/intranet/console/modules/sample/intranet", {"csrf_token": csrf_token(page)}, status=400)
+    assert response.html.find("h1").text == "Requête invalide"
+
+
+def test_french_by_default_and_english_on_request(app):
+    assert "Se connecter" in app.get("/").text
+    english = app.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert "Sign in" in english.text
+    assert english.html.find("html")["lang"] == "en"
+    chosen = app.get("/", {"_LOCALE_": "en"})
+    assert "_LOCALE_=en" in chosen.headers["Set-Cookie"]
+    assert "Sign in" in app.get("/").text  # the cookie keeps the choice
+    assert "Se connecter" in app.get("/", {"_LOCALE_": "fr"}).text
+
+
+def test_htmx_requests_get_a_fragment(app, demo):
+    login(app, "agent", "demo-agent-2026")
+    fragment = app.get("/intranet/", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text
+    assert "<h1>Mon espace</h1>" in fragment.text
+    assert fragment.headers["Vary"] == "HX-Request"
+
+
+def test_security_headers_on_every_response(app):
+    for response in (app.get("/"), app.get("/nulle-part", status=404), app.get("/sante")):
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_in_production(settings, monkeypatch):
+    monkeypatch.setenv("CAGOU_SECRET", "x" * 40)
+    app = webtest.TestApp(configure({**settings, "cagou.environment": "production"}).make_wsgi_app())
+    assert "max-age=" in app.get("/").headers["Strict-Transport-Security"]
+
+
+def test_health_endpoint(app):
+    assert app.get("/sante").json == {"status": "ok", "database": "ok"}
+
+
+def test_assets_are_served(app):
+    assert app.get("/static/cagou.css").status_int == 200
+    assert app.get("/assets/htmx/htmx.min.js").status_int == 200
+
+
+def test_search_is_refused_when_too_long(app, demo):
+    login(app, "agent", "demo-agent-2026")
+    response = app.get("/intranet/recherche", {"q": "x" * 300}, status=400)
+    assert "La recherche est trop longue" in response.text
+
+
+def test_search_across_modules(app, demo):
+    login(app, "agent", "demo-agent-2026")
+    page = app.get("/intranet/recherche", {"q": "Première"})
+    section = page.html.find("section")
+    assert section.find("h2").text == "Module d'exemple"
+    assert section.find("a").text == "Première note"
+    assert "Aucun résultat" in app.get("/intranet/recherche", {"q": "introuvable"}).text
