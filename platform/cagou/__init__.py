@@ -32,6 +32,7 @@ from cagou.contributions import (
     SearchResult,
     Widget,
 )
+from cagou.db.migrate import check_table_prefixes
 from cagou.hookspecs import hookimpl
 from cagou.identity.policy import set_root_acl
 from cagou.interfaces import IPlugins
@@ -102,6 +103,7 @@ def configure(settings: dict[str, Any]) -> Configurator:
     config.include("cagou.console")
     # The modules last: every directive and service they may use is in place.
     include_modules(config, plugins)
+    check_table_prefixes(plugins)
 
     setup_translations(config, ["cagou", *(m.package for m in plugins.loaded() if m.package and not m.builtin)])
     set_root_acl(config.registry, flatten(plugins.call("cagou_roles")))

@@ -137,11 +137,11 @@ def db_upgrade(env: Environment) -> None:
 @pass_env
 def db_current(env: Environment) -> None:
     """Afficher la révision de chaque branche ; statut 1 si une migration manque."""
-    current = migrate.current_revisions(env.registry)
+    applied = migrate.applied_revisions(env.registry)
     heads = migrate.head_revisions(env.registry)
-    for revision in sorted(current):
+    for revision in sorted(applied):
         click.echo(f"{revision}{' (dernière)' if revision in heads else ''}")
-    missing = heads - current
+    missing = migrate.missing_heads(env.registry)
     if missing:
         click.echo(f"Migrations à appliquer (cagou db upgrade) : {', '.join(sorted(missing))}", err=True)
         sys.exit(1)

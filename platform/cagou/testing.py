@@ -164,12 +164,19 @@ def csrf_token(page: webtest.TestResponse) -> str:
 
 
 def run_jobs(registry: Registry) -> int:
-    """Run every job waiting in the queue, as the worker would; return how many ran."""
+    """Run every job due in the queue, as the worker would; return how many ran.
+
+    A task whose time has not come (a retry, a postponed job) goes to huey's
+    schedule, exactly as the consumer does with it.
+    """
     huey = get_huey(registry)
     count = 0
     while (task := huey.dequeue()) is not None:
-        huey.execute(task)
-        count += 1
+        if huey.ready_to_run(task):
+            huey.execute(task)
+            count += 1
+        else:
+            huey.add_schedule(task)
     return count
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email
 import mailbox
 import re
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +93,9 @@ def module_toggle(request: Request) -> Any:
 @view_config(route_name="console.mail", renderer="cagou:console/templates/mail.jinja2", permission="core:mail:view")
 def mail_folder(request: Request) -> dict[str, Any]:
     folder = _mail_folder(request)
-    messages: list[tuple[str, mailbox.MaildirMessage]] = []
+    messages: list[tuple[str, EmailMessage]] = []
     if folder is not None and folder.exists():
-        box = mailbox.Maildir(folder, create=False)
-        messages = sorted(box.iteritems(), key=lambda item: item[1].get_date(), reverse=True)
+        messages = sorted(_maildir(folder).iteritems(), key=lambda item: item[1]["Date"].datetime, reverse=True)
     return {"folder": folder, "messages": messages[:AUDIT_PAGE_SIZE]}
 
 
@@ -106,12 +108,16 @@ def mail_message(request: Request) -> dict[str, Any]:
     if folder is None or not MAILDIR_KEY.match(key):
         raise HTTPNotFound()
     try:
-        message = mailbox.Maildir(folder, create=False)[key]
+        message = _maildir(folder)[key]
     except (KeyError, FileNotFoundError) as error:
         raise HTTPNotFound() from error
-    parts = [part for part in message.walk() if part.get_content_type() == "text/plain"]
-    body = parts[0].get_payload(decode=True).decode(parts[0].get_content_charset() or "utf-8") if parts else ""
-    return {"message": message, "body": body}
+    text = message.get_body(preferencelist=("plain",))
+    return {"message": message, "body": text.get_content() if text is not None else ""}
+
+
+def _maildir(folder: Path) -> mailbox.Maildir:
+    """The development mail folder, its messages parsed with decoded headers."""
+    return mailbox.Maildir(folder, factory=lambda file: email.message_from_binary_file(file, policy=default), create=False)
 
 
 def _mail_folder(request: Request) -> Path | None:

@@ -12,18 +12,53 @@ import io
 import os
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pyramid.exceptions import ConfigurationError
 from pyramid.registry import Registry
 
-from cagou.db import get_engine
-from cagou.plugins import get_plugins
+from cagou.db import Base, get_engine
+from cagou.db.types import UTCDateTime
+from cagou.plugins import Plugins, get_plugins
 
 CORE_BRANCH = "core"
+
+#: Tables that live in the database but belong to a library, not to a model.
+FOREIGN_TABLE_PREFIXES = ("huey_",)
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave the job queue's own tables out of the comparison with the models."""
+    if type_ == "table" and name is not None:
+        return not name.startswith(FOREIGN_TABLE_PREFIXES)
+    return True
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render the platform's column types as the plain SQLAlchemy types they store."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def mapped_tables() -> list[tuple[str, str]]:
+    """(Python module of the model, table name) for every mapped model."""
+    return [(mapper.class_.__module__, getattr(mapper.local_table, "name", "")) for mapper in Base.registry.mappers]
+
+
+def check_table_prefixes(plugins: Plugins, tables: list[tuple[str, str]] | None = None) -> None:
+    """Stop at start-up when a module's table is not prefixed with the module's name."""
+    for python_module, table in mapped_tables() if tables is None else tables:
+        owner = plugins.module_of_package(python_module)
+        if owner is not None and not table.startswith(f"{owner.name}_"):
+            raise ConfigurationError(
+                f"The table {table!r} of module {owner.name!r} must be named {owner.name}_…"
+            )
 
 
 def resource_path(spec: str) -> Path:
@@ -56,13 +91,28 @@ def upgrade(registry: Registry) -> None:
 
 
 def current_revisions(registry: Registry) -> set[str]:
+    """The revisions recorded in the database (a branch that another depends on is implied)."""
     with get_engine(registry).connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def applied_revisions(registry: Registry) -> set[str]:
+    """Every revision the database has, dependencies included."""
+    with get_engine(registry).connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+        script = ScriptDirectory.from_config(alembic_config(registry, connection))
+        revisions = script.revision_map.iterate_revisions(current, "base", select_for_downgrade=True)
+        return {revision.revision for revision in revisions}
 
 
 def head_revisions(registry: Registry) -> set[str]:
     with get_engine(registry).connect() as connection:
         return set(ScriptDirectory.from_config(alembic_config(registry, connection)).get_heads())
+
+
+def missing_heads(registry: Registry) -> set[str]:
+    """The heads of branches the database has not reached: ``cagou db upgrade`` is due."""
+    return head_revisions(registry) - applied_revisions(registry)
 
 
 def revision(registry: Registry, message: str, branch: str) -> None:

@@ -20,7 +20,8 @@ class FolderDelivery:
         self.directory = Path(directory)
 
     def deliver(self, message: EmailMessage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Maildir creates its cur/new/tmp folders only when the folder itself is new.
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
         mailbox.Maildir(self.directory, create=True).add(message)
 
 

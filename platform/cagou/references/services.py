@@ -14,6 +14,7 @@ from typing import Any
 from pyramid.request import Request
 from sqlalchemy.dialects import postgresql, sqlite
 from zope.interface import implementer
+from zope.sqlalchemy import mark_changed
 
 from cagou.clock import local
 from cagou.interfaces import IClock, IReferenceNumbers
@@ -42,6 +43,9 @@ class CounterReferenceNumbers:
             .returning(table.c.last_value)
         )
         value = self.request.db.execute(statement).scalar_one()
+        # A Core statement goes unseen by zope.sqlalchemy, which would roll a
+        # "read-only" session back instead of committing it.
+        mark_changed(self.request.db)
         return f"{prefix}-{year}-{value:06d}"
 
 

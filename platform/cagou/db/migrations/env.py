@@ -6,30 +6,11 @@ version locations of every installed module (see :mod:`cagou.db.migrate`).
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 
 import cagou.models  # noqa: F401  (fills the metadata)
 from cagou.db import Base
-from cagou.db.types import UTCDateTime
-
-#: Tables that live in the database but belong to a library, not to a model.
-FOREIGN_TABLE_PREFIXES = ("huey_",)
-
-
-def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    if type_ == "table" and name is not None:
-        return not name.startswith(FOREIGN_TABLE_PREFIXES)
-    return True
-
-
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
-    """Render the platform's column types as the plain SQLAlchemy types they store."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
-
+from cagou.db.migrate import include_name, render_item
 
 connection = context.config.attributes["connection"]
 context.configure(

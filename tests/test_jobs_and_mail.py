@@ -1,0 +1,317 @@
+"""Background jobs and transaction-aware mail, on the real queue and a real SMTP server."""
+
+from __future__ import annotations
+
+import datetime
+import email
+import mailbox
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from email.policy import default
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+
+from cagou import configure
+from cagou.db import get_engine, transaction_scope
+from cagou.demo import load_demo
+from cagou.interfaces import IAccounts, IJobQueue, IMailer
+from cagou.jobs.models import ScheduledRun
+from cagou.jobs.services import claim_slot, cron_matcher, get_huey, run_due_jobs
+from cagou.mail.models import FAILED, PENDING, SENT, OutboxMail
+from cagou.mail.services import deliver_due_mail
+from cagou.modules.services import module_states
+from cagou.plugins import get_plugins
+from cagou.testing import csrf_token, login, run_jobs
+from cagou_sample.models import SampleEvent
+
+
+class Inbox(Message):
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list = []
+
+    def handle_message(self, message) -> None:
+        self.messages.append(email.message_from_bytes(message.as_bytes(), policy=default))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_port):
+    return {
+        **settings,
+        "cagou.mail.delivery": "smtp",
+        "cagou.mail.smtp_host": "127.0.0.1",
+        "cagou.mail.smtp_port": str(smtp_port),
+    }
+
+
+def start_smtp(port: int) -> tuple[Controller, Inbox]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, inbox
+
+
+def send(registry, to="jeanne.martin@example.nc", subject="Votre dossier", fail=False) -> int:
+    with transaction_scope(registry) as request:
+        mail_id = request.find_service(IMailer).send(to, subject, "Bonjour,\nvotre dossier avance.")
+        if fail:
+            raise RuntimeError("la requête échoue après l'envoi")
+    return mail_id
+
+
+def outbox(registry) -> list[OutboxMail]:
+    with transaction_scope(registry) as request:
+        return list(request.db.scalars(sa.select(OutboxMail).order_by(OutboxMail.id)))
+
+
+# -- mail ------------------------------------------------------------------------
+
+
+def test_nothing_leaves_when_the_transaction_aborts(registry):
+    with pytest.raises(RuntimeError):
+        send(registry, fail=True)
+    assert outbox(registry) == []
+    assert get_huey(registry).pending_count() == 0
+
+
+def test_mail_lands_in_the_development_folder_and_the_console_shows_it(app, registry):
+    send(registry, subject="Accusé de réception")
+    assert run_jobs(registry) == 1
+    [mail] = outbox(registry)
+    assert mail.status == SENT
+    folder = registry.settings["cagou.mail.folder"]
+    [message] = list(mailbox.Maildir(folder, factory=lambda f: email.message_from_binary_file(f, policy=default)))
+    assert message["Subject"] == "Accusé de réception"
+    assert message["Message-ID"] == mail.message_id
+    with transaction_scope(registry) as request:
+        load_demo(request)
+    login(app, "admin", "demo-admin-2026")
+    page = app.get("/intranet/console/courriels/")
+    link = page.html.find("a", string="Accusé de réception")
+    assert link is not None
+    detail = app.get(link["href"])
+    assert "votre dossier avance" in detail.text
+    app.get("/intranet/console/courriels/..%2F..%2Fetc", status=404)
+
+
+def test_mail_goes_through_a_real_smtp_server(smtp_settings, smtp_port):
+    registry = configure(smtp_settings).registry
+    controller, inbox = start_smtp(smtp_port)
+    try:
+        send(registry, to="paul.wahetra@province-sud.example.nc", subject="Réunion de crise")
+        run_jobs(registry)
+    finally:
+        controller.stop()
+    [message] = inbox.messages
+    assert message["To"] == "paul.wahetra@province-sud.example.nc"
+    assert message["Subject"] == "Réunion de crise"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert "votre dossier avance" in message.get_content()
+    assert outbox(registry)[0].status == SENT
+    get_engine(registry).dispose()
+
+
+def test_mail_waits_while_the_smtp_server_is_down_then_leaves(smtp_settings, smtp_port):
+    from cagou.clock import FrozenClock
+    from cagou.interfaces import IClock
+    from pyramid.config import Configurator
+
+    registry = configure(smtp_settings).registry
+    clock = FrozenClock(datetime.datetime(2026, 3, 24, 1, 0, tzinfo=datetime.UTC))
+    config = Configurator(registry=registry)
+    config.register_service(clock, IClock)
+    config.commit()
+
+    send(registry)
+    run_jobs(registry)  # the server is down
+    [mail] = outbox(registry)
+    assert mail.status == PENDING
+    assert mail.attempts == 1
+    assert "ConnectionRefusedError" in (mail.last_error or "")
+    assert mail.next_attempt_at == clock.now() + datetime.timedelta(minutes=1)
+
+    controller, inbox = start_smtp(smtp_port)
+    try:
+        assert deliver_due_mail(registry) == 0  # not due yet
+        clock.advance(minutes=1)
+        assert deliver_due_mail(registry) == 1
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    assert outbox(registry)[0].status == SENT
+    get_engine(registry).dispose()
+
+
+def test_mail_fails_for_good_after_the_last_attempt_and_health_says_so(smtp_settings):
+    registry = configure({**smtp_settings, "cagou.mail.max_attempts": "2"}).registry
+    from cagou.mail.services import deliver_mail
+
+    mail_id = send(registry)
+    assert not deliver_mail(registry, mail_id)
+    assert not deliver_mail(registry, mail_id)
+    assert outbox(registry)[0].status == FAILED
+    with transaction_scope(registry) as request:
+        checks = get_plugins(registry).call("cagou_health_checks", ["core"], request=request)
+    mail_check = next(check for answer in checks for check in answer if check.name == "courriels")
+    assert not mail_check.ok
+    get_engine(registry).dispose()
+
+
+def test_bad_addresses_are_refused(registry):
+    with pytest.raises(ValueError, match="Adresse électronique invalide"), transaction_scope(registry) as request:
+        request.find_service(IMailer).send("pas une adresse", "Objet", "Corps")
+    with pytest.raises(ValueError), transaction_scope(registry) as request:
+        request.find_service(IMailer).send("a@b.nc\nBcc: x@y.nc", "Objet", "Corps")
+
+
+# -- jobs ------------------------------------------------------------------------
+
+
+def grant_reader(registry) -> None:
+    with transaction_scope(registry) as request:
+        load_demo(request)
+        accounts = request.find_service(IAccounts)
+        accounts.grant(accounts.by_login("agent"), "sample:reader")
+
+
+def events(registry, kind: str) -> list[str]:
+    with transaction_scope(registry) as request:
+        return list(request.db.scalars(sa.select(SampleEvent.detail).where(SampleEvent.kind == kind)))
+
+
+def test_a_job_exists_only_if_the_request_commits(app, registry):
+    grant_reader(registry)
+    page = login(app, "agent", "demo-agent-2026")
+    token = csrf_token(page)
+    app.post("/intranet/exemple/ajouter", {"title": "Échouera", "fail": "1", "csrf_token": token}, status=500)
+    assert get_huey(registry).pending_count() == 0
+    app.post("/intranet/exemple/ajouter", {"title": "Réussira", "csrf_token": token})
+    assert get_huey(registry).pending_count() == 1
+    assert run_jobs(registry) == 1
+    assert events(registry, "echo") == ["Réussira"]
+
+
+def test_a_job_of_a_disabled_module_waits_for_it(registry):
+    with transaction_scope(registry) as request:
+        module_states(registry).set_enabled(request, "sample", "intranet", False)
+        module_states(registry).set_enabled(request, "sample", "public", False)
+        request.find_service(IJobQueue).enqueue("sample.echo", text="plus tard")
+    assert run_jobs(registry) == 1
+    assert events(registry, "echo") == []
+    assert get_huey(registry).scheduled_count() == 1  # postponed, not dropped
+
+
+def test_unknown_jobs_are_refused_at_once(registry):
+    with pytest.raises(KeyError), transaction_scope(registry) as request:
+        request.find_service(IJobQueue).enqueue("sample.nothing")
+
+
+def test_a_failing_job_is_retried(registry, monkeypatch):
+    import cagou_sample.jobs
+
+    calls = []
+
+    def flaky(registry, text):
+        calls.append(text)
+        raise RuntimeError("panne passagère")
+
+    from cagou.jobs.services import Job, get_jobs
+
+    get_jobs(registry)["sample.echo"] = Job("sample.echo", flaky, "sample")
+    with transaction_scope(registry) as request:
+        request.find_service(IJobQueue).enqueue("sample.echo", text="x")
+    run_jobs(registry)
+    assert calls == ["x"]
+    assert get_huey(registry).scheduled_count() == 1  # the retry waits its delay
+    assert cagou_sample.jobs.echo is not flaky
+
+
+def test_scheduled_jobs_run_once_per_slot(registry, clock):
+    clock.instant = datetime.datetime(2026, 3, 23, 21, 0, tzinfo=datetime.UTC)  # 08:00 in Nouméa
+    assert "sample.tick" in run_due_jobs(registry, clock.now())
+    assert "sample.tick" not in run_due_jobs(registry, clock.now())  # same minute, already claimed
+    clock.advance(minutes=1)
+    assert "sample.tick" not in run_due_jobs(registry, clock.now())  # */5: not due
+    clock.advance(minutes=4)
+    assert "sample.tick" in run_due_jobs(registry, clock.now())
+    assert len(events(registry, "tick")) == 2
+    with transaction_scope(registry) as request:
+        runs = request.db.scalars(sa.select(ScheduledRun).where(ScheduledRun.job == "sample.tick")).all()
+        assert [run.slot.astimezone(datetime.UTC).minute for run in runs] == [0, 5]
+        assert all(run.finished_at is not None and run.error is None for run in runs)
+
+
+def test_two_workers_claiming_the_same_slot_run_it_once(registry):
+    slot = datetime.datetime(2026, 3, 23, 21, 10, tzinfo=datetime.UTC)
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def claim() -> None:
+        barrier.wait()
+        results.append(claim_slot(registry, "sample.tick", slot))
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, False, False, True]
+
+
+def test_cron_expressions():
+    monday_8 = datetime.datetime(2026, 3, 23, 8, 0)
+    assert cron_matcher("0 8 * * 1")(monday_8)
+    assert not cron_matcher("0 8 * * 2")(monday_8)
+    assert cron_matcher("*/15 * * * *")(monday_8.replace(minute=45))
+    with pytest.raises(ValueError, match="cinq champs"):
+        cron_matcher("* * *")
+    with pytest.raises(ValueError):
+        cron_matcher("99 * * * *")
+
+
+@pytest.mark.slow
+def test_the_worker_process_runs_queued_jobs(tmp_path, settings, registry):
+    """``cagou worker`` as ``make run`` starts it, on the same database and queue."""
+    ini = tmp_path / "worker.ini"
+    lines = ["[app:main]", "use = egg:cagou", *(f"{k} = {v}" for k, v in settings.items() if k.startswith("cagou."))]
+    ini.write_text("\n".join(lines) + "\n")
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parent / "plugins")}
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "cagou"), "-c", str(ini), "worker", "--workers", "1"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        with transaction_scope(registry) as request:
+            request.find_service(IJobQueue).enqueue("sample.echo", text="par le worker")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not events(registry, "echo"):
+            time.sleep(0.2)
+        assert events(registry, "echo") == ["par le worker"]
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=10)

@@ -1,0 +1,110 @@
+"""People's lifecycle hooks and audit observers, as modules see them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from cagou.audit.models import AuditEntry
+from cagou.db import transaction_scope
+from cagou.demo import ensure_directorates
+from cagou.identity.models import AGENT, CITIZEN
+from cagou.interfaces import IAccounts, IAuditLog
+from cagou.modules.services import module_states
+from cagou.plugins import get_plugins
+from cagou_sample import hooks as sample_hooks
+from cagou_sample.models import SampleEvent
+
+
+def sample_events(registry) -> list[tuple[str, str]]:
+    with transaction_scope(registry) as request:
+        rows = request.db.execute(sa.select(SampleEvent.kind, SampleEvent.detail).order_by(SampleEvent.id))
+        return [(kind, detail) for kind, detail in rows if kind != "tick"]
+
+
+def test_creating_moving_and_deactivating_an_agent_calls_each_hook_once(registry):
+    with transaction_scope(registry) as request:
+        directorates = ensure_directorates(request)
+        accounts = request.find_service(IAccounts)
+        agent = accounts.create("l.nea", "Léa Néa", AGENT, password="un-mot-de-passe-solide", directorate=directorates["DSI-BAU"])
+        accounts.create("jean", "Jean Particulier", CITIZEN, password="un-mot-de-passe-solide")
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        agent = accounts.by_login("l.nea")
+        accounts.move(agent, ensure_directorates(request)["DEFE-SAE"])
+        accounts.move(agent, ensure_directorates(request)["DEFE-SAE"])  # no move: no hook
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        accounts.deactivate(accounts.by_login("l.nea"))
+        accounts.deactivate(accounts.by_login("l.nea"))  # already inactive: no second call
+    assert sample_events(registry) == [
+        ("created", "l.nea"),
+        ("moved", "l.nea:DSI-BAU->DEFE-SAE"),
+        ("deactivated", "l.nea"),
+    ]
+
+
+def test_a_module_disabled_everywhere_does_not_hear_about_people(registry):
+    with transaction_scope(registry) as request:
+        for site in ("intranet", "public"):
+            module_states(registry).set_enabled(request, "sample", site, False)
+    with transaction_scope(registry) as request:
+        request.find_service(IAccounts).create("absent", "Agent Absent", AGENT)
+    assert sample_events(registry) == []
+
+
+def test_a_lifecycle_hook_that_fails_aborts_nothing_else(registry, monkeypatch):
+    def failing(request, account):
+        raise RuntimeError("le module a planté")
+
+    impl = next(
+        i for i in get_plugins(registry).manager.hook.cagou_agent_created.get_hookimpls() if i.plugin_name == "sample"
+    )
+    monkeypatch.setattr(impl, "function", failing)
+    with transaction_scope(registry) as request:
+        request.find_service(IAccounts).create("robuste", "Agent Robuste", AGENT)
+    with transaction_scope(registry) as request:
+        assert request.find_service(IAccounts).by_login("robuste") is not None
+    assert any("le module a planté" in fault for fault in get_plugins(registry).modules["sample"].faults)
+
+
+def test_audit_entries_record_who_when_where_and_what(app, registry):
+    with transaction_scope(registry) as request:
+        request.find_service(IAccounts).create("temoin", "Témoin", AGENT, password="un-mot-de-passe-solide")
+    with transaction_scope(registry) as request:
+        entry = request.db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "core:account:create")).one()
+    assert entry.module == "core"
+    assert entry.object_type == "account"
+    assert entry.summary == "Compte « temoin » (agent) créé."
+    assert entry.changes == {"after": {"login": "temoin", "kind": "agent", "email": None}}
+    assert entry.occurred_at.tzinfo is not None
+
+
+def test_observers_see_entries_only_after_commit(registry):
+    observed = sample_hooks.OBSERVED.setdefault(id(registry), [])
+    observed.clear()
+    try:
+        with transaction_scope(registry) as request:
+            request.find_service(IAuditLog).record("sample:note:test", "Annulé.", module="sample")
+            assert observed == []
+            raise RuntimeError("abandon")
+    except RuntimeError:
+        pass
+    assert observed == []
+    with transaction_scope(registry) as request:
+        request.find_service(IAuditLog).record("sample:note:test", "Validé.", module="sample", object_id="7")
+        assert observed == []
+    assert [(entry.summary, entry.object_id) for entry in observed] == [("Validé.", "7")]
+
+
+def test_a_failing_observer_loses_nothing(registry, monkeypatch):
+    def failing(registry, entry):
+        raise ConnectionError("le SIEM ne répond pas")
+
+    impl = next(
+        i for i in get_plugins(registry).manager.hook.cagou_audit_observed.get_hookimpls() if i.plugin_name == "sample"
+    )
+    monkeypatch.setattr(impl, "function", failing)
+    with transaction_scope(registry) as request:
+        request.find_service(IAuditLog).record("sample:note:test", "Conservé.", module="sample")
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(AuditEntry.summary).where(AuditEntry.action == "sample:note:test")) == "Conservé."

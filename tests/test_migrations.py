@@ -1,0 +1,44 @@
+"""The models and the migrations agree, on the database the suite runs on."""
+
+from __future__ import annotations
+
+import cagou.models  # noqa: F401
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from cagou.db import Base, get_engine, migrate
+from cagou.db.migrate import check_table_prefixes, include_name
+from cagou.testing import is_postgresql
+from pyramid.exceptions import ConfigurationError
+
+
+def test_models_and_migrations_agree(registry):
+    """An autogenerate comparison of the migrated database finds nothing to do."""
+    with get_engine(registry).connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
+        differences = compare_metadata(context, Base.metadata)
+    dialect = "PostgreSQL" if is_postgresql() else "SQLite"
+    assert differences == [], f"models and migrations differ on {dialect}: {differences}"
+
+
+def test_every_branch_is_at_its_head(registry):
+    assert migrate.missing_heads(registry) == set()
+    assert migrate.head_revisions(registry) == {"0001_core", "0001_sample"}
+
+
+def test_upgrading_again_changes_nothing(registry):
+    before = migrate.applied_revisions(registry)
+    migrate.upgrade(registry)
+    assert migrate.applied_revisions(registry) == before
+
+
+def test_a_module_table_without_the_module_prefix_stops_the_platform(registry):
+    from cagou.plugins import get_plugins
+
+    plugins = get_plugins(registry)
+    check_table_prefixes(plugins)  # the real tables are fine
+    check_table_prefixes(plugins, [("cagou.identity.models", "account")])  # the core is not a module
+    with pytest.raises(ConfigurationError, match="notes_sans_prefixe"):
+        check_table_prefixes(plugins, [("cagou_sample.models", "notes_sans_prefixe")])

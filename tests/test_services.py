@@ -1,0 +1,123 @@
+"""The core services: reference numbers, files, clock, settings, display of local facts."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from pyramid.exceptions import ConfigurationError
+
+from cagou import configure
+from cagou.clock import local
+from cagou.db import transaction_scope
+from cagou.files.services import LocalFileStorage
+from cagou.interfaces import IAccounts, IAuditLog, IClock, IFileStorage, IJobQueue, IMailer, IReferenceNumbers
+from cagou.settings import DEVELOPMENT_SECRET, normalize
+from cagou.testing import is_postgresql
+from cagou.web.filters import francs
+
+
+def next_reference(registry, prefix: str = "AIDE", fail: bool = False) -> str:
+    with transaction_scope(registry) as request:
+        reference = request.find_service(IReferenceNumbers).next(prefix)
+        if fail:
+            raise RuntimeError("abandon")
+    return reference
+
+
+def test_every_core_service_is_found_from_the_request(registry):
+    with transaction_scope(registry) as request:
+        for interface in (IAccounts, IAuditLog, IClock, IFileStorage, IJobQueue, IMailer, IReferenceNumbers):
+            assert interface.providedBy(request.find_service(interface)), interface
+
+
+def test_reference_numbers_follow_each_other_per_prefix_and_year(registry, clock):
+    assert next_reference(registry) == "AIDE-2026-000001"
+    assert next_reference(registry) == "AIDE-2026-000002"
+    assert next_reference(registry, "ACTE") == "ACTE-2026-000001"
+    clock.instant = datetime.datetime(2026, 12, 31, 13, 0, tzinfo=datetime.UTC)  # 1 January in Nouméa
+    assert next_reference(registry) == "AIDE-2027-000001"
+
+
+def test_an_aborted_transaction_gives_its_number_back(registry, clock):
+    assert next_reference(registry, "ACTE") == "ACTE-2026-000001"
+    with pytest.raises(RuntimeError):
+        next_reference(registry, "ACTE", fail=True)
+    assert next_reference(registry, "ACTE") == "ACTE-2026-000002"
+
+
+def test_concurrent_transactions_never_share_a_number(registry, clock):
+    numbers: list[str] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        for _ in range(10):
+            reference = next_reference(registry, "RECU")
+            with lock:
+                numbers.append(reference)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(numbers) == [f"RECU-2026-{n:06d}" for n in range(1, 41)]
+
+
+def test_a_bad_prefix_is_refused(registry):
+    with pytest.raises(ValueError, match="Préfixe de référence invalide"):
+        next_reference(registry, "aide; drop table")
+
+
+def test_files_are_kept_by_content(tmp_path):
+    storage = LocalFileStorage(tmp_path)
+    key = storage.store(b"%PDF-1.7 attestation", "attestation.pdf", "application/pdf")
+    assert storage.store(b"%PDF-1.7 attestation", "copie.pdf", "application/pdf") == key
+    with storage.open(key) as stored:
+        assert stored.read() == b"%PDF-1.7 attestation"
+    assert storage.exists(key)
+    assert not storage.exists("../../etc/passwd")
+    with pytest.raises(KeyError):
+        storage.open("0" * 64)
+
+
+def test_instants_are_shown_in_noumea_time(registry):
+    instant = datetime.datetime(2026, 3, 23, 22, 30, tzinfo=datetime.UTC)
+    assert local(registry, instant).strftime("%d/%m/%Y %H:%M") == "24/03/2026 09:30"
+
+
+def test_amounts_in_cfp_francs():
+    assert francs(150000) == "150\u202f000\u00a0F\u00a0CFP"
+    assert francs(906_000_000) == "906\u202f000\u202f000\u00a0F\u00a0CFP"
+
+
+def test_the_environment_overrides_the_ini_file():
+    settings = normalize({"cagou.mail.delivery": "folder"}, environ={"CAGOU_MAIL_DELIVERY": "smtp"})
+    assert settings["cagou.mail.delivery"] == "smtp"
+
+
+def test_production_refuses_the_development_secret():
+    with pytest.raises(ConfigurationError, match="CAGOU_SECRET"):
+        normalize({"cagou.environment": "production"}, environ={})
+    with pytest.raises(ConfigurationError, match="32 caractères"):
+        normalize({"cagou.environment": "production", "cagou.secret": "court"}, environ={})
+    settings = normalize({"cagou.environment": "production"}, environ={"CAGOU_SECRET": "s" * 48})
+    assert settings["cagou.secret"] != DEVELOPMENT_SECRET
+
+
+def test_the_production_configuration_refuses_to_start_with_a_default_secret(settings, monkeypatch):
+    monkeypatch.delenv("CAGOU_SECRET", raising=False)
+    with pytest.raises(ConfigurationError):
+        configure({**settings, "cagou.environment": "production"})
+
+
+@pytest.mark.skipif(is_postgresql(), reason="checks the SQLite pragmas")
+def test_sqlite_runs_in_wal_mode(registry):
+    import sqlalchemy as sa
+
+    from cagou.db import get_engine
+
+    with get_engine(registry).connect() as connection:
+        assert connection.scalar(sa.text("PRAGMA journal_mode")) == "wal"
+        assert connection.scalar(sa.text("PRAGMA foreign_keys")) == 1
