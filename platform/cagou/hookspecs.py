@@ -174,6 +174,9 @@ def cagou_authenticate(request: Request, login: str, password: str) -> Account |
 def cagou_agent_created(request: Request, account: Account) -> None:
     """An agent's account was created. Called in the creating transaction.
 
+    :param request: the current request (or the command's).
+    :param account: the new :class:`cagou.identity.models.Account`.
+
     Asked: active modules.
     """
 
@@ -182,6 +185,8 @@ def cagou_agent_created(request: Request, account: Account) -> None:
 def cagou_agent_moved(request: Request, account: Account, previous: Directorate | None) -> None:
     """An agent moved to another directorate (``account.directorate``).
 
+    :param request: the current request (or the command's).
+    :param account: the agent, already in the new directorate.
     :param previous: the directorate the agent belonged to before, or None.
 
     Called in the transaction that records the move. Asked: active modules.
@@ -194,6 +199,9 @@ def cagou_agent_deactivated(request: Request, account: Account) -> None:
 
     Called in the deactivating transaction, once per deactivation: release
     what the agent held (tickets, laptops, VPN access).
+
+    :param request: the current request (or the command's).
+    :param account: the agent, already inactive.
 
     Asked: active modules.
     """
@@ -242,8 +250,9 @@ def cagou_scheduled_jobs() -> list[ScheduledJob]:
 def cagou_health_checks(request: Request) -> list[HealthResult]:
     """Check the module's own dependencies (a mail listener, a remote API).
 
-    Called by the IT console and the health endpoint; keep it fast.
+    Called by the IT console; keep it fast.
 
+    :param request: the current request (``request.db`` is available).
     :return: a list of :class:`cagou.contributions.HealthResult`.
 
     Asked: every installed module.
@@ -256,7 +265,9 @@ def cagou_cli_commands(cli: click.Group) -> None:
 
     Called before the command line is parsed. A command that needs the
     application uses :func:`cagou.cli.pass_env` to get the environment
-    (``env.request``, ``env.registry``) inside a transaction.
+    (``env.registry``, ``env.transaction()``).
+
+    :param cli: the ``cagou`` :class:`click.Group`.
 
     Asked: every installed module.
     """
@@ -269,6 +280,8 @@ def cagou_load_demo(request: Request) -> None:
     Called by ``cagou demo`` after the core's own demonstration data
     (directorates, the demonstration accounts). Must be idempotent: running it
     twice neither duplicates nor overwrites what is there.
+
+    :param request: a request in the loading transaction.
 
     Asked: every installed module.
     """
