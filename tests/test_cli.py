@@ -137,7 +137,9 @@ def test_modules_errors_are_clear(run):
 
 def test_user_add_and_passwd(run, database):
     run("demo")
-    result = run("user", "add", "Nouvel.Agent", "--name", "Nouvel Agent", "--role", "sample:reader", "--password", "x" * 14)
+    result = run(
+        "user", "add", "Nouvel.Agent", "--name", "Nouvel Agent", "--role", "sample:reader", "--password", "x" * 14
+    )
     assert result.exit_code == 0, result.output
     with transaction_scope(database) as request:
         account = request.db.scalars(sa.select(Account).where(Account.login == "nouvel.agent")).one()
@@ -160,7 +162,16 @@ def test_modules_add_their_own_subcommands(run):
 
 
 def test_help_everywhere(run):
-    for args in ([], ["db"], ["db", "upgrade"], ["modules"], ["modules", "enable"], ["user", "add"], ["worker"], ["demo"]):
+    for args in (
+        [],
+        ["db"],
+        ["db", "upgrade"],
+        ["modules"],
+        ["modules", "enable"],
+        ["user", "add"],
+        ["worker"],
+        ["demo"],
+    ):
         result = run(*args, "--help")
         assert result.exit_code == 0, args
         assert "Usage:" in result.output

@@ -27,7 +27,7 @@ from cagou.interfaces import IAccounts, IJobQueue, IMailer
 from cagou.jobs.models import ScheduledRun
 from cagou.jobs.services import claim_slot, cron_matcher, get_huey, run_due_jobs
 from cagou.mail.models import FAILED, PENDING, SENT, OutboxMail
-from cagou.mail.services import deliver_due_mail
+from cagou.mail.services import count_due_deliveries
 from cagou.modules.services import module_states
 from cagou.plugins import get_plugins
 from cagou.testing import csrf_token, login, run_jobs
@@ -134,9 +134,10 @@ def test_mail_goes_through_a_real_smtp_server(smtp_settings, smtp_port):
 
 
 def test_mail_waits_while_the_smtp_server_is_down_then_leaves(smtp_settings, smtp_port):
+    from pyramid.config import Configurator
+
     from cagou.clock import FrozenClock
     from cagou.interfaces import IClock
-    from pyramid.config import Configurator
 
     registry = configure(smtp_settings).registry
     clock = FrozenClock(datetime.datetime(2026, 3, 24, 1, 0, tzinfo=datetime.UTC))
@@ -154,9 +155,9 @@ def test_mail_waits_while_the_smtp_server_is_down_then_leaves(smtp_settings, smt
 
     controller, inbox = start_smtp(smtp_port)
     try:
-        assert deliver_due_mail(registry) == 0  # not due yet
+        assert count_due_deliveries(registry) == 0  # not due yet
         clock.advance(minutes=1)
-        assert deliver_due_mail(registry) == 1
+        assert count_due_deliveries(registry) == 1
     finally:
         controller.stop()
     assert len(inbox.messages) == 1

@@ -25,7 +25,9 @@ def test_creating_moving_and_deactivating_an_agent_calls_each_hook_once(registry
     with transaction_scope(registry) as request:
         directorates = ensure_directorates(request)
         accounts = request.find_service(IAccounts)
-        agent = accounts.create("l.nea", "Léa Néa", AGENT, password="un-mot-de-passe-solide", directorate=directorates["DSI-BAU"])
+        agent = accounts.create(
+            "l.nea", "Léa Néa", AGENT, password="un-mot-de-passe-solide", directorate=directorates["DSI-BAU"]
+        )
         accounts.create("jean", "Jean Particulier", CITIZEN, password="un-mot-de-passe-solide")
     with transaction_scope(registry) as request:
         accounts = request.find_service(IAccounts)
@@ -107,4 +109,7 @@ def test_a_failing_observer_loses_nothing(registry, monkeypatch):
     with transaction_scope(registry) as request:
         request.find_service(IAuditLog).record("sample:note:test", "Conservé.", module="sample")
     with transaction_scope(registry) as request:
-        assert request.db.scalar(sa.select(AuditEntry.summary).where(AuditEntry.action == "sample:note:test")) == "Conservé."
+        assert (
+            request.db.scalar(sa.select(AuditEntry.summary).where(AuditEntry.action == "sample:note:test"))
+            == "Conservé."
+        )

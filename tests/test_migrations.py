@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import cagou.models  # noqa: F401
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from pyramid.exceptions import ConfigurationError
+
+import cagou.models  # noqa: F401
 from cagou.db import Base, get_engine, migrate
 from cagou.db.migrate import check_table_prefixes, include_name
 from cagou.testing import is_postgresql
-from pyramid.exceptions import ConfigurationError
 
 
 def test_models_and_migrations_agree(registry):
     """An autogenerate comparison of the migrated database finds nothing to do."""
     with get_engine(registry).connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_name": include_name}
-        )
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         differences = compare_metadata(context, Base.metadata)
     dialect = "PostgreSQL" if is_postgresql() else "SQLite"
     assert differences == [], f"models and migrations differ on {dialect}: {differences}"

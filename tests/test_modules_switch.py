@@ -122,8 +122,12 @@ def test_bad_toggles_are_refused_with_a_clear_message(app, registry):
     app.post("/intranet/console/modules/unknown/intranet", {"csrf_token": token, "enabled": "0"}, status=404)
     app.post("/intranet/console/modules/sample/mars", {"csrf_token": token, "enabled": "0"}, status=404)
     with transaction_scope(registry) as request:
-        assert request.db.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-            AuditEntry.action.like("core:module:%"))) == 0
+        assert (
+            request.db.scalar(
+                sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action.like("core:module:%"))
+            )
+            == 0
+        )
 
 
 def test_the_state_survives_a_restart(settings, registry):

@@ -60,7 +60,7 @@ def test_an_intranet_only_process_has_no_public_route(settings):
 
 
 def test_an_unknown_site_is_refused(settings):
-    with pytest.raises(ConfigurationError, match="cagou.sites"):
+    with pytest.raises(ConfigurationError, match=r"cagou\.sites"):
         configure({**settings, "cagou.sites": "public extranet"})
 
 
@@ -74,5 +74,5 @@ def test_a_route_added_without_a_site_stops_the_platform(settings, monkeypatch):
         config.add_route("sample.rogue", "/rogue")
 
     monkeypatch.setattr(cagou_sample, "includeme", includeme)
-    with pytest.raises(ConfigurationError, match="sample.rogue"):
+    with pytest.raises(ConfigurationError, match=r"sample\.rogue"):
         configure(settings)

@@ -87,7 +87,7 @@ def configure(settings: dict[str, Any]) -> Configurator:
     config.include("cagou.clock")
     # Sessions and CSRF before any view: every state-changing request is checked.
     config.set_session_factory(session_factory(settings))
-    config.set_default_csrf_options(require_csrf=True, token="csrf_token", header="X-CSRF-Token")
+    config.set_default_csrf_options(require_csrf=True, token="csrf_token", header="X-CSRF-Token")  # noqa: S106
     # Which module is enabled where; its view deriver wraps every view added later.
     config.include("cagou.modules")
     # The security policy, the root ACL and the default permission nobody holds.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import os
 import socket
 import sys
 from collections.abc import Iterator
@@ -102,7 +101,9 @@ def cli(context: click.Context, config_uri: str) -> None:
     help="Son mot de passe (ou la variable CAGOU_ADMIN_PASSWORD ; demandé sinon).",
 )
 @pass_env
-def init(env: Environment, admin_login: str, admin_name: str, admin_email: str | None, admin_password: str | None) -> None:
+def init(
+    env: Environment, admin_login: str, admin_name: str, admin_email: str | None, admin_password: str | None
+) -> None:
     """Créer ou mettre à jour la base, puis le premier administrateur informatique."""
     migrate.upgrade(env.registry)
     click.echo("Base de données à jour.")
@@ -111,7 +112,9 @@ def init(env: Environment, admin_login: str, admin_name: str, admin_email: str |
         if accounts.by_login(admin_login) is not None:
             click.echo(f"Le compte « {admin_login} » existe déjà : il est laissé tel quel.")
             return
-        password = admin_password or click.prompt("Mot de passe de l'administrateur", hide_input=True, confirmation_prompt=True)
+        password = admin_password or click.prompt(
+            "Mot de passe de l'administrateur", hide_input=True, confirmation_prompt=True
+        )
         try:
             account = accounts.create(admin_login, admin_name, ADMIN, email=admin_email, password=password)
         except ValueError as error:
@@ -236,13 +239,21 @@ def user() -> None:
 @user.command("add")
 @click.argument("login")
 @click.option("--name", "display_name", required=True, help="Nom affiché.")
-@click.option("--kind", type=click.Choice(list(KIND_LABELS)), default="agent", show_default=True, help="Type de compte.")
+@click.option(
+    "--kind", type=click.Choice(list(KIND_LABELS)), default="agent", show_default=True, help="Type de compte."
+)
 @click.option("--email", default=None, help="Adresse électronique.")
 @click.option("--role", "roles", multiple=True, help="Rôle accordé (répétable).")
 @click.option("--password", envvar="CAGOU_USER_PASSWORD", default=None, help="Mot de passe (demandé sinon).")
 @pass_env
 def user_add(
-    env: Environment, login: str, display_name: str, kind: str, email: str | None, roles: tuple[str, ...], password: str | None
+    env: Environment,
+    login: str,
+    display_name: str,
+    kind: str,
+    email: str | None,
+    roles: tuple[str, ...],
+    password: str | None,
 ) -> None:
     """Créer le compte LOGIN."""
     known_roles = {role.name for role in flatten(get_plugins(env.registry).call("cagou_roles"))}
@@ -298,7 +309,7 @@ def worker(env: Environment, workers: int) -> None:
 
 def build_cli() -> click.Group:
     """The command with the subcommands of every installed module."""
-    discover(normalize({"here": os.getcwd()})).call("cagou_cli_commands", cli=cli)
+    discover(normalize({"here": str(Path.cwd())})).call("cagou_cli_commands", cli=cli)
     return cli
 
 

@@ -58,7 +58,9 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         "technicien", "demo-technicien-2026", "Marc Kasarhérou", AGENT, "marc.k@province-sud.example.nc", "DSI-BAU"
     ),
     DemoAccount("citoyen", "demo-citoyen-2026", "Jeanne Martin", CITIZEN, "jeanne.martin@example.nc"),
-    DemoAccount("entreprise", "demo-entreprise-2026", "Boulangerie du Mont-Dore", COMPANY, "contact@boulangerie.example.nc"),
+    DemoAccount(
+        "entreprise", "demo-entreprise-2026", "Boulangerie du Mont-Dore", COMPANY, "contact@boulangerie.example.nc"
+    ),
 )
 
 

@@ -127,7 +127,7 @@ class Plugins:
 
     def add(self, plugin: object, expected_name: str | None = None) -> Module | None:
         """Register ``plugin`` and describe it; a failure leaves it broken."""
-        fallback_name = expected_name or getattr(plugin, "__name__", repr(plugin))
+        fallback_name = str(expected_name or getattr(plugin, "__name__", repr(plugin)))
         describe = getattr(plugin, "cagou_module_info", None)
         if describe is None:
             return self._add_broken(fallback_name, "Le module ne répond pas au crochet cagou_module_info.")
@@ -176,9 +176,7 @@ class Plugins:
 
     def loaded(self) -> list[Module]:
         """Modules that loaded, the core first, then by name."""
-        return sorted(
-            (m for m in self.modules.values() if not m.broken), key=lambda m: (not m.builtin, m.name)
-        )
+        return sorted((m for m in self.modules.values() if not m.broken), key=lambda m: (not m.builtin, m.name))
 
     def record_fault(self, module: str, message: str) -> None:
         with self._faults_lock:
@@ -253,7 +251,9 @@ def enabled_modules(request: Request) -> frozenset[str]:
 
 def call_enabled(request: Request, hook_name: str, firstresult: bool = False, **kwargs: Any) -> list[Any]:
     """Call a hook on the modules enabled for the request's site."""
-    return get_plugins(request.registry).call(hook_name, enabled_modules(request), firstresult, request=request, **kwargs)
+    return get_plugins(request.registry).call(
+        hook_name, enabled_modules(request), firstresult, request=request, **kwargs
+    )
 
 
 def call_active(registry: Registry, hook_name: str, /, **kwargs: Any) -> list[Any]:
@@ -270,4 +270,3 @@ def call_installed(registry: Registry, hook_name: str, /, **kwargs: Any) -> list
 def flatten(answers: Iterable[Iterable[Any] | None]) -> list[Any]:
     """Join the lists that several modules returned."""
     return [item for answer in answers if answer for item in answer]
-

@@ -18,7 +18,7 @@ from pyramid.settings import asbool, aslist
 
 from cagou.contributions import SITES
 
-DEVELOPMENT_SECRET = "développement-seulement-ne-pas-utiliser-en-production"
+DEVELOPMENT_SECRET = "développement-seulement-ne-pas-utiliser-en-production"  # noqa: S105  (refused in production)
 MINIMUM_SECRET_LENGTH = 32
 
 #: Every setting the core reads, with its default. ``%(var)s`` is the folder

@@ -68,15 +68,16 @@ def reset_postgresql(url: str) -> None:
     engine.dispose()
 
 
-def wipe_postgresql(registry: Registry) -> None:
-    """Empty every table but Alembic's, so the next test starts clean."""
-    engine = get_engine(registry)
+def wipe_postgresql(url: str) -> None:
+    """Empty every table but Alembic's, so that the test starts clean."""
+    engine = sa.create_engine(url)
     with engine.begin() as connection:
         names = connection.scalars(
             sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
         ).all()
         if names:
             connection.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +108,7 @@ def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, .
     var = tmp_path / "var"
     var.mkdir()
     if is_postgresql():
+        wipe_postgresql(migrated_template)
         return base_settings(var, cagou_modules, migrated_template)
     shutil.copyfile(migrated_template, var / "cagou.sqlite")
     return base_settings(var, cagou_modules, f"sqlite:///{var}/cagou.sqlite")
@@ -116,8 +118,6 @@ def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, .
 def app_config(settings: dict[str, Any]) -> Iterator[Configurator]:
     config = configure(settings)
     yield config
-    if is_postgresql():
-        wipe_postgresql(config.registry)
     get_engine(config.registry).dispose()
 
 

@@ -51,7 +51,7 @@ class DatabaseAuditLog:
         request.db.add(entry)
         request.db.flush()
         registry, view = request.registry, entry_view(entry)
-        request.tm.get().addAfterCommitHook(lambda committed: committed and notify_observers(registry, view))
+        request.tm.get().addAfterCommitHook(notify_observers, args=(registry, view))
         return entry
 
 
@@ -71,9 +71,10 @@ def entry_view(entry: AuditEntry) -> AuditEntryView:
     )
 
 
-def notify_observers(registry: Registry, view: AuditEntryView) -> None:
+def notify_observers(committed: bool, registry: Registry, view: AuditEntryView) -> None:
     """Hand a committed entry to the observers; their failures stay theirs."""
-    call_active(registry, "cagou_audit_observed", registry=registry, entry=view)
+    if committed:
+        call_active(registry, "cagou_audit_observed", registry=registry, entry=view)
 
 
 def audit_log_factory(context: Any, request: Request) -> DatabaseAuditLog:

@@ -56,9 +56,7 @@ def check_table_prefixes(plugins: Plugins, tables: list[tuple[str, str]] | None 
     for python_module, table in mapped_tables() if tables is None else tables:
         owner = plugins.module_of_package(python_module)
         if owner is not None and not table.startswith(f"{owner.name}_"):
-            raise ConfigurationError(
-                f"The table {table!r} of module {owner.name!r} must be named {owner.name}_…"
-            )
+            raise ConfigurationError(f"The table {table!r} of module {owner.name!r} must be named {owner.name}_…")
 
 
 def resource_path(spec: str) -> Path:

@@ -29,6 +29,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=datetime.UTC)
-        return value.astimezone(datetime.UTC)
+        instant: datetime.datetime = value
+        if instant.tzinfo is None:
+            return instant.replace(tzinfo=datetime.UTC)
+        return instant.astimezone(datetime.UTC)

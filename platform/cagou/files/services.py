@@ -38,7 +38,7 @@ class LocalFileStorage:
             temporary.write(data)
             temporary.flush()
             os.fsync(temporary.fileno())
-        os.replace(temporary.name, path)
+        Path(temporary.name).replace(path)
         return key
 
     def open(self, key: str) -> BinaryIO:

@@ -53,11 +53,13 @@ class AccountService:
         self.db = request.db
 
     def by_id(self, account_id: int) -> Account | None:
-        return self.db.get(Account, account_id)
+        account: Account | None = self.db.get(Account, account_id)
+        return account
 
     def by_login(self, login: str) -> Account | None:
         query = sa.select(Account).where(Account.login == login.strip().lower())
-        return self.db.scalars(query).one_or_none()
+        account: Account | None = self.db.scalars(query).one_or_none()
+        return account
 
     def authenticate(self, login: str, password: str) -> Account | None:
         answers = call_enabled(
@@ -132,9 +134,14 @@ class AccountService:
             "core:account:move",
             f"Agent « {account.login} » rattaché à « {directorate.name} ».",
             account,
-            {"before": {"directorate": previous.code if previous else None}, "after": {"directorate": directorate.code}},
+            {
+                "before": {"directorate": previous.code if previous else None},
+                "after": {"directorate": directorate.code},
+            },
         )
-        call_active(self.request.registry, "cagou_agent_moved", request=self.request, account=account, previous=previous)
+        call_active(
+            self.request.registry, "cagou_agent_moved", request=self.request, account=account, previous=previous
+        )
 
     def roles_of(self, account: Account) -> frozenset[str]:
         return frozenset(grant.role for grant in account.grants)

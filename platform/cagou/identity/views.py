@@ -77,7 +77,10 @@ def logout(request: Request) -> HTTPSeeOther:
     account = request.identity
     if account is not None:
         request.find_service(IAuditLog).record(
-            "core:session:logout", f"Déconnexion de « {account.login} ».", object_type="account", object_id=str(account.id)
+            "core:session:logout",
+            f"Déconnexion de « {account.login} ».",
+            object_type="account",
+            object_id=str(account.id),
         )
     headers = forget(request)
     request.session.invalidate()

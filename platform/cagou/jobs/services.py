@@ -91,7 +91,9 @@ def build_huey(settings: dict[str, Any]) -> Huey:
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteHuey("cagou", filename=str(path), results=False)
-    raise ConfigurationError(f"cagou.jobs.url : adresse non reconnue « {url} » (sqlite:///, postgresql:// ou redis://).")
+    raise ConfigurationError(
+        f"cagou.jobs.url : adresse non reconnue « {url} » (sqlite:///, postgresql:// ou redis://)."
+    )
 
 
 def register_tasks(registry: Registry) -> None:

@@ -47,9 +47,7 @@ class OutboxMailer:
     def __init__(self, request: Request) -> None:
         self.request = request
 
-    def send(
-        self, to: str, subject: str, body: str, html: str | None = None, reply_to: str | None = None
-    ) -> int:
+    def send(self, to: str, subject: str, body: str, html: str | None = None, reply_to: str | None = None) -> int:
         now = self.request.find_service(IClock).now()
         domain = sender_domain(self.request.registry)
         mail = OutboxMail(
@@ -130,7 +128,12 @@ def deliver_mail(registry: Registry, mail_id: int) -> bool:
         return True
 
 
-def deliver_due_mail(registry: Registry) -> int:
+def deliver_due_mail(registry: Registry) -> None:
+    """Scheduled every minute: deliver what is due."""
+    count_due_deliveries(registry)
+
+
+def count_due_deliveries(registry: Registry) -> int:
     """Deliver every pending message whose time has come; return how many left."""
     with transaction_scope(registry) as request:
         now = request.find_service(IClock).now()

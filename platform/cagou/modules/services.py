@@ -67,6 +67,10 @@ class ModuleStates:
     def forget(self) -> None:
         self._loaded_at = float("-inf")
 
+    def _forget_if_committed(self, committed: bool) -> None:
+        if committed:
+            self.forget()
+
     def state(self, module: str, site: str) -> bool | None:
         return self._current().get((module, site))
 
@@ -117,7 +121,7 @@ class ModuleStates:
             object_id=f"{module}/{site}",
             changes={"before": {"enabled": before}, "after": {"enabled": enabled}},
         )
-        request.tm.get().addAfterCommitHook(lambda committed: committed and self.forget())
+        request.tm.get().addAfterCommitHook(self._forget_if_committed)
         return before != enabled
 
 

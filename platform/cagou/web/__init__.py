@@ -36,7 +36,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 def is_htmx(request: Request) -> bool:
     """True for a request htmx made (it wants a fragment, not a whole page)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    headers = request.headers
+    return bool(headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true")
 
 
 def assign_request_id(event: NewRequest) -> None:
@@ -76,7 +77,8 @@ def template_globals(event: BeforeRender) -> None:
 
 def home_path(request: Request) -> str:
     """The home page of the request's site: "Mon espace" on the intranet."""
-    return request.route_path("space" if request.site == INTRANET else "home")
+    path: str = request.route_path("space" if request.site == INTRANET else "home")
+    return path
 
 
 def csrf_token(request: Request) -> str:
@@ -87,7 +89,9 @@ def csrf_token(request: Request) -> str:
 def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     settings.setdefault("jinja2.i18n.domain", "cagou")
-    settings.setdefault("jinja2.filters", "local_time = cagou.web.filters:local_time\nfrancs = cagou.web.filters:francs")
+    settings.setdefault(
+        "jinja2.filters", "local_time = cagou.web.filters:local_time\nfrancs = cagou.web.filters:francs"
+    )
     settings.setdefault("jinja2.newstyle", "true")
     settings.setdefault("jinja2.trim_blocks", "true")
     settings.setdefault("jinja2.lstrip_blocks", "true")

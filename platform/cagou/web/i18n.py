@@ -17,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from pyramid.config import Configurator
 from pyramid.events import NewResponse
-from pyramid.i18n import Localizer, TranslationStringFactory, Translations
+from pyramid.i18n import Localizer, Translations, TranslationStringFactory
 from pyramid.interfaces import ILocalizer
 from pyramid.request import Request
 

@@ -25,7 +25,11 @@ def note_add(request: Request) -> HTTPSeeOther:
     request.db.add(note)
     request.db.flush()
     request.find_service(IAuditLog).record(
-        "sample:note:create", f"Note « {note.title} » ajoutée.", module="sample", object_type="note", object_id=str(note.id)
+        "sample:note:create",
+        f"Note « {note.title} » ajoutée.",
+        module="sample",
+        object_type="note",
+        object_id=str(note.id),
     )
     request.find_service(IJobQueue).enqueue("sample.echo", text=note.title)
     if request.POST.get("fail") == "1":
@@ -33,6 +37,8 @@ def note_add(request: Request) -> HTTPSeeOther:
     return HTTPSeeOther(request.route_path("sample.notes"))
 
 
-@view_config(route_name="sample.public", renderer="cagou_sample:templates/public.jinja2", permission=NO_PERMISSION_REQUIRED)
+@view_config(
+    route_name="sample.public", renderer="cagou_sample:templates/public.jinja2", permission=NO_PERMISSION_REQUIRED
+)
 def public(request: Request) -> dict[str, Any]:
     return {}
