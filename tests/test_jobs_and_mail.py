@@ -293,8 +293,11 @@ def test_cron_expressions():
 
 
 @pytest.mark.slow
-def test_the_worker_process_runs_queued_jobs(tmp_path, settings, registry):
-    """``cagou worker`` as ``make run`` starts it, on the same database and queue."""
+def test_jobs_wait_for_the_worker_and_run_when_it_starts(tmp_path, settings, registry):
+    """A job queued while no worker runs is kept, and ``cagou worker`` runs it once started."""
+    with transaction_scope(registry) as request:
+        request.find_service(IJobQueue).enqueue("sample.echo", text="pendant la panne")
+    assert get_huey(registry).pending_count() == 1
     ini = tmp_path / "worker.ini"
     lines = ["[app:main]", "use = egg:cagou", *(f"{k} = {v}" for k, v in settings.items() if k.startswith("cagou."))]
     ini.write_text("\n".join(lines) + "\n")
@@ -302,17 +305,15 @@ def test_the_worker_process_runs_queued_jobs(tmp_path, settings, registry):
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "cagou"), "-c", str(ini), "worker", "--workers", "1"],
         env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        with transaction_scope(registry) as request:
-            request.find_service(IJobQueue).enqueue("sample.echo", text="par le worker")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not events(registry, "echo"):
             time.sleep(0.2)
-        assert events(registry, "echo") == ["par le worker"]
+        assert events(registry, "echo") == ["pendant la panne"]
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=10)

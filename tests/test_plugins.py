@@ -130,10 +130,27 @@ def test_two_modules_cannot_share_a_name():
     assert duplicate.broken
 
 
-def test_first_answer_wins_for_authentication(registry):
-    """The local backend is trylast: a backend added later answers first."""
-    plugins = get_plugins(registry)
-    impls = plugins.manager.hook.cagou_authenticate.get_hookimpls()
+def test_authentication_backends_answer_before_local_accounts(app, registry):
+    """The sample module's directory answers first; local accounts are the last resort."""
+    from cagou.db import transaction_scope
+    from cagou.demo import load_demo
+    from cagou_sample.hooks import DIRECTORY_LOGIN, DIRECTORY_PASSWORD
+
+    with transaction_scope(registry) as request:
+        load_demo(request)
+    page = login(app, DIRECTORY_LOGIN, DIRECTORY_PASSWORD)
+    assert "Agent de l'annuaire" in page.html.get_text()
+    app.reset()
+    assert "Paul Wahetra" in login(app, "agent", "demo-agent-2026").text  # the directory says None: local answers
+    app.reset()
+    refused = app.get("/intranet/connexion")
+    refused.forms[0]["login"] = DIRECTORY_LOGIN
+    refused.forms[0]["password"] = "pas-le-bon"
+    refused.forms[0].submit(status=401)
+
+
+def test_the_local_backend_is_registered_last(registry):
+    impls = get_plugins(registry).manager.hook.cagou_authenticate.get_hookimpls()
     assert impls[0].plugin_name == "cagou.identity.hooks"
     assert impls[0].trylast
 

@@ -84,7 +84,8 @@ def test_skip_link_is_first_and_moves_the_focus_to_the_content(page: Page) -> No
     assert page.url.endswith("#contenu")
     # The next Tab goes on from the content (the console's first tab), not from the header.
     page.keyboard.press("Tab")
-    expect(page.get_by_role("navigation", name="Console informatique").get_by_role("link", name="Modules")).to_be_focused()
+    console_tabs = page.get_by_role("navigation", name="Console informatique")
+    expect(console_tabs.get_by_role("link", name="Modules")).to_be_focused()
 
 
 def tab_through(page: Page) -> list[dict[str, object]]:

@@ -21,7 +21,8 @@ from cagou import (
     Widget,
     hookimpl,
 )
-from cagou.identity.models import Account, Directorate
+from cagou.identity.models import AGENT, Account, Directorate
+from cagou.interfaces import IAccounts
 from cagou_sample.jobs import tick
 from cagou_sample.models import SampleEvent, SampleNote
 
@@ -30,6 +31,7 @@ __all__ = [
     "cagou_agent_deactivated",
     "cagou_agent_moved",
     "cagou_audit_observed",
+    "cagou_authenticate",
     "cagou_cli_commands",
     "cagou_dashboard_widgets",
     "cagou_health_checks",
@@ -90,6 +92,20 @@ def cagou_search(request: Request, query: str, limit: int) -> list[SearchResult]
 @hookimpl
 def cagou_health_checks(request: Request) -> list[HealthResult]:
     return [HealthResult("exemple", True, "tout va bien")]
+
+
+#: The one person the sample directory backend knows, and their password there.
+DIRECTORY_LOGIN = "annuaire.agent"
+DIRECTORY_PASSWORD = "mot-de-passe-de-l-annuaire"
+
+
+@hookimpl
+def cagou_authenticate(request: Request, login: str, password: str) -> Account | None:
+    """A stand-in directory: it knows one agent, and creates the account on first sign-in."""
+    if login != DIRECTORY_LOGIN or password != DIRECTORY_PASSWORD:
+        return None
+    accounts = request.find_service(IAccounts)
+    return accounts.by_login(login) or accounts.create(login, "Agent de l'annuaire", AGENT)
 
 
 @hookimpl
