@@ -23,7 +23,7 @@ from cagou.jobs.services import get_huey
 from cagou.mail.models import SENT, OutboxMail
 from cagou.mail.services import deliver_mail
 from cagou.modules.services import module_states
-from cagou.testing import is_postgresql
+from cagou.testing import is_postgresql, write_ini
 from cagou_sample.models import SampleEvent
 
 PLUGINS_PATH = str(Path(__file__).parent / "plugins")
@@ -47,18 +47,7 @@ def status_of(url: str) -> int:
 def other_process(tmp_path, settings):
     """The platform served by another process (waitress through pserve), on the same database."""
     port = free_port()
-    ini = tmp_path / "other.ini"
-    lines = ["[app:main]", "use = egg:cagou"]
-    lines += [f"{key} = {value}" for key, value in settings.items() if key.startswith("cagou.")]
-    lines = [line for line in lines if not line.startswith("cagou.modules.refresh_seconds")]
-    lines += [
-        "cagou.modules.refresh_seconds = 1",
-        "",
-        "[server:main]",
-        "use = egg:waitress#main",
-        f"listen = 127.0.0.1:{port}",
-    ]
-    ini.write_text("\n".join(lines) + "\n")
+    ini = write_ini(tmp_path / "other.ini", settings, modules_refresh_seconds="1", listen=f"127.0.0.1:{port}")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "pserve"), str(ini)],
         env={**os.environ, "PYTHONPATH": PLUGINS_PATH},
@@ -84,18 +73,13 @@ def other_process(tmp_path, settings):
 @pytest.mark.slow
 def test_a_module_disabled_here_disappears_in_another_process_within_two_seconds(registry, other_process):
     assert status_of(f"{other_process}/exemple/") == 200
-    with transaction_scope(registry) as request:
-        module_states(registry).set_enabled(request, "sample", "public", False)
-    changed_at = time.monotonic()
-    while status_of(f"{other_process}/exemple/") != 404:
-        assert time.monotonic() - changed_at < 2.0, "the other process still serves the disabled module"
-        time.sleep(0.05)
-    with transaction_scope(registry) as request:
-        module_states(registry).set_enabled(request, "sample", "public", True)
-    changed_at = time.monotonic()
-    while status_of(f"{other_process}/exemple/") != 200:
-        assert time.monotonic() - changed_at < 2.0, "the other process does not serve the module again"
-        time.sleep(0.05)
+    for enabled, expected in ((False, 404), (True, 200)):
+        with transaction_scope(registry) as request:
+            module_states(registry).set_enabled(request, "sample", "public", enabled)
+        changed_at = time.monotonic()
+        while status_of(f"{other_process}/exemple/") != expected:
+            assert time.monotonic() - changed_at < 2.0, f"the other process does not answer {expected} yet"
+            time.sleep(0.05)
 
 
 @pytest.mark.slow

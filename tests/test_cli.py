@@ -16,17 +16,13 @@ from cagou.cli import build_cli
 from cagou.db import get_engine, transaction_scope
 from cagou.identity.models import Account, Directorate
 from cagou.modules.services import module_states
-from cagou.testing import is_postgresql
+from cagou.testing import is_postgresql, write_ini
 
 
 @pytest.fixture
 def ini(tmp_path: Path, settings: dict) -> Path:
     """A configuration file like development.ini, on the test database."""
-    path = tmp_path / "test.ini"
-    lines = ["[app:main]", "use = egg:cagou"]
-    lines += [f"{key} = {value}" for key, value in settings.items() if key.startswith("cagou.")]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_ini(tmp_path / "test.ini", settings)
 
 
 @pytest.fixture

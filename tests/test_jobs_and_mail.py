@@ -30,7 +30,7 @@ from cagou.mail.models import FAILED, PENDING, SENT, OutboxMail
 from cagou.mail.services import count_due_deliveries
 from cagou.modules.services import module_states
 from cagou.plugins import get_plugins
-from cagou.testing import csrf_token, login, run_jobs
+from cagou.testing import csrf_token, login, run_jobs, write_ini
 from cagou_sample.models import SampleEvent
 
 
@@ -298,9 +298,7 @@ def test_jobs_wait_for_the_worker_and_run_when_it_starts(tmp_path, settings, reg
     with transaction_scope(registry) as request:
         request.find_service(IJobQueue).enqueue("sample.echo", text="pendant la panne")
     assert get_huey(registry).pending_count() == 1
-    ini = tmp_path / "worker.ini"
-    lines = ["[app:main]", "use = egg:cagou", *(f"{k} = {v}" for k, v in settings.items() if k.startswith("cagou."))]
-    ini.write_text("\n".join(lines) + "\n")
+    ini = write_ini(tmp_path / "worker.ini", settings)
     environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parent / "plugins")}
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "cagou"), "-c", str(ini), "worker", "--workers", "1"],

@@ -11,6 +11,7 @@ from cagou.identity.models import AGENT, CITIZEN
 from cagou.interfaces import IAccounts, IAuditLog
 from cagou.modules.services import module_states
 from cagou.plugins import get_plugins
+from cagou.testing import replace_hook
 from cagou_sample import hooks as sample_hooks
 from cagou_sample.models import SampleEvent
 
@@ -58,10 +59,7 @@ def test_a_lifecycle_hook_that_fails_aborts_nothing_else(registry, monkeypatch):
     def failing(request, account):
         raise RuntimeError("le module a planté")
 
-    impl = next(
-        i for i in get_plugins(registry).manager.hook.cagou_agent_created.get_hookimpls() if i.plugin_name == "sample"
-    )
-    monkeypatch.setattr(impl, "function", failing)
+    replace_hook(registry, "cagou_agent_created", "sample", failing, monkeypatch)
     with transaction_scope(registry) as request:
         request.find_service(IAccounts).create("robuste", "Agent Robuste", AGENT)
     with transaction_scope(registry) as request:
@@ -102,10 +100,7 @@ def test_a_failing_observer_loses_nothing(registry, monkeypatch):
     def failing(registry, entry):
         raise ConnectionError("le SIEM ne répond pas")
 
-    impl = next(
-        i for i in get_plugins(registry).manager.hook.cagou_audit_observed.get_hookimpls() if i.plugin_name == "sample"
-    )
-    monkeypatch.setattr(impl, "function", failing)
+    replace_hook(registry, "cagou_audit_observed", "sample", failing, monkeypatch)
     with transaction_scope(registry) as request:
         request.find_service(IAuditLog).record("sample:note:test", "Conservé.", module="sample")
     with transaction_scope(registry) as request:

@@ -28,25 +28,25 @@ def test_core_and_listed_modules_are_loaded(registry):
     assert sample.package == "cagou_sample"
 
 
+def discover_installed(tmp_path: Path, monkeypatch, entry_point: str) -> Plugins:
+    """Install a distribution declaring ``entry_point`` in group cagou.plugins, then discover."""
+    dist = tmp_path / "cagou_installed-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: cagou-installed\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[cagou.plugins]\n{entry_point}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return discover(normalize({"here": str(tmp_path), "cagou.plugins.entry_points": "true"}))
+
+
 def test_modules_are_found_through_the_entry_point_group(tmp_path, monkeypatch):
     """A distribution that declares a cagou.plugins entry point is loaded."""
-    dist = tmp_path / "cagou_demo_entry-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: cagou-demo-entry\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[cagou.plugins]\nsample = cagou_sample\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    plugins = discover(normalize({"here": str(tmp_path), "cagou.plugins.entry_points": "true"}))
+    plugins = discover_installed(tmp_path, monkeypatch, "sample = cagou_sample")
     assert "sample" in plugins.modules
     assert not plugins.modules["sample"].broken
 
 
 def test_entry_point_name_must_match_the_module_name(tmp_path, monkeypatch):
-    dist = tmp_path / "cagou_wrong-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: cagou-wrong\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[cagou.plugins]\nother = cagou_sample\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    plugins = discover(normalize({"here": str(tmp_path), "cagou.plugins.entry_points": "true"}))
+    plugins = discover_installed(tmp_path, monkeypatch, "other = cagou_sample")
     assert plugins.modules["other"].broken
     assert "sample" in (plugins.modules["other"].error or "")
 

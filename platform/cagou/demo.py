@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pyramid.request import Request
 
 from cagou.console.hooks import IT_ADMIN
-from cagou.identity.models import ADMIN, AGENT, CITIZEN, COMPANY, Account, Directorate
+from cagou.identity.models import ADMIN, AGENT, CITIZEN, COMPANY, Directorate
 from cagou.interfaces import IAccounts
 from cagou.plugins import call_installed
 
@@ -97,8 +97,3 @@ def load_demo(request: Request) -> None:
     """The core's demonstration data, then every installed module's."""
     load_core_demo(request)
     call_installed(request.registry, "cagou_load_demo", request=request)
-
-
-def demo_accounts_count(request: Request) -> int:
-    logins = [demo.login for demo in DEMO_ACCOUNTS]
-    return int(request.db.scalar(sa.select(sa.func.count()).where(Account.login.in_(logins))) or 0)

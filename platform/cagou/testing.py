@@ -33,6 +33,7 @@ from cagou.contributions import INTRANET, PUBLIC
 from cagou.db import get_engine, migrate
 from cagou.interfaces import IClock
 from cagou.jobs.services import get_huey
+from cagou.plugins import get_plugins
 
 TEST_DATABASE_ENV = "CAGOU_TEST_DATABASE_URL"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -163,6 +164,29 @@ def csrf_token(page: webtest.TestResponse) -> str:
     return found.group(1)
 
 
+def write_ini(path: Path, settings: dict[str, Any], **overrides: str) -> Path:
+    """A PasteDeploy file like development.ini, for the command line or another process.
+
+    ``listen="127.0.0.1:PORT"`` adds a waitress server section; other keyword
+    arguments override ``cagou.`` settings (``modules_refresh_seconds="1"``).
+    """
+    listen = overrides.pop("listen", None)
+    values = {key: value for key, value in settings.items() if key.startswith("cagou.")}
+    values.update({"cagou." + key.replace("_", ".", 1): value for key, value in overrides.items()})
+    lines = ["[app:main]", "use = egg:cagou", *(f"{key} = {value}" for key, value in values.items())]
+    if listen:
+        lines += ["", "[server:main]", "use = egg:waitress#main", f"listen = {listen}"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def replace_hook(registry: Registry, hook_name: str, module: str, function: Any, monkeypatch: Any) -> None:
+    """Make ``module``'s implementation of ``hook_name`` be ``function`` for one test."""
+    hook = getattr(get_plugins(registry).manager.hook, hook_name)
+    impl = next(impl for impl in hook.get_hookimpls() if impl.plugin_name == module)
+    monkeypatch.setattr(impl, "function", function)
+
+
 def run_jobs(registry: Registry) -> int:
     """Run every job due in the queue, as the worker would; return how many ran.
 
@@ -192,6 +216,8 @@ __all__ = [
     "login",
     "migrated_template",
     "registry",
+    "replace_hook",
     "run_jobs",
     "settings",
+    "write_ini",
 ]
