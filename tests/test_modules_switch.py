@@ -93,6 +93,9 @@ def test_the_toggle_answers_htmx_with_the_row_only(app, registry):
     )
     assert response.status_int == 200
     assert response.text.lstrip().startswith('<tr id="module-sample">')
+    intranet_cell = response.html.find("tr").find_all("td")[1]
+    assert intranet_cell.find("span").text == "Désactivé"  # the row shows the state just written
+    assert intranet_cell.find("input", attrs={"name": "enabled"})["value"] == "1"
     assert "<html" not in response.text
     assert 'hx-swap-oob="true"' in response.text
     assert "désactivé sur l'intranet" in response.html.get_text()

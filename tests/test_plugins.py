@@ -10,6 +10,7 @@ import pytest
 import webtest
 
 from cagou import configure
+from cagou.interfaces import IAccounts
 from cagou.plugins import CORE, Plugins, discover, get_plugins
 from cagou.settings import normalize
 from cagou.testing import login
@@ -79,6 +80,8 @@ def test_a_hook_that_raises_does_not_break_the_page(settings, registry):
     config = configure(with_modules(settings, "cagou_sample", "cagou_faulty"))
     with transaction_scope(config.registry) as request:
         load_demo(request)
+        accounts = request.find_service(IAccounts)
+        accounts.grant(accounts.by_login("agent"), "sample:reader")
     app = webtest.TestApp(config.make_wsgi_app())
     space = login(app, "agent", "demo-agent-2026")
     assert space.status_int == 200

@@ -10,6 +10,7 @@ from cagou import configure
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.demo import load_demo
+from cagou.interfaces import IAccounts
 from cagou.testing import csrf_token, login
 
 
@@ -32,7 +33,6 @@ def test_every_page_shares_one_layout(app, demo):
 
 
 def test_navigation_shows_module_entries_the_person_may_follow(app, registry, demo):
-    from cagou.interfaces import IAccounts
 
     with transaction_scope(registry) as request:
         accounts = request.find_service(IAccounts)
@@ -45,7 +45,21 @@ def test_navigation_shows_module_entries_the_person_may_follow(app, registry, de
     assert [a.text for a in nav.find_all("a")] == ["Accueil", "Exemple public"]
 
 
-def test_mon_espace_shows_the_widgets_of_enabled_modules(app, demo):
+@pytest.fixture
+def reader(registry, demo):
+    """The demonstration agent may read the sample module's notes."""
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        accounts.grant(accounts.by_login("agent"), "sample:reader")
+
+
+def test_mon_espace_hides_widgets_the_person_may_not_use(app, demo):
+    page = login(app, "agent", "demo-agent-2026")
+    assert page.html.find("section", class_="widget") is None
+    assert "Aucun module activé ne propose encore de contenu pour vous ici." in page.text
+
+
+def test_mon_espace_shows_the_widgets_of_enabled_modules(app, reader):
     page = login(app, "agent", "demo-agent-2026")
     widget = page.html.find("section", class_="widget")
     assert widget.find("h2").text == "Mes notes d'exemple"
@@ -139,7 +153,6 @@ def test_forbidden_page_in_the_layout(app, demo):
 
 
 def test_server_error_page_in_the_layout_and_nothing_stored(app, registry, demo):
-    from cagou.interfaces import IAccounts
     from cagou_sample.models import SampleNote
 
     with transaction_scope(registry) as request:
@@ -211,7 +224,12 @@ def test_search_is_refused_when_too_long(app, demo):
     assert "La recherche est trop longue" in response.text
 
 
-def test_search_across_modules(app, demo):
+def test_search_shows_only_what_the_person_may_open(app, demo):
+    login(app, "agent", "demo-agent-2026")
+    assert "Aucun résultat" in app.get("/intranet/recherche", {"q": "Première"}).text
+
+
+def test_search_across_modules(app, reader):
     login(app, "agent", "demo-agent-2026")
     page = app.get("/intranet/recherche", {"q": "Première"})
     section = page.html.find("section")

@@ -75,13 +75,15 @@ class Widget:
     """A block of the "Mon espace" dashboard.
 
     ``template`` is a Jinja2 asset specification rendered with ``values``
-    (plus ``request``); the core wraps it in a titled region.
+    (plus ``request``); the core wraps it in a titled region. A widget whose
+    ``permission`` the person lacks is dropped by the core.
     """
 
     title: str
     template: str
     values: dict[str, Any] = field(default_factory=dict)
     order: int = 100
+    permission: str | None = None
 
 
 @dataclass(frozen=True)

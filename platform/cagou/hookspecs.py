@@ -120,7 +120,7 @@ def cagou_dashboard_widgets(request: Request) -> list[Widget]:
 
     :param request: the current request; ``request.identity`` is set.
     :return: a list of :class:`cagou.contributions.Widget`, sorted by the core
-        on ``order``.
+        on ``order``; those whose ``permission`` the person lacks are dropped.
 
     Asked: enabled modules.
     """

@@ -110,11 +110,6 @@ def test_htmx_toggle_stays_on_the_page(page: Page, browser_errors: list[str], ad
     assert browser_errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console.views.module_toggle renders the row before its transaction commits, "
-    "from module states read on another connection: the row shows the old state",
-)
 def test_htmx_toggle_shows_the_new_state_in_the_row(page: Page) -> None:
     sign_in(page, "admin", "demo-admin-2026")
     page.goto("/intranet/console/")

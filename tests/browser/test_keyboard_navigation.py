@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from pyramid.registry import Registry
 
-from browser.browsing import CITIZEN, sign_in
+from browser.browsing import CITIZEN, STAFF, sign_in
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 
@@ -29,7 +29,8 @@ FOCUSABLE = """() => Array.from(document.querySelectorAll(
     'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select, textarea, [tabindex]'
   ))
   .filter(el => el.tabIndex >= 0 && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')
-  .map(el => el.tagName.toLowerCase() + '|' + el.id + '|' + (el.innerText || el.value || '').trim())"""
+  .map(el => el.tagName.toLowerCase() + '|' + el.id + '|'
+    + (el.innerText || el.value || el.getAttribute('aria-label') || '').trim())"""
 
 
 def main_nav(page: Page) -> Locator:
@@ -103,8 +104,8 @@ def tab_through(page: Page) -> list[dict[str, object]]:
 @pytest.mark.parametrize(
     ("account", "path"),
     [
-        pytest.param(("admin", "demo-admin-2026", "intranet"), "/intranet/console/", id="console"),
-        pytest.param(("agent", "demo-agent-2026", "intranet"), "/intranet/recherche?q=note", id="search"),
+        pytest.param(("admin", "demo-admin-2026", STAFF), "/intranet/console/", id="console"),
+        pytest.param(("agent", "demo-agent-2026", STAFF), "/intranet/recherche?q=note", id="search"),
         pytest.param(("citoyen", "demo-citoyen-2026", CITIZEN), "/", id="citizen-home"),
     ],
 )

@@ -41,10 +41,17 @@ class ModuleRow:
     health: list[HealthResult]
 
 
-def module_row(request: Request, module: Module, health: list[HealthResult]) -> ModuleRow:
+def module_row(
+    request: Request, module: Module, health: list[HealthResult], just_set: dict[str, bool] | None = None
+) -> ModuleRow:
+    """A module's row; ``just_set`` holds states this request wrote and has not committed yet."""
     states = module_states(request.registry)
+    just_set = just_set or {}
     sites = [
-        SiteState(site, SITE_LABELS[site], site in module.sites, states.is_enabled(module.name, site)) for site in SITES
+        SiteState(
+            site, SITE_LABELS[site], site in module.sites, just_set.get(site, states.is_enabled(module.name, site))
+        )
+        for site in SITES
     ]
     return ModuleRow(module, sites, health)
 
@@ -84,7 +91,8 @@ def module_toggle(request: Request) -> Any:
     message = f"Module « {module.title} » {verb} sur {SITE_LABELS[site]}."
     if request.is_htmx:
         health = health_by_module(request, [name])
-        values = {"row": module_row(request, module, health[name]), "status_message": message}
+        row = module_row(request, module, health[name], just_set={site: wanted == "1"})
+        values = {"row": row, "status_message": message}
         return render_to_response("cagou:console/templates/module_row.jinja2", values, request=request)
     request.session.flash(message)
     return HTTPSeeOther(request.route_path("console.modules"))

@@ -51,7 +51,9 @@ class ModuleStates:
         if time.monotonic() - self._loaded_at >= self._refresh_seconds:
             with self._lock:
                 if time.monotonic() - self._loaded_at >= self._refresh_seconds:
-                    self._snapshot = self._read() or self._snapshot
+                    snapshot = self._read()
+                    if snapshot is not None:
+                        self._snapshot = snapshot
                     self._loaded_at = time.monotonic()
         return self._snapshot
 

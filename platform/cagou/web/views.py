@@ -28,7 +28,8 @@ def home(request: Request) -> dict[str, Any]:
 @view_config(route_name="space", renderer="cagou:web/templates/space.jinja2", permission="core:space:view")
 def space(request: Request) -> dict[str, Any]:
     widgets: list[Widget] = flatten(call_enabled(request, "cagou_dashboard_widgets"))
-    return {"widgets": sorted(widgets, key=lambda widget: (widget.order, widget.title))}
+    allowed = [widget for widget in widgets if widget.permission is None or request.has_permission(widget.permission)]
+    return {"widgets": sorted(allowed, key=lambda widget: (widget.order, widget.title))}
 
 
 @view_config(route_name="search", renderer="cagou:web/templates/search.jinja2", permission="core:search:use")

@@ -80,11 +80,14 @@ def cagou_navigation(request: Request) -> list[NavEntry]:
 @hookimpl
 def cagou_dashboard_widgets(request: Request) -> list[Widget]:
     count = request.db.scalar(sa.select(sa.func.count()).select_from(SampleNote))
-    return [Widget("Mes notes d'exemple", "cagou_sample:templates/widget.jinja2", {"count": count}, order=10)]
+    values = {"count": count}
+    return [Widget("Mes notes d'exemple", "cagou_sample:templates/widget.jinja2", values, 10, "sample:note:view")]
 
 
 @hookimpl
 def cagou_search(request: Request, query: str, limit: int) -> list[SearchResult]:
+    if not request.has_permission("sample:note:view"):
+        return []
     notes = request.db.scalars(sa.select(SampleNote).where(SampleNote.title.contains(query)).limit(limit))
     return [SearchResult(note.title, request.route_path("sample.notes"), kind="note") for note in notes]
 
