@@ -46,8 +46,8 @@ test-postgresql: install
 	  $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check platform plugins tests bench
-	$(BIN)/ruff format --check platform plugins tests bench
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

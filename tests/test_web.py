@@ -130,7 +130,9 @@ def test_signing_out_ends_the_session(app, demo):
 
 def test_state_changing_requests_need_the_csrf_token(app, demo):
     login(app, "admin", "demo-admin-2026")
-    app.post("/intranet/console/modules/sample/intranet", {"enabled": "0"}, status=400)
+    refused = app.post("/intranet/console/modules/sample/intranet", {"enabled": "0"}, status=400)
+    assert "Le formulaire a expiré" in refused.html.find("main").text
+    assert "check_csrf_token" not in refused.text
     app.post(
         "/intranet/console/modules/sample/intranet",
         {"enabled": "0"},
@@ -211,6 +213,18 @@ def test_hsts_in_production(settings, monkeypatch):
 
 def test_health_endpoint(app):
     assert app.get("/sante").json == {"status": "ok", "database": "ok"}
+
+
+def test_health_says_when_the_database_is_unreachable(settings):
+    broken = configure({**settings, "cagou.database_url": "sqlite:////nulle/part/cagou.sqlite"})
+    response = webtest.TestApp(broken.make_wsgi_app()).get("/sante", status=503)
+    assert response.json == {"status": "error", "database": "unreachable"}
+
+
+def test_missing_assets_get_the_404_page(app, demo):
+    login(app, "agent", "demo-agent-2026")
+    page = app.get("/static/absent.css/", status=404)
+    assert page.html.find("h1").text == "Page introuvable"
 
 
 def test_assets_are_served(app):

@@ -78,6 +78,22 @@ def _request_db(request: Request) -> Session:
     return session
 
 
+#: Paths answered without a database transaction: the health check and static files.
+OUTSIDE_TRANSACTION = ("/sante",)
+OUTSIDE_TRANSACTION_PREFIXES = ("/static/", "/assets/")
+
+
+def needs_transaction(request: Request) -> bool:
+    """pyramid_tm's activation hook: the cheap, read-only paths go without a transaction."""
+    path: str = request.path_info
+    return path not in OUTSIDE_TRANSACTION and not path.startswith(OUTSIDE_TRANSACTION_PREFIXES)
+
+
+def in_transaction(request: Request) -> bool:
+    """True inside a request that pyramid_tm manages (not the health check, not assets)."""
+    return "tm.active" in request.environ
+
+
 def is_sqlite_busy(error: BaseException) -> bool:
     return isinstance(error, sa.exc.OperationalError) and "database is locked" in str(error)
 
@@ -120,6 +136,7 @@ def includeme(config: Configurator) -> None:
     # commands printing what they did); each request opens a fresh session.
     config.registry["cagou.session_factory"] = sessionmaker(bind=engine, expire_on_commit=False)
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    settings.setdefault("tm.activate_hook", needs_transaction)
     settings.setdefault("retry.attempts", 3)
     config.include("pyramid_tm")
     config.include("pyramid_retry")

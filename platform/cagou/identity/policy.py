@@ -17,8 +17,10 @@ from pyramid.authentication import SessionAuthenticationHelper
 from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
 from pyramid.registry import Registry
 from pyramid.request import Request, RequestLocalCache
+from sqlalchemy.orm import selectinload
 
 from cagou.contributions import Role
+from cagou.db import in_transaction
 from cagou.identity.models import ADMIN, AGENT, Account
 
 #: The default permission of every view: nobody holds it.
@@ -32,12 +34,14 @@ class SecurityPolicy:
         self.helper = SessionAuthenticationHelper()
         self.acl = ACLHelper()
         self.identity_cache = RequestLocalCache(self._load_identity)
+        self.principals_cache = RequestLocalCache(self._principals)
 
     def _load_identity(self, request: Request) -> Account | None:
         userid = self.helper.authenticated_userid(request)
-        if userid is None:
+        # Without a transaction (health check, assets) nobody is signed in.
+        if userid is None or not in_transaction(request):
             return None
-        account = request.db.get(Account, int(userid))
+        account = request.db.get(Account, int(userid), options=[selectinload(Account.grants)])
         return account if account is not None and account.active else None
 
     def identity(self, request: Request) -> Account | None:
@@ -49,15 +53,20 @@ class SecurityPolicy:
         return str(account.id) if account is not None else None
 
     def permits(self, request: Request, context: Any, permission: str) -> Any:
-        return self.acl.permits(context, principals_of(self.identity(request)), permission)
+        return self.acl.permits(context, self.principals_cache.get_or_create(request), permission)
+
+    def _principals(self, request: Request) -> list[str]:
+        return principals_of(self.identity(request))
 
     def remember(self, request: Request, userid: str, **kw: Any) -> list[tuple[str, str]]:
         self.identity_cache.clear(request)
+        self.principals_cache.clear(request)
         headers: list[tuple[str, str]] = self.helper.remember(request, userid, **kw)
         return headers
 
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
         self.identity_cache.clear(request)
+        self.principals_cache.clear(request)
         headers: list[tuple[str, str]] = self.helper.forget(request, **kw)
         return headers
 

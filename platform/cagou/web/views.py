@@ -6,12 +6,14 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPClientError, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 
 from cagou.contributions import INTRANET, SearchResult, Widget
+from cagou.db import get_engine
 from cagou.plugins import call_enabled, enabled_modules, flatten, get_plugins
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,14 @@ def search(request: Request) -> dict[str, Any]:
 
 @view_config(route_name="health", renderer="json", permission=NO_PERMISSION_REQUIRED)
 def health(request: Request) -> dict[str, Any]:
-    """A light check for load balancers: the process answers and the database too."""
+    """A light check for load balancers: the process answers and the database too.
+
+    It runs outside any transaction and ORM session (see ``cagou.db.needs_transaction``),
+    on a pooled connection: load balancers call it often.
+    """
     try:
-        request.db.execute(sa.text("SELECT 1"))
+        with get_engine(request.registry).connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
     except sa.exc.DBAPIError:
         request.response.status_int = 503
         return {"status": "error", "database": "unreachable"}
@@ -93,12 +100,22 @@ CLIENT_ERROR_TITLES = {
 }
 
 
+EXPIRED_FORM = (
+    "Le formulaire a expiré ou ne provient pas de cette page : rechargez la page, puis recommencez. "
+    "Rien n'a été enregistré."
+)
+
+
 @exception_view_config(HTTPClientError, renderer="cagou:web/templates/error.jinja2")
 def client_error(error: HTTPClientError, request: Request) -> dict[str, Any]:
     """Other 4xx raised by views: their French explanation, in the layout."""
     request.response.status_int = error.code
-    default = "La demande n'a pas pu être traitée : vérifiez les informations envoyées."
-    message = error.detail if isinstance(error.detail, str) and error.detail else default
+    if isinstance(error, BadCSRFToken | BadCSRFOrigin):
+        message = EXPIRED_FORM
+    elif isinstance(error.detail, str) and error.detail:
+        message = error.detail
+    else:
+        message = "La demande n'a pas pu être traitée : vérifiez les informations envoyées."
     return {"status": error.code, "title": CLIENT_ERROR_TITLES.get(error.code, "Demande refusée"), "message": message}
 
 
