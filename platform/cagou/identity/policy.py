@@ -17,7 +17,7 @@ from pyramid.authentication import SessionAuthenticationHelper
 from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
 from pyramid.registry import Registry
 from pyramid.request import Request, RequestLocalCache
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from cagou.contributions import Role
 from cagou.db import in_transaction
@@ -41,7 +41,7 @@ class SecurityPolicy:
         # Without a transaction (health check, assets) nobody is signed in.
         if userid is None or not in_transaction(request):
             return None
-        account = request.db.get(Account, int(userid), options=[selectinload(Account.grants)])
+        account = request.db.get(Account, int(userid), options=[joinedload(Account.grants)])
         return account if account is not None and account.active else None
 
     def identity(self, request: Request) -> Account | None:
