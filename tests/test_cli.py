@@ -79,6 +79,22 @@ def test_db_upgrade_and_current(run):
     assert "0001_sample (dernière)" in current.output
 
 
+def test_db_revision_writes_nothing_new_when_models_and_database_agree(run):
+    """The developer's command: on the migrated database, autogenerate finds nothing to add."""
+    result = run("db", "revision", "sample", "-m", "rien à changer")
+    assert result.exit_code == 0, result.output
+    written = Path(result.output.split("Migration écrite : ")[1].split(" (relisez")[0])
+    try:
+        text = written.read_text()
+        assert 'down_revision = "0001_sample"' in text or "down_revision = '0001_sample'" in text
+        assert "op.create_table" not in text
+    finally:
+        written.unlink()
+    unknown = run("db", "revision", "nulle", "-m", "x")
+    assert unknown.exit_code == 1
+    assert "Aucune branche « nulle »" in unknown.output
+
+
 def test_demo_twice_duplicates_nothing(run, database):
     assert run("demo").exit_code == 0
     accounts = count(database, sa.select(sa.func.count()).select_from(Account))

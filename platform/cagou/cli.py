@@ -136,6 +136,18 @@ def db_upgrade(env: Environment) -> None:
     click.echo("Base de données à jour.")
 
 
+@db.command("revision")
+@click.argument("branch")
+@click.option("-m", "--message", required=True, help="Ce que la migration change.")
+@pass_env
+def db_revision(env: Environment, branch: str, message: str) -> None:
+    """Écrire une migration de la branche BRANCH (core ou un module) à partir des modèles."""
+    if branch != "core" and branch not in get_plugins(env.registry).modules:
+        fail(f"Aucune branche « {branch} » : core ou le nom d'un module installé.")
+    for path in migrate.revision(env.registry, message, branch):
+        click.echo(f"Migration écrite : {path} (relisez-la avant de la valider).")
+
+
 @db.command("current")
 @pass_env
 def db_current(env: Environment) -> None:

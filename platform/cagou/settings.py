@@ -46,14 +46,12 @@ DEFAULTS: dict[str, str] = {
     "cagou.mail.max_attempts": "8",
     "cagou.files.directory": "%(var)s/files",
     "cagou.assets.directory": "node_modules",
-    "cagou.demo": "false",
 }
 
 BOOLEANS = (
     "cagou.modules.default_enabled",
     "cagou.plugins.entry_points",
     "cagou.mail.smtp_starttls",
-    "cagou.demo",
 )
 INTEGERS = ("cagou.mail.smtp_port", "cagou.mail.max_attempts")
 FLOATS = ("cagou.modules.refresh_seconds",)

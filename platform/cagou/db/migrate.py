@@ -26,8 +26,6 @@ from cagou.db import Base, get_engine
 from cagou.db.types import UTCDateTime
 from cagou.plugins import Plugins, get_plugins
 
-CORE_BRANCH = "core"
-
 #: Tables that live in the database but belong to a library, not to a model.
 FOREIGN_TABLE_PREFIXES = ("huey_",)
 
@@ -113,9 +111,13 @@ def missing_heads(registry: Registry) -> set[str]:
     return head_revisions(registry) - applied_revisions(registry)
 
 
-def revision(registry: Registry, message: str, branch: str) -> None:
-    """Write a new revision on ``branch`` from the difference models/database (for developers)."""
+def revision(registry: Registry, message: str, branch: str) -> list[str]:
+    """Write a revision on ``branch`` from what the models add to the migrated database.
+
+    For developers: read and tidy what it wrote. Returns the paths written.
+    """
     with get_engine(registry).begin() as connection:
         config = alembic_config(registry, connection)
-        head = f"{branch}@head"
-        command.revision(config, message=message, autogenerate=True, head=head)
+        written = command.revision(config, message=message, autogenerate=True, head=f"{branch}@head")
+    scripts = written if isinstance(written, list) else [written]
+    return [script.path for script in scripts if script is not None]
