@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cagou import configure
 from cagou.audit.models import AuditEntry
 from cagou.cli import build_cli
-from cagou.db import get_engine, transaction_scope
+from cagou.db import get_engine, migrate, transaction_scope
 from cagou.identity.models import Account, Directorate
 from cagou.modules.services import module_states
 from cagou.testing import is_postgresql, write_ini
@@ -71,12 +71,14 @@ def test_init_asks_for_the_password_when_not_given(run, database):
     assert result.exit_code == 0, result.output
 
 
-def test_db_upgrade_and_current(run):
+def test_db_upgrade_and_current(run, database):
     assert run("db", "upgrade").exit_code == 0
     current = run("db", "current")
     assert current.exit_code == 0, current.output
-    assert "0001_core (dernière)" in current.output
+    for head in migrate.head_revisions(database):
+        assert f"{head} (dernière)" in current.output
     assert "0001_sample (dernière)" in current.output
+    assert "Base de données à jour." in current.output
 
 
 def test_db_revision_writes_nothing_new_when_models_and_database_agree(run):

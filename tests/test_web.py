@@ -141,6 +141,34 @@ def test_state_changing_requests_need_the_csrf_token(app, demo):
     )
 
 
+def test_csrf_is_checked_before_permissions(app, demo):
+    """A forged request is refused as forged, whoever sends it and whatever it targets."""
+    app.post("/intranet/console/modules/sample/intranet", {"enabled": "0"}, status=400)  # anonymous
+    login(app, "agent", "demo-agent-2026")
+    app.post("/intranet/console/modules/sample/intranet", {"enabled": "0"}, status=400)  # no right either
+
+
+def test_csrf_origin_is_checked_behind_a_tls_proxy(app, demo):
+    """Behind the proxy the scheme is https, so the Origin of a form post must be ours."""
+    page = login(app, "admin", "demo-admin-2026")
+    https = {"wsgi.url_scheme": "https", "HTTP_HOST": "localhost"}
+    forged = app.post(
+        "/intranet/console/modules/sample/intranet",
+        {"enabled": "0", "csrf_token": csrf_token(page)},
+        headers={"Origin": "https://evil.example"},
+        extra_environ=https,
+        status=400,
+    )
+    assert "Le formulaire a expiré" in forged.html.find("main").text
+    app.post(
+        "/intranet/console/modules/sample/intranet",
+        {"enabled": "0", "csrf_token": csrf_token(page)},
+        headers={"Origin": "https://localhost"},
+        extra_environ=https,
+        status=303,
+    )
+
+
 def test_not_found_page_in_the_layout(app):
     page = app.get("/nulle-part", status=404)
     assert page.html.find("h1").text == "Page introuvable"

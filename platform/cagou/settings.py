@@ -30,6 +30,8 @@ DEFAULTS: dict[str, str] = {
     "cagou.secret": DEVELOPMENT_SECRET,
     "cagou.sites": "public intranet",
     "cagou.timezone": "Pacific/Noumea",
+    "cagou.sessions.idle_minutes": "30",
+    "cagou.sessions.warning_minutes": "2",
     "cagou.modules.default_enabled": "true",
     "cagou.modules.refresh_seconds": "1",
     "cagou.plugins.entry_points": "true",
@@ -54,7 +56,7 @@ BOOLEANS = (
     "cagou.mail.smtp_starttls",
 )
 INTEGERS = ("cagou.mail.smtp_port", "cagou.mail.max_attempts")
-FLOATS = ("cagou.modules.refresh_seconds",)
+FLOATS = ("cagou.modules.refresh_seconds", "cagou.sessions.idle_minutes", "cagou.sessions.warning_minutes")
 LISTS = ("cagou.sites", "cagou.plugins.extra")
 
 

@@ -137,6 +137,9 @@ def includeme(config: Configurator) -> None:
     config.registry["cagou.session_factory"] = sessionmaker(bind=engine, expire_on_commit=False)
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     settings.setdefault("tm.activate_hook", needs_transaction)
+    # pyramid_tm would ask who is signed in before routing, to label the
+    # transaction; the identity must be looked up once the route is known.
+    settings.setdefault("tm.annotate_user", False)
     settings.setdefault("retry.attempts", 3)
     config.include("pyramid_tm")
     config.include("pyramid_retry")

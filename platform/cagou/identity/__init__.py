@@ -19,4 +19,6 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "logout", "/deconnexion")
     config.add_site_route(INTRANET, "intranet.login", "/connexion")
     config.add_site_route(INTRANET, "intranet.logout", "/deconnexion")
+    config.add_site_route(PUBLIC, "session.status", "/session")
+    config.add_site_route(INTRANET, "intranet.session.status", "/session")
     config.scan(".views")

@@ -82,3 +82,24 @@ class RoleGrant(Base):
 
     account: Mapped[Account] = relationship(back_populates="grants")
     directorate: Mapped[Directorate | None] = relationship()
+
+
+class LoginSession(Base):
+    """A sign-in, kept on the server: the cookie only carries a random token.
+
+    The row is found by the SHA-256 of that token, so a copy of the table does
+    not let anyone sign in. Ending the row (logout, inactivity, deactivation,
+    password change) signs the person out in every process at once.
+    """
+
+    __tablename__ = "login_session"
+    __table_args__ = (sa.Index("ix_login_session_account_open", "account_id", "ended_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(512))

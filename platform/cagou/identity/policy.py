@@ -1,6 +1,7 @@
 """Who is asking, and what they may do: the security policy and the root ACL.
 
-The signed-in account id lives in the session. A person's principals are
+Who is signed in is decided by a server-side session (:mod:`cagou.identity.sessions`)
+that the session cookie points to. A person's principals are
 their account, their kind of account and their roles; the root ACL gives each
 role the permissions it carries (declared by the modules through
 ``cagou_roles``). Every view names its permission: the default permission is
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pyramid.authentication import SessionAuthenticationHelper
 from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
 from pyramid.registry import Registry
 from pyramid.request import Request, RequestLocalCache
@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from cagou.contributions import Role
 from cagou.db import in_transaction
 from cagou.identity.models import ADMIN, AGENT, Account
+from cagou.identity.sessions import current_session, end_session, open_session
 
 #: The default permission of every view: nobody holds it.
 UNDECLARED_PERMISSION = "core:view:undeclared"
@@ -31,17 +32,18 @@ ACE = tuple[str, str, str]
 
 class SecurityPolicy:
     def __init__(self) -> None:
-        self.helper = SessionAuthenticationHelper()
         self.acl = ACLHelper()
         self.identity_cache = RequestLocalCache(self._load_identity)
         self.principals_cache = RequestLocalCache(self._principals)
 
     def _load_identity(self, request: Request) -> Account | None:
-        userid = self.helper.authenticated_userid(request)
         # Without a transaction (health check, assets) nobody is signed in.
-        if userid is None or not in_transaction(request):
+        if not in_transaction(request):
             return None
-        account = request.db.get(Account, int(userid), options=[joinedload(Account.grants)])
+        session = current_session(request)
+        if session is None:
+            return None
+        account = request.db.get(Account, session.account_id, options=[joinedload(Account.grants)])
         return account if account is not None and account.active else None
 
     def identity(self, request: Request) -> Account | None:
@@ -59,16 +61,18 @@ class SecurityPolicy:
         return principals_of(self.identity(request))
 
     def remember(self, request: Request, userid: str, **kw: Any) -> list[tuple[str, str]]:
+        """Open a server-side session; the session cookie carries its token."""
         self.identity_cache.clear(request)
         self.principals_cache.clear(request)
-        headers: list[tuple[str, str]] = self.helper.remember(request, userid, **kw)
-        return headers
+        open_session(request, int(userid))
+        return []
 
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
+        """End the server-side session, whatever the browser keeps."""
         self.identity_cache.clear(request)
         self.principals_cache.clear(request)
-        headers: list[tuple[str, str]] = self.helper.forget(request, **kw)
-        return headers
+        end_session(request, kw.get("reason", "déconnexion"))
+        return []
 
 
 def principals_of(account: Account | None) -> list[str]:

@@ -11,6 +11,7 @@ from pyramid.request import Request
 from zope.interface import implementer
 
 from cagou.identity.models import AGENT, KIND_LABELS, Account, Directorate, RoleGrant
+from cagou.identity.sessions import end_all_sessions
 from cagou.interfaces import IAccounts, IAuditLog, IClock
 from cagou.plugins import call_active, call_enabled
 
@@ -109,6 +110,7 @@ class AccountService:
     def set_password(self, account: Account, password: str) -> None:
         self._check_password(password)
         account.password_hash = hash_password(password)
+        end_all_sessions(self.db, account.id, self.request.find_service(IClock).now(), "mot de passe changé")
         self._audit("core:account:password", f"Mot de passe du compte « {account.login} » changé.", account)
 
     def deactivate(self, account: Account) -> None:
@@ -116,6 +118,7 @@ class AccountService:
             return
         account.active = False
         account.deactivated_at = self.request.find_service(IClock).now()
+        end_all_sessions(self.db, account.id, account.deactivated_at, "compte désactivé")
         self._audit(
             "core:account:deactivate",
             f"Compte « {account.login} » désactivé.",

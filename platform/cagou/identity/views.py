@@ -6,17 +6,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.request import Request
+from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
 from cagou.contributions import INTRANET
 from cagou.identity.models import PUBLIC_KINDS, STAFF_KINDS
+from cagou.identity.sessions import current_session, extend, remaining, warning_delay
 from cagou.interfaces import IAccounts, IAuditLog
 from cagou.web import home_path
 from cagou.web.forms import FormErrors
 
 MAX_LOGIN_LENGTH = 120
+SESSION_TEMPLATE = "cagou:identity/templates/session_status.jinja2"
 
 
 def safe_next(request: Request, target: str | None) -> str:
@@ -68,7 +72,7 @@ def login(request: Request) -> Any:
             request.response.status_int = 401
         else:
             request.response.status_int = 400
-    return {"values": values, "errors": errors}
+    return {"values": values, "errors": errors, "expired": request.params.get("expiree") == "1"}
 
 
 @view_config(route_name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
@@ -85,3 +89,21 @@ def logout(request: Request) -> HTTPSeeOther:
     headers = forget(request)
     request.session.invalidate()
     return HTTPSeeOther(home_path(request), headers=headers)
+
+
+@view_config(route_name="session.status", permission=NO_PERMISSION_REQUIRED)
+@view_config(route_name="intranet.session.status", permission=NO_PERMISSION_REQUIRED)
+def session_status(request: Request) -> Response:
+    """The inactivity timer of the layout: a warning before expiry, and a way to stay signed in.
+
+    GET answers what the page should show now without keeping the session
+    alive; POST ("Rester connecté") extends it.
+    """
+    session = current_session(request) if request.identity is not None else None
+    if session is None:
+        return render_to_response(SESSION_TEMPLATE, {"state": "expired"}, request=request)
+    if request.method == "POST":
+        extend(request, session)
+    left = remaining(request, session)
+    state = "warning" if left <= warning_delay(request) else "running"
+    return render_to_response(SESSION_TEMPLATE, {"state": state, "left": left}, request=request)

@@ -71,6 +71,9 @@ def template_globals(event: BeforeRender) -> None:
     event.setdefault("locale_names", LOCALE_NAMES)
     event.setdefault("site", request.site)
     event.setdefault("home_path", home_path(request))
+    settings = request.registry.settings
+    idle, warning = settings["cagou.sessions.idle_minutes"], settings["cagou.sessions.warning_minutes"]
+    event.setdefault("session_warning_after", int((idle - warning) * 60))
     event.setdefault("INTRANET", INTRANET)
     event.setdefault("PUBLIC", PUBLIC)
 

@@ -81,7 +81,10 @@ def not_found(error: HTTPNotFound, request: Request) -> dict[str, Any]:
 def forbidden(error: HTTPForbidden, request: Request) -> Any:
     if request.identity is None and request.method == "GET" and not request.is_htmx:
         login = "intranet.login" if request.site == INTRANET else "login"
-        return HTTPSeeOther(request.route_url(login, _query={"next": request.path_qs}))
+        query = {"next": request.path_qs}
+        if request.environ.get("cagou.session_expired"):
+            query["expiree"] = "1"
+        return HTTPSeeOther(request.route_url(login, _query=query))
     request.response.status_int = 403
     return {
         "status": 403,
