@@ -102,6 +102,7 @@ def configure(settings: dict[str, Any]) -> Configurator:
     config.include("cagou.mail")
     config.include("cagou.files")
     config.include("cagou.references")
+    config.include("cagou.ratelimits")
     # Layout, static assets, translations, errors, then the console that uses them.
     config.include("cagou.web")
     config.include("cagou.console")

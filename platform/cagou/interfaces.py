@@ -120,6 +120,16 @@ class IReferenceNumbers(Interface):
         """The next number of ``prefix`` for the current year, in the current transaction."""
 
 
+class IRateLimits(Interface):
+    """Attempts counted per rule and subject, shared by every process."""
+
+    def blocked_for(checks):
+        """How long the first exhausted rule of ``{rule: subject}`` still blocks, or None."""
+
+    def count(checks):
+        """Count one more attempt for each ``{rule: subject}`` in the current transaction."""
+
+
 class IJobQueue(Interface):
     """Work handed to the background worker."""
 

@@ -9,10 +9,12 @@ from cagou.identity.models import Account, Directorate, RoleGrant
 from cagou.jobs.models import ScheduledRun
 from cagou.mail.models import OutboxMail
 from cagou.modules.models import ModuleState
+from cagou.ratelimits.models import AttemptCounter
 from cagou.references.models import ReferenceCounter
 
 __all__ = [
     "Account",
+    "AttemptCounter",
     "AuditEntry",
     "Directorate",
     "ModuleState",

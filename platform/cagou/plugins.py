@@ -41,6 +41,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "cagou.identity.hooks",
     "cagou.audit.hooks",
     "cagou.mail.hooks",
+    "cagou.ratelimits.hooks",
     "cagou.console.hooks",
     "cagou.web.hooks",
 )

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, str] = {
     "cagou.secret": DEVELOPMENT_SECRET,
     "cagou.sites": "public intranet",
     "cagou.timezone": "Pacific/Noumea",
+    "cagou.ratelimits": "",
     "cagou.sessions.idle_minutes": "30",
     "cagou.sessions.warning_minutes": "2",
     "cagou.modules.default_enabled": "true",

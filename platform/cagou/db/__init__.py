@@ -22,6 +22,7 @@ from pyramid.request import Request
 from pyramid.scripting import prepare
 from pyramid_retry import mark_error_retryable
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -110,6 +111,29 @@ def sqlite_busy_tween_factory(handler: Callable[[Request], Any], registry: Regis
             raise
 
     return sqlite_busy_tween
+
+
+def increment(db: Session, model: type[Base], counter: str, **key: Any) -> int:
+    """Add one to the column ``counter`` of the ``model`` row ``key`` (created at 1); return the new value.
+
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement, on SQLite and
+    PostgreSQL alike: the row stays locked until the caller's transaction
+    ends, so concurrent transactions never read the same value.
+    """
+    table = sa.inspect(model).local_table
+    column = table.c[counter]
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .values(**key, **{counter: 1})
+        .on_conflict_do_update(index_elements=list(key), set_={counter: column + 1})
+        .returning(column)
+    )
+    value: int = db.execute(statement).scalar_one()
+    # A Core statement goes unseen by zope.sqlalchemy, which would roll a
+    # "read-only" session back instead of committing it.
+    zope.sqlalchemy.mark_changed(db)
+    return value
 
 
 @contextlib.contextmanager

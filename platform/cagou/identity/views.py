@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from pyramid.view import view_config
 from cagou.contributions import INTRANET
 from cagou.identity.models import PUBLIC_KINDS, STAFF_KINDS
 from cagou.identity.sessions import current_session, extend, remaining, warning_delay
-from cagou.interfaces import IAccounts, IAuditLog
+from cagou.interfaces import IAccounts, IAuditLog, IRateLimits
 from cagou.web import home_path
 from cagou.web.forms import FormErrors
 
@@ -50,29 +51,45 @@ def login(request: Request) -> Any:
             errors.add("login", f"L'identifiant ne peut pas dépasser {MAX_LOGIN_LENGTH} caractères.")
         if not password:
             errors.add("password", "Saisissez votre mot de passe.")
-        if not errors:
-            account = request.find_service(IAccounts).authenticate(login_value, password)
-            allowed_kinds = STAFF_KINDS if request.site == INTRANET else PUBLIC_KINDS
-            if account is not None and account.kind in allowed_kinds:
-                request.session.invalidate()
-                headers = remember(request, str(account.id))
-                request.session.new_csrf_token()
-                request.find_service(IAuditLog).record(
-                    "core:session:login",
-                    f"Connexion de « {account.login} ».",
-                    object_type="account",
-                    object_id=str(account.id),
-                )
-                return HTTPSeeOther(safe_next(request, next_url), headers=headers)
-            request.find_service(IAuditLog).record(
-                "core:session:login-failed",
-                f"Échec de connexion pour l'identifiant « {login_value[:MAX_LOGIN_LENGTH]} ».",
-            )
-            errors.add("form", "Identifiant ou mot de passe incorrect.")
-            request.response.status_int = 401
-        else:
+        if errors:
             request.response.status_int = 400
+        else:
+            signed_in = sign_in(request, login_value, password, next_url, errors)
+            if signed_in is not None:
+                return signed_in
     return {"values": values, "errors": errors, "expired": request.params.get("expiree") == "1"}
+
+
+def sign_in(request: Request, login_value: str, password: str, next_url: str, errors: FormErrors) -> Any:
+    """Check the credentials, within the rate limits; a redirection when they open a session."""
+    limits = request.find_service(IRateLimits)
+    checks = {"login.account": login_value, "login.address": request.client_addr or ""}
+    wait = limits.blocked_for(checks)
+    if wait is not None:
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        errors.add("form", f"Trop de tentatives de connexion : réessayez dans {minutes} minute(s).")
+        request.find_service(IAuditLog).record(
+            "core:session:login-throttled", f"Connexion suspendue pour l'identifiant « {login_value} »."
+        )
+        request.response.status_int = 429
+        return None
+    account = request.find_service(IAccounts).authenticate(login_value, password)
+    allowed_kinds = STAFF_KINDS if request.site == INTRANET else PUBLIC_KINDS
+    if account is not None and account.kind in allowed_kinds:
+        request.session.invalidate()
+        headers = remember(request, str(account.id))
+        request.session.new_csrf_token()
+        request.find_service(IAuditLog).record(
+            "core:session:login", f"Connexion de « {account.login} ».", object_type="account", object_id=str(account.id)
+        )
+        return HTTPSeeOther(safe_next(request, next_url), headers=headers)
+    limits.count(checks)
+    request.find_service(IAuditLog).record(
+        "core:session:login-failed", f"Échec de connexion pour l'identifiant « {login_value} »."
+    )
+    errors.add("form", "Identifiant ou mot de passe incorrect.")
+    request.response.status_int = 401
+    return None
 
 
 @view_config(route_name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)

@@ -1,0 +1,74 @@
+"""Sign-in attempts are limited per account and per address, across processes."""
+
+from __future__ import annotations
+
+import pytest
+import webtest
+
+from cagou import configure
+from cagou.db import transaction_scope
+from cagou.demo import load_demo
+from cagou.ratelimits.services import parse_rules
+from cagou.testing import login
+
+
+@pytest.fixture
+def demo(registry):
+    with transaction_scope(registry) as request:
+        load_demo(request)
+
+
+def attempt(app: webtest.TestApp, login_name: str, password: str, address: str = "10.0.0.1", status: int = 401):
+    page = app.get("/intranet/connexion", extra_environ={"REMOTE_ADDR": address})
+    page.forms[0]["login"] = login_name
+    page.forms[0]["password"] = password
+    return page.forms[0].submit(status=status, extra_environ={"REMOTE_ADDR": address})
+
+
+def test_an_account_is_paused_after_five_failures_whatever_the_address(app, demo, clock):
+    for number in range(5):
+        attempt(app, "agent", "mauvais", address=f"10.0.0.{number}")
+    paused = attempt(app, "agent", "demo-agent-2026", address="10.0.9.9", status=429)
+    assert "Trop de tentatives de connexion : réessayez dans" in paused.html.find(role="alert").text
+    clock.advance(minutes=16)
+    assert attempt(app, "agent", "demo-agent-2026", status=303).location.endswith("/intranet/")
+
+
+def test_the_message_does_not_reveal_whether_the_account_exists(app, demo):
+    for _ in range(5):
+        attempt(app, "agent", "mauvais")
+        attempt(app, "personne", "mauvais")
+    known = attempt(app, "agent", "mauvais", status=429).html.find(role="alert").text
+    unknown = attempt(app, "personne", "mauvais", status=429).html.find(role="alert").text
+    assert known == unknown
+
+
+def test_an_address_is_paused_after_thirty_failures_on_any_accounts(app, demo):
+    for number in range(30):
+        attempt(app, f"inconnu{number}", "mauvais", address="192.0.2.7")
+    attempt(app, "agent", "demo-agent-2026", address="192.0.2.7", status=429)
+    assert attempt(app, "agent", "demo-agent-2026", address="192.0.2.8", status=303)
+
+
+def test_counters_are_shared_by_every_process(app, settings, demo):
+    other = webtest.TestApp(configure(settings).make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
+    for number in range(3):
+        attempt(app, "agent", "mauvais", address=f"10.1.0.{number}")
+    for number in range(2):
+        attempt(other, "agent", "mauvais", address=f"10.2.0.{number}")
+    attempt(app, "agent", "demo-agent-2026", status=429)
+
+
+def test_a_successful_sign_in_is_not_counted(app, demo):
+    for _ in range(6):
+        app.reset()
+        assert "Paul Wahetra" in login(app, "agent", "demo-agent-2026").text
+
+
+def test_rules_can_be_changed_by_setting():
+    rules = parse_rules("login.account = 3/5\n")
+    assert rules["login.account"].limit == 3
+    assert rules["login.account"].window.total_seconds() == 300
+    assert rules["login.address"].limit == 30
+    with pytest.raises(ValueError, match="règle illisible"):
+        parse_rules("login.account = beaucoup")
