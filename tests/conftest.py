@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["cagou.testing"]
+
+ACCESS_MATRIX = Path(__file__).parent.parent / "test-artifacts" / "access-matrix.md"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    ACCESS_MATRIX.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """Show who may open what, as tests/test_access_matrix.py observed it."""
+    if ACCESS_MATRIX.exists():
+        terminalreporter.write_sep("=", "access matrix (test-artifacts/access-matrix.md)")
+        terminalreporter.write_line(ACCESS_MATRIX.read_text())
 
 
 @pytest.fixture(scope="session")
