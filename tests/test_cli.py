@@ -18,6 +18,8 @@ from cagou.identity.models import Account, Directorate
 from cagou.modules.services import module_states
 from cagou.testing import is_postgresql, write_ini
 
+STRONG = "vanille-lagon-tricot-2026"
+
 
 @pytest.fixture
 def ini(tmp_path: Path, settings: dict) -> Path:
@@ -152,19 +154,19 @@ def test_modules_errors_are_clear(run):
 def test_user_add_and_passwd(run, database):
     run("demo")
     result = run(
-        "user", "add", "Nouvel.Agent", "--name", "Nouvel Agent", "--role", "sample:reader", "--password", "x" * 14
+        "user", "add", "Nouvel.Agent", "--name", "Nouvel Agent", "--role", "sample:reader", "--password", STRONG
     )
     assert result.exit_code == 0, result.output
     with transaction_scope(database) as request:
         account = request.db.scalars(sa.select(Account).where(Account.login == "nouvel.agent")).one()
         assert [grant.role for grant in account.grants] == ["sample:reader"]
-    duplicate = run("user", "add", "nouvel.agent", "--name", "Doublon", "--password", "x" * 14)
+    duplicate = run("user", "add", "nouvel.agent", "--name", "Doublon", "--password", STRONG)
     assert duplicate.exit_code == 1
     assert "déjà pris" in duplicate.output
-    unknown_role = run("user", "add", "autre", "--name", "Autre", "--role", "pape", "--password", "x" * 14)
+    unknown_role = run("user", "add", "autre", "--name", "Autre", "--role", "pape", "--password", STRONG)
     assert unknown_role.exit_code == 1
     assert "Rôle inconnu" in unknown_role.output
-    missing = run("user", "passwd", "personne", "--password", "x" * 14)
+    missing = run("user", "passwd", "personne", "--password", STRONG)
     assert missing.exit_code == 1
     assert "Aucun compte" in missing.output
 

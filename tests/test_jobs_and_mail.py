@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import email
-import mailbox
 import os
 import signal
 import socket
@@ -30,7 +29,7 @@ from cagou.mail.models import FAILED, PENDING, SENT, OutboxMail
 from cagou.mail.services import count_due_deliveries
 from cagou.modules.services import module_states
 from cagou.plugins import get_plugins
-from cagou.testing import csrf_token, login, run_jobs, write_ini
+from cagou.testing import csrf_token, delivered_mail, login, run_jobs, write_ini
 from cagou_sample.models import SampleEvent
 
 
@@ -101,8 +100,7 @@ def test_mail_lands_in_the_development_folder_and_the_console_shows_it(app, regi
     assert run_jobs(registry) == 1
     [mail] = outbox(registry)
     assert mail.status == SENT
-    folder = registry.settings["cagou.mail.folder"]
-    [message] = list(mailbox.Maildir(folder, factory=lambda f: email.message_from_binary_file(f, policy=default)))
+    [message] = delivered_mail(registry)
     assert message["Subject"] == "Accusé de réception"
     assert message["Message-ID"] == mail.message_id
     with transaction_scope(registry) as request:

@@ -47,6 +47,7 @@ class DemoAccount:
     email: str
     directorate: str | None = None
     roles: tuple[str, ...] = ()
+    ridet: str | None = None
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
@@ -59,7 +60,12 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     ),
     DemoAccount("citoyen", "demo-citoyen-2026", "Jeanne Martin", CITIZEN, "jeanne.martin@example.nc"),
     DemoAccount(
-        "entreprise", "demo-entreprise-2026", "Boulangerie du Mont-Dore", COMPANY, "contact@boulangerie.example.nc"
+        "entreprise",
+        "demo-entreprise-2026",
+        "Boulangerie du Mont-Dore",
+        COMPANY,
+        "contact@boulangerie.example.nc",
+        ridet="0123456.001",
     ),
 )
 
@@ -77,6 +83,7 @@ def load_core_demo(request: Request) -> None:
             email=demo.email,
             password=demo.password,
             directorate=directorates.get(demo.directorate) if demo.directorate else None,
+            ridet=demo.ridet,
         )
         for role in demo.roles:
             accounts.grant(account, role)

@@ -59,11 +59,25 @@ class IAccounts(Interface):
     def by_login(login):
         """The account with this login (case-insensitive), or None."""
 
+    def public_by_email(email):
+        """The citizen's or company's account that uses this address, or None."""
+
     def authenticate(login, password):
         """The active account these credentials identify, or None (backends in turn)."""
 
-    def create(login, display_name, kind, email=None, password=None, directorate=None):
-        """Create an account; agents trigger ``cagou_agent_created``."""
+    def create(login, display_name, kind, email=None, password=None, directorate=None, ridet=None, email_verified=True):
+        """Create an account; agents trigger ``cagou_agent_created``.
+
+        Raises ``ValueError`` in French for a taken login, a weak password or
+        an invalid RIDET. Public accounts are created with ``email_verified=False``
+        until their holder follows the link mailed to them.
+        """
+
+    def confirm_email(account):
+        """Record that the holder of ``account`` received mail at its address."""
+
+    def delete(account):
+        """Detach a public account from its login; what it submitted stays."""
 
     def set_password(account, password):
         """Hash and store a new password for ``account``."""

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from cagou.contributions import INTRANET, PUBLIC
 from cagou.db import get_engine, migrate
 from cagou.interfaces import IClock
 from cagou.jobs.services import get_huey
+from cagou.mail.delivery import read_folder
 from cagou.plugins import get_plugins
 
 TEST_DATABASE_ENV = "CAGOU_TEST_DATABASE_URL"
@@ -187,6 +189,18 @@ def replace_hook(registry: Registry, hook_name: str, module: str, function: Any,
     monkeypatch.setattr(impl, "function", function)
 
 
+def delivered_mail(registry: Registry) -> list[EmailMessage]:
+    """Run the queued jobs, then read every message dropped in the development mail folder, oldest first."""
+    run_jobs(registry)
+    folder = Path(registry.settings["cagou.mail.folder"])
+    if not folder.exists():
+        return []
+    messages: list[EmailMessage] = sorted(
+        read_folder(folder), key=lambda message: (message["Date"].datetime, message["Message-ID"])
+    )
+    return messages
+
+
 def run_jobs(registry: Registry) -> int:
     """Run every job due in the queue, as the worker would; return how many ran.
 
@@ -212,6 +226,7 @@ __all__ = [
     "cagou_modules",
     "clock",
     "csrf_token",
+    "delivered_mail",
     "is_postgresql",
     "login",
     "migrated_template",

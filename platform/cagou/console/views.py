@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import email
-import mailbox
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ from pyramid.view import view_config
 
 from cagou.audit.models import AuditEntry
 from cagou.contributions import SITES, HealthResult
+from cagou.mail.delivery import read_folder
 from cagou.modules.services import SITE_LABELS, module_states
 from cagou.plugins import Module, get_plugins
 
@@ -103,7 +101,7 @@ def mail_folder(request: Request) -> dict[str, Any]:
     folder = _mail_folder(request)
     messages: list[tuple[str, EmailMessage]] = []
     if folder is not None and folder.exists():
-        messages = sorted(_maildir(folder).iteritems(), key=lambda item: item[1]["Date"].datetime, reverse=True)
+        messages = sorted(read_folder(folder).iteritems(), key=lambda item: item[1]["Date"].datetime, reverse=True)
     return {"folder": folder, "messages": messages[:AUDIT_PAGE_SIZE]}
 
 
@@ -118,22 +116,11 @@ def mail_message(request: Request) -> dict[str, Any]:
     if folder is None or not MAILDIR_KEY.match(key):
         raise HTTPNotFound()
     try:
-        message: EmailMessage = _maildir(folder)[key]
+        message: EmailMessage = read_folder(folder)[key]
     except (KeyError, FileNotFoundError) as error:
         raise HTTPNotFound() from error
     text = message.get_body(preferencelist=("plain",))
     return {"message": message, "body": text.get_content() if text is not None else ""}
-
-
-def _parse(file: Any) -> EmailMessage:
-    message: EmailMessage = email.message_from_binary_file(file, policy=default)
-    return message
-
-
-def _maildir(folder: Path) -> Any:
-    """The development mail folder, its messages parsed with decoded headers."""
-    # The stub wants a MaildirMessage factory; any parsed message works.
-    return mailbox.Maildir(folder, factory=_parse, create=False)  # type: ignore[arg-type]
 
 
 def _mail_folder(request: Request) -> Path | None:

@@ -13,8 +13,12 @@ from cagou.interfaces import IAccounts
 
 @hookimpl(trylast=True)
 def cagou_authenticate(request: Request, login: str, password: str) -> Account | None:
-    """Local accounts answer last, after any directory or SSO backend."""
-    account: Account | None = request.find_service(IAccounts).by_login(login)
+    """Local accounts answer last, after any directory or SSO backend.
+
+    Citizens and companies may sign in with their login or their address.
+    """
+    accounts = request.find_service(IAccounts)
+    account: Account | None = accounts.by_login(login) or accounts.public_by_email(login)
     if account is None or not verify_password(account, password):
         return None
     return account
@@ -25,4 +29,5 @@ def cagou_permissions() -> list[Permission]:
     return [
         Permission("core:space:view", "Voir « Mon espace »"),
         Permission("core:search:use", "Utiliser la recherche globale"),
+        Permission("core:account:self", "Gérer son propre compte public"),
     ]

@@ -51,11 +51,17 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[str] = mapped_column(sa.String(16))
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: A company's identifier in New Caledonia: ``1234567.001`` (company, then establishment).
+    ridet: Mapped[str | None] = mapped_column(sa.String(11))
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     directorate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("directorate.id"))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: Public accounts sign in once their address is confirmed; staff accounts are created confirmed.
+    email_verified_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    #: A deleted public account keeps its row, detached from any login, for the files it submitted.
+    deleted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
     directorate: Mapped[Directorate | None] = relationship()
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="account", cascade="all, delete-orphan")
@@ -103,3 +109,24 @@ class LoginSession(Base):
     end_reason: Mapped[str | None] = mapped_column(sa.String(32))
     address: Mapped[str | None] = mapped_column(sa.String(64))
     user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+
+
+VERIFY_EMAIL = "verify-email"
+RESET_PASSWORD = "reset-password"  # noqa: S105  (a purpose, not a password)
+
+
+class AccountLink(Base):
+    """A single-use link mailed to a person: confirm an address, choose a new password.
+
+    Only the SHA-256 of the token is kept; the link dies when used, when it
+    expires, or when a newer link of the same purpose is sent.
+    """
+
+    __tablename__ = "account_link"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from cagou.contributions import Role
 from cagou.db import in_transaction
-from cagou.identity.models import ADMIN, AGENT, Account
+from cagou.identity.models import ADMIN, AGENT, CITIZEN, COMPANY, Account
 from cagou.identity.sessions import current_session, end_session, open_session
 
 #: The default permission of every view: nobody holds it.
@@ -94,6 +94,8 @@ def build_acl(roles: Iterable[Role]) -> list[ACE]:
         (Allow, f"kind:{ADMIN}", "core:space:view"),
         (Allow, f"kind:{AGENT}", "core:search:use"),
         (Allow, f"kind:{ADMIN}", "core:search:use"),
+        (Allow, f"kind:{CITIZEN}", "core:account:self"),
+        (Allow, f"kind:{COMPANY}", "core:account:self"),
     ]
     for role in roles:
         acl.extend((Allow, f"role:{role.name}", permission) for permission in role.permissions)

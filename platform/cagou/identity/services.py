@@ -10,15 +10,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pyramid.request import Request
 from zope.interface import implementer
 
-from cagou.identity.models import AGENT, KIND_LABELS, Account, Directorate, RoleGrant
+from cagou.identity.models import AGENT, KIND_LABELS, PUBLIC_KINDS, Account, Directorate, RoleGrant
 from cagou.identity.sessions import end_all_sessions
+from cagou.identity.validation import normalize_ridet, password_problem
 from cagou.interfaces import IAccounts, IAuditLog, IClock
 from cagou.plugins import call_active, call_enabled
 
 #: argon2id at OWASP's minimum for 2025: 19 MiB of memory, 2 iterations.
 PASSWORD_HASHER = PasswordHasher(memory_cost=19 * 1024, time_cost=2, parallelism=1)
-
-MINIMUM_PASSWORD_LENGTH = 12
 
 
 def hash_password(password: str) -> str:
@@ -38,15 +37,6 @@ def verify_password(account: Account, password: str) -> bool:
     return True
 
 
-def password_problem(password: str) -> str | None:
-    """A French explanation of why ``password`` is refused, or None."""
-    if len(password) < MINIMUM_PASSWORD_LENGTH:
-        return f"Le mot de passe doit contenir au moins {MINIMUM_PASSWORD_LENGTH} caractères."
-    if len(password) > 1024:
-        return "Le mot de passe ne peut pas dépasser 1 024 caractères."
-    return None
-
-
 @implementer(IAccounts)
 class AccountService:
     def __init__(self, request: Request) -> None:
@@ -60,6 +50,14 @@ class AccountService:
     def by_login(self, login: str) -> Account | None:
         query = sa.select(Account).where(Account.login == login.strip().lower())
         account: Account | None = self.db.scalars(query).one_or_none()
+        return account
+
+    def public_by_email(self, email: str) -> Account | None:
+        """The citizen's or company's account that uses this address, if any."""
+        query = sa.select(Account).where(
+            sa.func.lower(Account.email) == email.strip().lower(), Account.kind.in_(PUBLIC_KINDS)
+        )
+        account: Account | None = self.db.scalars(query.limit(1)).first()
         return account
 
     def authenticate(self, login: str, password: str) -> Account | None:
@@ -77,23 +75,28 @@ class AccountService:
         email: str | None = None,
         password: str | None = None,
         directorate: Directorate | None = None,
+        ridet: str | None = None,
+        email_verified: bool = True,
     ) -> Account:
         if kind not in KIND_LABELS:
             raise ValueError(f"Type de compte inconnu : « {kind} ».")
         login = login.strip().lower()
         if self.by_login(login) is not None:
             raise ValueError(f"L'identifiant « {login} » est déjà pris.")
+        now = self.request.find_service(IClock).now()
         account = Account(
             login=login,
             display_name=display_name.strip(),
             kind=kind,
             email=email,
+            ridet=normalize_ridet(ridet) if ridet else None,
             directorate=directorate,
             active=True,
-            created_at=self.request.find_service(IClock).now(),
+            created_at=now,
+            email_verified_at=now if email_verified else None,
         )
         if password is not None:
-            self._check_password(password)
+            self._check_password(password, account)
             account.password_hash = hash_password(password)
         self.db.add(account)
         self.db.flush()
@@ -108,7 +111,7 @@ class AccountService:
         return account
 
     def set_password(self, account: Account, password: str) -> None:
-        self._check_password(password)
+        self._check_password(password, account)
         account.password_hash = hash_password(password)
         end_all_sessions(self.db, account.id, self.request.find_service(IClock).now(), "mot de passe changé")
         self._audit("core:account:password", f"Mot de passe du compte « {account.login} » changé.", account)
@@ -156,8 +159,31 @@ class AccountService:
         account.grants.append(RoleGrant(role=role, directorate=directorate))
         self._audit("core:account:grant", f"Rôle « {role} » accordé à « {account.login} ».", account)
 
-    def _check_password(self, password: str) -> None:
-        problem = password_problem(password)
+    def confirm_email(self, account: Account) -> None:
+        if account.email_verified_at is None:
+            account.email_verified_at = self.request.find_service(IClock).now()
+            self._audit("core:account:confirm-email", f"Adresse du compte « {account.login} » confirmée.", account)
+
+    def delete(self, account: Account) -> None:
+        """Detach a public account from its login; what it submitted stays, as administrative records."""
+        if account.kind not in PUBLIC_KINDS:
+            raise ValueError("Seuls les comptes des particuliers et des entreprises peuvent être supprimés.")
+        now = self.request.find_service(IClock).now()
+        former_login = account.login
+        account.login = f"supprime-{account.id}"
+        account.email = None
+        account.password_hash = None
+        account.active = False
+        account.deleted_at = now
+        end_all_sessions(self.db, account.id, now, "compte supprimé")
+        self._audit(
+            "core:account:delete",
+            f"Compte « {former_login} » supprimé par son titulaire ; ses dossiers restent à l'administration.",
+            account,
+        )
+
+    def _check_password(self, password: str, account: Account) -> None:
+        problem = password_problem(password, [account.login, account.display_name, account.email or ""])
         if problem:
             raise ValueError(problem)
 

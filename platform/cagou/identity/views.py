@@ -14,6 +14,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
 from cagou.contributions import INTRANET
+from cagou.identity.account_views import send_confirmation
 from cagou.identity.models import PUBLIC_KINDS, STAFF_KINDS
 from cagou.identity.sessions import current_session, extend, remaining, warning_delay
 from cagou.interfaces import IAccounts, IAuditLog, IRateLimits
@@ -75,6 +76,11 @@ def sign_in(request: Request, login_value: str, password: str, next_url: str, er
         return None
     account = request.find_service(IAccounts).authenticate(login_value, password)
     allowed_kinds = STAFF_KINDS if request.site == INTRANET else PUBLIC_KINDS
+    if account is not None and account.kind in allowed_kinds and account.email_verified_at is None:
+        send_confirmation(request, account)
+        errors.add("form", "Votre adresse n'est pas encore confirmée : un nouveau lien vient de vous être envoyé.")
+        request.response.status_int = 403
+        return None
     if account is not None and account.kind in allowed_kinds:
         request.session.invalidate()
         headers = remember(request, str(account.id))

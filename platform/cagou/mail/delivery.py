@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import email
 import mailbox
 import smtplib
 from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +44,17 @@ class SmtpDelivery:
             if self.user:
                 smtp.login(self.user, self.password)
             smtp.send_message(message)
+
+
+def _parse(file: Any) -> EmailMessage:
+    message: EmailMessage = email.message_from_binary_file(file, policy=default)
+    return message
+
+
+def read_folder(folder: Path) -> Any:
+    """The development mail folder as a Maildir whose messages have decoded headers."""
+    # The stub wants a MaildirMessage factory; any parsed message works.
+    return mailbox.Maildir(folder, factory=_parse, create=False)  # type: ignore[arg-type]
 
 
 def make_delivery(settings: dict[str, Any]) -> Delivery:

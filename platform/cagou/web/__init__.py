@@ -68,6 +68,7 @@ def template_globals(event: BeforeRender) -> None:
         return
     event.setdefault("layout", FRAGMENT if is_htmx(request) else LAYOUT)
     event.setdefault("navigation", lambda: navigation(request))
+    event.setdefault("flash_messages", lambda: flash_messages(request))
     event.setdefault("locale_names", LOCALE_NAMES)
     event.setdefault("site", request.site)
     event.setdefault("home_path", home_path(request))
@@ -76,6 +77,14 @@ def template_globals(event: BeforeRender) -> None:
     event.setdefault("session_warning_after", int((idle - warning) * 60))
     event.setdefault("INTRANET", INTRANET)
     event.setdefault("PUBLIC", PUBLIC)
+
+
+def flash_messages(request: Request) -> list[str]:
+    """Messages left for the next page; the session is only touched when there are some."""
+    if "session" not in request.__dict__ and "cagou_session" not in request.cookies:
+        return []
+    messages: list[str] = request.session.pop_flash() if request.session.peek_flash() else []
+    return messages
 
 
 def home_path(request: Request) -> str:
