@@ -59,7 +59,8 @@ def expected(registry, persona: str, permission: str, account) -> str:
     if permission == NO_PERMISSION_REQUIRED:
         return "ok"
     root = SimpleNamespace(__acl__=registry["cagou.acl"])
-    if ACLHelper().permits(root, principals_of(account), permission):
+    # Every persona signed in completely, second factor included where their roles need it.
+    if ACLHelper().permits(root, principals_of(account, strong=True), permission):
         return "ok"
     return "connexion" if account is None else "refusé"
 

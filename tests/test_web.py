@@ -11,7 +11,7 @@ from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.demo import load_demo
 from cagou.interfaces import IAccounts
-from cagou.testing import csrf_token, login
+from cagou.testing import csrf_token, give_second_factor, login
 
 
 @pytest.fixture
@@ -74,10 +74,20 @@ def test_anonymous_visitors_are_sent_to_the_sign_in_page(app):
 
 def test_signing_in_returns_to_the_page_asked_for(app, demo):
     page = app.get("/intranet/console/").follow()
+    page.forms[0]["login"] = "agent"
+    page.forms[0]["password"] = "demo-agent-2026"
+    response = page.forms[0].submit()
+    assert response.location.endswith("/intranet/console/")  # then 403: the agent may not see it
+
+
+def test_an_it_administrator_gives_the_second_factor_before_the_page_asked_for(app, demo):
+    page = app.get("/intranet/console/").follow()
     page.forms[0]["login"] = "admin"
     page.forms[0]["password"] = "demo-admin-2026"
     response = page.forms[0].submit()
-    assert response.location.endswith("/intranet/console/")
+    assert "/intranet/second-facteur?next=%2Fintranet%2Fconsole%2F" in response.location
+    landed = give_second_factor(app, "admin", response.follow())
+    assert landed.request.path == "/intranet/console/"
 
 
 def test_next_never_leads_to_another_site(app, demo):

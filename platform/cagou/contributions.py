@@ -51,12 +51,15 @@ class Role:
 
     ``per_directorate`` says that the role is granted within one directorate
     (an instructor of the economic directorate) rather than platform-wide.
+    ``requires_second_factor`` makes the role count only in a session where
+    the person gave their second factor (TOTP) after the password.
     """
 
     name: str
     title: str
     permissions: tuple[str, ...]
     per_directorate: bool = False
+    requires_second_factor: bool = False
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ def cagou_roles() -> list[Role]:
                 "core:mail:view",
                 "core:audit:view",
             ),
+            requires_second_factor=True,
         )
     ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyramid.config import Configurator
 
 from cagou.contributions import INTRANET, PUBLIC
-from cagou.identity.policy import UNDECLARED_PERMISSION, Root, SecurityPolicy
+from cagou.identity.policy import UNDECLARED_PERMISSION, Root, SecurityPolicy, login_session
 from cagou.identity.services import account_service_factory
 from cagou.interfaces import IAccounts
 
@@ -29,5 +29,8 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "account", "/mon-compte")
     config.add_site_route(PUBLIC, "account.delete", "/mon-compte/supprimer")
     config.add_site_route(INTRANET, "intranet.session.status", "/session")
+    config.add_site_route(INTRANET, "second_factor", "/second-facteur")
+    config.add_request_method(login_session, "login_session", property=True)
     config.scan(".views")
     config.scan(".account_views")
+    config.scan(".second_factor_views")

@@ -30,4 +30,5 @@ def cagou_permissions() -> list[Permission]:
         Permission("core:space:view", "Voir « Mon espace »"),
         Permission("core:search:use", "Utiliser la recherche globale"),
         Permission("core:account:self", "Gérer son propre compte public"),
+        Permission("core:second-factor:give", "Donner son second facteur"),
     ]

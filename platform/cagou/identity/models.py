@@ -109,6 +109,8 @@ class LoginSession(Base):
     end_reason: Mapped[str | None] = mapped_column(sa.String(32))
     address: Mapped[str | None] = mapped_column(sa.String(64))
     user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+    #: When the person gave their second factor in this session (required for some roles).
+    second_factor_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
 
 VERIFY_EMAIL = "verify-email"
@@ -129,4 +131,31 @@ class AccountLink(Base):
     purpose: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SecondFactor(Base):
+    """The time-based one-time password (TOTP) an account signs in with, once confirmed.
+
+    ``last_time_step`` is the 30-second step of the last code accepted: a code
+    is accepted once, never again, even within its validity.
+    """
+
+    __tablename__ = "second_factor"
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    last_time_step: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class RecoveryCode(Base):
+    """A single-use code that replaces the second factor when the phone is lost."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
     used_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)

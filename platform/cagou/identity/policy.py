@@ -15,13 +15,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
+from pyramid.interfaces import ISecurityPolicy
 from pyramid.registry import Registry
 from pyramid.request import Request, RequestLocalCache
 from sqlalchemy.orm import joinedload
 
 from cagou.contributions import Role
 from cagou.db import in_transaction
-from cagou.identity.models import ADMIN, AGENT, CITIZEN, COMPANY, Account
+from cagou.identity.models import ADMIN, AGENT, CITIZEN, COMPANY, Account, LoginSession
 from cagou.identity.sessions import current_session, end_session, open_session
 
 #: The default permission of every view: nobody holds it.
@@ -33,14 +34,21 @@ ACE = tuple[str, str, str]
 class SecurityPolicy:
     def __init__(self) -> None:
         self.acl = ACLHelper()
+        self.session_cache = RequestLocalCache(self._load_session)
         self.identity_cache = RequestLocalCache(self._load_identity)
         self.principals_cache = RequestLocalCache(self._principals)
 
-    def _load_identity(self, request: Request) -> Account | None:
+    def _load_session(self, request: Request) -> LoginSession | None:
         # Without a transaction (health check, assets) nobody is signed in.
-        if not in_transaction(request):
-            return None
-        session = current_session(request)
+        return current_session(request) if in_transaction(request) else None
+
+    def login_session(self, request: Request) -> LoginSession | None:
+        """The server-side session of the request, if someone is signed in."""
+        session: LoginSession | None = self.session_cache.get_or_create(request)
+        return session
+
+    def _load_identity(self, request: Request) -> Account | None:
+        session = self.login_session(request)
         if session is None:
             return None
         account = request.db.get(Account, session.account_id, options=[joinedload(Account.grants)])
@@ -58,33 +66,35 @@ class SecurityPolicy:
         return self.acl.permits(context, self.principals_cache.get_or_create(request), permission)
 
     def _principals(self, request: Request) -> list[str]:
-        return principals_of(self.identity(request))
+        session = self.login_session(request)
+        strong = session is not None and session.second_factor_at is not None
+        return principals_of(self.identity(request), strong, request.registry["cagou.strong_roles"])
 
     def remember(self, request: Request, userid: str, **kw: Any) -> list[tuple[str, str]]:
         """Open a server-side session; the session cookie carries its token."""
-        self.identity_cache.clear(request)
-        self.principals_cache.clear(request)
+        self._clear(request)
         open_session(request, int(userid))
         return []
 
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
         """End the server-side session, whatever the browser keeps."""
-        self.identity_cache.clear(request)
-        self.principals_cache.clear(request)
+        self._clear(request)
         end_session(request, kw.get("reason", "déconnexion"))
         return []
 
+    def _clear(self, request: Request) -> None:
+        for cache in (self.session_cache, self.identity_cache, self.principals_cache):
+            cache.clear(request)
 
-def principals_of(account: Account | None) -> list[str]:
+
+def principals_of(
+    account: Account | None, strong: bool = False, strong_roles: frozenset[str] = frozenset()
+) -> list[str]:
+    """Who the person is for the ACL; roles that need the second factor count only when ``strong``."""
     if account is None:
         return [Everyone]
-    return [
-        Everyone,
-        Authenticated,
-        f"account:{account.id}",
-        f"kind:{account.kind}",
-        *(f"role:{grant.role}" for grant in account.grants),
-    ]
+    roles = [grant.role for grant in account.grants if strong or grant.role not in strong_roles]
+    return [Everyone, Authenticated, f"account:{account.id}", f"kind:{account.kind}", *(f"role:{r}" for r in roles)]
 
 
 def build_acl(roles: Iterable[Role]) -> list[ACE]:
@@ -94,6 +104,7 @@ def build_acl(roles: Iterable[Role]) -> list[ACE]:
         (Allow, f"kind:{ADMIN}", "core:space:view"),
         (Allow, f"kind:{AGENT}", "core:search:use"),
         (Allow, f"kind:{ADMIN}", "core:search:use"),
+        (Allow, Authenticated, "core:second-factor:give"),
         (Allow, f"kind:{CITIZEN}", "core:account:self"),
         (Allow, f"kind:{COMPANY}", "core:account:self"),
     ]
@@ -110,4 +121,13 @@ class Root:
 
 
 def set_root_acl(registry: Registry, roles: Iterable[Role]) -> None:
+    """The root ACL, and the roles that only count after the second factor."""
+    roles = list(roles)
     registry["cagou.acl"] = build_acl(roles)
+    registry["cagou.strong_roles"] = frozenset(role.name for role in roles if role.requires_second_factor)
+
+
+def login_session(request: Request) -> LoginSession | None:
+    """The request's server-side session (``request.login_session``)."""
+    policy: SecurityPolicy = request.registry.getUtility(ISecurityPolicy)
+    return policy.login_session(request)

@@ -16,7 +16,8 @@ from pyramid.view import view_config
 from cagou.contributions import INTRANET
 from cagou.identity.account_views import send_confirmation
 from cagou.identity.models import PUBLIC_KINDS, STAFF_KINDS
-from cagou.identity.sessions import current_session, extend, remaining, warning_delay
+from cagou.identity.second_factor import needs_second_factor
+from cagou.identity.sessions import extend, remaining, warning_delay
 from cagou.interfaces import IAccounts, IAuditLog, IRateLimits
 from cagou.web import home_path
 from cagou.web.forms import FormErrors
@@ -88,6 +89,9 @@ def sign_in(request: Request, login_value: str, password: str, next_url: str, er
         request.find_service(IAuditLog).record(
             "core:session:login", f"Connexion de « {account.login} ».", object_type="account", object_id=str(account.id)
         )
+        if needs_second_factor(request, account):
+            target = request.route_path("second_factor", _query={"next": safe_next(request, next_url)})
+            return HTTPSeeOther(target, headers=headers)
         return HTTPSeeOther(safe_next(request, next_url), headers=headers)
     limits.count(checks)
     request.find_service(IAuditLog).record(
@@ -122,7 +126,7 @@ def session_status(request: Request) -> Response:
     GET answers what the page should show now without keeping the session
     alive; POST ("Rester connecté") extends it.
     """
-    session = current_session(request) if request.identity is not None else None
+    session = request.login_session if request.identity is not None else None
     if session is None:
         return render_to_response(SESSION_TEMPLATE, {"state": "expired"}, request=request)
     if request.method == "POST":

@@ -40,6 +40,7 @@ DEFAULT_RULES: dict[str, Rule] = {
     "register.address": Rule(10, datetime.timedelta(hours=1)),
     "reset.account": Rule(3, datetime.timedelta(hours=1)),
     "reset.address": Rule(20, datetime.timedelta(hours=1)),
+    "second-factor.account": Rule(5, datetime.timedelta(minutes=15)),
 }
 
 

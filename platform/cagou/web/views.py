@@ -14,6 +14,7 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 
 from cagou.contributions import INTRANET, SearchResult, Widget
 from cagou.db import get_engine
+from cagou.identity.second_factor import needs_second_factor
 from cagou.plugins import call_enabled, enabled_modules, flatten, get_plugins
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,18 @@ def search(request: Request) -> dict[str, Any]:
     return {"query": query, "groups": groups, "error": None}
 
 
+def awaits_second_factor(request: Request) -> bool:
+    """A signed-in person whose roles need the second factor has not given it in this session."""
+    session = request.login_session
+    return (
+        request.identity is not None
+        and session is not None
+        and session.second_factor_at is None
+        and request.site == INTRANET
+        and needs_second_factor(request, request.identity)
+    )
+
+
 @view_config(route_name="health", renderer="json", permission=NO_PERMISSION_REQUIRED)
 def health(request: Request) -> dict[str, Any]:
     """A light check for load balancers: the process answers and the database too.
@@ -79,6 +92,8 @@ def not_found(error: HTTPNotFound, request: Request) -> dict[str, Any]:
 
 @forbidden_view_config(renderer="cagou:web/templates/error.jinja2")
 def forbidden(error: HTTPForbidden, request: Request) -> Any:
+    if awaits_second_factor(request):
+        return HTTPSeeOther(request.route_url("second_factor", _query={"next": request.path_qs}))
     if request.identity is None and request.method == "GET" and not request.is_htmx:
         login = "intranet.login" if request.site == INTRANET else "login"
         query = {"next": request.path_qs}
