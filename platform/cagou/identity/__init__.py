@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyramid.config import Configurator
 
 from cagou.contributions import INTRANET, PUBLIC
-from cagou.identity.policy import UNDECLARED_PERMISSION, Root, SecurityPolicy, login_session
+from cagou.identity.policy import UNDECLARED_PERMISSION, Root, SecurityPolicy, can, login_session
 from cagou.identity.services import account_service_factory
 from cagou.interfaces import IAccounts
 
@@ -31,6 +31,7 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "intranet.session.status", "/session")
     config.add_site_route(INTRANET, "second_factor", "/second-facteur")
     config.add_request_method(login_session, "login_session", property=True)
+    config.add_request_method(can, "can")
     config.scan(".views")
     config.scan(".account_views")
     config.scan(".second_factor_views")

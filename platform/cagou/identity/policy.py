@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
+from pyramid.authorization import ACLHelper, Allow, Authenticated, Deny, Everyone
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.registry import Registry
 from pyramid.request import Request, RequestLocalCache
@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from cagou.contributions import Role
 from cagou.db import in_transaction
-from cagou.identity.models import ADMIN, AGENT, CITIZEN, COMPANY, Account, LoginSession
+from cagou.identity.models import ADMIN, AGENT, CITIZEN, COMPANY, Account, Directorate, LoginSession, RoleGrant
 from cagou.identity.sessions import current_session, end_session, open_session
 
 #: The default permission of every view: nobody holds it.
@@ -51,7 +51,8 @@ class SecurityPolicy:
         session = self.login_session(request)
         if session is None:
             return None
-        account = request.db.get(Account, session.account_id, options=[joinedload(Account.grants)])
+        grants = joinedload(Account.grants).joinedload(RoleGrant.directorate)
+        account = request.db.get(Account, session.account_id, options=[grants])
         return account if account is not None and account.active else None
 
     def identity(self, request: Request) -> Account | None:
@@ -90,11 +91,24 @@ class SecurityPolicy:
 def principals_of(
     account: Account | None, strong: bool = False, strong_roles: frozenset[str] = frozenset()
 ) -> list[str]:
-    """Who the person is for the ACL; roles that need the second factor count only when ``strong``."""
+    """Who the person is for the ACL; roles that need the second factor count only when ``strong``.
+
+    A platform-wide grant gives ``role:<name>``; a grant within a directorate
+    gives ``role:<name>@<code>`` (checked by the objects of that directorate,
+    see :func:`directorate_acl`) and ``role:<name>@*`` (the person holds the
+    role somewhere: enough to reach the module's pages).
+    """
     if account is None:
         return [Everyone]
-    roles = [grant.role for grant in account.grants if strong or grant.role not in strong_roles]
-    return [Everyone, Authenticated, f"account:{account.id}", f"kind:{account.kind}", *(f"role:{r}" for r in roles)]
+    principals = [Everyone, Authenticated, f"account:{account.id}", f"kind:{account.kind}"]
+    for grant in account.grants:
+        if grant.role in strong_roles and not strong:
+            continue
+        if grant.directorate is None:
+            principals.append(f"role:{grant.role}")
+        else:
+            principals += [f"role:{grant.role}@{grant.directorate.code}", f"role:{grant.role}@*"]
+    return principals
 
 
 def build_acl(roles: Iterable[Role]) -> list[ACE]:
@@ -110,6 +124,33 @@ def build_acl(roles: Iterable[Role]) -> list[ACE]:
     ]
     for role in roles:
         acl.extend((Allow, f"role:{role.name}", permission) for permission in role.permissions)
+        if role.per_directorate:
+            acl.extend((Allow, f"role:{role.name}@*", permission) for permission in role.permissions)
+    return acl
+
+
+def directorate_acl(registry: Registry, directorate: Directorate | None) -> list[ACE]:
+    """The ACL of an object that belongs to ``directorate``: "may this person do that on this object".
+
+    A role granted within a directorate applies to the objects of that
+    directorate and of the services below it; a platform-wide grant applies
+    everywhere. The permissions of per-directorate roles are then denied to
+    everyone else, so that holding the role elsewhere (``@*``) is not enough.
+    Modules give their objects ``__acl__ = directorate_acl(...)`` and
+    ``__parent__`` = the root, for the other permissions.
+    """
+    roles: dict[str, Role] = registry["cagou.roles"]
+    scoped = [role for role in roles.values() if role.per_directorate]
+    codes = []
+    while directorate is not None:
+        codes.append(directorate.code)
+        directorate = directorate.parent
+    acl: list[ACE] = []
+    for role in scoped:
+        for permission in role.permissions:
+            acl.append((Allow, f"role:{role.name}", permission))
+            acl.extend((Allow, f"role:{role.name}@{code}", permission) for code in codes)
+    acl.extend((Deny, Everyone, permission) for role in scoped for permission in role.permissions)
     return acl
 
 
@@ -123,8 +164,19 @@ class Root:
 def set_root_acl(registry: Registry, roles: Iterable[Role]) -> None:
     """The root ACL, and the roles that only count after the second factor."""
     roles = list(roles)
+    registry["cagou.roles"] = {role.name: role for role in roles}
     registry["cagou.acl"] = build_acl(roles)
     registry["cagou.strong_roles"] = frozenset(role.name for role in roles if role.requires_second_factor)
+
+
+def can(request: Request, permission: str) -> bool:
+    """``request.can(permission)``: may the person do this on the platform as a whole?
+
+    Checked against the root, whatever the page's own context: what the
+    layout shows (navigation, menus) must not depend on the object displayed,
+    nor fail on an error page whose context could not be built.
+    """
+    return bool(request.has_permission(permission, Root(request)))
 
 
 def login_session(request: Request) -> LoginSession | None:

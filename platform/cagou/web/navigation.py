@@ -24,7 +24,7 @@ def navigation(request: Request) -> list[NavLink]:
     for entry in sorted(entries, key=lambda e: (e.order, e.title)):
         if entry.site != request.site:
             continue
-        if entry.permission and not request.has_permission(entry.permission):
+        if entry.permission and not request.can(entry.permission):
             continue
         url = request.route_path(entry.route_name)
         current = request.matched_route is not None and request.matched_route.name == entry.route_name

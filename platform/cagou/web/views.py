@@ -31,7 +31,7 @@ def home(request: Request) -> dict[str, Any]:
 @view_config(route_name="space", renderer="cagou:web/templates/space.jinja2", permission="core:space:view")
 def space(request: Request) -> dict[str, Any]:
     widgets: list[Widget] = flatten(call_enabled(request, "cagou_dashboard_widgets"))
-    allowed = [widget for widget in widgets if widget.permission is None or request.has_permission(widget.permission)]
+    allowed = [widget for widget in widgets if widget.permission is None or request.can(widget.permission)]
     return {"widgets": sorted(allowed, key=lambda widget: (widget.order, widget.title))}
 
 

@@ -12,11 +12,13 @@ from cagou import INTRANET, PUBLIC
 from cagou_sample import models  # noqa: F401  (the module's tables join the metadata)
 from cagou_sample.hooks import *  # noqa: F403  (the hook implementations are the module's API)
 from cagou_sample.jobs import echo
+from cagou_sample.views import note_context
 
 
 def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "sample.notes", "/exemple/")
     config.add_site_route(INTRANET, "sample.note_add", "/exemple/ajouter")
     config.add_site_route(PUBLIC, "sample.public", "/exemple/")
+    config.add_site_route(INTRANET, "sample.note_edit", r"/exemple/{id:\d+}/modifier", factory=note_context)
     config.add_job("sample.echo", echo)
     config.scan("cagou_sample.views")

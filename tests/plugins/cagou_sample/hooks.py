@@ -61,12 +61,18 @@ def cagou_module_info() -> ModuleInfo:
 
 @hookimpl
 def cagou_permissions() -> list[Permission]:
-    return [Permission("sample:note:view", "Voir les notes d'exemple")]
+    return [
+        Permission("sample:note:view", "Voir les notes d'exemple"),
+        Permission("sample:note:edit", "Modifier une note d'exemple"),
+    ]
 
 
 @hookimpl
 def cagou_roles() -> list[Role]:
-    return [Role("sample:reader", "Lecteur des notes d'exemple", ("sample:note:view",))]
+    return [
+        Role("sample:reader", "Lecteur des notes d'exemple", ("sample:note:view",)),
+        Role("sample:editor", "Rédacteur des notes d'exemple", ("sample:note:edit",), per_directorate=True),
+    ]
 
 
 @hookimpl
@@ -148,7 +154,8 @@ def cagou_cli_commands(cli: click.Group) -> None:
 
 @hookimpl
 def cagou_load_demo(request: Request) -> None:
-    for title in ("Première note", "Seconde note"):
+    directorates = {d.code: d for d in request.db.scalars(sa.select(Directorate))}
+    for title, code in (("Première note", "DEFE-SAE"), ("Seconde note", "DSI")):
         exists = request.db.scalar(sa.select(SampleNote.id).where(SampleNote.title == title))
         if exists is None:
-            request.db.add(SampleNote(title=title))
+            request.db.add(SampleNote(title=title, directorate=directorates.get(code)))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.db import Base
+from cagou.identity.models import Directorate
 
 
 class SampleNote(Base):
@@ -14,6 +15,9 @@ class SampleNote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200), unique=True)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    directorate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("directorate.id"))
+
+    directorate: Mapped[Directorate | None] = relationship()
 
 
 class SampleEvent(Base):

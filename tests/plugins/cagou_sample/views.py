@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from cagou.identity.policy import Root, directorate_acl
 from cagou.interfaces import IAuditLog, IJobQueue
 from cagou_sample.models import SampleNote
 
@@ -35,6 +36,30 @@ def note_add(request: Request) -> HTTPSeeOther:
     if request.POST.get("fail") == "1":
         raise RuntimeError("Échec demandé par le test")
     return HTTPSeeOther(request.route_path("sample.notes"))
+
+
+class NoteContext:
+    """A note as a resource: its ACL says who may act on it, by its directorate."""
+
+    def __init__(self, request: Request, note: SampleNote) -> None:
+        self.note = note
+        self.__parent__ = Root(request)
+        self.__acl__ = directorate_acl(request.registry, note.directorate)
+
+
+def note_context(request: Request) -> NoteContext:
+    note = request.db.get(SampleNote, int(request.matchdict["id"]))
+    if note is None:
+        raise HTTPNotFound()
+    return NoteContext(request, note)
+
+
+@view_config(route_name="sample.note_edit", renderer="json", permission="sample:note:edit")
+def note_edit(context: NoteContext, request: Request) -> dict[str, Any]:
+    if request.method == "POST":
+        context.note.title = request.POST["title"]
+    directorate = context.note.directorate
+    return {"title": context.note.title, "directorate": directorate.code if directorate else None}
 
 
 @view_config(
