@@ -85,6 +85,15 @@ class IAccounts(Interface):
     def deactivate(account):
         """Deactivate ``account``; agents trigger ``cagou_agent_deactivated`` once."""
 
+    def reactivate(account):
+        """Let a deactivated (not deleted) account sign in again."""
+
+    def update(account, display_name, email):
+        """Change the name and address of ``account``, audited."""
+
+    def revoke(account, grant):
+        """Withdraw one of the account's role grants, audited."""
+
     def move(account, directorate):
         """Move an agent to ``directorate``, triggering ``cagou_agent_moved``."""
 

@@ -12,6 +12,8 @@ IT_ADMIN = "core:it-admin"
 CONSOLE_PERMISSIONS = (
     Permission("core:console:view", "Accéder à la console informatique"),
     Permission("core:modules:manage", "Activer et désactiver les modules"),
+    Permission("core:accounts:view", "Consulter les comptes et leurs droits"),
+    Permission("core:accounts:manage", "Créer, modifier, désactiver les comptes et accorder les rôles"),
 )
 
 
@@ -29,6 +31,8 @@ def cagou_roles() -> list[Role]:
             permissions=(
                 "core:console:view",
                 "core:modules:manage",
+                "core:accounts:view",
+                "core:accounts:manage",
                 "core:mail:view",
                 "core:audit:view",
             ),

@@ -131,6 +131,29 @@ class AccountService:
         if account.kind == AGENT:
             call_active(self.request.registry, "cagou_agent_deactivated", request=self.request, account=account)
 
+    def reactivate(self, account: Account) -> None:
+        if account.active or account.deleted_at is not None:
+            return
+        account.active = True
+        account.deactivated_at = None
+        self._audit(
+            "core:account:reactivate",
+            f"Compte « {account.login} » réactivé.",
+            account,
+            {"before": {"active": False}, "after": {"active": True}},
+        )
+
+    def update(self, account: Account, display_name: str, email: str | None) -> None:
+        """Change the name and address shown for ``account``, audited with before and after."""
+        before = {"display_name": account.display_name, "email": account.email}
+        after = {"display_name": display_name.strip(), "email": email}
+        if before == after:
+            return
+        account.display_name, account.email = after["display_name"] or account.display_name, email
+        self._audit(
+            "core:account:update", f"Compte « {account.login} » modifié.", account, {"before": before, "after": after}
+        )
+
     def move(self, account: Account, directorate: Directorate) -> None:
         previous = account.directorate
         if previous is not None and previous.id == directorate.id:
@@ -157,7 +180,15 @@ class AccountService:
         if any(g.role == role and g.directorate_id == directorate_id for g in account.grants):
             return
         account.grants.append(RoleGrant(role=role, directorate=directorate))
-        self._audit("core:account:grant", f"Rôle « {role} » accordé à « {account.login} ».", account)
+        scope = f" dans « {directorate.code} »" if directorate else ""
+        self._audit("core:account:grant", f"Rôle « {role} »{scope} accordé à « {account.login} ».", account)
+
+    def revoke(self, account: Account, grant: RoleGrant) -> None:
+        if grant not in account.grants:
+            return
+        scope = f" dans « {grant.directorate.code} »" if grant.directorate else ""
+        account.grants.remove(grant)
+        self._audit("core:account:revoke", f"Rôle « {grant.role} »{scope} retiré à « {account.login} ».", account)
 
     def confirm_email(self, account: Account) -> None:
         if account.email_verified_at is None:
