@@ -37,6 +37,9 @@ def page(open_page: OpenPage) -> Page:
         pytest.param("/intranet/connexion", 200, id="intranet-login"),
         pytest.param("/page-inexistante", 404, id="public-404"),
         pytest.param("/?_LOCALE_=en", 200, id="public-home-english"),
+        pytest.param("/inscription", 200, id="register"),
+        pytest.param("/mot-de-passe-oublie", 200, id="forgotten-password"),
+        pytest.param("/mot-de-passe/nouveau?jeton=faux", 400, id="reset-link-refused"),
     ],
 )
 def test_anonymous_pages(page: Page, path: str, status: int) -> None:
@@ -51,6 +54,32 @@ def test_login_form_with_errors(page: Page) -> None:
         page.get_by_role("main").get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("alert")).to_contain_text("Le formulaire contient des erreurs")
     expect(page.get_by_label("Identifiant")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+
+
+def test_registration_form_with_errors(page: Page) -> None:
+    page.goto("/inscription")
+    page.get_by_label("Une entreprise").check()
+    page.get_by_label("RIDET (entreprises)").fill("12345")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_label("RIDET (entreprises)")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+
+
+def test_second_factor_enrolment(page: Page) -> None:
+    page.goto("/intranet/connexion")
+    page.get_by_label("Identifiant").fill("admin")
+    page.get_by_label("Mot de passe").fill("demo-admin-2026")
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Second facteur")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_public_account_page(page: Page) -> None:
+    sign_in(page, "citoyen", "demo-citoyen-2026", site="public")
+    page.goto("/mon-compte")
     assert_accessible(page)
 
 
@@ -76,6 +105,9 @@ def test_login_form_with_wrong_password(page: Page) -> None:
         pytest.param(AGENT, "/intranet/page-inexistante", 404, id="intranet-404"),
         pytest.param(AGENT, "/intranet/console/", 403, id="forbidden-403"),
         pytest.param(ADMIN, "/intranet/console/?_LOCALE_=en", 200, id="console-english"),
+        pytest.param(ADMIN, "/intranet/console/comptes/", 200, id="console-accounts"),
+        pytest.param(ADMIN, "/intranet/console/comptes/nouveau", 200, id="console-account-new"),
+        pytest.param(ADMIN, "/intranet/console/comptes/2", 200, id="console-account-detail"),
     ],
 )
 def test_staff_pages(page: Page, account: tuple[str, str], path: str, status: int) -> None:
