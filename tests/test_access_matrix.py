@@ -66,8 +66,10 @@ def expected(registry, persona: str, permission: str, account) -> str:
 
 
 def observed(response: webtest.TestResponse) -> str:
-    if response.status_int == 303 and "/connexion" in response.location:
+    if (response.status_int == 303 and "/connexion" in response.location) or response.status_int == 401:
         return "connexion"
+    if response.status_int >= 500:
+        return "erreur"
     if response.status_int == 403:
         return "refusé"
     return "ok"

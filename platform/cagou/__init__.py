@@ -36,6 +36,7 @@ from cagou.contributions import (
 from cagou.db.migrate import check_table_prefixes
 from cagou.hookspecs import hookimpl
 from cagou.identity.policy import set_root_acl
+from cagou.identity.tokens import bearer_token
 from cagou.interfaces import IPlugins
 from cagou.plugins import Module, Plugins, discover, flatten
 from cagou.settings import is_production, normalize
@@ -88,7 +89,13 @@ def configure(settings: dict[str, Any]) -> Configurator:
     config.include("cagou.clock")
     # Sessions and CSRF before any view: every state-changing request is checked.
     config.set_session_factory(session_factory(settings))
-    config.set_default_csrf_options(require_csrf=True, token="csrf_token", header="X-CSRF-Token")  # noqa: S106
+    config.set_default_csrf_options(
+        require_csrf=True,
+        token="csrf_token",  # noqa: S106
+        header="X-CSRF-Token",
+        # A request with a personal API token carries no cookie: nothing to forge.
+        callback=lambda request: bearer_token(request) is None,
+    )
     # Which module is enabled where; its view deriver wraps every view added later.
     config.include("cagou.modules")
     # The CSRF check moves before the permission check: a forged request is
@@ -106,6 +113,8 @@ def configure(settings: dict[str, Any]) -> Configurator:
     # Layout, static assets, translations, errors, then the console that uses them.
     config.include("cagou.web")
     config.include("cagou.console")
+    # The JSON API's directive, before the modules that document their operations with it.
+    config.include("cagou.api")
     # The modules last: every directive and service they may use is in place.
     include_modules(config, plugins)
     check_table_prefixes(plugins)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mailbox
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -117,7 +118,7 @@ def mail_message(request: Request) -> dict[str, Any]:
         raise HTTPNotFound()
     try:
         message: EmailMessage = read_folder(folder)[key]
-    except (KeyError, FileNotFoundError) as error:
+    except (KeyError, OSError, mailbox.Error) as error:
         raise HTTPNotFound() from error
     text = message.get_body(preferencelist=("plain",))
     return {"message": message, "body": text.get_content() if text is not None else ""}

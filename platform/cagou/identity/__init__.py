@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyramid.config import Configurator
 
 from cagou.contributions import INTRANET, PUBLIC
-from cagou.identity.policy import UNDECLARED_PERMISSION, Root, SecurityPolicy, can, login_session
+from cagou.identity.policy import UNDECLARED_PERMISSION, Root, SecurityPolicy, api_token, can, login_session
 from cagou.identity.services import account_service_factory
 from cagou.interfaces import IAccounts
 
@@ -30,8 +30,12 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "account.delete", "/mon-compte/supprimer")
     config.add_site_route(INTRANET, "intranet.session.status", "/session")
     config.add_site_route(INTRANET, "second_factor", "/second-facteur")
+    config.add_site_route(INTRANET, "tokens", "/jetons/")
+    config.add_site_route(INTRANET, "tokens.revoke", r"/jetons/{id:\d+}/revoquer")
     config.add_request_method(login_session, "login_session", property=True)
     config.add_request_method(can, "can")
+    config.add_request_method(api_token, "api_token", property=True)
     config.scan(".views")
     config.scan(".account_views")
     config.scan(".second_factor_views")
+    config.scan(".token_views")

@@ -31,4 +31,6 @@ def cagou_permissions() -> list[Permission]:
         Permission("core:search:use", "Utiliser la recherche globale"),
         Permission("core:account:self", "Gérer son propre compte public"),
         Permission("core:second-factor:give", "Donner son second facteur"),
+        Permission("core:profile:read", "Lire son propre profil (API)"),
+        Permission("core:tokens:manage", "Gérer ses jetons d'API personnels"),
     ]

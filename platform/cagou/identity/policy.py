@@ -18,12 +18,24 @@ from pyramid.authorization import ACLHelper, Allow, Authenticated, Deny, Everyon
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.registry import Registry
 from pyramid.request import Request, RequestLocalCache
+from pyramid.security import Denied
 from sqlalchemy.orm import joinedload
 
 from cagou.contributions import Role
 from cagou.db import in_transaction
-from cagou.identity.models import ADMIN, AGENT, CITIZEN, COMPANY, Account, Directorate, LoginSession, RoleGrant
+from cagou.identity.models import (
+    ADMIN,
+    AGENT,
+    CITIZEN,
+    COMPANY,
+    Account,
+    ApiToken,
+    Directorate,
+    LoginSession,
+    RoleGrant,
+)
 from cagou.identity.sessions import current_session, end_session, open_session
+from cagou.identity.tokens import bearer_token, find_usable
 
 #: The default permission of every view: nobody holds it.
 UNDECLARED_PERMISSION = "core:view:undeclared"
@@ -35,6 +47,7 @@ class SecurityPolicy:
     def __init__(self) -> None:
         self.acl = ACLHelper()
         self.session_cache = RequestLocalCache(self._load_session)
+        self.token_cache = RequestLocalCache(self._load_token)
         self.identity_cache = RequestLocalCache(self._load_identity)
         self.principals_cache = RequestLocalCache(self._principals)
 
@@ -47,12 +60,26 @@ class SecurityPolicy:
         session: LoginSession | None = self.session_cache.get_or_create(request)
         return session
 
+    def _load_token(self, request: Request) -> ApiToken | None:
+        clear = bearer_token(request)
+        return find_usable(request, clear) if clear is not None and in_transaction(request) else None
+
+    def api_token(self, request: Request) -> ApiToken | None:
+        """The personal API token the request authenticates with, if any."""
+        token: ApiToken | None = self.token_cache.get_or_create(request)
+        return token
+
     def _load_identity(self, request: Request) -> Account | None:
-        session = self.login_session(request)
-        if session is None:
+        if bearer_token(request) is not None:
+            token = self.api_token(request)
+            account_id = token.account_id if token is not None else None
+        else:
+            session = self.login_session(request)
+            account_id = session.account_id if session is not None else None
+        if account_id is None:
             return None
         grants = joinedload(Account.grants).joinedload(RoleGrant.directorate)
-        account = request.db.get(Account, session.account_id, options=[grants])
+        account = request.db.get(Account, account_id, options=[grants])
         return account if account is not None and account.active else None
 
     def identity(self, request: Request) -> Account | None:
@@ -64,11 +91,15 @@ class SecurityPolicy:
         return str(account.id) if account is not None else None
 
     def permits(self, request: Request, context: Any, permission: str) -> Any:
+        token = self.api_token(request)
+        if token is not None and permission not in token.scopes:
+            return Denied(f"La permission {permission} n'est pas dans la portée du jeton.")
         return self.acl.permits(context, self.principals_cache.get_or_create(request), permission)
 
     def _principals(self, request: Request) -> list[str]:
+        # A token's scopes were chosen among what its owner held, second factor given.
         session = self.login_session(request)
-        strong = session is not None and session.second_factor_at is not None
+        strong = self.api_token(request) is not None or (session is not None and session.second_factor_at is not None)
         return principals_of(self.identity(request), strong, request.registry["cagou.strong_roles"])
 
     def remember(self, request: Request, userid: str, **kw: Any) -> list[tuple[str, str]]:
@@ -84,7 +115,7 @@ class SecurityPolicy:
         return []
 
     def _clear(self, request: Request) -> None:
-        for cache in (self.session_cache, self.identity_cache, self.principals_cache):
+        for cache in (self.session_cache, self.token_cache, self.identity_cache, self.principals_cache):
             cache.clear(request)
 
 
@@ -119,6 +150,9 @@ def build_acl(roles: Iterable[Role]) -> list[ACE]:
         (Allow, f"kind:{AGENT}", "core:search:use"),
         (Allow, f"kind:{ADMIN}", "core:search:use"),
         (Allow, Authenticated, "core:second-factor:give"),
+        (Allow, Authenticated, "core:profile:read"),
+        (Allow, f"kind:{AGENT}", "core:tokens:manage"),
+        (Allow, f"kind:{ADMIN}", "core:tokens:manage"),
         (Allow, f"kind:{CITIZEN}", "core:account:self"),
         (Allow, f"kind:{COMPANY}", "core:account:self"),
     ]
@@ -177,6 +211,12 @@ def can(request: Request, permission: str) -> bool:
     nor fail on an error page whose context could not be built.
     """
     return bool(request.has_permission(permission, Root(request)))
+
+
+def api_token(request: Request) -> ApiToken | None:
+    """The personal API token the request authenticates with (``request.api_token``)."""
+    policy: SecurityPolicy = request.registry.getUtility(ISecurityPolicy)
+    return policy.api_token(request)
 
 
 def login_session(request: Request) -> LoginSession | None:

@@ -9,12 +9,14 @@ import sqlalchemy as sa
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPClientError, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
+from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 
 from cagou.contributions import INTRANET, SearchResult, Widget
 from cagou.db import get_engine
 from cagou.identity.second_factor import needs_second_factor
+from cagou.identity.tokens import bearer_token
 from cagou.plugins import call_enabled, enabled_modules, flatten, get_plugins
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,18 @@ def search(request: Request) -> dict[str, Any]:
     return {"query": query, "groups": groups, "error": None}
 
 
+API_PREFIX = "/intranet/api/"
+
+
+def wants_json(request: Request) -> bool:
+    """A client of the JSON API: it carries a token, or asks under /intranet/api/."""
+    return bearer_token(request) is not None or request.path_info.startswith(API_PREFIX)
+
+
+def json_error(request: Request, status: int, message: str) -> Response:
+    return Response(json_body={"error": message}, status=status, charset="utf-8")
+
+
 def awaits_second_factor(request: Request) -> bool:
     """A signed-in person whose roles need the second factor has not given it in this session."""
     session = request.login_session
@@ -81,7 +95,9 @@ def health(request: Request) -> dict[str, Any]:
 
 
 @notfound_view_config(append_slash=True, renderer="cagou:web/templates/error.jinja2")
-def not_found(error: HTTPNotFound, request: Request) -> dict[str, Any]:
+def not_found(error: HTTPNotFound, request: Request) -> Any:
+    if wants_json(request):
+        return json_error(request, 404, "Ressource introuvable.")
     request.response.status_int = 404
     return {
         "status": 404,
@@ -92,6 +108,10 @@ def not_found(error: HTTPNotFound, request: Request) -> dict[str, Any]:
 
 @forbidden_view_config(renderer="cagou:web/templates/error.jinja2")
 def forbidden(error: HTTPForbidden, request: Request) -> Any:
+    if wants_json(request):
+        if request.identity is None:
+            return json_error(request, 401, "Jeton absent, expiré ou révoqué.")
+        return json_error(request, 403, "La permission n'est pas dans la portée du jeton, ou la personne ne l'a pas.")
     if awaits_second_factor(request):
         return HTTPSeeOther(request.route_url("second_factor", _query={"next": request.path_qs}))
     if request.identity is None and request.method == "GET" and not request.is_htmx:
@@ -125,8 +145,10 @@ EXPIRED_FORM = (
 
 
 @exception_view_config(HTTPClientError, renderer="cagou:web/templates/error.jinja2")
-def client_error(error: HTTPClientError, request: Request) -> dict[str, Any]:
-    """Other 4xx raised by views: their French explanation, in the layout."""
+def client_error(error: HTTPClientError, request: Request) -> Any:
+    """Other 4xx raised by views: their French explanation, in the layout (or as JSON)."""
+    if wants_json(request):
+        return json_error(request, error.code, str(error.detail or CLIENT_ERROR_TITLES.get(error.code, "Refusé")))
     request.response.status_int = error.code
     if isinstance(error, BadCSRFToken | BadCSRFOrigin):
         message = EXPIRED_FORM

@@ -12,7 +12,7 @@ from cagou import INTRANET, PUBLIC
 from cagou_sample import models  # noqa: F401  (the module's tables join the metadata)
 from cagou_sample.hooks import *  # noqa: F403  (the hook implementations are the module's API)
 from cagou_sample.jobs import echo
-from cagou_sample.views import note_context
+from cagou_sample.views import NOTE_SCHEMA, note_context
 
 
 def includeme(config: Configurator) -> None:
@@ -20,5 +20,24 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "sample.note_add", "/exemple/ajouter")
     config.add_site_route(PUBLIC, "sample.public", "/exemple/")
     config.add_site_route(INTRANET, "sample.note_edit", r"/exemple/{id:\d+}/modifier", factory=note_context)
+    config.add_site_route(INTRANET, "sample.api.notes", "/api/v1/exemple/notes")
+    config.add_api_operation(
+        "sample.api.notes",
+        "GET",
+        summary="Les notes d'exemple",
+        permission="sample:note:view",
+        response={"type": "array", "items": NOTE_SCHEMA},
+        tags=("exemple",),
+    )
+    config.add_api_operation(
+        "sample.api.notes",
+        "POST",
+        summary="Ajouter une note d'exemple",
+        permission="sample:note:view",
+        request_body={"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]},
+        response=NOTE_SCHEMA,
+        status=201,
+        tags=("exemple",),
+    )
     config.add_job("sample.echo", echo)
     config.scan("cagou_sample.views")

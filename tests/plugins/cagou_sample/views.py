@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
@@ -36,6 +36,35 @@ def note_add(request: Request) -> HTTPSeeOther:
     if request.POST.get("fail") == "1":
         raise RuntimeError("Échec demandé par le test")
     return HTTPSeeOther(request.route_path("sample.notes"))
+
+
+NOTE_SCHEMA = {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+    "required": ["id", "title"],
+}
+MAX_TITLE_LENGTH = 200
+
+
+@view_config(route_name="sample.api.notes", request_method="GET", renderer="json", permission="sample:note:view")
+def api_notes(request: Request) -> list[dict[str, Any]]:
+    notes = request.db.scalars(sa.select(SampleNote).order_by(SampleNote.id))
+    return [{"id": note.id, "title": note.title} for note in notes]
+
+
+@view_config(route_name="sample.api.notes", request_method="POST", renderer="json", permission="sample:note:view")
+def api_note_add(request: Request) -> Any:
+    try:
+        title = str(request.json_body["title"]).strip()
+    except (ValueError, KeyError, TypeError) as error:
+        raise HTTPBadRequest('Envoyez un objet JSON avec un titre : {"title": "…"}.') from error
+    if not title or len(title) > MAX_TITLE_LENGTH:
+        raise HTTPBadRequest(f"Le titre est obligatoire et fait {MAX_TITLE_LENGTH} caractères au plus.")
+    note = SampleNote(title=title, author_id=request.identity.id)
+    request.db.add(note)
+    request.db.flush()
+    request.response.status_int = 201
+    return {"id": note.id, "title": note.title}
 
 
 class NoteContext:

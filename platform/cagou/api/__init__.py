@@ -1,0 +1,25 @@
+"""The JSON API: personal tokens, JSON errors, and the OpenAPI document (see :mod:`cagou.api.openapi`)."""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+from cagou.api.openapi import add_api_operation
+from cagou.api.views import PROFILE_SCHEMA
+from cagou.contributions import INTRANET
+
+
+def includeme(config: Configurator) -> None:
+    config.registry["cagou.api_operations"] = []
+    config.add_directive("add_api_operation", add_api_operation)
+    config.add_site_route(INTRANET, "api.openapi", "/api/openapi.json")
+    config.add_site_route(INTRANET, "api.profile", "/api/v1/moi")
+    config.add_api_operation(
+        "api.profile",
+        "GET",
+        summary="La personne à qui appartient le jeton, et sa portée",
+        permission="core:profile:read",
+        response=PROFILE_SCHEMA,
+        tags=("profil",),
+    )
+    config.scan(".views")

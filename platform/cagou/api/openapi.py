@@ -1,0 +1,107 @@
+"""The OpenAPI 3 document of every JSON endpoint, built from what modules declare.
+
+A module describes each operation of its JSON API with the
+``config.add_api_operation`` directive next to the view; the document at
+``/intranet/api/openapi.json`` lists them all, with the permission each one
+needs (``x-permission``): a personal token must carry it in its scopes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.interfaces import IRoutesMapper
+from pyramid.registry import Registry
+
+PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+
+
+@dataclass(frozen=True)
+class ApiOperation:
+    route_name: str
+    method: str
+    summary: str
+    permission: str
+    response: dict[str, Any]
+    request_body: dict[str, Any] | None = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    status: int = 200
+    parameters: tuple[dict[str, Any], ...] = field(default=())
+
+
+def add_api_operation(config: Configurator, route_name: str, method: str, **description: Any) -> None:
+    """Directive: document one operation of the JSON API (see :class:`ApiOperation`)."""
+    operation = ApiOperation(route_name=route_name, method=method.upper(), **description)
+    operations: list[ApiOperation] = config.registry["cagou.api_operations"]
+    config.action(("cagou.api_operation", route_name, operation.method), lambda: operations.append(operation))
+
+
+def operations_of(registry: Registry) -> list[ApiOperation]:
+    operations: list[ApiOperation] = registry["cagou.api_operations"]
+    return operations
+
+
+def openapi_path(pattern: str) -> tuple[str, list[str]]:
+    """``/api/v1/notes/{id:\\d+}`` → ``/api/v1/notes/{id}`` and its parameter names."""
+    names = PLACEHOLDER.findall(pattern)
+    return PLACEHOLDER.sub(lambda m: "{" + m.group(1) + "}", pattern), names
+
+
+def document(registry: Registry, server_url: str) -> dict[str, Any]:
+    mapper = registry.getUtility(IRoutesMapper)
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in operations_of(registry):
+        route = mapper.get_route(operation.route_name)
+        if route is None:  # a site this process does not serve
+            continue
+        path, names = openapi_path(route.pattern)
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in names
+        ] + list(operation.parameters)
+        entry: dict[str, Any] = {
+            "operationId": f"{operation.route_name}.{operation.method.lower()}",
+            "summary": operation.summary,
+            "tags": list(operation.tags),
+            "x-permission": operation.permission,
+            "responses": {
+                str(operation.status): {
+                    "description": operation.summary,
+                    "content": {"application/json": {"schema": operation.response}},
+                },
+                "401": error_response("Jeton absent, expiré ou révoqué."),
+                "403": error_response("La permission n'est pas dans la portée du jeton, ou la personne ne l'a pas."),
+            },
+        }
+        if operation.description:
+            entry["description"] = operation.description
+        if parameters:
+            entry["parameters"] = parameters
+        if operation.request_body is not None:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": operation.request_body}},
+            }
+            entry["responses"]["400"] = error_response("Données refusées ; le message dit pourquoi.")
+        paths.setdefault(path, {})[operation.method.lower()] = entry
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "API de la plateforme Cagou",
+            "version": version("cagou"),
+            "description": "Authentification par jeton personnel : Authorization: Bearer cagou_…",
+        },
+        "servers": [{"url": server_url}],
+        "components": {"securitySchemes": {"jeton": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"jeton": []}],
+        "paths": dict(sorted(paths.items())),
+    }
+
+
+def error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
