@@ -97,10 +97,11 @@ def account_new(request: Request) -> Any:
     return {"values": values, "errors": errors, "kinds": STAFF_CHOICES, "directorates": directorates(request)}
 
 
-def create_staff_account(request: Request, values: dict[str, str], errors: FormErrors) -> Account | None:
-    """Create an agent or IT administrator from the console form; None with ``errors`` when refused."""
-    if not values["login"] or len(values["login"]) > 120:
-        errors.add("login", "Indiquez un identifiant de 120 caractères au plus.")
+def check_person(request: Request, values: dict[str, str], errors: FormErrors) -> Directorate | None:
+    """Check the name, optional address and optional directorate code of ``values``; the directorate found.
+
+    The address is normalised in ``values``; each problem goes next to its field.
+    """
     problem = name_problem(values["display_name"])
     if problem:
         errors.add("display_name", problem)
@@ -109,11 +110,26 @@ def create_staff_account(request: Request, values: dict[str, str], errors: FormE
             values["email"] = check_address(values["email"])
         except ValueError:
             errors.add("email", "Saisissez une adresse électronique valide, ou laissez le champ vide.")
+    return directorate_of(request, values["directorate"], "directorate", errors)
+
+
+def directorate_of(request: Request, code: str, field: str, errors: FormErrors) -> Directorate | None:
+    """The directorate of ``code`` (None when empty); an unknown code is an error on ``field``."""
+    if not code:
+        return None
+    directorate: Directorate | None = request.db.scalars(sa.select(Directorate).where(Directorate.code == code)).first()
+    if directorate is None:
+        errors.add(field, "Choisissez une direction de la liste.")
+    return directorate
+
+
+def create_staff_account(request: Request, values: dict[str, str], errors: FormErrors) -> Account | None:
+    """Create an agent or IT administrator from the console form; None with ``errors`` when refused."""
+    if not values["login"] or len(values["login"]) > 120:
+        errors.add("login", "Indiquez un identifiant de 120 caractères au plus.")
     if values["kind"] not in STAFF_CHOICES:
         errors.add("kind", "Choisissez agent ou administrateur informatique.")
-    directorate = request.db.scalars(sa.select(Directorate).where(Directorate.code == values["directorate"])).first()
-    if values["directorate"] and directorate is None:
-        errors.add("directorate", "Choisissez une direction de la liste.")
+    directorate = check_person(request, values, errors)
     if errors:
         return None
     try:
@@ -170,24 +186,13 @@ def account_detail(request: Request) -> dict[str, Any]:
 def account_edit(request: Request) -> Any:
     account = account_or_404(request)
     errors = FormErrors()
-    display_name, email = request.POST.get("display_name", "").strip(), request.POST.get("email", "").strip()
-    problem = name_problem(display_name)
-    if problem:
-        errors.add("display_name", problem)
-    if email:
-        try:
-            email = check_address(email)
-        except ValueError:
-            errors.add("email", "Saisissez une adresse électronique valide, ou laissez le champ vide.")
-    code = request.POST.get("directorate", "")
-    directorate = request.db.scalars(sa.select(Directorate).where(Directorate.code == code)).first()
-    if code and directorate is None:
-        errors.add("directorate", "Choisissez une direction de la liste.")
+    values = {name: request.POST.get(name, "").strip() for name in ("display_name", "email", "directorate")}
+    directorate = check_person(request, values, errors)
     if errors:
         request.response.status_int = 400
         return detail_values(request, account, errors)
     accounts = request.find_service(IAccounts)
-    accounts.update(account, display_name, email or None)
+    accounts.update(account, values["display_name"], values["email"] or None)
     if directorate is not None:
         accounts.move(account, directorate)
     request.session.flash("Modifications enregistrées.")
@@ -219,18 +224,14 @@ def account_grant(request: Request) -> Any:
     account = account_or_404(request)
     errors = FormErrors()
     role = roles(request).get(request.POST.get("role", ""))
-    code = request.POST.get("role_directorate", "")
-    directorate = request.db.scalars(sa.select(Directorate).where(Directorate.code == code)).first()
+    directorate = directorate_of(request, request.POST.get("role_directorate", ""), "role_directorate", errors)
     if role is None:
         errors.add("role", "Choisissez un rôle de la liste.")
-    elif code and directorate is None:
-        errors.add("role_directorate", "Choisissez une direction de la liste.")
-    elif code and not role.per_directorate:
+    elif directorate is not None and not role.per_directorate:
         errors.add("role_directorate", "Ce rôle s'accorde pour toute la plateforme, sans direction.")
-    if errors:
+    if errors or role is None:
         request.response.status_int = 400
         return detail_values(request, account, errors)
-    assert role is not None
     request.find_service(IAccounts).grant(account, role.name, directorate)
     request.session.flash(f"Rôle « {role.title} » accordé.")
     return HTTPSeeOther(request.route_path("console.account", id=account.id))
