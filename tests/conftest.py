@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["cagou.testing"]
+# ldap_server: the real OpenLDAP server of the directory tests (tests/ldap_server.py).
+pytest_plugins = ["cagou.testing", "ldap_server"]
 
 ACCESS_MATRIX = Path(__file__).parent.parent / "test-artifacts" / "access-matrix.md"
 

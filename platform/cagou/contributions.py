@@ -63,6 +63,21 @@ class Role:
 
 
 @dataclass(frozen=True)
+class AuthenticationUnavailable:
+    """What a sign-in backend answers when it could not check the credentials.
+
+    Its server (a directory, an identity provider) is down, too slow, or
+    refused the platform's own credentials. The core goes on asking the other
+    backends, so local accounts still sign in; when none of them recognises
+    the person, the login form shows ``message`` (French, for the person) and
+    ``reason`` (technical) goes to the log.
+    """
+
+    message: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class NavEntry:
     """A link in the main navigation of one site."""
 
@@ -127,7 +142,12 @@ class ScheduledJob:
 
 @dataclass(frozen=True)
 class AuditEntryView:
-    """A committed audit entry, as handed to audit observers."""
+    """A committed audit entry, as handed to audit observers.
+
+    ``category`` is ``action``, ``read`` (sensitive data read) or ``refused``
+    (a failed or refused attempt); ``impersonator`` is who really acted when
+    an IT administrator acted as ``actor``.
+    """
 
     id: int
     occurred_at: datetime.datetime
@@ -140,3 +160,5 @@ class AuditEntryView:
     address: str | None
     request_id: str | None
     changes: dict[str, Any] | None
+    category: str = "action"
+    impersonator: str | None = None

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from cagou.contributions import (
         AuditEntryView,
+        AuthenticationUnavailable,
         HealthResult,
         ModuleInfo,
         NavEntry,
@@ -146,20 +147,33 @@ def cagou_search(request: Request, query: str, limit: int) -> list[SearchResult]
 # -------------------------------------------------------------------------
 
 
-@hookspec(firstresult=True)
-def cagou_authenticate(request: Request, login: str, password: str) -> Account | None:
+@hookspec
+def cagou_authenticate(request: Request, login: str, password: str) -> Account | AuthenticationUnavailable | None:
     """Check a login and password, and return the account they identify.
 
-    Stops at the first non-None result. The core's local-account backend is
-    registered ``trylast``, so a directory or SSO backend answers first for the
-    accounts it knows and returns None for the others. A backend that knows the
-    login but refuses the password returns None too: the core then tries the
-    next backend and finally refuses.
+    Backends are asked in turn until one returns an Account: a module's
+    backend (an SSO, a directory of its own) first, then the core's directory
+    backend (``cagou.ldap.*``, when configured), and the core's local-account
+    backend last (it is registered ``trylast``). Return None for a login you
+    do not know, and for a password you refuse: the next backend is asked,
+    and the core refuses when none recognises the person. Return
+    :class:`cagou.contributions.AuthenticationUnavailable` when you could not
+    check (your server is down or too slow): the next backends are asked all
+    the same, so local accounts still sign in, and if none recognises the
+    person the login form shows your French ``message``. An inactive account
+    is refused by the core, whatever the backend that returned it.
 
-    :param request: the current request (``request.db`` is the session).
-    :param login: the login as typed, stripped.
+    Create the account on first sign-in with ``IAccounts.create`` (agents then
+    reach ``cagou_agent_created``) and keep it up to date through ``IAccounts``,
+    so that every change is audited. The login form of each site lets in only
+    its own kinds of account: check ``request.site`` to avoid asking your
+    server for nothing.
+
+    :param request: the current request (``request.db`` is the session, ``request.site`` the site).
+    :param login: the login as typed, stripped and lowercased.
     :param password: the password as typed.
-    :return: the :class:`cagou.identity.models.Account`, or None.
+    :return: the :class:`cagou.identity.models.Account`, an
+        :class:`cagou.contributions.AuthenticationUnavailable`, or None.
 
     Asked: enabled modules.
     """
@@ -223,6 +237,28 @@ def cagou_audit_observed(registry: Registry, entry: AuditEntryView) -> None:
     :param entry: the committed :class:`cagou.contributions.AuditEntryView`.
 
     Asked: active modules.
+    """
+
+
+@hookspec(firstresult=True)
+def cagou_audit_object_visible(request: Request, object_type: str, object_id: str) -> bool | None:
+    """Say whether the signed-in person may see the audit history of one object.
+
+    Called by the object's history page (``/intranet/journal/{object_type}/{object_id}``),
+    which lists every audit entry recorded about that object: agents follow
+    there what happened to a file they handle, without reading the rest of
+    the log. Answer for the object types your module records entries about,
+    with the same rule as for opening the object itself; return None for the
+    other types. Stops at the first non-None result: True shows the history,
+    False (or no answer at all) answers 404. IT administrators who may read
+    the whole log (``core:audit:view``) see every history without asking.
+
+    :param request: the current request; ``request.identity`` is an agent or an IT administrator.
+    :param object_type: the ``object_type`` the entries were recorded with (``note``).
+    :param object_id: the ``object_id`` they were recorded with, as a string.
+    :return: True, False, or None when the object type is not the module's.
+
+    Asked: enabled modules.
     """
 
 

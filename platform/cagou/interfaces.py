@@ -63,7 +63,12 @@ class IAccounts(Interface):
         """The citizen's or company's account that uses this address, or None."""
 
     def authenticate(login, password):
-        """The active account these credentials identify, or None (backends in turn)."""
+        """The active account these credentials identify, or None (backends in turn).
+
+        Raises ``cagou.identity.services.AuthenticationUnavailableError`` (its
+        ``message`` in French) when no backend recognised the person and one
+        could not check, its directory being down.
+        """
 
     def create(login, display_name, kind, email=None, password=None, directorate=None, ridet=None, email_verified=True):
         """Create an account; agents trigger ``cagou_agent_created``.
@@ -107,12 +112,22 @@ class IAccounts(Interface):
 class IAuditLog(Interface):
     """The single audit log of the platform."""
 
-    def record(action, summary, module="core", object_type=None, object_id=None, changes=None):
+    def record(action, summary, module="core", object_type=None, object_id=None, changes=None, category="action"):
         """Append an entry in the current transaction: who, when, from where and what.
 
         ``action`` follows ``module:subject:action`` (``core:module:enable``);
         ``summary`` is a readable French sentence; ``changes`` is a JSON-able
         dict, typically ``{"before": ..., "after": ...}``.
+        """
+
+    def record_read(action, summary, module, object_type, object_id):
+        """Record a read of sensitive personal data (category ``read``), in the current transaction."""
+
+    def record_now(action, summary, module="core", object_type=None, object_id=None, changes=None, category="refused"):
+        """Record a failed or refused attempt that must stay even though the request fails.
+
+        Written outside the request's transaction (at once on PostgreSQL, just
+        after the transaction ends on SQLite); returns nothing.
         """
 
 

@@ -16,7 +16,7 @@ import importlib
 import logging
 import threading
 import traceback
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points, version
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,8 @@ CORE = "core"
 #: The core's own hook implementations, registered like any module's.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "cagou.identity.hooks",
+    # The directory backend (cagou.ldap.*): it answers before the local backend, registered trylast.
+    "cagou.identity.directory",
     "cagou.audit.hooks",
     "cagou.mail.hooks",
     "cagou.ratelimits.hooks",
@@ -188,19 +190,31 @@ class Plugins:
     # -- calling hooks -----------------------------------------------------
 
     def call(
-        self, hook_name: str, modules: Collection[str] | None = None, firstresult: bool = False, **kwargs: Any
+        self,
+        hook_name: str,
+        modules: Collection[str] | None = None,
+        firstresult: bool = False,
+        until: Callable[[Any], bool] | None = None,
+        **kwargs: Any,
     ) -> list[Any]:
         """Call ``hook_name`` on ``modules`` (all loaded ones when None); return the answers."""
-        return [answer for _, answer in self.call_each(hook_name, modules, firstresult, **kwargs)]
+        return [answer for _, answer in self.call_each(hook_name, modules, firstresult, until, **kwargs)]
 
     def call_each(
-        self, hook_name: str, modules: Collection[str] | None = None, firstresult: bool = False, **kwargs: Any
+        self,
+        hook_name: str,
+        modules: Collection[str] | None = None,
+        firstresult: bool = False,
+        until: Callable[[Any], bool] | None = None,
+        **kwargs: Any,
     ) -> list[tuple[str, Any]]:
         """Call ``hook_name`` on ``modules``; return each non-None answer with its module.
 
         Each implementation runs on its own: one that raises is logged and
         recorded as a fault of its module, and the others still answer. The
         order is pluggy's (``tryfirst`` first, then last registered first).
+        ``firstresult`` stops after the first non-None answer; ``until``
+        stops after the first answer it accepts (``isinstance(answer, Account)``).
         """
         hook = getattr(self.manager.hook, hook_name)
         answers: list[tuple[str, Any]] = []
@@ -216,7 +230,7 @@ class Plugins:
                 continue
             if answer is not None:
                 answers.append((module, answer))
-                if firstresult:
+                if firstresult or (until is not None and until(answer)):
                     break
         return answers
 
@@ -250,10 +264,16 @@ def enabled_modules(request: Request) -> frozenset[str]:
     return enabled
 
 
-def call_enabled(request: Request, hook_name: str, firstresult: bool = False, **kwargs: Any) -> list[Any]:
+def call_enabled(
+    request: Request,
+    hook_name: str,
+    firstresult: bool = False,
+    until: Callable[[Any], bool] | None = None,
+    **kwargs: Any,
+) -> list[Any]:
     """Call a hook on the modules enabled for the request's site."""
     return get_plugins(request.registry).call(
-        hook_name, enabled_modules(request), firstresult, request=request, **kwargs
+        hook_name, enabled_modules(request), firstresult, until, request=request, **kwargs
     )
 
 

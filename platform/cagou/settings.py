@@ -48,6 +48,23 @@ DEFAULTS: dict[str, str] = {
     "cagou.mail.smtp_starttls": "false",
     "cagou.mail.max_attempts": "8",
     "cagou.files.directory": "%(var)s/files",
+    "cagou.audit.signing_key": "%(var)s/audit-signing.key",
+    "cagou.audit.checkpoints": "%(var)s/audit-checkpoints",
+    "cagou.audit.retention": "",
+    # The directory backend (cagou.identity.directory): off while cagou.ldap.url is empty.
+    "cagou.ldap.url": "",
+    "cagou.ldap.timeout": "5",
+    "cagou.ldap.ca_file": "",
+    "cagou.ldap.bind_dn": "",
+    "cagou.ldap.bind_password": "",
+    "cagou.ldap.base_dn": "",
+    "cagou.ldap.user_filter": "(&(objectClass=inetOrgPerson)(uid={login}))",
+    "cagou.ldap.name_attribute": "cn",
+    "cagou.ldap.mail_attribute": "mail",
+    "cagou.ldap.directorate_attribute": "departmentNumber",
+    "cagou.ldap.group_base_dn": "",
+    "cagou.ldap.group_filter": "(&(objectClass=groupOfNames)(member={dn}))",
+    "cagou.ldap.roles": "",
     "cagou.assets.directory": "node_modules",
 }
 

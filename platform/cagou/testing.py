@@ -81,6 +81,8 @@ def wipe_postgresql(url: str) -> None:
             sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
         ).all()
         if names:
+            # The audit tables refuse TRUNCATE outside a purge (see cagou.audit).
+            connection.execute(sa.text("SET LOCAL cagou.audit_purge = 'on'"))
             connection.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

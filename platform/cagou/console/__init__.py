@@ -13,6 +13,8 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "console.mail", "/console/courriels/")
     config.add_site_route(INTRANET, "console.mail_message", "/console/courriels/{key}")
     config.add_site_route(INTRANET, "console.audit", "/console/journal/")
+    config.add_site_route(INTRANET, "console.audit_export", "/console/journal/export.csv")
+    config.add_site_route(INTRANET, "console.audit_entry", r"/console/journal/{id:\d+}")
     config.add_site_route(INTRANET, "console.accounts", "/console/comptes/")
     config.add_site_route(INTRANET, "console.account_new", "/console/comptes/nouveau")
     config.add_site_route(INTRANET, "console.account", r"/console/comptes/{id:\d+}")

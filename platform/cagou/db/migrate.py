@@ -26,14 +26,19 @@ from cagou.db import Base, get_engine
 from cagou.db.types import UTCDateTime
 from cagou.plugins import Plugins, get_plugins
 
-#: Tables that live in the database but belong to a library, not to a model.
-FOREIGN_TABLE_PREFIXES = ("huey_",)
+#: Tables that live in the database but belong to a library, not to a model:
+#: the job queue's, and the audit log's SQLite full-text index (FTS5 and its shadow tables).
+FOREIGN_TABLE_PREFIXES = ("huey_", "audit_entry_fts")
+#: Indexes made by a migration on an expression no model can declare on both databases.
+MIGRATION_ONLY_INDEXES = ("ix_audit_entry_summary_fts",)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Leave the job queue's own tables out of the comparison with the models."""
+    """Leave the tables and indexes that are not models' out of the comparison with the models."""
     if type_ == "table" and name is not None:
         return not name.startswith(FOREIGN_TABLE_PREFIXES)
+    if type_ == "index" and name is not None:
+        return name not in MIGRATION_ONLY_INDEXES
     return True
 
 

@@ -15,6 +15,8 @@ def includeme(config: Configurator) -> None:
     config.set_root_factory(Root)
     config.set_default_permission(UNDECLARED_PERMISSION)
     config.register_service_factory(account_service_factory, IAccounts)
+    # The directory backend's settings (cagou.ldap.*), checked at commit once every role is declared.
+    config.include("cagou.identity.directory")
     config.add_site_route(PUBLIC, "login", "/connexion")
     config.add_site_route(PUBLIC, "logout", "/deconnexion")
     config.add_site_route(INTRANET, "intranet.login", "/connexion")

@@ -10,11 +10,26 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pyramid.request import Request
 from zope.interface import implementer
 
+from cagou.contributions import AuthenticationUnavailable
 from cagou.identity.models import AGENT, KIND_LABELS, PUBLIC_KINDS, Account, Directorate, RoleGrant
 from cagou.identity.sessions import end_all_sessions
 from cagou.identity.validation import normalize_ridet, password_problem
 from cagou.interfaces import IAccounts, IAuditLog, IClock
 from cagou.plugins import call_active, call_enabled
+
+
+class AuthenticationUnavailableError(Exception):
+    """No sign-in backend recognised the person, and at least one could not check (its server is down)."""
+
+    def __init__(self, answers: list[AuthenticationUnavailable]) -> None:
+        super().__init__("; ".join(answer.reason or answer.message for answer in answers))
+        self.answers = answers
+
+    @property
+    def message(self) -> str:
+        """What the login form tells the person, in French."""
+        return self.answers[0].message
+
 
 #: argon2id at OWASP's minimum for 2025: 19 MiB of memory, 2 iterations.
 PASSWORD_HASHER = PasswordHasher(memory_cost=19 * 1024, time_cost=2, parallelism=1)
@@ -61,11 +76,25 @@ class AccountService:
         return account
 
     def authenticate(self, login: str, password: str) -> Account | None:
+        """The backends in turn, until one recognises the person; an inactive account is refused.
+
+        Raises :class:`AuthenticationUnavailableError` when none recognised the
+        person and some backend could not check (its directory is down).
+        """
         answers = call_enabled(
-            self.request, "cagou_authenticate", firstresult=True, login=login.strip().lower(), password=password
+            self.request,
+            "cagou_authenticate",
+            until=lambda answer: isinstance(answer, Account),
+            login=login.strip().lower(),
+            password=password,
         )
-        account: Account | None = answers[0] if answers else None
-        return account if account is not None and account.active else None
+        account = next((answer for answer in answers if isinstance(answer, Account)), None)
+        if account is not None:
+            return account if account.active else None
+        unavailable = [answer for answer in answers if isinstance(answer, AuthenticationUnavailable)]
+        if unavailable:
+            raise AuthenticationUnavailableError(unavailable)
+        return None
 
     def create(
         self,

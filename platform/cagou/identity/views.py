@@ -17,6 +17,7 @@ from cagou.contributions import INTRANET
 from cagou.identity.account_views import send_confirmation
 from cagou.identity.models import PUBLIC_KINDS, STAFF_KINDS
 from cagou.identity.second_factor import needs_second_factor
+from cagou.identity.services import AuthenticationUnavailableError
 from cagou.identity.sessions import extend, remaining, warning_delay
 from cagou.interfaces import IAccounts, IAuditLog, IRateLimits
 from cagou.web import home_path
@@ -75,7 +76,11 @@ def sign_in(request: Request, login_value: str, password: str, next_url: str, er
         )
         request.response.status_int = 429
         return None
-    account = request.find_service(IAccounts).authenticate(login_value, password)
+    try:
+        account = request.find_service(IAccounts).authenticate(login_value, password)
+    except AuthenticationUnavailableError as unavailable:  # a directory is down; local accounts were asked
+        account = None
+        errors.add("form", unavailable.message)  # said instead of "incorrect", and counted as a failure
     allowed_kinds = STAFF_KINDS if request.site == INTRANET else PUBLIC_KINDS
     if account is not None and account.kind in allowed_kinds and account.email_verified_at is None:
         send_confirmation(request, account)
@@ -94,7 +99,8 @@ def sign_in(request: Request, login_value: str, password: str, next_url: str, er
             return HTTPSeeOther(target, headers=headers)
         return HTTPSeeOther(safe_next(request, next_url), headers=headers)
     limits.count(checks)
-    request.find_service(IAuditLog).record(
+    # Kept even if the request's transaction aborts: a failed attempt is what an audit is for.
+    request.find_service(IAuditLog).record_now(
         "core:session:login-failed", f"Échec de connexion pour l'identifiant « {login_value} »."
     )
     errors.add("form", "Identifiant ou mot de passe incorrect.")

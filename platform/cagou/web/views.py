@@ -13,6 +13,7 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 
+from cagou.audit.services import record_refused_access
 from cagou.contributions import INTRANET, SearchResult, Widget
 from cagou.db import get_engine
 from cagou.identity.second_factor import needs_second_factor
@@ -111,6 +112,7 @@ def forbidden(error: HTTPForbidden, request: Request) -> Any:
     if wants_json(request):
         if request.identity is None:
             return json_error(request, 401, "Jeton absent, expiré ou révoqué.")
+        record_refused_access(request, error)
         return json_error(request, 403, "La permission n'est pas dans la portée du jeton, ou la personne ne l'a pas.")
     if awaits_second_factor(request):
         return HTTPSeeOther(request.route_url("second_factor", _query={"next": request.path_qs}))
@@ -120,6 +122,7 @@ def forbidden(error: HTTPForbidden, request: Request) -> Any:
         if request.environ.get("cagou.session_expired"):
             query["expiree"] = "1"
         return HTTPSeeOther(request.route_url(login, _query=query))
+    record_refused_access(request, error)
     request.response.status_int = 403
     return {
         "status": 403,

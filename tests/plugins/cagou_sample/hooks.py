@@ -30,6 +30,7 @@ __all__ = [
     "cagou_agent_created",
     "cagou_agent_deactivated",
     "cagou_agent_moved",
+    "cagou_audit_object_visible",
     "cagou_audit_observed",
     "cagou_authenticate",
     "cagou_cli_commands",
@@ -137,6 +138,16 @@ def cagou_agent_deactivated(request: Request, account: Account) -> None:
 @hookimpl
 def cagou_audit_observed(registry: Registry, entry: AuditEntryView) -> None:
     OBSERVED.setdefault(id(registry), []).append(entry)
+
+
+@hookimpl
+def cagou_audit_object_visible(request: Request, object_type: str, object_id: str) -> bool | None:
+    """A note's history is for those who may read the notes; other object types are not ours."""
+    if object_type != "note":
+        return None
+    if not object_id.isdigit() or request.db.get(SampleNote, int(object_id)) is None:
+        return False
+    return bool(request.can("sample:note:view"))
 
 
 @hookimpl

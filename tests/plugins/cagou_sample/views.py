@@ -85,8 +85,16 @@ def note_context(request: Request) -> NoteContext:
 
 @view_config(route_name="sample.note_edit", renderer="json", permission="sample:note:edit")
 def note_edit(context: NoteContext, request: Request) -> dict[str, Any]:
-    if request.method == "POST":
-        context.note.title = request.POST["title"]
+    if request.method == "POST" and request.POST["title"] != context.note.title:
+        before, context.note.title = context.note.title, request.POST["title"]
+        request.find_service(IAuditLog).record(
+            "sample:note:edit",
+            f"Note « {before} » renommée « {context.note.title} ».",
+            module="sample",
+            object_type="note",
+            object_id=str(context.note.id),
+            changes={"before": {"title": before}, "after": {"title": context.note.title}},
+        )
     directorate = context.note.directorate
     return {"title": context.note.title, "directorate": directorate.code if directorate else None}
 

@@ -1,0 +1,54 @@
+"""A module for the benchmark only: one authenticated JSON endpoint that writes one audit entry.
+
+``POST /intranet/banc/audit`` (signed in, CSRF header, JSON body
+``{"reference": "…"}``) records one entry through ``IAuditLog`` — what a
+module does when an agent updates a file — and answers JSON.
+``?audit=0`` answers the same without the entry: the baseline of the same
+run, so that the difference is what the audit log costs. Loaded by
+``bench/audit.py`` with ``cagou.plugins.extra`` and ``PYTHONPATH``, as the
+tests load their sample module; never installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.request import Request
+
+from cagou import INTRANET, ModuleInfo, hookimpl
+from cagou.interfaces import IAuditLog
+
+MAX_REFERENCE_LENGTH = 64
+
+
+@hookimpl
+def cagou_module_info() -> ModuleInfo:
+    return ModuleInfo(name="benchaudit", title="Banc d'essai du journal d'audit", version="1.0", sites=(INTRANET,))
+
+
+def write(request: Request) -> dict[str, Any]:
+    try:
+        reference = str(request.json_body["reference"])[:MAX_REFERENCE_LENGTH]
+    except (ValueError, KeyError, TypeError) as error:
+        raise HTTPBadRequest('Envoyez un objet JSON : {"reference": "…"}.') from error
+    mode = request.params.get("audit", "1")
+    audited = mode == "1"
+    if audited:
+        request.find_service(IAuditLog).record(
+            "benchaudit:dossier:update",
+            f"Dossier {reference} passé de « déposé » à « en instruction ».",
+            module="benchaudit",
+            object_type="dossier",
+            object_id=reference,
+            changes={"before": {"état": "déposé"}, "after": {"état": "en instruction"}},
+        )
+    return {"reference": reference, "audited": audited}
+
+
+def includeme(config: Configurator) -> None:
+    config.add_site_route(INTRANET, "benchaudit.write", "/banc/audit")
+    config.add_view(
+        write, route_name="benchaudit.write", request_method="POST", renderer="json", permission="core:space:view"
+    )
