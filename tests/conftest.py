@@ -25,4 +25,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 @pytest.fixture(scope="session")
 def cagou_modules() -> tuple[str, ...]:
-    return ("cagou_sample",)
+    return ("cagou_sample", "cagou_helpdesk")

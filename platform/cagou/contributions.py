@@ -53,6 +53,8 @@ class Role:
     (an instructor of the economic directorate) rather than platform-wide.
     ``requires_second_factor`` makes the role count only in a session where
     the person gave their second factor (TOTP) after the password.
+    ``granted_to_kinds`` gives the role, without any grant, to every account
+    of these kinds (``("agent",)``: every agent may open a helpdesk ticket).
     """
 
     name: str
@@ -60,6 +62,7 @@ class Role:
     permissions: tuple[str, ...]
     per_directorate: bool = False
     requires_second_factor: bool = False
+    granted_to_kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,22 @@ class SearchResult:
     url: str
     summary: str = ""
     kind: str = ""
+
+
+@dataclass(frozen=True)
+class Equipment:
+    """An item a person holds, as a module that lends equipment knows it.
+
+    ``kind`` says what it is (``ordinateur portable``, ``accès VPN``);
+    ``identifier`` is what a technician reads on the label or in the
+    inventory (an asset tag, a serial number); ``detail`` is free text
+    (model, since when, until when).
+    """
+
+    kind: str
+    identifier: str
+    detail: str = ""
+    module: str = ""
 
 
 @dataclass(frozen=True)

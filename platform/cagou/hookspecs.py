@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from cagou.contributions import (
         AuditEntryView,
         AuthenticationUnavailable,
+        Equipment,
         HealthResult,
         ModuleInfo,
         NavEntry,
@@ -218,6 +219,23 @@ def cagou_agent_deactivated(request: Request, account: Account) -> None:
     :param account: the agent, already inactive.
 
     Asked: active modules.
+    """
+
+
+@hookspec
+def cagou_equipment_held(request: Request, account: Account) -> list[Equipment]:
+    """What ``account`` holds from the administration: laptops, VPN access, phones.
+
+    Asked by a module that wants to show it (the helpdesk, on a ticket, so
+    the technician sees which laptop is concerned) without knowing which
+    module lends equipment. Answers are joined.
+
+    :param request: the current request.
+    :param account: the person the question is about.
+    :return: a list of :class:`cagou.contributions.Equipment`, empty when
+        the module lends nothing to this person.
+
+    Asked: enabled modules.
     """
 
 

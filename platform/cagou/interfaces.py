@@ -134,8 +134,12 @@ class IAuditLog(Interface):
 class IMailer(Interface):
     """Mail that leaves only if the transaction commits, and is retried."""
 
-    def send(to, subject, body, html=None, reply_to=None):
-        """Queue a message in the current transaction; return its outbox id."""
+    def send(to, subject, body, html=None, reply_to=None, message_id=None):
+        """Queue a message in the current transaction; return its outbox id.
+
+        ``message_id`` (``<…@domain>``) lets the caller recognise the replies
+        to this message by their ``In-Reply-To``; by default the mailer makes one.
+        """
 
 
 class IFileStorage(Interface):

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, str] = {
     "cagou.database_url": "sqlite:///%(var)s/cagou.sqlite",
     "cagou.secret": DEVELOPMENT_SECRET,
     "cagou.sites": "public intranet",
+    # Where people reach the platform: the links in mail sent by jobs and commands.
+    "cagou.url": "http://localhost:6543",
     "cagou.timezone": "Pacific/Noumea",
     "cagou.ratelimits": "",
     "cagou.sessions.idle_minutes": "30",

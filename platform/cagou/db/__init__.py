@@ -143,7 +143,8 @@ def transaction_scope(registry: Registry, path: str = "/intranet/") -> Iterator[
     Its ``request.db`` and services work as in a view; the transaction commits
     when the block ends and aborts if it raises.
     """
-    env = prepare(registry=registry, request=Request.blank(path))
+    base_url = str(registry.settings.get("cagou.url", "http://localhost")).rstrip("/")
+    env = prepare(registry=registry, request=Request.blank(path, base_url=base_url))
     request: Request = env["request"]
     try:
         with request.tm:

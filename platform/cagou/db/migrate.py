@@ -29,8 +29,9 @@ from cagou.plugins import Plugins, get_plugins
 #: Tables that live in the database but belong to a library, not to a model:
 #: the job queue's, and the audit log's SQLite full-text index (FTS5 and its shadow tables).
 FOREIGN_TABLE_PREFIXES = ("huey_", "audit_entry_fts")
-#: Indexes made by a migration on an expression no model can declare on both databases.
-MIGRATION_ONLY_INDEXES = ("ix_audit_entry_summary_fts",)
+#: Indexes made by a migration on an expression no model can declare on both
+#: databases (full-text indexes) are named ``…_fts``.
+MIGRATION_ONLY_INDEX_SUFFIX = "_fts"
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -38,7 +39,7 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "table" and name is not None:
         return not name.startswith(FOREIGN_TABLE_PREFIXES)
     if type_ == "index" and name is not None:
-        return name not in MIGRATION_ONLY_INDEXES
+        return not name.endswith(MIGRATION_ONLY_INDEX_SUFFIX)
     return True
 
 
@@ -123,6 +124,21 @@ def revision(registry: Registry, message: str, branch: str) -> list[str]:
     """
     with get_engine(registry).begin() as connection:
         config = alembic_config(registry, connection)
-        written = command.revision(config, message=message, autogenerate=True, head=f"{branch}@head")
+        labels = {label for script in ScriptDirectory.from_config(config).walk_revisions() for label in script.branch_labels}
+        if branch in labels:
+            written = command.revision(config, message=message, autogenerate=True, head=f"{branch}@head")
+        else:  # a module's first revision starts its branch, in its own folder
+            info = get_plugins(registry).modules[branch].info
+            if info is None or not info.migrations:
+                raise ConfigurationError(f"Le module {branch} ne déclare pas de dossier de migrations.")
+            written = command.revision(
+                config,
+                message=message,
+                autogenerate=True,
+                head="base",
+                branch_label=branch,
+                version_path=str(resource_path(info.migrations)),
+                depends_on="0001_core",
+            )
     scripts = written if isinstance(written, list) else [written]
     return [script.path for script in scripts if script is not None]

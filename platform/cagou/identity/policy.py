@@ -158,6 +158,8 @@ def build_acl(roles: Iterable[Role]) -> list[ACE]:
     ]
     for role in roles:
         acl.extend((Allow, f"role:{role.name}", permission) for permission in role.permissions)
+        for kind in role.granted_to_kinds:
+            acl.extend((Allow, f"kind:{kind}", permission) for permission in role.permissions)
         if role.per_directorate:
             acl.extend((Allow, f"role:{role.name}@*", permission) for permission in role.permissions)
     return acl

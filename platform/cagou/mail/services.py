@@ -47,11 +47,19 @@ class OutboxMailer:
     def __init__(self, request: Request) -> None:
         self.request = request
 
-    def send(self, to: str, subject: str, body: str, html: str | None = None, reply_to: str | None = None) -> int:
+    def send(
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        html: str | None = None,
+        reply_to: str | None = None,
+        message_id: str | None = None,
+    ) -> int:
         now = self.request.find_service(IClock).now()
         domain = sender_domain(self.request.registry)
         mail = OutboxMail(
-            message_id=make_msgid(domain=domain),
+            message_id=message_id or make_msgid(domain=domain),
             created_at=now,
             to_address=check_address(to),
             reply_to=check_address(reply_to) if reply_to else None,

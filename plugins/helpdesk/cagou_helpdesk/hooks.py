@@ -1,0 +1,145 @@
+"""The helpdesk's hook implementations: how it plugs into the platform."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from pyramid.request import Request
+
+from cagou import INTRANET, HealthResult, ModuleInfo, NavEntry, Permission, Role, ScheduledJob, SearchResult, Widget, hookimpl
+from cagou.identity.models import AGENT, Account
+from cagou_helpdesk import demo, inbound, jobs, queries
+from cagou_helpdesk.models import OPEN_STATUSES, Group, Ticket
+from cagou_helpdesk.services import may_read, release_assigned
+
+__all__ = [
+    "cagou_agent_deactivated",
+    "cagou_audit_object_visible",
+    "cagou_cli_commands",
+    "cagou_dashboard_widgets",
+    "cagou_health_checks",
+    "cagou_load_demo",
+    "cagou_module_info",
+    "cagou_navigation",
+    "cagou_permissions",
+    "cagou_roles",
+    "cagou_scheduled_jobs",
+    "cagou_search",
+]
+
+REQUESTER = "helpdesk:requester"
+TECHNICIAN = "helpdesk:technician"
+MANAGER = "helpdesk:manager"
+ADMINISTRATOR = "helpdesk:admin"
+
+
+@hookimpl
+def cagou_module_info() -> ModuleInfo:
+    return ModuleInfo(
+        name="helpdesk",
+        title="Assistance informatique",
+        version="0.1.0",
+        sites=(INTRANET,),
+        description="Demandes d'intervention des agents, files des techniciens, niveaux de service et tableau de bord.",
+        migrations="cagou_helpdesk:migrations",
+    )
+
+
+@hookimpl
+def cagou_permissions() -> list[Permission]:
+    return [
+        Permission("helpdesk:ticket:create", "Ouvrir et suivre ses demandes d'intervention"),
+        Permission("helpdesk:article:read", "Lire la base de connaissances"),
+        Permission("helpdesk:ticket:work", "Traiter les tickets de ses groupes"),
+        Permission("helpdesk:article:write", "Rédiger les articles de la base de connaissances"),
+        Permission("helpdesk:dashboard:view", "Voir le tableau de bord de l'assistance"),
+        Permission("helpdesk:settings:manage", "Administrer l'assistance (catégories, groupes, priorités, niveaux de service)"),
+    ]
+
+
+@hookimpl
+def cagou_roles() -> list[Role]:
+    return [
+        Role(REQUESTER, "Demandeur (tout agent)", ("helpdesk:ticket:create", "helpdesk:article:read"), granted_to_kinds=(AGENT,)),
+        Role(TECHNICIAN, "Technicien de l'assistance", ("helpdesk:ticket:create", "helpdesk:article:read", "helpdesk:ticket:work", "helpdesk:article:write")),
+        Role(MANAGER, "Responsable d'un groupe de techniciens", ("helpdesk:ticket:create", "helpdesk:article:read", "helpdesk:ticket:work", "helpdesk:article:write", "helpdesk:dashboard:view")),
+        Role(ADMINISTRATOR, "Administrateur de l'assistance", ("helpdesk:ticket:create", "helpdesk:article:read", "helpdesk:ticket:work", "helpdesk:article:write", "helpdesk:dashboard:view", "helpdesk:settings:manage")),
+    ]  # fmt: skip
+
+
+@hookimpl
+def cagou_navigation(request: Request) -> list[NavEntry]:
+    return [
+        NavEntry("Assistance", "helpdesk.mine", INTRANET, order=20, permission="helpdesk:ticket:create"),
+        NavEntry("Files des techniciens", "helpdesk.queue", INTRANET, order=21, permission="helpdesk:ticket:work"),
+        NavEntry("Tableau de bord de l'assistance", "helpdesk.dashboard", INTRANET, order=22, permission="helpdesk:dashboard:view"),
+    ]
+
+
+@hookimpl
+def cagou_dashboard_widgets(request: Request) -> list[Widget]:
+    account = request.identity
+    if account is None:
+        return []
+    widgets = []
+    if request.can("helpdesk:ticket:create"):
+        mine = queries.open_tickets_of(request, account, limit=5)
+        widgets.append(Widget("Mes demandes en cours", "cagou_helpdesk:templates/widget_mine.jinja2", {"tickets": mine}, 20, "helpdesk:ticket:create"))
+    if request.can("helpdesk:ticket:work"):
+        values = {"assigned": queries.open_tickets_assigned_to(request, account, limit=5), "breaching": queries.breaching_soon(request, account, limit=5)}
+        widgets.append(Widget("Ma file d'assistance", "cagou_helpdesk:templates/widget_queue.jinja2", values, 21, "helpdesk:ticket:work"))
+    return widgets
+
+
+@hookimpl
+def cagou_search(request: Request, query: str, limit: int) -> list[SearchResult]:
+    results = []
+    if request.can("helpdesk:article:read"):
+        for article in queries.search_articles(request, query, limit):
+            url = request.route_path("helpdesk.article", id=article.id)
+            results.append(SearchResult(article.title, url, article.body[:160], kind="Article d'aide"))
+    if request.identity is not None and request.can("helpdesk:ticket:create"):
+        for ticket in queries.search_visible_tickets(request, request.identity, query, limit):
+            url = request.route_path("helpdesk.ticket", id=ticket.id)
+            results.append(SearchResult(f"{ticket.reference} — {ticket.title}", url, ticket.status_label, kind="Ticket"))
+    return results[:limit]
+
+
+@hookimpl
+def cagou_agent_deactivated(request: Request, account: Account) -> None:
+    release_assigned(request, account)
+
+
+@hookimpl
+def cagou_audit_object_visible(request: Request, object_type: str, object_id: str) -> bool | None:
+    if object_type != "ticket":
+        return None
+    ticket = request.db.get(Ticket, int(object_id)) if object_id.isdigit() else None
+    return ticket is not None and may_read(request, ticket)
+
+
+@hookimpl
+def cagou_scheduled_jobs() -> list[ScheduledJob]:
+    return [
+        ScheduledJob("helpdesk.breaches", "*/5 * * * *", jobs.notify_breaches, title="Prévenir les responsables des dépassements de délai"),
+        ScheduledJob("helpdesk.close", "15 * * * *", jobs.close_resolved, title="Clore les tickets résolus depuis le délai de réouverture"),
+    ]
+
+
+@hookimpl
+def cagou_health_checks(request: Request) -> list[HealthResult]:
+    groups = request.db.scalar(sa.select(sa.func.count()).select_from(Group))
+    if not groups:
+        return [HealthResult("assistance", False, "aucun groupe de techniciens : les tickets n'ont pas de file")]
+    waiting = request.db.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.status.in_(OPEN_STATUSES)))
+    return [HealthResult("assistance", True, f"{groups} groupes, {waiting} tickets ouverts")]
+
+
+@hookimpl
+def cagou_cli_commands(cli: click.Group) -> None:
+    cli.add_command(inbound.mail_command)
+
+
+@hookimpl
+def cagou_load_demo(request: Request) -> None:
+    demo.load_demo(request)

@@ -1,0 +1,233 @@
+"""Reading tickets: the technicians' queues, the requesters' lists, search.
+
+The queue is paged by keyset (the last row's sort value and id), not by
+offset, so the hundredth page of a 100,000-ticket table costs what the first
+does and a ticket taken meanwhile never makes a row skip or repeat.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.request import Request
+from sqlalchemy.orm import selectinload
+
+from cagou.identity.models import Account
+from cagou_helpdesk import settings as helpdesk_settings
+from cagou_helpdesk.models import OPEN_STATUSES, STATUSES, Article, Category, Member, Ticket, id_of_reference
+from cagou_helpdesk.services import groups_of, is_admin, now
+
+PAGE_SIZE = 50
+
+#: The queue views: what a technician looks at.
+VIEWS: dict[str, str] = {
+    "mine": "Mes tickets",
+    "group": "Mon groupe",
+    "unassigned": "Non attribués",
+    "breaching": "Bientôt hors délai",
+    "all": "Tous mes groupes, y compris résolus",
+}
+#: Sort orders, each with its keyset column.
+SORTS: dict[str, str] = {
+    "priority": "Priorité, puis ancienneté",
+    "due": "Échéance la plus proche",
+    "oldest": "Les plus anciens",
+    "recent": "Les plus récents",
+}
+
+
+@dataclass
+class QueueFilter:
+    view: str = "group"
+    sort: str = "priority"
+    status: str = ""
+    priority: str = ""
+    category: str = ""
+    text: str = ""
+    after: str = ""
+
+    @classmethod
+    def from_params(cls, params: Any) -> QueueFilter:
+        found = cls(**{name: str(params.get(name, default)).strip()[:200] for name, default in cls().__dict__.items()})
+        found.view = found.view if found.view in VIEWS else "group"
+        found.sort = found.sort if found.sort in SORTS else "priority"
+        found.status = found.status if found.status in STATUSES else ""
+        return found
+
+    def params(self, **changes: str) -> dict[str, str]:
+        values = {**self.__dict__, **changes}
+        return {name: value for name, value in values.items() if value}
+
+
+@dataclass
+class QueuePage:
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+def sort_columns(sort: str) -> tuple[sa.ColumnElement[Any], bool]:
+    """The keyset column of a sort, and whether it goes down."""
+    return {
+        "priority": (Ticket.priority, False),
+        "due": (Ticket.resolution_due, False),
+        "oldest": (Ticket.id, False),
+        "recent": (Ticket.id, True),
+    }[sort]
+
+
+def encode_cursor(value: Any, ticket_id: int) -> str:
+    if isinstance(value, datetime.datetime):
+        value = value.isoformat()
+    return base64.urlsafe_b64encode(json.dumps([value, ticket_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int] | None:
+    try:
+        value, ticket_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if sort == "due":
+            value = datetime.datetime.fromisoformat(value)
+        return value, int(ticket_id)
+    except (ValueError, TypeError):
+        return None
+
+
+def text_condition(request: Request, text: str) -> sa.ColumnElement[bool]:
+    """Full-text search in titles and descriptions (PostgreSQL's French dictionary; word by word on SQLite)."""
+    reference = id_of_reference(text.upper())
+    if reference is not None:
+        return Ticket.id == reference
+    if request.db.get_bind().dialect.name == "postgresql":
+        # The very expression of the index ix_helpdesk_ticket_text_fts (migration 0001_helpdesk).
+        text_of = Ticket.title.op("||")(sa.literal_column("' '")).op("||")(Ticket.description)
+        document = sa.func.to_tsvector(sa.literal_column("'french'::regconfig"), text_of)
+        return document.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'french'::regconfig"), text))
+    words = [word for word in text.split() if word][:8]
+    return sa.and_(*(sa.or_(Ticket.title.icontains(word, autoescape=True), Ticket.description.icontains(word, autoescape=True)) for word in words))
+
+
+def breaching_condition(request: Request) -> sa.ColumnElement[bool]:
+    """Open, not waiting, and a due date within the warning window (or already past)."""
+    warning = helpdesk_settings.get(request.registry).breach_warning_minutes
+    horizon = now(request) + datetime.timedelta(minutes=warning)
+    return sa.and_(
+        Ticket.status.in_(OPEN_STATUSES),
+        Ticket.paused_since.is_(None),
+        sa.or_(
+            sa.and_(Ticket.first_response_at.is_(None), Ticket.first_response_due <= horizon),
+            Ticket.resolution_due <= horizon,
+        ),
+    )
+
+
+def queue(request: Request, technician: Account, filters: QueueFilter, page_size: int = PAGE_SIZE) -> QueuePage:
+    group_ids = [group.id for group in groups_of(request, technician)]
+    query = sa.select(Ticket).options(selectinload(Ticket.requester), selectinload(Ticket.assignee), selectinload(Ticket.category))
+    if not is_admin(request):
+        query = query.where(Ticket.group_id.in_(group_ids))
+    if filters.view == "mine":
+        query = query.where(Ticket.assignee_id == technician.id)
+    elif filters.view == "unassigned":
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.view == "breaching":
+        query = query.where(breaching_condition(request))
+    if filters.status:
+        query = query.where(Ticket.status == filters.status)
+    elif filters.view != "all":
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    if filters.priority.isdigit():
+        query = query.where(Ticket.priority == int(filters.priority))
+    if filters.category:
+        query = query.where(Ticket.category_id.in_(sa.select(Category.id).where(Category.path.istartswith(filters.category, autoescape=True))))
+    if filters.text:
+        query = query.where(text_condition(request, filters.text))
+    column, descending = sort_columns(filters.sort)
+    cursor = decode_cursor(filters.after, filters.sort) if filters.after else None
+    if cursor is not None:
+        value, last_id = cursor
+        if column is Ticket.id:
+            query = query.where(Ticket.id < last_id if descending else Ticket.id > last_id)
+        else:
+            query = query.where(sa.or_(column > value, sa.and_(column == value, Ticket.id > last_id)))
+    if column is Ticket.id:
+        query = query.order_by(Ticket.id.desc() if descending else Ticket.id)
+    else:
+        query = query.order_by(column, Ticket.id)
+    tickets = list(request.db.scalars(query.limit(page_size + 1)))
+    next_cursor = None
+    if len(tickets) > page_size:
+        tickets = tickets[:page_size]
+        last = tickets[-1]
+        next_cursor = encode_cursor(getattr(last, column.key) if column is not Ticket.id else last.id, last.id)  # type: ignore[attr-defined]
+    return QueuePage(tickets, next_cursor)
+
+
+def is_breaching(request: Request, ticket: Ticket) -> str | None:
+    """"breached", "soon" or None: how a row of the queue is highlighted."""
+    if not ticket.is_open or ticket.paused_since is not None:
+        return None
+    instant = now(request)
+    dues = [ticket.resolution_due]
+    if ticket.first_response_at is None:
+        dues.append(ticket.first_response_due)
+    known = [due for due in dues if due is not None]
+    if not known:
+        return None
+    earliest = min(known)
+    if earliest <= instant:
+        return "breached"
+    if earliest <= instant + datetime.timedelta(minutes=helpdesk_settings.get(request.registry).breach_warning_minutes):
+        return "soon"
+    return None
+
+
+def tickets_of(request: Request, account: Account, open_only: bool = False, limit: int = 200) -> list[Ticket]:
+    query = sa.select(Ticket).where(Ticket.requester_id == account.id)
+    if open_only:
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    return list(request.db.scalars(query.order_by(Ticket.id.desc()).limit(limit)))
+
+
+def open_tickets_of(request: Request, account: Account, limit: int = 5) -> list[Ticket]:
+    return tickets_of(request, account, open_only=True, limit=limit)
+
+
+def open_tickets_assigned_to(request: Request, account: Account, limit: int = 5) -> list[Ticket]:
+    query = sa.select(Ticket).where(Ticket.assignee_id == account.id, Ticket.status.in_(OPEN_STATUSES))
+    return list(request.db.scalars(query.order_by(Ticket.priority, Ticket.id).limit(limit)))
+
+
+def breaching_soon(request: Request, account: Account, limit: int = 5) -> list[Ticket]:
+    my_groups = sa.select(Member.group_id).where(Member.account_id == account.id)
+    query = sa.select(Ticket).where(Ticket.group_id.in_(my_groups), breaching_condition(request))
+    return list(request.db.scalars(query.order_by(Ticket.resolution_due, Ticket.id).limit(limit)))
+
+
+def search_articles(request: Request, text: str, limit: int = 5, published_only: bool = True) -> Sequence[Article]:
+    """Published articles whose title or body holds every word typed (the live suggestion under the title)."""
+    words = [word for word in text.split() if len(word) >= 3][:8]
+    if not words:
+        return []
+    query = sa.select(Article)
+    if published_only:
+        query = query.where(Article.published.is_(True))
+    for word in words:
+        query = query.where(sa.or_(Article.title.icontains(word, autoescape=True), Article.body.icontains(word, autoescape=True)))
+    return list(request.db.scalars(query.order_by(Article.title).limit(limit)))
+
+
+def search_visible_tickets(request: Request, account: Account, text: str, limit: int) -> list[Ticket]:
+    """Tickets the person may read that match: their own, and their groups' when they are a technician."""
+    condition = Ticket.requester_id == account.id
+    if request.can("helpdesk:ticket:work"):
+        if is_admin(request):
+            condition = sa.true()
+        else:
+            condition = sa.or_(condition, Ticket.group_id.in_([group.id for group in groups_of(request, account)]))
+    query = sa.select(Ticket).where(condition, text_condition(request, text))
+    return list(request.db.scalars(query.order_by(Ticket.id.desc()).limit(limit)))

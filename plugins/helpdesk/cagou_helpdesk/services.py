@@ -1,0 +1,693 @@
+"""What happens to a ticket: every change goes through here, checked, audited and notified.
+
+Views, the JSON API, the inbound mail listener and the scheduled jobs all call
+these functions, so that a rule (a closed ticket takes no reply, a technician
+acts only on their groups' tickets, an internal note is never mailed) lives in
+one place. Functions raise :class:`Invalid` (field errors, 400) or
+:class:`Refused` (a French message and an HTTP status) and change nothing
+when they do.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from email.utils import make_msgid
+
+import filetype
+import sqlalchemy as sa
+from pyramid.request import Request
+from zope.sqlalchemy import mark_changed
+
+from cagou.identity.models import Account
+from cagou.interfaces import IAuditLog, IClock, IFileStorage, IMailer
+from cagou.mail.services import sender_domain
+from cagou.web.forms import FormErrors
+from cagou_helpdesk import settings as helpdesk_settings
+from cagou_helpdesk.models import (
+    ASSIGNED,
+    CLOSED,
+    IMPACTS,
+    IN_PROGRESS,
+    NEW,
+    NOTE,
+    OPEN_STATUSES,
+    PRIORITIES,
+    REPLY,
+    RESOLVED,
+    STATUSES,
+    URGENCIES,
+    WAITING,
+    WAITING_FOR,
+    WEB,
+    Attachment,
+    Category,
+    Group,
+    MailLink,
+    Member,
+    Message,
+    PriorityRule,
+    ServiceLevel,
+    Ticket,
+)
+
+MODULE = "helpdesk"
+MAX_TITLE = 200
+MAX_TEXT = 20_000
+MAX_FILENAME = 255
+PHONE = re.compile(r"^[+0-9 .()-]{6,20}$")
+
+#: urgency, impact -> priority, until an administrator changes a cell.
+DEFAULT_MATRIX: dict[tuple[int, int], int] = {
+    (3, 3): 1, (3, 2): 1, (3, 1): 2,
+    (2, 3): 1, (2, 2): 2, (2, 1): 3,
+    (1, 3): 2, (1, 2): 3, (1, 1): 4,
+}  # fmt: skip
+#: priority -> (first response, resolution), in business minutes.
+DEFAULT_SERVICE_LEVELS: dict[int, tuple[int, int]] = {
+    1: (30, 4 * 60),
+    2: (60, 8 * 60),
+    3: (4 * 60, 3 * 8 * 60),
+    4: (8 * 60, 5 * 8 * 60),
+}
+
+#: Content types accepted as attachments, recognised from the bytes, not the name.
+ACCEPTED_TYPES = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "application/pdf": "PDF",
+    "text/plain": "texte",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "application/vnd.oasis.opendocument.text": "texte OpenDocument",
+    "application/vnd.oasis.opendocument.spreadsheet": "tableur OpenDocument",
+}
+
+
+class Invalid(Exception):
+    """Input refused field by field; nothing was stored."""
+
+    def __init__(self, errors: FormErrors) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class Refused(Exception):
+    """An action refused as a whole, with a French message and the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass
+class TicketInput:
+    title: str = ""
+    description: str = ""
+    category: str = ""
+    urgency: str = "2"
+    impact: str = "1"
+    contact_phone: str = ""
+    uploads: list[Upload] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# Reading the configuration
+# ---------------------------------------------------------------------------
+
+
+def now(request: Request) -> datetime.datetime:
+    instant: datetime.datetime = request.find_service(IClock).now()
+    return instant
+
+
+def priority_matrix(request: Request) -> dict[tuple[int, int], int]:
+    matrix = dict(DEFAULT_MATRIX)
+    for rule in request.db.scalars(sa.select(PriorityRule)):
+        matrix[(rule.urgency, rule.impact)] = rule.priority
+    return matrix
+
+
+def service_levels(request: Request) -> dict[int, tuple[int, int]]:
+    levels = dict(DEFAULT_SERVICE_LEVELS)
+    for level in request.db.scalars(sa.select(ServiceLevel)):
+        levels[level.priority] = (level.first_response_minutes, level.resolution_minutes)
+    return levels
+
+
+def find_category(request: Request, text: str) -> Category | None:
+    """The active category a form names by id or by its full path."""
+    text = text.strip()
+    query = sa.select(Category).where(Category.active.is_(True))
+    if text.isdigit():
+        return request.db.scalars(query.where(Category.id == int(text))).first()
+    return request.db.scalars(query.where(sa.func.lower(Category.path) == text.lower())).first()
+
+
+def group_for(request: Request, category: Category | None) -> Group:
+    """The queue a new ticket lands in: its category's group (or its parent's), else the default group."""
+    while category is not None:
+        if category.default_group is not None:
+            return category.default_group
+        category = category.parent
+    code = helpdesk_settings.get(request.registry).default_group
+    group = request.db.scalars(sa.select(Group).where(Group.code == code)).first()
+    group = group or request.db.scalars(sa.select(Group).order_by(Group.id)).first()
+    if group is None:
+        raise Refused("Aucun groupe de techniciens n'est configuré : prévenez l'administrateur de l'assistance.", 503)
+    return group
+
+
+def groups_of(request: Request, account: Account) -> list[Group]:
+    """The groups whose queue ``account`` works on: as a member or as its manager."""
+    query = (
+        sa.select(Group)
+        .where(sa.or_(Group.id.in_(sa.select(Member.group_id).where(Member.account_id == account.id)), Group.manager_id == account.id))
+        .order_by(Group.name)
+    )
+    return list(request.db.scalars(query))
+
+
+def is_admin(request: Request) -> bool:
+    return bool(request.can("helpdesk:settings:manage"))
+
+
+def may_work_on(request: Request, ticket: Ticket) -> bool:
+    """May the signed-in technician act on this ticket: it is in one of their groups."""
+    if not request.can("helpdesk:ticket:work") or request.identity is None:
+        return False
+    return is_admin(request) or ticket.group_id in {group.id for group in groups_of(request, request.identity)}
+
+
+def check_may_work_on(request: Request, ticket: Ticket) -> None:
+    if not may_work_on(request, ticket):
+        raise Refused(
+            f"Le ticket {ticket.reference} est dans la file du groupe « {ticket.group.name} », "
+            "dont vous n'êtes pas membre : demandez à un technicien de ce groupe.",
+            403,
+        )
+
+
+def may_read(request: Request, ticket: Ticket) -> bool:
+    identity = request.identity
+    return identity is not None and (ticket.requester_id == identity.id or may_work_on(request, ticket))
+
+
+# ---------------------------------------------------------------------------
+# Checking what people send
+# ---------------------------------------------------------------------------
+
+
+def check_text(errors: FormErrors, name: str, value: str, label: str, maximum: int, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        errors.add(name, f"{label} est obligatoire.")
+    elif len(value) > maximum:
+        errors.add(name, f"{label} fait {maximum:,} caractères au plus (vous en avez saisi {len(value):,}).".replace(",", " "))
+    return value
+
+
+def check_choice(errors: FormErrors, name: str, value: str, choices: dict[int, str], label: str) -> int:
+    if value.strip().isdigit() and int(value) in choices:
+        return int(value)
+    errors.add(name, f"{label} : choisissez une valeur de la liste.")
+    return min(choices)
+
+
+def content_type_of(data: bytes) -> str | None:
+    """The accepted content type the bytes really are, or None."""
+    kind = filetype.guess(data)
+    if kind is not None:
+        return kind.mime if kind.mime in ACCEPTED_TYPES else None
+    # Logs and plain text carry no signature: readable text without NUL bytes.
+    if b"\x00" in data[:8192]:
+        return None
+    try:
+        data[:65536].decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            data[:65536].decode("cp1252")
+        except UnicodeDecodeError:
+            return None
+    return "text/plain"
+
+
+def check_uploads(request: Request, errors: FormErrors, uploads: Iterable[Upload], name: str = "attachments") -> list[tuple[Upload, str]]:
+    limit = helpdesk_settings.get(request.registry).max_attachment_bytes
+    checked = []
+    for upload in uploads:
+        if not upload.data and not upload.filename:
+            continue
+        if len(upload.data) > limit:
+            size, maximum = upload.data.__len__() / 1024 / 1024, limit / 1024 / 1024
+            errors.add(name, f"« {upload.filename} » pèse {size:.1f} Mo : la limite est de {maximum:g} Mo par fichier.".replace(".", ","))
+            continue
+        if not upload.data:
+            errors.add(name, f"« {upload.filename} » est vide.")
+            continue
+        content_type = content_type_of(upload.data)
+        if content_type is None:
+            kinds = ", ".join(sorted(set(ACCEPTED_TYPES.values())))
+            errors.add(name, f"« {upload.filename} » n'est pas d'un type accepté (d'après son contenu) : {kinds}.")
+            continue
+        checked.append((upload, content_type))
+    return checked
+
+
+def store_uploads(request: Request, ticket: Ticket, message: Message | None, uploads: Sequence[tuple[Upload, str]], author: Account) -> list[Attachment]:
+    storage = request.find_service(IFileStorage)
+    attachments = []
+    for upload, content_type in uploads:
+        key = storage.store(upload.data, upload.filename, content_type)
+        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:MAX_FILENAME] or "piece-jointe"
+        attachment = Attachment(
+            ticket=ticket, message=message, filename=name, content_type=content_type, size=len(upload.data),
+            file_key=key, uploaded_by_id=author.id, created_at=now(request),
+        )  # fmt: skip
+        request.db.add(attachment)
+        attachments.append(attachment)
+    return attachments
+
+
+# ---------------------------------------------------------------------------
+# Opening a ticket
+# ---------------------------------------------------------------------------
+
+
+def set_service_levels(request: Request, ticket: Ticket, start: datetime.datetime) -> None:
+    first_response, resolution = service_levels(request)[ticket.priority]
+    calendar = helpdesk_settings.get(request.registry).calendar
+    ticket.first_response_due = calendar.add(start, datetime.timedelta(minutes=first_response))
+    ticket.resolution_due = calendar.add(start, datetime.timedelta(minutes=resolution))
+
+
+def open_ticket(
+    request: Request, data: TicketInput, requester: Account, opened_by: Account | None = None, source: str = WEB
+) -> Ticket:
+    """Open a ticket for ``requester`` (by ``opened_by``, a technician taking a phone call, when given)."""
+    errors = FormErrors()
+    title = check_text(errors, "title", data.title, "Le titre", MAX_TITLE)
+    description = check_text(errors, "description", data.description, "La description", MAX_TEXT)
+    category = find_category(request, data.category) if data.category.strip() else None
+    if data.category.strip() and category is None:
+        errors.add("category", f"Catégorie inconnue : « {data.category.strip()[:100]} ». Choisissez-en une dans la liste.")
+    elif category is None:
+        errors.add("category", "La catégorie est obligatoire : tapez quelques lettres et choisissez dans la liste.")
+    urgency = check_choice(errors, "urgency", data.urgency, URGENCIES, "L'urgence")
+    impact = check_choice(errors, "impact", data.impact, IMPACTS, "Les personnes concernées")
+    phone = data.contact_phone.strip()
+    if phone and not PHONE.match(phone):
+        errors.add("contact_phone", "Numéro de téléphone invalide : des chiffres, espaces et « + » seulement (6 à 20).")
+    uploads = check_uploads(request, errors, data.uploads)
+    if not requester.active or not requester.is_staff:
+        errors.add("requester", "Le demandeur doit être un agent actif.")
+    if errors:
+        raise Invalid(errors)
+    instant = now(request)
+    ticket = Ticket(
+        title=title, description=description, category=category, urgency=urgency, impact=impact,
+        priority=priority_matrix(request)[(urgency, impact)], status=NEW, source=source, requester=requester,
+        opened_by=opened_by or requester, contact_phone=phone or None, group=group_for(request, category),
+        created_at=instant, updated_at=instant,
+    )  # fmt: skip
+    set_service_levels(request, ticket, instant)
+    request.db.add(ticket)
+    request.db.flush()
+    store_uploads(request, ticket, None, uploads, opened_by or requester)
+    on_behalf = f" pour {requester.display_name}" if opened_by is not None and opened_by.id != requester.id else ""
+    audit(request, ticket, "create", f"Ticket {ticket.reference} ouvert{on_behalf} : « {title} ».", after=snapshot(ticket))
+    notify(request, ticket, f"Demande enregistrée : {ticket.title}", acknowledgement(request, ticket))
+    return ticket
+
+
+def acknowledgement(request: Request, ticket: Ticket) -> str:
+    return (
+        f"Bonjour,\n\nVotre demande d'intervention est enregistrée sous la référence {ticket.reference}.\n"
+        f"Elle est dans la file du groupe « {ticket.group.name} » avec la priorité {ticket.priority_label}.\n\n"
+        f"Pour la suivre : {ticket_url(request, ticket)}\n"
+        "Vous pouvez aussi répondre à ce courriel : votre réponse sera ajoutée au ticket.\n"
+    )
+
+
+def ticket_url(request: Request, ticket: Ticket) -> str:
+    return request.route_url("helpdesk.ticket", id=ticket.id)
+
+
+# ---------------------------------------------------------------------------
+# Messages
+# ---------------------------------------------------------------------------
+
+
+def add_message(
+    request: Request,
+    ticket: Ticket,
+    author: Account,
+    body: str,
+    kind: str = REPLY,
+    uploads: Sequence[Upload] = (),
+    source: str = WEB,
+) -> Message:
+    """A reply or an internal note. The requester's reply wakes a ticket that waited for them."""
+    errors = FormErrors()
+    body = check_text(errors, "body", body, "Le message", MAX_TEXT)
+    checked = check_uploads(request, errors, uploads)
+    if errors:
+        raise Invalid(errors)
+    is_requester = author.id == ticket.requester_id
+    if not is_requester:
+        check_may_work_on(request, ticket)
+    if kind == NOTE and is_requester and not may_work_on(request, ticket):
+        raise Refused("Seuls les techniciens écrivent des notes internes.", 403)
+    if ticket.status == CLOSED:
+        raise Refused(
+            f"Le ticket {ticket.reference} est clos : il ne reçoit plus de réponse. Ouvrez une nouvelle demande en citant sa référence.",
+            409,
+        )
+    instant = now(request)
+    message = Message(ticket=ticket, author=author, kind=kind, body=body, source=source, created_at=instant)
+    request.db.add(message)
+    request.db.flush()
+    store_uploads(request, ticket, message, checked, author)
+    ticket.updated_at = instant
+    if kind == NOTE:
+        audit(request, ticket, "note", f"Note interne ajoutée au ticket {ticket.reference}.")
+        return message
+    if is_requester:
+        audit(request, ticket, "reply", f"Réponse du demandeur au ticket {ticket.reference}.")
+        if ticket.status == WAITING:
+            resume(request, ticket, IN_PROGRESS if ticket.assignee_id else NEW)
+        elif ticket.status == RESOLVED:
+            reopen(request, ticket, author)
+        return message
+    if ticket.first_response_at is None:
+        ticket.first_response_at = instant
+    audit(request, ticket, "reply", f"Réponse publique au ticket {ticket.reference}.")
+    notify(request, ticket, f"Réponse à votre demande : {ticket.title}", reply_mail(request, ticket, message))
+    return message
+
+
+def reply_mail(request: Request, ticket: Ticket, message: Message) -> str:
+    return (
+        f"Bonjour,\n\n{message.author.display_name} a répondu à votre demande {ticket.reference} :\n\n"
+        f"{message.body}\n\n"
+        f"Pour répondre, répondez simplement à ce courriel ou ouvrez : {ticket_url(request, ticket)}\n"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Assignment
+# ---------------------------------------------------------------------------
+
+
+def take(request: Request, ticket: Ticket, technician: Account) -> None:
+    """Take an unassigned ticket; two technicians clicking at once never both get it."""
+    check_may_work_on(request, ticket)
+    if not ticket.is_open:
+        raise Refused(f"Le ticket {ticket.reference} est {ticket.status_label.lower()} : il n'y a plus rien à prendre.")
+    claimed = claim(request, ticket.id, technician)
+    if not claimed:
+        request.db.refresh(ticket)
+        holder = ticket.assignee.display_name if ticket.assignee else "un autre technicien"
+        raise Refused(f"Le ticket {ticket.reference} vient d'être pris par {holder}.")
+    request.db.refresh(ticket)
+    audit(request, ticket, "take", f"Ticket {ticket.reference} pris par {technician.display_name}.", after={"assignee": technician.login})
+
+
+def claim(request: Request, ticket_id: int, technician: Account) -> bool:
+    """Assign the ticket to ``technician`` if nobody holds it: one conditional UPDATE, race-free on both databases."""
+    instant = now(request)
+    result = request.db.execute(
+        sa.update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES))
+        .values(
+            assignee_id=technician.id,
+            status=sa.case((Ticket.status == NEW, ASSIGNED), else_=Ticket.status),
+            updated_at=instant,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    mark_changed(request.db)
+    return bool(result.rowcount)
+
+
+def take_next(request: Request, technician: Account) -> Ticket | None:
+    """The most urgent unassigned ticket of the technician's groups, taken for them; None when the queues are empty.
+
+    On PostgreSQL the candidate is read with ``FOR UPDATE SKIP LOCKED``, so
+    technicians clicking together each get a different ticket without waiting;
+    the conditional UPDATE of :func:`claim` is what guarantees it everywhere.
+    """
+    group_ids = [group.id for group in groups_of(request, technician)]
+    if not group_ids:
+        raise Refused("Vous n'êtes membre d'aucun groupe de techniciens : demandez à l'administrateur de l'assistance.", 403)
+    query = (
+        sa.select(Ticket.id)
+        .where(Ticket.group_id.in_(group_ids), Ticket.assignee_id.is_(None), Ticket.status == NEW, Ticket.parent_id.is_(None))
+        .order_by(Ticket.priority, Ticket.resolution_due, Ticket.id)
+        .limit(1)
+    )
+    for _ in range(20):
+        ticket_id = request.db.scalar(query.with_for_update(skip_locked=True))
+        if ticket_id is None:
+            return None
+        if claim(request, ticket_id, technician):
+            ticket = request.db.get_one(Ticket, ticket_id)
+            request.db.refresh(ticket)
+            audit(request, ticket, "take", f"Ticket {ticket.reference} pris par {technician.display_name} (suivant de la file).",
+                  after={"assignee": technician.login})  # fmt: skip
+            return ticket
+    return None
+
+
+def assign(request: Request, ticket: Ticket, group: Group, assignee: Account | None) -> None:
+    """Put the ticket in ``group``'s queue, with a member of that group or nobody."""
+    check_may_work_on(request, ticket)
+    if not ticket.is_open:
+        raise Refused(f"Le ticket {ticket.reference} est {ticket.status_label.lower()} : rouvrez-le avant de l'attribuer.")
+    if assignee is not None and assignee.id not in {member.id for member in group.members} and group.manager_id != assignee.id:
+        raise Refused(f"{assignee.display_name} n'est pas membre du groupe « {group.name} ».", 400)
+    if assignee is not None and not assignee.active:
+        raise Refused(f"Le compte de {assignee.display_name} est désactivé.", 400)
+    before = {"group": ticket.group.code, "assignee": ticket.assignee.login if ticket.assignee else None}
+    ticket.group, ticket.assignee = group, assignee
+    if assignee is None and ticket.status in (ASSIGNED, IN_PROGRESS):
+        ticket.status = NEW
+    elif assignee is not None and ticket.status == NEW:
+        ticket.status = ASSIGNED
+    ticket.updated_at = now(request)
+    after = {"group": group.code, "assignee": assignee.login if assignee else None}
+    who = assignee.display_name if assignee else "personne"
+    audit(request, ticket, "assign", f"Ticket {ticket.reference} attribué au groupe « {group.name} », à {who}.", before, after)
+
+
+def release_assigned(request: Request, account: Account) -> int:
+    """Give the open tickets of a departing technician back to their groups' queues."""
+    tickets = list(request.db.scalars(sa.select(Ticket).where(Ticket.assignee_id == account.id, Ticket.status.in_(OPEN_STATUSES))))
+    for ticket in tickets:
+        ticket.assignee = None
+        if ticket.status in (ASSIGNED, IN_PROGRESS):
+            ticket.status = NEW
+        ticket.updated_at = now(request)
+        audit(request, ticket, "release", f"Ticket {ticket.reference} rendu à la file « {ticket.group.name} » : "
+              f"le compte de {account.display_name} est désactivé.", {"assignee": account.login}, {"assignee": None})  # fmt: skip
+    return len(tickets)
+
+
+# ---------------------------------------------------------------------------
+# Status
+# ---------------------------------------------------------------------------
+
+#: What a technician may move a ticket to, from each status.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    NEW: (IN_PROGRESS, WAITING, RESOLVED),
+    ASSIGNED: (IN_PROGRESS, WAITING, RESOLVED),
+    IN_PROGRESS: (WAITING, RESOLVED),
+    WAITING: (IN_PROGRESS, RESOLVED),
+    RESOLVED: (IN_PROGRESS, CLOSED),
+    CLOSED: (),
+}
+
+
+def change_status(request: Request, ticket: Ticket, status: str, waiting_for: str | None = None, technician: Account | None = None) -> None:
+    check_may_work_on(request, ticket)
+    if status not in STATUSES:
+        raise Refused(f"Statut inconnu : « {status[:40]} ».", 400)
+    if status not in TRANSITIONS[ticket.status]:
+        raise Refused(f"Un ticket {ticket.status_label.lower()} ne peut pas passer à « {STATUSES[status].lower()} ».")
+    if status == WAITING and waiting_for not in WAITING_FOR:
+        raise Refused("Dites qui le ticket attend : le demandeur ou un tiers.", 400)
+    if status == IN_PROGRESS and ticket.assignee_id is None and technician is not None:
+        ticket.assignee = technician
+    set_status(request, ticket, status, waiting_for)
+
+
+def set_status(request: Request, ticket: Ticket, status: str, waiting_for: str | None = None) -> None:
+    """Move the ticket (rules already checked), pausing or resuming the service-level clock."""
+    before = {"status": ticket.status}
+    instant = now(request)
+    if ticket.status == WAITING and status != WAITING:
+        shift_due_dates(request, ticket, instant)
+    if status == WAITING:
+        ticket.paused_since = instant
+    ticket.status, ticket.waiting_for = status, (waiting_for if status == WAITING else None)
+    ticket.updated_at = instant
+    if status == RESOLVED:
+        ticket.resolved_at = instant
+    elif status == CLOSED:
+        ticket.closed_at = instant
+    elif status in OPEN_STATUSES:
+        ticket.resolved_at = None
+    label = STATUSES[status].lower() + (f" (attend {WAITING_FOR[waiting_for]})" if status == WAITING and waiting_for else "")
+    audit(request, ticket, "status", f"Ticket {ticket.reference} : {label}.", before, {"status": status})
+    if status == RESOLVED:
+        notify(request, ticket, f"Demande résolue : {ticket.title}", resolved_mail(request, ticket))
+        for child in ticket.children:
+            if child.is_open:
+                set_status(request, child, RESOLVED)
+
+
+def resume(request: Request, ticket: Ticket, status: str) -> None:
+    set_status(request, ticket, status)
+
+
+def shift_due_dates(request: Request, ticket: Ticket, instant: datetime.datetime) -> None:
+    """The time spent waiting does not count: push the due dates back by the business time it lasted."""
+    if ticket.paused_since is None:
+        return
+    calendar = helpdesk_settings.get(request.registry).calendar
+    paused = calendar.between(ticket.paused_since, instant)
+    if ticket.first_response_at is None and ticket.first_response_due is not None:
+        ticket.first_response_due = calendar.add(ticket.first_response_due, paused)
+    if ticket.resolution_due is not None:
+        ticket.resolution_due = calendar.add(ticket.resolution_due, paused)
+    ticket.paused_since = None
+
+
+def resolved_mail(request: Request, ticket: Ticket) -> str:
+    days = helpdesk_settings.get(request.registry).reopen_days
+    return (
+        f"Bonjour,\n\nVotre demande {ticket.reference} « {ticket.title} » est résolue.\n\n"
+        f"Dites-nous ce que vous pensez de la réponse (de 1 à 5) : {ticket_url(request, ticket)}\n"
+        f"Si le problème persiste, rouvrez-la dans les {days} jours, depuis la même page ou en répondant à ce courriel.\n"
+    )
+
+
+def reopen_deadline(request: Request, ticket: Ticket) -> datetime.datetime | None:
+    if ticket.resolved_at is None:
+        return None
+    return ticket.resolved_at + datetime.timedelta(days=helpdesk_settings.get(request.registry).reopen_days)
+
+
+def reopen(request: Request, ticket: Ticket, author: Account) -> None:
+    """The requester says the problem persists, within the reopening delay."""
+    if ticket.status != RESOLVED:
+        raise Refused(f"Seul un ticket résolu peut être rouvert ; celui-ci est {ticket.status_label.lower()}.")
+    deadline = reopen_deadline(request, ticket)
+    if deadline is not None and now(request) > deadline:
+        raise Refused("Le délai pour rouvrir ce ticket est passé : ouvrez une nouvelle demande en citant sa référence.")
+    ticket.reopened += 1
+    ticket.rating = ticket.rating_comment = None
+    set_status(request, ticket, IN_PROGRESS if ticket.assignee_id else NEW)
+    audit(request, ticket, "reopen", f"Ticket {ticket.reference} rouvert par {author.display_name}.")
+
+
+def rate(request: Request, ticket: Ticket, rating: str, comment: str) -> None:
+    errors = FormErrors()
+    value = check_choice(errors, "rating", rating, {n: str(n) for n in range(1, 6)}, "La note")
+    comment = check_text(errors, "comment", comment, "Le commentaire", 2000, required=False)
+    if errors:
+        raise Invalid(errors)
+    if ticket.status not in (RESOLVED, CLOSED):
+        raise Refused("Vous pourrez noter la réponse quand le ticket sera résolu.")
+    ticket.rating, ticket.rating_comment = value, comment or None
+    audit(request, ticket, "rate", f"Réponse au ticket {ticket.reference} notée {value}/5.", after={"rating": value})
+
+
+def override_priority(request: Request, ticket: Ticket, priority: str, reason: str) -> None:
+    check_may_work_on(request, ticket)
+    errors = FormErrors()
+    value = check_choice(errors, "priority", priority, PRIORITIES, "La priorité")
+    reason = check_text(errors, "reason", reason, "La raison du changement de priorité", 500)
+    if errors:
+        raise Invalid(errors)
+    before = {"priority": ticket.priority}
+    ticket.priority, ticket.priority_reason = value, reason
+    set_service_levels(request, ticket, ticket.created_at)
+    ticket.updated_at = now(request)
+    audit(request, ticket, "priority", f"Priorité du ticket {ticket.reference} : {PRIORITIES[value]} ({reason}).", before, {"priority": value})
+
+
+# ---------------------------------------------------------------------------
+# Major incidents
+# ---------------------------------------------------------------------------
+
+
+def link_to_incident(request: Request, child: Ticket, parent: Ticket) -> None:
+    """``child`` duplicates the major incident ``parent``: it will be resolved with it."""
+    check_may_work_on(request, child)
+    if child.id == parent.id:
+        raise Refused("Un ticket ne peut pas être son propre incident parent.", 400)
+    if parent.parent_id is not None:
+        raise Refused(f"{parent.reference} est lui-même rattaché à {parent.parent.reference if parent.parent else '?'} : choisissez l'incident principal.", 400)
+    if child.children:
+        raise Refused(f"{child.reference} regroupe déjà d'autres tickets : il ne peut pas être rattaché à un autre.", 400)
+    if not child.is_open or not parent.is_open:
+        raise Refused("Seuls des tickets ouverts se rattachent à un incident ouvert.")
+    before = {"parent": child.parent.reference if child.parent else None}
+    child.parent = parent
+    child.updated_at = now(request)
+    audit(request, child, "link", f"Ticket {child.reference} rattaché à l'incident {parent.reference}.", before, {"parent": parent.reference})
+
+
+# ---------------------------------------------------------------------------
+# Audit and mail
+# ---------------------------------------------------------------------------
+
+
+def snapshot(ticket: Ticket) -> dict[str, object]:
+    return {
+        "title": ticket.title, "status": ticket.status, "priority": ticket.priority, "group": ticket.group.code,
+        "requester": ticket.requester.login, "category": ticket.category.path if ticket.category else None,
+    }  # fmt: skip
+
+
+def audit(
+    request: Request,
+    ticket: Ticket,
+    action: str,
+    summary: str,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+) -> None:
+    changes = None if before is None and after is None else {"before": before, "after": after}
+    request.find_service(IAuditLog).record(
+        f"helpdesk:ticket:{action}", summary, module=MODULE, object_type="ticket", object_id=str(ticket.id), changes=changes
+    )
+
+
+def notify(request: Request, ticket: Ticket, subject: str, body: str) -> None:
+    """Mail the requester, with a Message-ID the helpdesk remembers so that their reply finds the ticket."""
+    address = ticket.requester.email
+    if not address:
+        return
+    message_id = make_msgid(idstring=f"helpdesk.{ticket.id}", domain=sender_domain(request.registry))
+    request.find_service(IMailer).send(
+        address,
+        f"[{ticket.reference}] {subject}",
+        body,
+        reply_to=helpdesk_settings.get(request.registry).address,
+        message_id=message_id,
+    )
+    request.db.add(MailLink(message_id=message_id, ticket_id=ticket.id, incoming=False, created_at=now(request)))
+
