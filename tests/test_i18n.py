@@ -16,7 +16,11 @@ from cagou.modules.services import SITE_LABELS
 from cagou.plugins import flatten, get_plugins
 from cagou.web.views import CLIENT_ERROR_TITLES
 
-PACKAGES = {"cagou": Path(str(files("cagou"))), "cagou_sample": Path(str(files("cagou_sample")))}
+PACKAGES = {
+    "cagou": Path(str(files("cagou"))),
+    "cagou_sample": Path(str(files("cagou_sample"))),
+    "cagou_helpdesk": Path(str(files("cagou_helpdesk"))),
+}
 
 
 def template_messages(folder: Path) -> set[str]:

@@ -13,8 +13,10 @@ from pyramid.config import Configurator
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from cagou.sites import COMMON
-from cagou_helpdesk import models  # noqa: F401  (the module's tables join the metadata)
-from cagou_helpdesk import settings
+from cagou_helpdesk import (
+    models,  # noqa: F401  (the module's tables join the metadata)
+    settings,
+)
 from cagou_helpdesk.hooks import *  # noqa: F403  (the hook implementations are the module's API)
 
 

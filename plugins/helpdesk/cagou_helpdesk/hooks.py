@@ -6,7 +6,18 @@ import click
 import sqlalchemy as sa
 from pyramid.request import Request
 
-from cagou import INTRANET, HealthResult, ModuleInfo, NavEntry, Permission, Role, ScheduledJob, SearchResult, Widget, hookimpl
+from cagou import (
+    INTRANET,
+    HealthResult,
+    ModuleInfo,
+    NavEntry,
+    Permission,
+    Role,
+    ScheduledJob,
+    SearchResult,
+    Widget,
+    hookimpl,
+)
 from cagou.identity.models import AGENT, Account
 from cagou_helpdesk import demo, inbound, jobs, queries
 from cagou_helpdesk.models import OPEN_STATUSES, Group, Ticket
@@ -53,18 +64,27 @@ def cagou_permissions() -> list[Permission]:
         Permission("helpdesk:ticket:work", "Traiter les tickets de ses groupes"),
         Permission("helpdesk:article:write", "Rédiger les articles de la base de connaissances"),
         Permission("helpdesk:dashboard:view", "Voir le tableau de bord de l'assistance"),
-        Permission("helpdesk:settings:manage", "Administrer l'assistance (catégories, groupes, priorités, niveaux de service)"),
+        Permission(
+            "helpdesk:settings:manage", "Administrer l'assistance (catégories, groupes, priorités, niveaux de service)"
+        ),
     ]
+
+
+#: What each role adds to the one before it: a technician is also a requester, and so on.
+REQUESTING = ("helpdesk:ticket:create", "helpdesk:article:read")
+WORKING = (*REQUESTING, "helpdesk:ticket:work", "helpdesk:article:write")
+MANAGING = (*WORKING, "helpdesk:dashboard:view")
+ADMINISTERING = (*MANAGING, "helpdesk:settings:manage")
 
 
 @hookimpl
 def cagou_roles() -> list[Role]:
     return [
-        Role(REQUESTER, "Demandeur (tout agent)", ("helpdesk:ticket:create", "helpdesk:article:read"), granted_to_kinds=(AGENT,)),
-        Role(TECHNICIAN, "Technicien de l'assistance", ("helpdesk:ticket:create", "helpdesk:article:read", "helpdesk:ticket:work", "helpdesk:article:write")),
-        Role(MANAGER, "Responsable d'un groupe de techniciens", ("helpdesk:ticket:create", "helpdesk:article:read", "helpdesk:ticket:work", "helpdesk:article:write", "helpdesk:dashboard:view")),
-        Role(ADMINISTRATOR, "Administrateur de l'assistance", ("helpdesk:ticket:create", "helpdesk:article:read", "helpdesk:ticket:work", "helpdesk:article:write", "helpdesk:dashboard:view", "helpdesk:settings:manage")),
-    ]  # fmt: skip
+        Role(REQUESTER, "Demandeur (tout agent)", REQUESTING, granted_to_kinds=(AGENT,)),
+        Role(TECHNICIAN, "Technicien de l'assistance", WORKING),
+        Role(MANAGER, "Responsable d'un groupe de techniciens", MANAGING),
+        Role(ADMINISTRATOR, "Administrateur de l'assistance", ADMINISTERING),
+    ]
 
 
 @hookimpl
@@ -72,7 +92,13 @@ def cagou_navigation(request: Request) -> list[NavEntry]:
     return [
         NavEntry("Assistance", "helpdesk.mine", INTRANET, order=20, permission="helpdesk:ticket:create"),
         NavEntry("Files des techniciens", "helpdesk.queue", INTRANET, order=21, permission="helpdesk:ticket:work"),
-        NavEntry("Tableau de bord de l'assistance", "helpdesk.dashboard", INTRANET, order=22, permission="helpdesk:dashboard:view"),
+        NavEntry(
+            "Tableau de bord de l'assistance",
+            "helpdesk.dashboard",
+            INTRANET,
+            order=22,
+            permission="helpdesk:dashboard:view",
+        ),
     ]
 
 
@@ -84,10 +110,29 @@ def cagou_dashboard_widgets(request: Request) -> list[Widget]:
     widgets = []
     if request.can("helpdesk:ticket:create"):
         mine = queries.open_tickets_of(request, account, limit=5)
-        widgets.append(Widget("Mes demandes en cours", "cagou_helpdesk:templates/widget_mine.jinja2", {"tickets": mine}, 20, "helpdesk:ticket:create"))
+        widgets.append(
+            Widget(
+                "Mes demandes en cours",
+                "cagou_helpdesk:templates/widget_mine.jinja2",
+                {"tickets": mine},
+                20,
+                "helpdesk:ticket:create",
+            )
+        )
     if request.can("helpdesk:ticket:work"):
-        values = {"assigned": queries.open_tickets_assigned_to(request, account, limit=5), "breaching": queries.breaching_soon(request, account, limit=5)}
-        widgets.append(Widget("Ma file d'assistance", "cagou_helpdesk:templates/widget_queue.jinja2", values, 21, "helpdesk:ticket:work"))
+        values = {
+            "assigned": queries.open_tickets_assigned_to(request, account, limit=5),
+            "breaching": queries.breaching_soon(request, account, limit=5),
+        }
+        widgets.append(
+            Widget(
+                "Ma file d'assistance",
+                "cagou_helpdesk:templates/widget_queue.jinja2",
+                values,
+                21,
+                "helpdesk:ticket:work",
+            )
+        )
     return widgets
 
 
@@ -101,7 +146,9 @@ def cagou_search(request: Request, query: str, limit: int) -> list[SearchResult]
     if request.identity is not None and request.can("helpdesk:ticket:create"):
         for ticket in queries.search_visible_tickets(request, request.identity, query, limit):
             url = request.route_path("helpdesk.ticket", id=ticket.id)
-            results.append(SearchResult(f"{ticket.reference} — {ticket.title}", url, ticket.status_label, kind="Ticket"))
+            results.append(
+                SearchResult(f"{ticket.reference} — {ticket.title}", url, ticket.status_label, kind="Ticket")
+            )
     return results[:limit]
 
 
@@ -121,8 +168,18 @@ def cagou_audit_object_visible(request: Request, object_type: str, object_id: st
 @hookimpl
 def cagou_scheduled_jobs() -> list[ScheduledJob]:
     return [
-        ScheduledJob("helpdesk.breaches", "*/5 * * * *", jobs.notify_breaches, title="Prévenir les responsables des dépassements de délai"),
-        ScheduledJob("helpdesk.close", "15 * * * *", jobs.close_resolved, title="Clore les tickets résolus depuis le délai de réouverture"),
+        ScheduledJob(
+            "helpdesk.breaches",
+            "*/5 * * * *",
+            jobs.notify_breaches,
+            title="Prévenir les responsables des dépassements de délai",
+        ),
+        ScheduledJob(
+            "helpdesk.close",
+            "15 * * * *",
+            jobs.close_resolved,
+            title="Clore les tickets résolus depuis le délai de réouverture",
+        ),
     ]
 
 

@@ -71,14 +71,13 @@ class QueuePage:
     next_cursor: str | None
 
 
-def sort_columns(sort: str) -> tuple[sa.ColumnElement[Any], bool]:
-    """The keyset column of a sort, and whether it goes down."""
-    return {
-        "priority": (Ticket.priority, False),
-        "due": (Ticket.resolution_due, False),
-        "oldest": (Ticket.id, False),
-        "recent": (Ticket.id, True),
-    }[sort]
+#: Each sort's keyset attribute of the ticket, and whether it goes down.
+SORT_KEYS: dict[str, tuple[str, bool]] = {
+    "priority": ("priority", False),
+    "due": ("resolution_due", False),
+    "oldest": ("id", False),
+    "recent": ("id", True),
+}
 
 
 def encode_cursor(value: Any, ticket_id: int) -> str:
@@ -108,7 +107,12 @@ def text_condition(request: Request, text: str) -> sa.ColumnElement[bool]:
         document = sa.func.to_tsvector(sa.literal_column("'french'::regconfig"), text_of)
         return document.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'french'::regconfig"), text))
     words = [word for word in text.split() if word][:8]
-    return sa.and_(*(sa.or_(Ticket.title.icontains(word, autoescape=True), Ticket.description.icontains(word, autoescape=True)) for word in words))
+    return sa.and_(
+        *(
+            sa.or_(Ticket.title.icontains(word, autoescape=True), Ticket.description.icontains(word, autoescape=True))
+            for word in words
+        )
+    )
 
 
 def breaching_condition(request: Request) -> sa.ColumnElement[bool]:
@@ -127,7 +131,9 @@ def breaching_condition(request: Request) -> sa.ColumnElement[bool]:
 
 def queue(request: Request, technician: Account, filters: QueueFilter, page_size: int = PAGE_SIZE) -> QueuePage:
     group_ids = [group.id for group in groups_of(request, technician)]
-    query = sa.select(Ticket).options(selectinload(Ticket.requester), selectinload(Ticket.assignee), selectinload(Ticket.category))
+    query = sa.select(Ticket).options(
+        selectinload(Ticket.requester), selectinload(Ticket.assignee), selectinload(Ticket.category)
+    )
     if not is_admin(request):
         query = query.where(Ticket.group_id.in_(group_ids))
     if filters.view == "mine":
@@ -143,18 +149,23 @@ def queue(request: Request, technician: Account, filters: QueueFilter, page_size
     if filters.priority.isdigit():
         query = query.where(Ticket.priority == int(filters.priority))
     if filters.category:
-        query = query.where(Ticket.category_id.in_(sa.select(Category.id).where(Category.path.istartswith(filters.category, autoescape=True))))
+        query = query.where(
+            Ticket.category_id.in_(
+                sa.select(Category.id).where(Category.path.istartswith(filters.category, autoescape=True))
+            )
+        )
     if filters.text:
         query = query.where(text_condition(request, filters.text))
-    column, descending = sort_columns(filters.sort)
+    key, descending = SORT_KEYS[filters.sort]
+    column = getattr(Ticket, key)
     cursor = decode_cursor(filters.after, filters.sort) if filters.after else None
     if cursor is not None:
         value, last_id = cursor
-        if column is Ticket.id:
+        if key == "id":
             query = query.where(Ticket.id < last_id if descending else Ticket.id > last_id)
         else:
             query = query.where(sa.or_(column > value, sa.and_(column == value, Ticket.id > last_id)))
-    if column is Ticket.id:
+    if key == "id":
         query = query.order_by(Ticket.id.desc() if descending else Ticket.id)
     else:
         query = query.order_by(column, Ticket.id)
@@ -163,12 +174,12 @@ def queue(request: Request, technician: Account, filters: QueueFilter, page_size
     if len(tickets) > page_size:
         tickets = tickets[:page_size]
         last = tickets[-1]
-        next_cursor = encode_cursor(getattr(last, column.key) if column is not Ticket.id else last.id, last.id)  # type: ignore[attr-defined]
+        next_cursor = encode_cursor(getattr(last, key), last.id)
     return QueuePage(tickets, next_cursor)
 
 
 def is_breaching(request: Request, ticket: Ticket) -> str | None:
-    """"breached", "soon" or None: how a row of the queue is highlighted."""
+    """ "breached", "soon" or None: how a row of the queue is highlighted."""
     if not ticket.is_open or ticket.paused_since is not None:
         return None
     instant = now(request)
@@ -217,7 +228,9 @@ def search_articles(request: Request, text: str, limit: int = 5, published_only:
     if published_only:
         query = query.where(Article.published.is_(True))
     for word in words:
-        query = query.where(sa.or_(Article.title.icontains(word, autoescape=True), Article.body.icontains(word, autoescape=True)))
+        query = query.where(
+            sa.or_(Article.title.icontains(word, autoescape=True), Article.body.icontains(word, autoescape=True))
+        )
     return list(request.db.scalars(query.order_by(Article.title).limit(limit)))
 
 

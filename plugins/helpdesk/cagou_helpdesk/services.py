@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import make_msgid
 
 import filetype
 import sqlalchemy as sa
+from pyramid.authorization import ACLHelper
 from pyramid.request import Request
 from zope.sqlalchemy import mark_changed
 
 from cagou.identity.models import Account
+from cagou.identity.policy import Root, principals_of
 from cagou.interfaces import IAuditLog, IClock, IFileStorage, IMailer
 from cagou.mail.services import sender_domain
 from cagou.web.forms import FormErrors
@@ -88,7 +90,7 @@ ACCEPTED_TYPES = {
 }
 
 
-class Invalid(Exception):
+class Invalid(Exception):  # noqa: N818  (read as services.Invalid)
     """Input refused field by field; nothing was stored."""
 
     def __init__(self, errors: FormErrors) -> None:
@@ -96,7 +98,7 @@ class Invalid(Exception):
         self.errors = errors
 
 
-class Refused(Exception):
+class Refused(Exception):  # noqa: N818  (read as services.Refused)
     """An action refused as a whole, with a French message and the HTTP status to answer."""
 
     def __init__(self, message: str, status: int = 409) -> None:
@@ -151,8 +153,11 @@ def find_category(request: Request, text: str) -> Category | None:
     text = text.strip()
     query = sa.select(Category).where(Category.active.is_(True))
     if text.isdigit():
-        return request.db.scalars(query.where(Category.id == int(text))).first()
-    return request.db.scalars(query.where(sa.func.lower(Category.path) == text.lower())).first()
+        query = query.where(Category.id == int(text))
+    else:
+        query = query.where(sa.func.lower(Category.path) == text.lower())
+    found: Category | None = request.db.scalars(query).first()
+    return found
 
 
 def group_for(request: Request, category: Category | None) -> Group:
@@ -162,7 +167,7 @@ def group_for(request: Request, category: Category | None) -> Group:
             return category.default_group
         category = category.parent
     code = helpdesk_settings.get(request.registry).default_group
-    group = request.db.scalars(sa.select(Group).where(Group.code == code)).first()
+    group: Group | None = request.db.scalars(sa.select(Group).where(Group.code == code)).first()
     group = group or request.db.scalars(sa.select(Group).order_by(Group.id)).first()
     if group is None:
         raise Refused("Aucun groupe de techniciens n'est configuré : prévenez l'administrateur de l'assistance.", 503)
@@ -173,25 +178,50 @@ def groups_of(request: Request, account: Account) -> list[Group]:
     """The groups whose queue ``account`` works on: as a member or as its manager."""
     query = (
         sa.select(Group)
-        .where(sa.or_(Group.id.in_(sa.select(Member.group_id).where(Member.account_id == account.id)), Group.manager_id == account.id))
+        .where(
+            sa.or_(
+                Group.id.in_(sa.select(Member.group_id).where(Member.account_id == account.id)),
+                Group.manager_id == account.id,
+            )
+        )
         .order_by(Group.name)
     )
     return list(request.db.scalars(query))
 
 
-def is_admin(request: Request) -> bool:
-    return bool(request.can("helpdesk:settings:manage"))
-
-
-def may_work_on(request: Request, ticket: Ticket) -> bool:
-    """May the signed-in technician act on this ticket: it is in one of their groups."""
-    if not request.can("helpdesk:ticket:work") or request.identity is None:
+def account_can(request: Request, account: Account | None, permission: str) -> bool:
+    """May ``account`` do this on the platform: the signed-in person, or anyone a job or the mail listener acts for."""
+    if account is None:
         return False
-    return is_admin(request) or ticket.group_id in {group.id for group in groups_of(request, request.identity)}
+    identity = request.identity
+    if identity is not None and identity.id == account.id:
+        return bool(request.can(permission))
+    principals = principals_of(account, strong=True, strong_roles=request.registry["cagou.strong_roles"])
+    return bool(ACLHelper().permits(Root(request), principals, permission))
 
 
-def check_may_work_on(request: Request, ticket: Ticket) -> None:
-    if not may_work_on(request, ticket):
+def actor_of(request: Request, actor: Account | None) -> Account:
+    """Who acts: the account given, else the signed-in person."""
+    found = actor or request.identity
+    if found is None:
+        raise Refused("Connectez-vous pour agir sur un ticket.", 401)
+    return found
+
+
+def is_admin(request: Request, actor: Account | None = None) -> bool:
+    return account_can(request, actor or request.identity, "helpdesk:settings:manage")
+
+
+def may_work_on(request: Request, ticket: Ticket, actor: Account | None = None) -> bool:
+    """May the technician act on this ticket: it is in the queue of one of their groups."""
+    actor = actor or request.identity
+    if actor is None or not account_can(request, actor, "helpdesk:ticket:work"):
+        return False
+    return is_admin(request, actor) or ticket.group_id in {group.id for group in groups_of(request, actor)}
+
+
+def check_may_work_on(request: Request, ticket: Ticket, actor: Account | None = None) -> None:
+    if not may_work_on(request, ticket, actor):
         raise Refused(
             f"Le ticket {ticket.reference} est dans la file du groupe « {ticket.group.name} », "
             "dont vous n'êtes pas membre : demandez à un technicien de ce groupe.",
@@ -199,9 +229,9 @@ def check_may_work_on(request: Request, ticket: Ticket) -> None:
         )
 
 
-def may_read(request: Request, ticket: Ticket) -> bool:
-    identity = request.identity
-    return identity is not None and (ticket.requester_id == identity.id or may_work_on(request, ticket))
+def may_read(request: Request, ticket: Ticket, actor: Account | None = None) -> bool:
+    actor = actor or request.identity
+    return actor is not None and (ticket.requester_id == actor.id or may_work_on(request, ticket, actor))
 
 
 # ---------------------------------------------------------------------------
@@ -214,7 +244,9 @@ def check_text(errors: FormErrors, name: str, value: str, label: str, maximum: i
     if required and not value:
         errors.add(name, f"{label} est obligatoire.")
     elif len(value) > maximum:
-        errors.add(name, f"{label} fait {maximum:,} caractères au plus (vous en avez saisi {len(value):,}).".replace(",", " "))
+        errors.add(
+            name, f"{label} fait {maximum:,} caractères au plus (vous en avez saisi {len(value):,}).".replace(",", " ")
+        )
     return value
 
 
@@ -243,7 +275,9 @@ def content_type_of(data: bytes) -> str | None:
     return "text/plain"
 
 
-def check_uploads(request: Request, errors: FormErrors, uploads: Iterable[Upload], name: str = "attachments") -> list[tuple[Upload, str]]:
+def check_uploads(
+    request: Request, errors: FormErrors, uploads: Iterable[Upload], name: str = "attachments"
+) -> list[tuple[Upload, str]]:
     limit = helpdesk_settings.get(request.registry).max_attachment_bytes
     checked = []
     for upload in uploads:
@@ -251,7 +285,12 @@ def check_uploads(request: Request, errors: FormErrors, uploads: Iterable[Upload
             continue
         if len(upload.data) > limit:
             size, maximum = upload.data.__len__() / 1024 / 1024, limit / 1024 / 1024
-            errors.add(name, f"« {upload.filename} » pèse {size:.1f} Mo : la limite est de {maximum:g} Mo par fichier.".replace(".", ","))
+            errors.add(
+                name,
+                f"« {upload.filename} » pèse {size:.1f} Mo : la limite est de {maximum:g} Mo par fichier.".replace(
+                    ".", ","
+                ),
+            )
             continue
         if not upload.data:
             errors.add(name, f"« {upload.filename} » est vide.")
@@ -265,7 +304,9 @@ def check_uploads(request: Request, errors: FormErrors, uploads: Iterable[Upload
     return checked
 
 
-def store_uploads(request: Request, ticket: Ticket, message: Message | None, uploads: Sequence[tuple[Upload, str]], author: Account) -> list[Attachment]:
+def store_uploads(
+    request: Request, ticket: Ticket, message: Message | None, uploads: Sequence[tuple[Upload, str]], author: Account
+) -> list[Attachment]:
     storage = request.find_service(IFileStorage)
     attachments = []
     for upload, content_type in uploads:
@@ -301,7 +342,9 @@ def open_ticket(
     description = check_text(errors, "description", data.description, "La description", MAX_TEXT)
     category = find_category(request, data.category) if data.category.strip() else None
     if data.category.strip() and category is None:
-        errors.add("category", f"Catégorie inconnue : « {data.category.strip()[:100]} ». Choisissez-en une dans la liste.")
+        errors.add(
+            "category", f"Catégorie inconnue : « {data.category.strip()[:100]} ». Choisissez-en une dans la liste."
+        )
     elif category is None:
         errors.add("category", "La catégorie est obligatoire : tapez quelques lettres et choisissez dans la liste.")
     urgency = check_choice(errors, "urgency", data.urgency, URGENCIES, "L'urgence")
@@ -326,7 +369,9 @@ def open_ticket(
     request.db.flush()
     store_uploads(request, ticket, None, uploads, opened_by or requester)
     on_behalf = f" pour {requester.display_name}" if opened_by is not None and opened_by.id != requester.id else ""
-    audit(request, ticket, "create", f"Ticket {ticket.reference} ouvert{on_behalf} : « {title} ».", after=snapshot(ticket))
+    audit(
+        request, ticket, "create", f"Ticket {ticket.reference} ouvert{on_behalf} : « {title} ».", after=snapshot(ticket)
+    )
     notify(request, ticket, f"Demande enregistrée : {ticket.title}", acknowledgement(request, ticket))
     return ticket
 
@@ -341,7 +386,8 @@ def acknowledgement(request: Request, ticket: Ticket) -> str:
 
 
 def ticket_url(request: Request, ticket: Ticket) -> str:
-    return request.route_url("helpdesk.ticket", id=ticket.id)
+    url: str = request.route_url("helpdesk.ticket", id=ticket.id)
+    return url
 
 
 # ---------------------------------------------------------------------------
@@ -366,12 +412,13 @@ def add_message(
         raise Invalid(errors)
     is_requester = author.id == ticket.requester_id
     if not is_requester:
-        check_may_work_on(request, ticket)
-    if kind == NOTE and is_requester and not may_work_on(request, ticket):
+        check_may_work_on(request, ticket, author)
+    if kind == NOTE and is_requester and not may_work_on(request, ticket, author):
         raise Refused("Seuls les techniciens écrivent des notes internes.", 403)
     if ticket.status == CLOSED:
         raise Refused(
-            f"Le ticket {ticket.reference} est clos : il ne reçoit plus de réponse. Ouvrez une nouvelle demande en citant sa référence.",
+            f"Le ticket {ticket.reference} est clos : il ne reçoit plus de réponse. "
+            "Ouvrez une nouvelle demande en citant sa référence.",
             409,
         )
     instant = now(request)
@@ -412,7 +459,7 @@ def reply_mail(request: Request, ticket: Ticket, message: Message) -> str:
 
 def take(request: Request, ticket: Ticket, technician: Account) -> None:
     """Take an unassigned ticket; two technicians clicking at once never both get it."""
-    check_may_work_on(request, ticket)
+    check_may_work_on(request, ticket, technician)
     if not ticket.is_open:
         raise Refused(f"Le ticket {ticket.reference} est {ticket.status_label.lower()} : il n'y a plus rien à prendre.")
     claimed = claim(request, ticket.id, technician)
@@ -421,7 +468,13 @@ def take(request: Request, ticket: Ticket, technician: Account) -> None:
         holder = ticket.assignee.display_name if ticket.assignee else "un autre technicien"
         raise Refused(f"Le ticket {ticket.reference} vient d'être pris par {holder}.")
     request.db.refresh(ticket)
-    audit(request, ticket, "take", f"Ticket {ticket.reference} pris par {technician.display_name}.", after={"assignee": technician.login})
+    audit(
+        request,
+        ticket,
+        "take",
+        f"Ticket {ticket.reference} pris par {technician.display_name}.",
+        after={"assignee": technician.login},
+    )
 
 
 def claim(request: Request, ticket_id: int, technician: Account) -> bool:
@@ -450,10 +503,17 @@ def take_next(request: Request, technician: Account) -> Ticket | None:
     """
     group_ids = [group.id for group in groups_of(request, technician)]
     if not group_ids:
-        raise Refused("Vous n'êtes membre d'aucun groupe de techniciens : demandez à l'administrateur de l'assistance.", 403)
+        raise Refused(
+            "Vous n'êtes membre d'aucun groupe de techniciens : demandez à l'administrateur de l'assistance.", 403
+        )
     query = (
         sa.select(Ticket.id)
-        .where(Ticket.group_id.in_(group_ids), Ticket.assignee_id.is_(None), Ticket.status == NEW, Ticket.parent_id.is_(None))
+        .where(
+            Ticket.group_id.in_(group_ids),
+            Ticket.assignee_id.is_(None),
+            Ticket.status == NEW,
+            Ticket.parent_id.is_(None),
+        )
         .order_by(Ticket.priority, Ticket.resolution_due, Ticket.id)
         .limit(1)
     )
@@ -462,20 +522,28 @@ def take_next(request: Request, technician: Account) -> Ticket | None:
         if ticket_id is None:
             return None
         if claim(request, ticket_id, technician):
-            ticket = request.db.get_one(Ticket, ticket_id)
+            ticket: Ticket = request.db.get_one(Ticket, ticket_id)
             request.db.refresh(ticket)
-            audit(request, ticket, "take", f"Ticket {ticket.reference} pris par {technician.display_name} (suivant de la file).",
-                  after={"assignee": technician.login})  # fmt: skip
+            summary = f"Ticket {ticket.reference} pris par {technician.display_name} (suivant de la file)."
+            audit(request, ticket, "take", summary, after={"assignee": technician.login})
             return ticket
     return None
 
 
-def assign(request: Request, ticket: Ticket, group: Group, assignee: Account | None) -> None:
+def assign(
+    request: Request, ticket: Ticket, group: Group, assignee: Account | None, actor: Account | None = None
+) -> None:
     """Put the ticket in ``group``'s queue, with a member of that group or nobody."""
-    check_may_work_on(request, ticket)
+    check_may_work_on(request, ticket, actor)
     if not ticket.is_open:
-        raise Refused(f"Le ticket {ticket.reference} est {ticket.status_label.lower()} : rouvrez-le avant de l'attribuer.")
-    if assignee is not None and assignee.id not in {member.id for member in group.members} and group.manager_id != assignee.id:
+        raise Refused(
+            f"Le ticket {ticket.reference} est {ticket.status_label.lower()} : rouvrez-le avant de l'attribuer."
+        )
+    if (
+        assignee is not None
+        and assignee.id not in {member.id for member in group.members}
+        and group.manager_id != assignee.id
+    ):
         raise Refused(f"{assignee.display_name} n'est pas membre du groupe « {group.name} ».", 400)
     if assignee is not None and not assignee.active:
         raise Refused(f"Le compte de {assignee.display_name} est désactivé.", 400)
@@ -488,19 +556,31 @@ def assign(request: Request, ticket: Ticket, group: Group, assignee: Account | N
     ticket.updated_at = now(request)
     after = {"group": group.code, "assignee": assignee.login if assignee else None}
     who = assignee.display_name if assignee else "personne"
-    audit(request, ticket, "assign", f"Ticket {ticket.reference} attribué au groupe « {group.name} », à {who}.", before, after)
+    audit(
+        request,
+        ticket,
+        "assign",
+        f"Ticket {ticket.reference} attribué au groupe « {group.name} », à {who}.",
+        before,
+        after,
+    )
 
 
 def release_assigned(request: Request, account: Account) -> int:
     """Give the open tickets of a departing technician back to their groups' queues."""
-    tickets = list(request.db.scalars(sa.select(Ticket).where(Ticket.assignee_id == account.id, Ticket.status.in_(OPEN_STATUSES))))
+    tickets = list(
+        request.db.scalars(sa.select(Ticket).where(Ticket.assignee_id == account.id, Ticket.status.in_(OPEN_STATUSES)))
+    )
     for ticket in tickets:
         ticket.assignee = None
         if ticket.status in (ASSIGNED, IN_PROGRESS):
             ticket.status = NEW
         ticket.updated_at = now(request)
-        audit(request, ticket, "release", f"Ticket {ticket.reference} rendu à la file « {ticket.group.name} » : "
-              f"le compte de {account.display_name} est désactivé.", {"assignee": account.login}, {"assignee": None})  # fmt: skip
+        summary = (
+            f"Ticket {ticket.reference} rendu à la file « {ticket.group.name} » : "
+            f"le compte de {account.display_name} est désactivé."
+        )
+        audit(request, ticket, "release", summary, {"assignee": account.login}, {"assignee": None})
     return len(tickets)
 
 
@@ -519,8 +599,12 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def change_status(request: Request, ticket: Ticket, status: str, waiting_for: str | None = None, technician: Account | None = None) -> None:
-    check_may_work_on(request, ticket)
+def change_status(
+    request: Request, ticket: Ticket, status: str, waiting_for: str | None = None, technician: Account | None = None
+) -> None:
+    """A technician moves the ticket along its lifecycle (``technician``: who acts, else the signed-in person)."""
+    technician = actor_of(request, technician)
+    check_may_work_on(request, ticket, technician)
     if status not in STATUSES:
         raise Refused(f"Statut inconnu : « {status[:40]} ».", 400)
     if status not in TRANSITIONS[ticket.status]:
@@ -548,7 +632,9 @@ def set_status(request: Request, ticket: Ticket, status: str, waiting_for: str |
         ticket.closed_at = instant
     elif status in OPEN_STATUSES:
         ticket.resolved_at = None
-    label = STATUSES[status].lower() + (f" (attend {WAITING_FOR[waiting_for]})" if status == WAITING and waiting_for else "")
+    label = STATUSES[status].lower() + (
+        f" (attend {WAITING_FOR[waiting_for]})" if status == WAITING and waiting_for else ""
+    )
     audit(request, ticket, "status", f"Ticket {ticket.reference} : {label}.", before, {"status": status})
     if status == RESOLVED:
         notify(request, ticket, f"Demande résolue : {ticket.title}", resolved_mail(request, ticket))
@@ -579,7 +665,8 @@ def resolved_mail(request: Request, ticket: Ticket) -> str:
     return (
         f"Bonjour,\n\nVotre demande {ticket.reference} « {ticket.title} » est résolue.\n\n"
         f"Dites-nous ce que vous pensez de la réponse (de 1 à 5) : {ticket_url(request, ticket)}\n"
-        f"Si le problème persiste, rouvrez-la dans les {days} jours, depuis la même page ou en répondant à ce courriel.\n"
+        f"Si le problème persiste, rouvrez-la dans les {days} jours, "
+        "depuis la même page ou en répondant à ce courriel.\n"
     )
 
 
@@ -614,8 +701,10 @@ def rate(request: Request, ticket: Ticket, rating: str, comment: str) -> None:
     audit(request, ticket, "rate", f"Réponse au ticket {ticket.reference} notée {value}/5.", after={"rating": value})
 
 
-def override_priority(request: Request, ticket: Ticket, priority: str, reason: str) -> None:
-    check_may_work_on(request, ticket)
+def override_priority(
+    request: Request, ticket: Ticket, priority: str, reason: str, actor: Account | None = None
+) -> None:
+    check_may_work_on(request, ticket, actor)
     errors = FormErrors()
     value = check_choice(errors, "priority", priority, PRIORITIES, "La priorité")
     reason = check_text(errors, "reason", reason, "La raison du changement de priorité", 500)
@@ -625,7 +714,14 @@ def override_priority(request: Request, ticket: Ticket, priority: str, reason: s
     ticket.priority, ticket.priority_reason = value, reason
     set_service_levels(request, ticket, ticket.created_at)
     ticket.updated_at = now(request)
-    audit(request, ticket, "priority", f"Priorité du ticket {ticket.reference} : {PRIORITIES[value]} ({reason}).", before, {"priority": value})
+    audit(
+        request,
+        ticket,
+        "priority",
+        f"Priorité du ticket {ticket.reference} : {PRIORITIES[value]} ({reason}).",
+        before,
+        {"priority": value},
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -633,21 +729,33 @@ def override_priority(request: Request, ticket: Ticket, priority: str, reason: s
 # ---------------------------------------------------------------------------
 
 
-def link_to_incident(request: Request, child: Ticket, parent: Ticket) -> None:
+def link_to_incident(request: Request, child: Ticket, parent: Ticket, actor: Account | None = None) -> None:
     """``child`` duplicates the major incident ``parent``: it will be resolved with it."""
-    check_may_work_on(request, child)
+    check_may_work_on(request, child, actor)
     if child.id == parent.id:
         raise Refused("Un ticket ne peut pas être son propre incident parent.", 400)
     if parent.parent_id is not None:
-        raise Refused(f"{parent.reference} est lui-même rattaché à {parent.parent.reference if parent.parent else '?'} : choisissez l'incident principal.", 400)
+        raise Refused(
+            f"{parent.reference} est lui-même rattaché à un autre incident : choisissez l'incident principal.",
+            400,
+        )
     if child.children:
-        raise Refused(f"{child.reference} regroupe déjà d'autres tickets : il ne peut pas être rattaché à un autre.", 400)
+        raise Refused(
+            f"{child.reference} regroupe déjà d'autres tickets : il ne peut pas être rattaché à un autre.", 400
+        )
     if not child.is_open or not parent.is_open:
         raise Refused("Seuls des tickets ouverts se rattachent à un incident ouvert.")
     before = {"parent": child.parent.reference if child.parent else None}
     child.parent = parent
     child.updated_at = now(request)
-    audit(request, child, "link", f"Ticket {child.reference} rattaché à l'incident {parent.reference}.", before, {"parent": parent.reference})
+    audit(
+        request,
+        child,
+        "link",
+        f"Ticket {child.reference} rattaché à l'incident {parent.reference}.",
+        before,
+        {"parent": parent.reference},
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -667,12 +775,17 @@ def audit(
     ticket: Ticket,
     action: str,
     summary: str,
-    before: dict[str, object] | None = None,
-    after: dict[str, object] | None = None,
+    before: Mapping[str, object] | None = None,
+    after: Mapping[str, object] | None = None,
 ) -> None:
     changes = None if before is None and after is None else {"before": before, "after": after}
     request.find_service(IAuditLog).record(
-        f"helpdesk:ticket:{action}", summary, module=MODULE, object_type="ticket", object_id=str(ticket.id), changes=changes
+        f"helpdesk:ticket:{action}",
+        summary,
+        module=MODULE,
+        object_type="ticket",
+        object_id=str(ticket.id),
+        changes=changes,
     )
 
 
@@ -690,4 +803,3 @@ def notify(request: Request, ticket: Ticket, subject: str, body: str) -> None:
         message_id=message_id,
     )
     request.db.add(MailLink(message_id=message_id, ticket_id=ticket.id, incoming=False, created_at=now(request)))
-

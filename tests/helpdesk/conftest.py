@@ -1,0 +1,124 @@
+"""Fixtures of the helpdesk's tests: the people, groups and categories of a small bureau.
+
+``helpdesk`` fills the (empty, migrated) test database with:
+
+- ``agent`` (Paul Agent) and ``agente`` (Lucie Agente), agents who ask for help;
+- ``tech1`` and ``tech2``, technicians of the user-assistance bureau (``BAU``),
+  whose manager is ``chef``; ``reseau``, technician of the infrastructure
+  bureau (``INFRA``); ``hdadmin``, helpdesk administrator;
+- categories ``Matériel > Ordinateur portable``, ``Réseau > VPN`` (whose
+  tickets go to ``INFRA``), ``Logiciels``, ``Comptes et accès``;
+- a published article about the VPN and a draft one.
+
+Every password is :data:`PASSWORD`; each account's address is ``<login>@province-sud.nc``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+import pytest
+import webtest
+from pyramid.registry import Registry
+
+from cagou.db import transaction_scope
+from cagou.identity.models import AGENT
+from cagou.interfaces import IAccounts
+from cagou.testing import login
+from cagou_helpdesk.models import Article, Category, Group, Member
+
+PASSWORD = "un-mot-de-passe-solide-2026"
+TECHNICIANS = {"tech1": "BAU", "tech2": "BAU", "reseau": "INFRA"}
+
+
+@dataclass
+class Bureau:
+    """Ids of what the ``helpdesk`` fixture made."""
+
+    accounts: dict[str, int] = field(default_factory=dict)
+    groups: dict[str, int] = field(default_factory=dict)
+    categories: dict[str, int] = field(default_factory=dict)
+    articles: dict[str, int] = field(default_factory=dict)
+
+
+def add_category(request, path: str, group: Group | None = None) -> Category:
+    parent = None
+    for depth, name in enumerate(path.split(" > ")):
+        prefix = " > ".join(path.split(" > ")[: depth + 1])
+        found = request.db.query(Category).filter_by(path=prefix).one_or_none()
+        if found is None:
+            found = Category(name=name, path=prefix, parent=parent)
+            request.db.add(found)
+        parent = found
+    assert parent is not None
+    parent.default_group = group
+    return parent
+
+
+@pytest.fixture
+def helpdesk(registry: Registry, clock) -> Bureau:
+    bureau = Bureau()
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        people = {
+            "agent": "Paul Agent",
+            "agente": "Lucie Agente",
+            "tech1": "Théo Technicien",
+            "tech2": "Inès Technicienne",
+            "reseau": "Rémi Réseau",
+            "chef": "Chloé Cheffe",
+            "hdadmin": "Hugo Administrateur",
+        }
+        made = {
+            name: accounts.create(name, title, AGENT, email=f"{name}@province-sud.nc", password=PASSWORD)
+            for name, title in people.items()
+        }
+        for name in TECHNICIANS:
+            accounts.grant(made[name], "helpdesk:technician")
+        accounts.grant(made["chef"], "helpdesk:manager")
+        accounts.grant(made["hdadmin"], "helpdesk:admin")
+        bau = Group(code="BAU", name="Bureau de l'assistance aux utilisateurs", manager=made["chef"])
+        infra = Group(code="INFRA", name="Bureau des infrastructures")
+        request.db.add_all([bau, infra])
+        request.db.flush()
+        groups = {"BAU": bau, "INFRA": infra}
+        for name, code in TECHNICIANS.items():
+            request.db.add(Member(group_id=groups[code].id, account_id=made[name].id))
+        categories = {
+            "portable": add_category(request, "Matériel > Ordinateur portable"),
+            "vpn": add_category(request, "Réseau > VPN", infra),
+            "logiciels": add_category(request, "Logiciels"),
+            "comptes": add_category(request, "Comptes et accès"),
+        }
+        now = datetime.datetime(2026, 3, 20, tzinfo=datetime.UTC)
+        articles = {
+            "vpn": Article(
+                title="Configurer le VPN à la maison",
+                body="Installez le client VPN, puis connectez-vous avec votre identifiant Windows.",
+                category=categories["vpn"], published=True, author=made["tech1"], created_at=now, updated_at=now,
+            ),
+            "brouillon": Article(
+                title="Brouillon sur le VPN de secours",
+                body="Pas encore publié.",
+                published=False, author=made["tech1"], created_at=now, updated_at=now,
+            ),
+        }  # fmt: skip
+        request.db.add_all(articles.values())
+        request.db.flush()
+        bureau.accounts = {name: account.id for name, account in made.items()}
+        bureau.groups = {code: group.id for code, group in groups.items()}
+        bureau.categories = {key: category.id for key, category in categories.items()}
+        bureau.articles = {key: article.id for key, article in articles.items()}
+    return bureau
+
+
+@pytest.fixture
+def sign_in(app: webtest.TestApp, helpdesk: Bureau):
+    """``sign_in("tech1")`` signs the test browser in as one of the bureau's people."""
+
+    def sign_in_(name: str) -> webtest.TestResponse:
+        app.reset()
+        return login(app, name, PASSWORD)
+
+    return sign_in_
