@@ -47,14 +47,15 @@ def test_every_template_message_is_translated(package):
     assert not missing, f"Messages without an English translation in {package}: {sorted(missing)}"
 
 
-def test_no_translation_is_empty():
-    empty = [message for message, translation in english_catalog("cagou").items() if not translation.strip()]
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_no_translation_is_empty(package):
+    empty = [message for message, translation in english_catalog(package).items() if not translation.strip()]
     assert not empty
 
 
 def test_messages_that_reach_templates_through_data_are_translated(registry):
     """Module titles, error titles, site labels, navigation and health names."""
-    catalog = {**english_catalog("cagou"), **english_catalog("cagou_sample")}
+    catalog = {message for package in PACKAGES for message in english_catalog(package)}
     plugins = get_plugins(registry)
     with transaction_scope(registry) as request:
         entries: list[NavEntry] = flatten(plugins.call("cagou_navigation", None, request=request))

@@ -59,7 +59,7 @@ MODULE = "helpdesk"
 MAX_TITLE = 200
 MAX_TEXT = 20_000
 MAX_FILENAME = 255
-PHONE = re.compile(r"^[+0-9 .()-]{6,20}$")
+PHONE_NUMBER = re.compile(r"^[+0-9 .()-]{6,20}$")
 
 #: urgency, impact -> priority, until an administrator changes a cell.
 DEFAULT_MATRIX: dict[tuple[int, int], int] = {
@@ -284,13 +284,9 @@ def check_uploads(
         if not upload.data and not upload.filename:
             continue
         if len(upload.data) > limit:
-            size, maximum = upload.data.__len__() / 1024 / 1024, limit / 1024 / 1024
-            errors.add(
-                name,
-                f"« {upload.filename} » pèse {size:.1f} Mo : la limite est de {maximum:g} Mo par fichier.".replace(
-                    ".", ","
-                ),
-            )
+            size = f"{len(upload.data) / 1024 / 1024:.1f}".replace(".", ",")
+            maximum = f"{limit / 1024 / 1024:g}".replace(".", ",")
+            errors.add(name, f"« {upload.filename} » pèse {size} Mo : la limite est de {maximum} Mo par fichier.")
             continue
         if not upload.data:
             errors.add(name, f"« {upload.filename} » est vide.")
@@ -350,7 +346,7 @@ def open_ticket(
     urgency = check_choice(errors, "urgency", data.urgency, URGENCIES, "L'urgence")
     impact = check_choice(errors, "impact", data.impact, IMPACTS, "Les personnes concernées")
     phone = data.contact_phone.strip()
-    if phone and not PHONE.match(phone):
+    if phone and not PHONE_NUMBER.match(phone):
         errors.add("contact_phone", "Numéro de téléphone invalide : des chiffres, espaces et « + » seulement (6 à 20).")
     uploads = check_uploads(request, errors, data.uploads)
     if not requester.active or not requester.is_staff:
@@ -676,12 +672,16 @@ def reopen_deadline(request: Request, ticket: Ticket) -> datetime.datetime | Non
     return ticket.resolved_at + datetime.timedelta(days=helpdesk_settings.get(request.registry).reopen_days)
 
 
+def can_still_reopen(request: Request, ticket: Ticket) -> bool:
+    deadline = reopen_deadline(request, ticket)
+    return ticket.status == RESOLVED and (deadline is None or now(request) <= deadline)
+
+
 def reopen(request: Request, ticket: Ticket, author: Account) -> None:
     """The requester says the problem persists, within the reopening delay."""
     if ticket.status != RESOLVED:
         raise Refused(f"Seul un ticket résolu peut être rouvert ; celui-ci est {ticket.status_label.lower()}.")
-    deadline = reopen_deadline(request, ticket)
-    if deadline is not None and now(request) > deadline:
+    if not can_still_reopen(request, ticket):
         raise Refused("Le délai pour rouvrir ce ticket est passé : ouvrez une nouvelle demande en citant sa référence.")
     ticket.reopened += 1
     ticket.rating = ticket.rating_comment = None

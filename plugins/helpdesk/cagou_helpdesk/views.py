@@ -1,29 +1,517 @@
-"""The agents' and technicians' pages: opening a ticket, following it, working the queues."""
+"""The agents' and technicians' pages: opening a ticket, following it, working the queues.
+
+Every change goes through :mod:`cagou_helpdesk.services`. A refused change
+re-renders its page with the French message next to the field and a 4xx
+status, and dooms the transaction, so that nothing is stored half-way.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
 from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+from webob.compat import cgi_FieldStorage as FieldStorage
+from webob.multidict import MultiDict
 
 from cagou import INTRANET
+from cagou.identity.models import AGENT, Account
+from cagou.identity.policy import Root
+from cagou.interfaces import IAccounts, IFileStorage
+from cagou.plugins import call_enabled, flatten
+from cagou.web.forms import FormErrors
+from cagou_helpdesk import queries, services
+from cagou_helpdesk import settings as helpdesk_settings
+from cagou_helpdesk.models import (
+    IMPACTS,
+    NOTE,
+    PHONE,
+    PRIORITIES,
+    REPLY,
+    RESOLVED,
+    STATUSES,
+    URGENCIES,
+    WAITING_FOR,
+    WEB,
+    Attachment,
+    CannedAnswer,
+    Category,
+    Group,
+    Ticket,
+    id_of_reference,
+)
+from cagou_helpdesk.services import Invalid, Refused, TicketInput, Upload
 
 TICKET = r"/assistance/tickets/{id:\d+}"
+TICKET_TEMPLATE = "cagou_helpdesk:templates/ticket.jinja2"
+NEW_TEMPLATE = "cagou_helpdesk:templates/new.jinja2"
+QUEUE_TEMPLATE = "cagou_helpdesk:templates/queue.jinja2"
+MAX_SELECTION = 200
 
 
 def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "helpdesk.mine", "/assistance/")
     config.add_site_route(INTRANET, "helpdesk.new", "/assistance/nouvelle")
     config.add_site_route(INTRANET, "helpdesk.suggest", "/assistance/suggestions")
-    config.add_site_route(INTRANET, "helpdesk.ticket", TICKET)
-    config.add_site_route(INTRANET, "helpdesk.reply", TICKET + "/repondre")
-    config.add_site_route(INTRANET, "helpdesk.reopen", TICKET + "/rouvrir")
-    config.add_site_route(INTRANET, "helpdesk.rate", TICKET + "/noter")
-    config.add_site_route(INTRANET, "helpdesk.take", TICKET + "/prendre")
-    config.add_site_route(INTRANET, "helpdesk.assign", TICKET + "/attribuer")
-    config.add_site_route(INTRANET, "helpdesk.status", TICKET + "/statut")
-    config.add_site_route(INTRANET, "helpdesk.priority", TICKET + "/priorite")
-    config.add_site_route(INTRANET, "helpdesk.link", TICKET + "/incident")
-    config.add_site_route(INTRANET, "helpdesk.attachment", TICKET + r"/pieces/{attachment:\d+}")
+    config.add_site_route(INTRANET, "helpdesk.ticket", TICKET, factory=ticket_context)
+    config.add_site_route(INTRANET, "helpdesk.reply", TICKET + "/repondre", factory=ticket_context)
+    config.add_site_route(INTRANET, "helpdesk.reopen", TICKET + "/rouvrir", factory=ticket_context)
+    config.add_site_route(INTRANET, "helpdesk.rate", TICKET + "/noter", factory=ticket_context)
+    config.add_site_route(INTRANET, "helpdesk.take", TICKET + "/prendre", factory=ticket_context)
+    config.add_site_route(INTRANET, "helpdesk.assign", TICKET + "/attribuer", factory=ticket_context)
+    config.add_site_route(INTRANET, "helpdesk.status", TICKET + "/statut", factory=ticket_context)
+    config.add_site_route(INTRANET, "helpdesk.priority", TICKET + "/priorite", factory=ticket_context)
+    config.add_site_route(INTRANET, "helpdesk.link", TICKET + "/incident", factory=ticket_context)
+    config.add_site_route(INTRANET, "helpdesk.attachment", TICKET + r"/pieces/{attachment:\d+}", factory=ticket_context)
     config.add_site_route(INTRANET, "helpdesk.queue", "/assistance/file/")
     config.add_site_route(INTRANET, "helpdesk.take_next", "/assistance/file/suivant")
     config.add_site_route(INTRANET, "helpdesk.bulk", "/assistance/file/lot")
     config.scan("cagou_helpdesk.views")
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+class TicketContext:
+    """A ticket as the resource of its pages; those who may not read it get 404, not a hint it exists."""
+
+    def __init__(self, request: Request, ticket: Ticket) -> None:
+        self.ticket = ticket
+        self.__parent__ = Root(request)
+        self.__acl__: list[Any] = []
+
+
+def ticket_context(request: Request) -> TicketContext | Root:
+    if not request.can("helpdesk:ticket:create"):
+        return Root(request)  # the permission check refuses, or asks to sign in, before anything is looked up
+    ticket = request.db.get(Ticket, int(request.matchdict["id"]))
+    if ticket is None or not services.may_read(request, ticket):
+        raise HTTPNotFound()
+    return TicketContext(request, ticket)
+
+
+def me(request: Request) -> Account:
+    identity: Account = request.identity
+    return identity
+
+
+def refuse(request: Request, status: int) -> None:
+    """Answer ``status`` and make sure the transaction stores nothing of the refused change."""
+    request.tm.doom()
+    request.response.status_int = status
+
+
+def uploads_of(request: Request, name: str = "attachments") -> list[Upload]:
+    found = []
+    for item in request.POST.getall(name):
+        if isinstance(item, FieldStorage) and item.filename:
+            found.append(Upload(item.filename, item.file.read()))
+    return found
+
+
+def category_paths(request: Request) -> list[str]:
+    query = sa.select(Category.path).where(Category.active.is_(True)).order_by(Category.path)
+    return list(request.db.scalars(query))
+
+
+def is_technician(request: Request) -> bool:
+    return bool(request.can("helpdesk:ticket:work"))
+
+
+# ---------------------------------------------------------------------------
+# Agents: my requests, a new request, the live suggestion
+# ---------------------------------------------------------------------------
+
+
+@view_config(
+    route_name="helpdesk.mine", renderer="cagou_helpdesk:templates/mine.jinja2", permission="helpdesk:ticket:create"
+)
+def mine(request: Request) -> dict[str, Any]:
+    tickets = queries.tickets_of(request, me(request))
+    return {
+        "open_tickets": [ticket for ticket in tickets if ticket.is_open],
+        "other_tickets": [ticket for ticket in tickets if not ticket.is_open],
+    }
+
+
+def new_ticket_values(request: Request, errors: FormErrors, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "errors": errors,
+        "values": values,
+        "categories": category_paths(request),
+        "urgencies": URGENCIES,
+        "impacts": IMPACTS,
+        "for_someone": is_technician(request),
+        "max_mb": helpdesk_settings.get(request.registry).max_attachment_bytes // (1024 * 1024),
+        "suggestions": queries.search_articles(request, str(values.get("title", ""))) if values else [],
+    }
+
+
+@view_config(
+    route_name="helpdesk.new", request_method="GET", renderer=NEW_TEMPLATE, permission="helpdesk:ticket:create"
+)
+def new_form(request: Request) -> dict[str, Any]:
+    return new_ticket_values(request, FormErrors(), {"urgency": "2", "impact": "1"})
+
+
+@view_config(
+    route_name="helpdesk.new", request_method="POST", renderer=NEW_TEMPLATE, permission="helpdesk:ticket:create"
+)
+def new_submit(request: Request) -> Any:
+    post = request.POST
+    data = TicketInput(
+        title=post.get("title", ""),
+        description=post.get("description", ""),
+        category=post.get("category", ""),
+        urgency=post.get("urgency", ""),
+        impact=post.get("impact", ""),
+        contact_phone=post.get("contact_phone", ""),
+        uploads=uploads_of(request),
+    )
+    requester, opened_by, source = me(request), None, WEB
+    values = {key: value for key, value in post.items() if isinstance(value, str)}
+    if is_technician(request) and post.get("requester", "").strip():
+        found = find_agent(request, post["requester"])
+        if found is None:
+            errors = FormErrors()
+            errors.add(
+                "requester", f"Aucun agent actif n'a l'identifiant ou l'adresse « {post['requester'].strip()[:100]} »."
+            )
+            refuse(request, 400)
+            return new_ticket_values(request, errors, values)
+        requester, opened_by, source = found, me(request), PHONE
+    try:
+        ticket = services.open_ticket(request, data, requester, opened_by=opened_by, source=source)
+    except Invalid as invalid:
+        if data.uploads and "attachments" not in invalid.errors:
+            invalid.errors.add("attachments", "Joignez à nouveau vos fichiers : le navigateur ne les garde pas.")
+        refuse(request, 400)
+        return new_ticket_values(request, invalid.errors, values)
+    except Refused as refused:
+        errors = FormErrors()
+        errors.add("form", refused.message)
+        refuse(request, refused.status)
+        return new_ticket_values(request, errors, values)
+    request.session.flash(f"Votre demande est enregistrée sous la référence {ticket.reference}.")
+    return HTTPSeeOther(request.route_path("helpdesk.ticket", id=ticket.id))
+
+
+def find_agent(request: Request, text: str) -> Account | None:
+    text = text.strip().lower()
+    query = sa.select(Account).where(
+        sa.or_(sa.func.lower(Account.login) == text, sa.func.lower(Account.email) == text),
+        Account.kind == AGENT,
+        Account.active.is_(True),
+    )
+    found: Account | None = request.db.scalars(query).first()
+    return found
+
+
+@view_config(
+    route_name="helpdesk.suggest",
+    renderer="cagou_helpdesk:templates/suggestions.jinja2",
+    permission="helpdesk:article:read",
+)
+def suggest(request: Request) -> dict[str, Any]:
+    """The articles that may answer the question being typed (htmx, under the title field)."""
+    return {"suggestions": queries.search_articles(request, request.params.get("title", "")[:200])}
+
+
+# ---------------------------------------------------------------------------
+# One ticket
+# ---------------------------------------------------------------------------
+
+
+def ticket_values(request: Request, ticket: Ticket, errors: FormErrors | None = None, **extra: Any) -> dict[str, Any]:
+    working = services.may_work_on(request, ticket)
+    messages = [message for message in ticket.messages if working or message.kind == REPLY]
+    values: dict[str, Any] = {
+        "ticket": ticket,
+        "messages": messages,
+        "errors": errors or FormErrors(),
+        "working": working,
+        "is_requester": request.identity is not None and request.identity.id == ticket.requester_id,
+        "breaching": queries.is_breaching(request, ticket),
+        "reopen_until": services.reopen_deadline(request, ticket),
+        "can_reopen": ticket.status == RESOLVED and services.can_still_reopen(request, ticket),
+        "statuses": STATUSES,
+        "transitions": services.TRANSITIONS[ticket.status],
+        "waiting_for": WAITING_FOR,
+        "priorities": PRIORITIES,
+        "reply_body": "",
+        "form": {},
+    }
+    if working:
+        values["equipment"] = flatten(call_enabled(request, "cagou_equipment_held", account=ticket.requester))
+        values["groups"] = list(request.db.scalars(sa.select(Group).order_by(Group.name)))
+        values["canned"] = list(request.db.scalars(sa.select(CannedAnswer).order_by(CannedAnswer.title)))
+        canned_id = request.params.get("reponse_type", "")
+        if canned_id.isdigit():
+            canned = request.db.get(CannedAnswer, int(canned_id))
+            values["reply_body"] = canned.body if canned is not None else ""
+    values.update(extra)
+    return values
+
+
+def render_ticket(request: Request, ticket: Ticket, errors: FormErrors, status: int, **extra: Any) -> Response:
+    refuse(request, status)
+    response: Response = render_to_response(
+        TICKET_TEMPLATE, ticket_values(request, ticket, errors, **extra), request=request, response=request.response
+    )
+    return response
+
+
+def refused_page(request: Request, ticket: Ticket, field: str, refused: Refused, **extra: Any) -> Response:
+    errors = FormErrors()
+    errors.add(field, refused.message)
+    return render_ticket(request, ticket, errors, refused.status, **extra)
+
+
+def back_to(request: Request, ticket: Ticket, message: str, anchor: str = "") -> HTTPSeeOther:
+    request.session.flash(message)
+    return HTTPSeeOther(request.route_path("helpdesk.ticket", id=ticket.id, _anchor=anchor))
+
+
+@view_config(route_name="helpdesk.ticket", renderer=TICKET_TEMPLATE, permission="helpdesk:ticket:create")
+def ticket_page(context: TicketContext, request: Request) -> dict[str, Any]:
+    return ticket_values(request, context.ticket)
+
+
+@view_config(route_name="helpdesk.reply", request_method="POST", permission="helpdesk:ticket:create")
+def reply(context: TicketContext, request: Request) -> Any:
+    ticket = context.ticket
+    kind = NOTE if request.POST.get("kind") == NOTE else REPLY
+    body = request.POST.get("body", "")
+    try:
+        services.add_message(request, ticket, me(request), body, kind, uploads_of(request))
+    except Invalid as invalid:
+        return render_ticket(request, ticket, invalid.errors, 400, reply_body=body)
+    except Refused as refused:
+        return refused_page(request, ticket, "body", refused, reply_body=body)
+    return back_to(request, ticket, "Note interne ajoutée." if kind == NOTE else "Réponse envoyée.", "fil")
+
+
+@view_config(route_name="helpdesk.reopen", request_method="POST", permission="helpdesk:ticket:create")
+def reopen(context: TicketContext, request: Request) -> Any:
+    ticket = context.ticket
+    if request.identity.id != ticket.requester_id and not services.may_work_on(request, ticket):
+        raise HTTPNotFound()
+    try:
+        services.reopen(request, ticket, me(request))
+    except Refused as refused:
+        return refused_page(request, ticket, "reopen", refused)
+    return back_to(request, ticket, f"Le ticket {ticket.reference} est rouvert.")
+
+
+@view_config(route_name="helpdesk.rate", request_method="POST", permission="helpdesk:ticket:create")
+def rate(context: TicketContext, request: Request) -> Any:
+    ticket = context.ticket
+    if request.identity.id != ticket.requester_id:
+        raise HTTPNotFound()
+    try:
+        services.rate(request, ticket, request.POST.get("rating", ""), request.POST.get("comment", ""))
+    except Invalid as invalid:
+        return render_ticket(request, ticket, invalid.errors, 400)
+    except Refused as refused:
+        return refused_page(request, ticket, "rating", refused)
+    return back_to(request, ticket, "Merci pour votre avis.")
+
+
+@view_config(route_name="helpdesk.take", request_method="POST", permission="helpdesk:ticket:work")
+def take(context: TicketContext, request: Request) -> Any:
+    ticket = context.ticket
+    try:
+        services.take(request, ticket, me(request))
+    except Refused as refused:
+        return refused_page(request, ticket, "take", refused)
+    return back_to(request, ticket, f"Vous avez pris le ticket {ticket.reference}.")
+
+
+@view_config(route_name="helpdesk.assign", request_method="POST", permission="helpdesk:ticket:work")
+def assign(context: TicketContext, request: Request) -> Any:
+    ticket = context.ticket
+    group_id, login = request.POST.get("group", ""), request.POST.get("assignee", "").strip()
+    group = request.db.get(Group, int(group_id)) if group_id.isdigit() else None
+    try:
+        if group is None:
+            raise Refused("Choisissez un groupe de la liste.", 400)
+        assignee = request.find_service(IAccounts).by_login(login) if login else None
+        if login and assignee is None:
+            raise Refused(f"Aucun compte n'a l'identifiant « {login[:100]} ».", 400)
+        services.assign(request, ticket, group, assignee, me(request))
+    except Refused as refused:
+        return refused_page(request, ticket, "assign", refused)
+    return back_to(request, ticket, f"Ticket {ticket.reference} attribué.")
+
+
+@view_config(route_name="helpdesk.status", request_method="POST", permission="helpdesk:ticket:work")
+def status(context: TicketContext, request: Request) -> Any:
+    ticket = context.ticket
+    try:
+        services.change_status(
+            request, ticket, request.POST.get("status", ""), request.POST.get("waiting_for") or None, me(request)
+        )
+    except Refused as refused:
+        return refused_page(request, ticket, "status", refused)
+    return back_to(request, ticket, f"Ticket {ticket.reference} : {ticket.status_label.lower()}.")
+
+
+@view_config(route_name="helpdesk.priority", request_method="POST", permission="helpdesk:ticket:work")
+def priority(context: TicketContext, request: Request) -> Any:
+    ticket = context.ticket
+    form = {"priority": request.POST.get("priority", ""), "reason": request.POST.get("reason", "")}
+    try:
+        services.override_priority(request, ticket, form["priority"], form["reason"], me(request))
+    except Invalid as invalid:
+        return render_ticket(request, ticket, invalid.errors, 400, form=form)
+    except Refused as refused:
+        return refused_page(request, ticket, "priority", refused, form=form)
+    return back_to(request, ticket, f"Priorité du ticket {ticket.reference} : {ticket.priority_label}.")
+
+
+def ticket_by_reference(request: Request, text: str) -> Ticket | None:
+    text = text.strip().upper()
+    ticket_id = int(text) if text.isdigit() else id_of_reference(text)
+    return request.db.get(Ticket, ticket_id) if ticket_id is not None else None
+
+
+@view_config(route_name="helpdesk.link", request_method="POST", permission="helpdesk:ticket:work")
+def link(context: TicketContext, request: Request) -> Any:
+    ticket = context.ticket
+    reference = request.POST.get("parent", "")
+    try:
+        parent = ticket_by_reference(request, reference)
+        if parent is None or not services.may_read(request, parent):
+            raise Refused(f"Aucun ticket « {reference.strip()[:40]} » : donnez une référence comme HD-000123.", 400)
+        services.link_to_incident(request, ticket, parent, me(request))
+    except Refused as refused:
+        return refused_page(request, ticket, "parent", refused, form={"parent": reference})
+    return back_to(request, ticket, f"Ticket {ticket.reference} rattaché à l'incident {parent.reference}.")
+
+
+@view_config(route_name="helpdesk.attachment", permission="helpdesk:ticket:create")
+def attachment(context: TicketContext, request: Request) -> Response:
+    found = request.db.get(Attachment, int(request.matchdict["attachment"]))
+    if found is None or found.ticket_id != context.ticket.id:
+        raise HTTPNotFound()
+    if found.message is not None and found.message.kind == NOTE and not services.may_work_on(request, context.ticket):
+        raise HTTPNotFound()
+    try:
+        body = request.find_service(IFileStorage).open(found.file_key).read()
+    except KeyError as error:
+        raise HTTPNotFound() from error
+    response = Response(body=body, content_type=found.content_type)
+    response.content_disposition = f"attachment; filename*=UTF-8''{quote_filename(found.filename)}"
+    return response
+
+
+def quote_filename(name: str) -> str:
+    return quote(name, safe="")
+
+
+# ---------------------------------------------------------------------------
+# Technicians: the queues
+# ---------------------------------------------------------------------------
+
+
+def queue_values(request: Request, errors: FormErrors | None = None) -> dict[str, Any]:
+    filters = queries.QueueFilter.from_params(request.params)
+    page = queries.queue(request, me(request), filters)
+    return {
+        "filters": filters,
+        "page": page,
+        "views": queries.VIEWS,
+        "sorts": queries.SORTS,
+        "statuses": STATUSES,
+        "priorities": PRIORITIES,
+        "groups": services.groups_of(request, me(request)),
+        "all_groups": list(request.db.scalars(sa.select(Group).order_by(Group.name))),
+        "breaching": {ticket.id: queries.is_breaching(request, ticket) for ticket in page.tickets},
+        "errors": errors or FormErrors(),
+        "now": services.now(request),
+    }
+
+
+@view_config(route_name="helpdesk.queue", renderer=QUEUE_TEMPLATE, permission="helpdesk:ticket:work")
+def queue(request: Request) -> dict[str, Any]:
+    return queue_values(request)
+
+
+@view_config(route_name="helpdesk.take_next", request_method="POST", permission="helpdesk:ticket:work")
+def take_next(request: Request) -> Any:
+    try:
+        ticket = services.take_next(request, me(request))
+    except Refused as refused:
+        errors = FormErrors()
+        errors.add("form", refused.message)
+        refuse(request, refused.status)
+        return render_to_response(
+            QUEUE_TEMPLATE, queue_values(request, errors), request=request, response=request.response
+        )
+    if ticket is None:
+        request.session.flash("Aucun ticket non attribué dans vos files : bravo !")
+        return HTTPSeeOther(request.route_path("helpdesk.queue"))
+    request.session.flash(f"Vous avez pris le ticket {ticket.reference}.")
+    return HTTPSeeOther(request.route_path("helpdesk.ticket", id=ticket.id))
+
+
+BULK_ACTIONS = {"take": "Me les attribuer", "assign": "Attribuer", "status": "Changer le statut", "link": "Rattacher"}
+
+
+@view_config(route_name="helpdesk.bulk", request_method="POST", permission="helpdesk:ticket:work")
+def bulk(request: Request) -> Any:
+    """One action on a selection, all or nothing: one refusal and no ticket changes."""
+    post = request.POST
+    ids = [int(value) for value in post.getall("ticket") if value.isdigit()][:MAX_SELECTION]
+    errors = FormErrors()
+    try:
+        if not ids:
+            raise Refused("Cochez au moins un ticket.", 400)
+        tickets = list(request.db.scalars(sa.select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
+        apply_bulk(request, post, tickets)
+    except Refused as refused:
+        errors.add("bulk", refused.message)
+        refuse(request, refused.status)
+        return render_to_response(
+            QUEUE_TEMPLATE, queue_values(request, errors), request=request, response=request.response
+        )
+    request.session.flash(f"{len(tickets)} ticket(s) modifié(s).")
+    return HTTPSeeOther(
+        request.route_path("helpdesk.queue", _query=queries.QueueFilter.from_params(post).params(after=""))
+    )
+
+
+def apply_bulk(request: Request, post: MultiDict[str, Any], tickets: list[Ticket]) -> None:
+    action = post.get("action", "")
+    technician = me(request)
+    if action == "take":
+        for ticket in tickets:
+            services.assign(request, ticket, ticket.group, technician, technician)
+    elif action == "assign":
+        group_id = post.get("group", "")
+        group = request.db.get(Group, int(group_id)) if group_id.isdigit() else None
+        if group is None:
+            raise Refused("Choisissez le groupe à qui attribuer la sélection.", 400)
+        for ticket in tickets:
+            services.assign(request, ticket, group, None, technician)
+    elif action == "status":
+        for ticket in tickets:
+            services.change_status(request, ticket, post.get("status", ""), post.get("waiting_for") or None, technician)
+    elif action == "link":
+        parent = ticket_by_reference(request, post.get("parent", ""))
+        if parent is None or not services.may_work_on(request, parent):
+            raise Refused("Donnez la référence de l'incident principal (HD-000123).", 400)
+        for ticket in tickets:
+            if ticket.id != parent.id:
+                services.link_to_incident(request, ticket, parent, technician)
+    else:
+        raise Refused("Choisissez une action de la liste.", 400)
