@@ -11,6 +11,7 @@ from cagou import (
     INTRANET,
     PUBLIC,
     AuditEntryView,
+    Equipment,
     HealthResult,
     ModuleInfo,
     NavEntry,
@@ -35,6 +36,7 @@ __all__ = [
     "cagou_authenticate",
     "cagou_cli_commands",
     "cagou_dashboard_widgets",
+    "cagou_equipment_held",
     "cagou_health_checks",
     "cagou_load_demo",
     "cagou_module_info",
@@ -133,6 +135,15 @@ def cagou_agent_moved(request: Request, account: Account, previous: Directorate 
 @hookimpl
 def cagou_agent_deactivated(request: Request, account: Account) -> None:
     request.db.add(SampleEvent(kind="deactivated", detail=account.login))
+
+
+#: What the sample module lends, by login (tests only): the helpdesk shows it on a ticket.
+LENT: dict[str, list[Equipment]] = {}
+
+
+@hookimpl
+def cagou_equipment_held(request: Request, account: Account) -> list[Equipment]:
+    return LENT.get(account.login, [])
 
 
 @hookimpl
