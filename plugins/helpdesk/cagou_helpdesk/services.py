@@ -607,8 +607,8 @@ def change_status(
         raise Refused(f"Un ticket {ticket.status_label.lower()} ne peut pas passer à « {STATUSES[status].lower()} ».")
     if status == WAITING and waiting_for not in WAITING_FOR:
         raise Refused("Dites qui le ticket attend : le demandeur ou un tiers.", 400)
-    if status == IN_PROGRESS and ticket.assignee_id is None and technician is not None:
-        ticket.assignee = technician
+    if status in (IN_PROGRESS, RESOLVED) and ticket.assignee_id is None:
+        ticket.assignee = technician  # whoever works on or resolves an unassigned ticket holds it
     set_status(request, ticket, status, waiting_for)
 
 
