@@ -23,7 +23,7 @@ from cagou_helpdesk.hooks import *  # noqa: F403  (the hook implementations are 
 def includeme(config: Configurator) -> None:
     config.registry["helpdesk.settings"] = settings.read(config.get_settings())
     config.add_static_view(
-        "static/assistance", "cagou_helpdesk:static", site=COMMON, permission=NO_PERMISSION_REQUIRED, cache_max_age=3600
+        "static-helpdesk", "cagou_helpdesk:static", site=COMMON, permission=NO_PERMISSION_REQUIRED, cache_max_age=3600
     )
     config.include("cagou_helpdesk.views")
     config.include("cagou_helpdesk.knowledge")

@@ -219,19 +219,32 @@ def breaching_soon(request: Request, account: Account, limit: int = 5) -> list[T
     return list(request.db.scalars(query.order_by(Ticket.resolution_due, Ticket.id).limit(limit)))
 
 
+def stem(word: str) -> str:
+    """A crude French stem, so that « connexion » finds « connecter » and « imprimantes » finds « imprimante »."""
+    return word[:5] if len(word) > 5 else word
+
+
 def search_articles(request: Request, text: str, limit: int = 5, published_only: bool = True) -> Sequence[Article]:
-    """Published articles whose title or body holds every word typed (the live suggestion under the title)."""
-    words = [word for word in text.split() if len(word) >= 3][:8]
+    """The published articles that best match the words typed (the live suggestion under the title).
+
+    Any word counts; an article scores two points per word found in its title
+    and one per word found in its body, and the best come first.
+    """
+    words = sorted({stem(word.lower()) for word in text.split() if len(word) >= 3})[:8]
     if not words:
         return []
-    query = sa.select(Article)
+    score = sum(
+        (
+            sa.case((Article.title.icontains(word, autoescape=True), 2), else_=0)
+            + sa.case((Article.body.icontains(word, autoescape=True), 1), else_=0)
+            for word in words
+        ),
+        sa.literal(0),
+    )
+    query = sa.select(Article).where(score > 0)
     if published_only:
         query = query.where(Article.published.is_(True))
-    for word in words:
-        query = query.where(
-            sa.or_(Article.title.icontains(word, autoescape=True), Article.body.icontains(word, autoescape=True))
-        )
-    return list(request.db.scalars(query.order_by(Article.title).limit(limit)))
+    return list(request.db.scalars(query.order_by(score.desc(), Article.title).limit(limit)))
 
 
 def search_visible_tickets(request: Request, account: Account, text: str, limit: int) -> list[Ticket]:

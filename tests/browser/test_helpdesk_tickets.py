@@ -1,0 +1,122 @@
+"""The helpdesk in a real browser: the live article suggestion, opening a ticket, taking one.
+
+The live server carries the demonstration data; each test makes sure of the
+few things it relies on (a published article, the technician's group) so
+that it does not depend on how rich the demonstration is.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+from pyramid.registry import Registry
+
+from browser.browsing import assert_accessible, sign_in
+from browser.conftest import OpenPage
+from cagou.db import transaction_scope
+from cagou.identity.models import Account
+from cagou.interfaces import IAccounts
+from cagou_helpdesk.models import Article, Category, Group, Member, Ticket, id_of_reference
+from cagou_helpdesk.services import TicketInput, open_ticket
+
+pytestmark = pytest.mark.browser
+
+AGENT = ("agent", "demo-agent-2026")
+TECHNICIAN = ("technicien", "demo-technicien-2026")
+ARTICLE = "Se connecter au VPN depuis son domicile"
+
+
+@pytest.fixture
+def bureau(live_server: str, registry: Registry) -> None:
+    """The technician works in a group; a published article talks about the VPN; a category exists."""
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        technician = accounts.by_login(TECHNICIAN[0])
+        if "helpdesk:technician" not in accounts.roles_of(technician):
+            accounts.grant(technician, "helpdesk:technician")
+        group = request.db.scalars(sa.select(Group).order_by(Group.id)).first()
+        if group is None:
+            group = Group(code="BAU", name="Bureau de l'assistance aux utilisateurs")
+            request.db.add(group)
+            request.db.flush()
+        if request.db.get(Member, (group.id, technician.id)) is None:
+            request.db.add(Member(group_id=group.id, account_id=technician.id))
+        if request.db.scalars(sa.select(Category).where(Category.path == "Logiciels")).first() is None:
+            request.db.add(Category(name="Logiciels", path="Logiciels", default_group=group))
+        now = datetime.datetime.now(datetime.UTC)
+        request.db.add(Article(title=ARTICLE, body="Le client VPN se lance depuis le menu Démarrer.", published=True,
+                               author=technician, created_at=now, updated_at=now))  # fmt: skip
+
+
+@pytest.fixture
+def page(open_page: OpenPage) -> Page:
+    return open_page(bypass_csp=True)  # axe-core is injected as an inline script
+
+
+def test_the_article_appears_while_the_agent_types_the_title(page: Page, bureau) -> None:
+    sign_in(page, *AGENT)
+    page.goto("/intranet/assistance/nouvelle")
+    page.get_by_label("Titre").press_sequentially("connexion vpn domicile", delay=20)
+    suggestion = page.locator("#suggestions").get_by_role("link", name=ARTICLE)
+    expect(suggestion).to_be_visible()
+    assert page.locator("#suggestions").get_attribute("aria-live") == "polite"
+    page.get_by_label("Titre").fill("imprimante du troisième")
+    page.get_by_label("Titre").press("End")
+    page.get_by_label("Titre").press_sequentially("x", delay=20)
+    expect(page.locator("#suggestions").get_by_role("link")).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_an_agent_opens_a_ticket_with_the_keyboard_only(page: Page, registry: Registry, bureau) -> None:
+    sign_in(page, *AGENT)
+    page.goto("/intranet/assistance/nouvelle")
+    page.get_by_label("Titre").fill("Ma session Windows se ferme")
+    page.get_by_label("Catégorie").fill("Logiciels")
+    page.get_by_label("Description").fill("Toutes les dix minutes.")
+    page.get_by_label("Description").focus()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer la demande").press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ma session Windows se ferme")
+    expect(page.get_by_text("Votre demande est enregistrée sous la référence")).to_be_visible()
+    assert_accessible(page)
+    with transaction_scope(registry) as request:
+        assert (
+            request.db.scalar(sa.select(Ticket.title).order_by(Ticket.id.desc()).limit(1))
+            == "Ma session Windows se ferme"
+        )
+
+
+def test_a_technician_takes_the_next_ticket_from_the_queue(page: Page, registry: Registry, bureau) -> None:
+    with transaction_scope(registry) as request:
+        agent = request.db.scalars(sa.select(Account).where(Account.login == AGENT[0])).one()
+        data = TicketInput(title="Écran bleu au démarrage", description="Code 0x0000007B.", category="Logiciels")
+        open_ticket(request, data, agent)
+    sign_in(page, *TECHNICIAN)
+    page.goto("/intranet/assistance/file/")
+    assert_accessible(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Prendre le suivant").click()
+    expect(page.get_by_text(re.compile(r"Vous avez pris le ticket HD-\d{6}\."))).to_be_visible()
+    reference = page.locator("h1 .reference").inner_text()
+    assert_accessible(page)
+    with transaction_scope(registry) as request:
+        ticket = request.db.get_one(Ticket, id_of_reference(reference))
+        assert ticket.assignee is not None and ticket.assignee.login == TECHNICIAN[0]
+
+
+def test_a_technician_takes_a_ticket_from_its_page(page: Page, registry: Registry, bureau) -> None:
+    with transaction_scope(registry) as request:
+        agent = request.db.scalars(sa.select(Account).where(Account.login == AGENT[0])).one()
+        data = TicketInput(title="Clavier qui double les lettres", description="Depuis hier.", category="Logiciels")
+        ticket_id = open_ticket(request, data, agent).id
+    sign_in(page, *TECHNICIAN)
+    page.goto(f"/intranet/assistance/tickets/{ticket_id}")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Prendre ce ticket").click()
+    expect(page.get_by_text(f"Vous avez pris le ticket HD-{ticket_id:06d}.")).to_be_visible()
+    expect(page.get_by_role("button", name="Prendre ce ticket")).to_have_count(0)
+    assert_accessible(page)
