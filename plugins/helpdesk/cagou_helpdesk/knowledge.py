@@ -1,24 +1,525 @@
 """The knowledge base (articles by technicians for agents) and the canned answers.
 
-(Being written.)
+Articles: every agent reads the published ones (``helpdesk:article:read``) and
+searches them; technicians (``helpdesk:article:write``) also see the drafts,
+write, edit, publish and unpublish. A draft is never shown to a reader who
+cannot write: its page answers 404, as if it did not exist. An article's body
+is plain text: it is escaped, and blank lines separate its paragraphs, so no
+HTML written in an article ever reaches a page.
+
+Canned answers are ready-made replies technicians insert and adapt on a
+ticket: they manage them with ``helpdesk:article:write``, and the ticket page
+shows them through the small fragment of :func:`canned_choice`.
+
+Every change is in the audit log (``helpdesk:article:*``,
+``helpdesk:canned_answer:*``).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.view import view_config
+from sqlalchemy.orm import selectinload
 
 from cagou import INTRANET
+from cagou.interfaces import IAuditLog
+from cagou.web.forms import FormErrors
+from cagou_helpdesk import queries, services
+from cagou_helpdesk.models import Article, CannedAnswer, Category
+from cagou_helpdesk.services import Invalid, check_text
+
+READ = "helpdesk:article:read"
+WRITE = "helpdesk:article:write"
+#: Who picks a canned answer on a ticket: those who work tickets.
+WORK = "helpdesk:ticket:work"
+TEMPLATES = "cagou_helpdesk:templates/"
+
+MAX_TITLE = 200
+MAX_ARTICLE = 50_000
+MAX_ANSWER = services.MAX_TEXT
+MAX_QUERY = 200
+SEARCH_LIMIT = 50
+#: The element of the ticket page that the canned-answer links replace with htmx (its reply form).
+REPLY_TARGET = "formulaire-reponse"
+#: The query parameter a canned-answer link adds to the ticket page's address.
+CANNED_PARAMETER = "reponse_type"
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 
 def includeme(config: Configurator) -> None:
-    config.add_site_route(INTRANET, "helpdesk.article", r"/assistance/articles/{id:\d+}")
+    route = config.add_site_route
+    route(INTRANET, "helpdesk.articles", "/assistance/articles/")
+    route(INTRANET, "helpdesk.article_new", "/assistance/articles/nouveau")
+    route(INTRANET, "helpdesk.article", r"/assistance/articles/{id:\d+}")
+    route(INTRANET, "helpdesk.article_edit", r"/assistance/articles/{id:\d+}/modifier")
+    route(INTRANET, "helpdesk.article_publish", r"/assistance/articles/{id:\d+}/publication")
+    route(INTRANET, "helpdesk.canned", "/assistance/reponses-types/")
+    route(INTRANET, "helpdesk.canned_list", "/assistance/reponses-types/choix")
+    route(INTRANET, "helpdesk.canned_edit", r"/assistance/reponses-types/{id:\d+}")
+    route(INTRANET, "helpdesk.canned_delete", r"/assistance/reponses-types/{id:\d+}/supprimer")
     config.scan("cagou_helpdesk.knowledge")
 
 
-@view_config(route_name="helpdesk.article", renderer="json", permission="helpdesk:article:read")
+def record(request: Request, action: str, summary: str, object_type: str, object_id: int, **changes: Any) -> None:
+    request.find_service(IAuditLog).record(
+        f"helpdesk:{action}",
+        summary,
+        module=services.MODULE,
+        object_type=object_type,
+        object_id=str(object_id),
+        changes=changes or None,
+    )
+
+
+def paragraphs(body: str) -> list[list[str]]:
+    """The paragraphs of a plain-text body (separated by blank lines), each as its lines.
+
+    Templates print each line escaped and join lines with ``<br>``: the text
+    never becomes HTML.
+    """
+    text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        return []
+    return [[line.rstrip() for line in block.split("\n")] for block in PARAGRAPH_BREAK.split(text) if block.strip()]
+
+
+def excerpt(body: str, length: int = 160) -> str:
+    text = " ".join(body.split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+# ---------------------------------------------------------------------------
+# Articles
+# ---------------------------------------------------------------------------
+
+
+def article_or_404(request: Request) -> Article:
+    """The article of the route; a draft exists only for those who may write."""
+    article: Article | None = request.db.get(Article, int(request.matchdict["id"]))
+    if article is None or (not article.published and not request.can(WRITE)):
+        raise HTTPNotFound()
+    return article
+
+
+@dataclass
+class ArticleInput:
+    title: str = ""
+    body: str = ""
+    category: str = ""
+
+    @classmethod
+    def from_post(cls, post: Any) -> ArticleInput:
+        return cls(
+            title=str(post.get("title", ""))[: MAX_TITLE * 10],
+            body=str(post.get("body", ""))[: MAX_ARTICLE * 2],
+            category=str(post.get("category", ""))[:20],
+        )
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleInput:
+        return cls(article.title, article.body, str(article.category_id or ""))
+
+
+def check_article(request: Request, data: ArticleInput, current: Article | None) -> tuple[str, str, Category | None]:
+    errors = FormErrors()
+    title = check_text(errors, "title", " ".join(data.title.split()), "Le titre", MAX_TITLE)
+    body = check_text(errors, "body", data.body.replace("\r\n", "\n"), "Le texte de l'article", MAX_ARTICLE)
+    category = None
+    if data.category.strip():
+        value = data.category.strip()
+        category = request.db.get(Category, int(value)) if value.isdigit() else None
+        keeps = current is not None and category is not None and category.id == current.category_id
+        if category is None or (not category.active and not keeps):
+            errors.add("category", "Choisissez une catégorie de la liste, ou aucune.")
+    if errors:
+        raise Invalid(errors)
+    return title, body, category
+
+
+def create_article(request: Request, data: ArticleInput) -> Article:
+    """A new draft; raises :class:`Invalid`."""
+    title, body, category = check_article(request, data, None)
+    instant = services.now(request)
+    article = Article(
+        title=title, body=body, category=category, published=False, author=request.identity,
+        created_at=instant, updated_at=instant,
+    )  # fmt: skip
+    request.db.add(article)
+    request.db.flush()
+    record(request, "article:create", f"Article « {title} » rédigé (brouillon).", "article", article.id,
+           before=None, after=snapshot(article))  # fmt: skip
+    return article
+
+
+def update_article(request: Request, article: Article, data: ArticleInput) -> bool:
+    """Save an edit; whether anything changed. Raises :class:`Invalid`."""
+    title, body, category = check_article(request, data, article)
+    before = snapshot(article)
+    if (title, body, category.id if category else None) == (article.title, article.body, article.category_id):
+        return False
+    article.title, article.body, article.category = title, body, category
+    article.updated_at = services.now(request)
+    request.db.flush()
+    record(request, "article:update", f"Article « {title} » modifié.", "article", article.id,
+           before=before, after=snapshot(article))  # fmt: skip
+    return True
+
+
+def publish_article(request: Request, article: Article, published: bool) -> bool:
+    if article.published == published:
+        return False
+    article.published = published
+    article.updated_at = services.now(request)
+    verb, summary = ("publish", "publié") if published else ("unpublish", "retiré de la publication")
+    record(request, f"article:{verb}", f"Article « {article.title} » {summary}.", "article", article.id,
+           before={"published": not published}, after={"published": published})  # fmt: skip
+    return True
+
+
+def snapshot(article: Article) -> dict[str, object]:
+    return {
+        "title": article.title,
+        "category": article.category.path if article.category else None,
+        "published": article.published,
+        "length": len(article.body),
+    }
+
+
+def article_categories(request: Request, current: Article | None = None) -> list[Category]:
+    """Active categories, plus the article's own even if it was deactivated since."""
+    condition: sa.ColumnElement[bool] = Category.active.is_(True)
+    if current is not None and current.category_id is not None:
+        condition = sa.or_(condition, Category.id == current.category_id)
+    return list(request.db.scalars(sa.select(Category).where(condition).order_by(Category.path)))
+
+
+@dataclass
+class ArticleList:
+    query: str
+    articles: list[Article]
+    #: Why nothing was searched: the words typed are all too short.
+    too_short: bool = False
+
+
+def find_articles(request: Request, text: str) -> ArticleList:
+    """The articles a reader may see, filtered by the words typed (every word of 3 letters or more)."""
+    query = " ".join(text.split())[:MAX_QUERY]
+    writer = bool(request.can(WRITE))
+    if query:
+        if not any(len(word) >= 3 for word in query.split()):
+            return ArticleList(query, [], too_short=True)
+        found = list(queries.search_articles(request, query, SEARCH_LIMIT, published_only=not writer))
+        return ArticleList(query, found)
+    statement = sa.select(Article).options(selectinload(Article.category)).order_by(Article.title)
+    if not writer:
+        statement = statement.where(Article.published.is_(True))
+    return ArticleList(query, list(request.db.scalars(statement)))
+
+
+@view_config(route_name="helpdesk.articles", renderer=TEMPLATES + "article_list.jinja2", permission=READ)
+def articles(request: Request) -> Any:
+    """The knowledge base, searched; htmx asks for the results alone as the reader types."""
+    found = find_articles(request, str(request.params.get("q", "")))
+    values = {
+        "found": found,
+        "drafts": [article for article in found.articles if not article.published],
+        "published": [article for article in found.articles if article.published],
+        "writer": request.can(WRITE),
+        "excerpt": excerpt,
+    }
+    if request.is_htmx:
+        return render_to_response(TEMPLATES + "article_results.jinja2", values, request=request)
+    return values
+
+
+@view_config(route_name="helpdesk.article", renderer=TEMPLATES + "article.jinja2", permission=READ)
 def article(request: Request) -> dict[str, Any]:
-    return {}
+    found = article_or_404(request)
+    return {"article": found, "paragraphs": paragraphs(found.body), "writer": request.can(WRITE)}
+
+
+def form_values(
+    request: Request, data: ArticleInput, current: Article | None, errors: FormErrors | None = None
+) -> dict[str, Any]:
+    return {
+        "article": current,
+        "data": data,
+        "categories": article_categories(request, current),
+        "errors": errors or FormErrors(),
+        "max_title": MAX_TITLE,
+        "max_body": MAX_ARTICLE,
+    }
+
+
+@view_config(
+    route_name="helpdesk.article_new",
+    request_method="GET",
+    renderer=TEMPLATES + "article_form.jinja2",
+    permission=WRITE,
+)
+def article_new(request: Request) -> dict[str, Any]:
+    return form_values(request, ArticleInput(), None)
+
+
+@view_config(
+    route_name="helpdesk.article_new",
+    request_method="POST",
+    renderer=TEMPLATES + "article_form.jinja2",
+    permission=WRITE,
+)
+def article_create(request: Request) -> Any:
+    data = ArticleInput.from_post(request.POST)
+    try:
+        created = create_article(request, data)
+    except Invalid as error:
+        request.response.status_int = 400
+        return form_values(request, data, None, error.errors)
+    request.session.flash(f"Article « {created.title} » enregistré comme brouillon : publiez-le quand il est prêt.")
+    return HTTPSeeOther(request.route_path("helpdesk.article", id=created.id))
+
+
+@view_config(
+    route_name="helpdesk.article_edit",
+    request_method="GET",
+    renderer=TEMPLATES + "article_form.jinja2",
+    permission=WRITE,
+)
+def article_edit_form(request: Request) -> dict[str, Any]:
+    found = article_or_404(request)
+    return form_values(request, ArticleInput.of(found), found)
+
+
+@view_config(
+    route_name="helpdesk.article_edit",
+    request_method="POST",
+    renderer=TEMPLATES + "article_form.jinja2",
+    permission=WRITE,
+)
+def article_edit(request: Request) -> Any:
+    found = article_or_404(request)
+    data = ArticleInput.from_post(request.POST)
+    try:
+        changed = update_article(request, found, data)
+    except Invalid as error:
+        request.response.status_int = 400
+        return form_values(request, data, found, error.errors)
+    request.session.flash(f"Article « {found.title} » enregistré." if changed else "Aucune modification.")
+    return HTTPSeeOther(request.route_path("helpdesk.article", id=found.id))
+
+
+@view_config(route_name="helpdesk.article_publish", request_method="POST", permission=WRITE)
+def article_publish(request: Request) -> HTTPSeeOther:
+    found = article_or_404(request)
+    wanted = request.POST.get("published")
+    if wanted not in ("0", "1"):
+        raise HTTPBadRequest("Le champ « published » vaut 0 ou 1.")
+    if not publish_article(request, found, wanted == "1"):
+        request.session.flash("Aucune modification.")
+    elif found.published:
+        request.session.flash(f"Article « {found.title} » publié : les agents le voient et la recherche le propose.")
+    else:
+        request.session.flash(f"Article « {found.title} » retiré : seuls les techniciens le voient.")
+    return HTTPSeeOther(request.route_path("helpdesk.article", id=found.id))
+
+
+# ---------------------------------------------------------------------------
+# Canned answers
+# ---------------------------------------------------------------------------
+
+
+def canned_or_404(request: Request) -> CannedAnswer:
+    answer: CannedAnswer | None = request.db.get(CannedAnswer, int(request.matchdict["id"]))
+    if answer is None:
+        raise HTTPNotFound()
+    return answer
+
+
+def canned_answers(request: Request) -> list[CannedAnswer]:
+    return list(request.db.scalars(sa.select(CannedAnswer).order_by(CannedAnswer.title)))
+
+
+def canned_answer_text(request: Request, value: str) -> str:
+    """The body of the canned answer whose id ``value`` is, or "" (for the ticket page's ``?reponse_type=``)."""
+    value = str(value).strip()
+    if not value.isdigit():
+        return ""
+    answer: CannedAnswer | None = request.db.get(CannedAnswer, int(value))
+    return answer.body if answer is not None else ""
+
+
+def check_canned(request: Request, title: str, body: str, current: CannedAnswer | None) -> tuple[str, str]:
+    errors = FormErrors()
+    title = check_text(errors, "title", " ".join(title.split()), "Le titre", MAX_TITLE)
+    body = check_text(errors, "body", body.replace("\r\n", "\n"), "Le texte de la réponse", MAX_ANSWER)
+    if title and "title" not in errors:
+        for other in canned_answers(request):
+            if other is not current and other.title.casefold() == title.casefold():
+                errors.add("title", f"Une réponse type s'intitule déjà « {other.title} » : choisissez un autre titre.")
+    if errors:
+        raise Invalid(errors)
+    return title, body
+
+
+def create_canned(request: Request, title: str, body: str) -> CannedAnswer:
+    title, body = check_canned(request, title, body, None)
+    answer = CannedAnswer(title=title, body=body)
+    request.db.add(answer)
+    request.db.flush()
+    record(request, "canned_answer:create", f"Réponse type « {title} » créée.", "canned_answer", answer.id,
+           before=None, after={"title": title, "body": body})  # fmt: skip
+    return answer
+
+
+def update_canned(request: Request, answer: CannedAnswer, title: str, body: str) -> bool:
+    title, body = check_canned(request, title, body, answer)
+    if (title, body) == (answer.title, answer.body):
+        return False
+    before = {"title": answer.title, "body": answer.body}
+    answer.title, answer.body = title, body
+    request.db.flush()
+    record(request, "canned_answer:update", f"Réponse type « {title} » modifiée.", "canned_answer", answer.id,
+           before=before, after={"title": title, "body": body})  # fmt: skip
+    return True
+
+
+def delete_canned(request: Request, answer: CannedAnswer) -> None:
+    record(request, "canned_answer:delete", f"Réponse type « {answer.title} » supprimée.", "canned_answer", answer.id,
+           before={"title": answer.title, "body": answer.body}, after=None)  # fmt: skip
+    request.db.delete(answer)
+    request.db.flush()
+
+
+def canned_values(
+    request: Request, errors: FormErrors | None = None, data: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "answers": canned_answers(request),
+        "data": data or {"title": "", "body": ""},
+        "errors": errors or FormErrors(),
+        "excerpt": excerpt,
+        "max_title": MAX_TITLE,
+    }
+
+
+def canned_form(request: Request) -> dict[str, str]:
+    return {
+        "title": str(request.POST.get("title", ""))[: MAX_TITLE * 10],
+        "body": str(request.POST.get("body", ""))[: MAX_ANSWER * 2],
+    }
+
+
+@view_config(
+    route_name="helpdesk.canned", request_method="GET", renderer=TEMPLATES + "canned_list.jinja2", permission=WRITE
+)
+def canned(request: Request) -> dict[str, Any]:
+    return canned_values(request)
+
+
+@view_config(
+    route_name="helpdesk.canned", request_method="POST", renderer=TEMPLATES + "canned_list.jinja2", permission=WRITE
+)
+def canned_create(request: Request) -> Any:
+    data = canned_form(request)
+    try:
+        answer = create_canned(request, data["title"], data["body"])
+    except Invalid as error:
+        request.response.status_int = 400
+        return canned_values(request, error.errors, data)
+    request.session.flash(f"Réponse type « {answer.title} » créée.")
+    return HTTPSeeOther(request.route_path("helpdesk.canned", _anchor=f"reponse-{answer.id}"))
+
+
+def canned_edit_values(
+    request: Request, answer: CannedAnswer, errors: FormErrors | None = None, data: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "answer": answer,
+        "data": data or {"title": answer.title, "body": answer.body},
+        "errors": errors or FormErrors(),
+        "max_title": MAX_TITLE,
+    }
+
+
+@view_config(
+    route_name="helpdesk.canned_edit",
+    request_method="GET",
+    renderer=TEMPLATES + "canned_form.jinja2",
+    permission=WRITE,
+)
+def canned_edit_form(request: Request) -> dict[str, Any]:
+    return canned_edit_values(request, canned_or_404(request))
+
+
+@view_config(
+    route_name="helpdesk.canned_edit",
+    request_method="POST",
+    renderer=TEMPLATES + "canned_form.jinja2",
+    permission=WRITE,
+)
+def canned_edit(request: Request) -> Any:
+    answer = canned_or_404(request)
+    data = canned_form(request)
+    try:
+        changed = update_canned(request, answer, data["title"], data["body"])
+    except Invalid as error:
+        request.response.status_int = 400
+        return canned_edit_values(request, answer, error.errors, data)
+    request.session.flash(f"Réponse type « {answer.title} » enregistrée." if changed else "Aucune modification.")
+    return HTTPSeeOther(request.route_path("helpdesk.canned", _anchor=f"reponse-{answer.id}"))
+
+
+@view_config(route_name="helpdesk.canned_delete", request_method="POST", permission=WRITE)
+def canned_delete(request: Request) -> HTTPSeeOther:
+    answer = canned_or_404(request)
+    title = answer.title
+    delete_canned(request, answer)
+    request.session.flash(f"Réponse type « {title} » supprimée.")
+    return HTTPSeeOther(request.route_path("helpdesk.canned"))
+
+
+def canned_choice_values(request: Request, ticket_id: int, text: str = "") -> dict[str, Any]:
+    """What ``canned_choice.jinja2`` needs, for a ticket page that includes it directly."""
+    text = " ".join(text.split())[:MAX_QUERY]
+    answers = canned_answers(request)
+    if text:
+        answers = [answer for answer in answers if text.casefold() in answer.title.casefold()]
+    return {
+        "answers": answers,
+        "ticket_id": ticket_id,
+        "query": text,
+        "excerpt": excerpt,
+        "target": REPLY_TARGET,
+        "parameter": CANNED_PARAMETER,
+    }
+
+
+@view_config(
+    route_name="helpdesk.canned_list",
+    request_method="GET",
+    renderer=TEMPLATES + "canned_choice_page.jinja2",
+    permission=WORK,
+)
+def canned_choice(request: Request) -> Any:
+    """The canned answers as links for the ticket page, next to its reply box: an htmx fragment.
+
+    ``?ticket=<id>`` (required) is the ticket shown; ``?q=`` filters by title.
+    Each link leads to the ticket page with ``?reponse_type=<id>`` (without
+    JavaScript, the page reloads with the reply box filled in); with htmx it
+    fetches the same page and swaps only the element ``#formulaire-reponse``.
+    Asked without htmx, the list comes inside the whole layout.
+    """
+    ticket = str(request.params.get("ticket", "")).strip()
+    if not ticket.isdigit() or len(ticket) > 18:
+        raise HTTPBadRequest("Précisez le ticket : ?ticket=<numéro>.")
+    values = canned_choice_values(request, int(ticket), str(request.params.get("q", "")))
+    if request.is_htmx:
+        return render_to_response(TEMPLATES + "canned_choice.jinja2", values, request=request)
+    return values
