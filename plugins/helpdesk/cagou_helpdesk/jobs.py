@@ -30,10 +30,18 @@ def notify_breaches(registry: Registry) -> None:
     """Tell each group's manager, once per ticket, that a ticket is past its service level."""
     with transaction_scope(registry) as request:
         instant = now(request)
-        query = sa.select(Ticket).where(breached_condition(instant)).order_by(Ticket.id).with_for_update(skip_locked=True)
+        query = (
+            sa.select(Ticket).where(breached_condition(instant)).order_by(Ticket.id).with_for_update(skip_locked=True)
+        )
         for ticket in request.db.scalars(query):
             ticket.breach_notified_at = instant
-            which = "première réponse" if ticket.first_response_at is None and ticket.first_response_due and ticket.first_response_due < instant else "résolution"
+            which = (
+                "première réponse"
+                if ticket.first_response_at is None
+                and ticket.first_response_due
+                and ticket.first_response_due < instant
+                else "résolution"
+            )
             audit(request, ticket, "breach", f"Ticket {ticket.reference} hors délai ({which}).")
             manager = ticket.group.manager
             if manager is not None and manager.email and manager.active:
@@ -43,7 +51,9 @@ def notify_breaches(registry: Registry) -> None:
                     f"Attribué à : {ticket.assignee.display_name if ticket.assignee else 'personne'}.\n\n"
                     f"{ticket_url(request, ticket)}\n"
                 )
-                request.find_service(IMailer).send(manager.email, f"[{ticket.reference}] Hors délai : {ticket.title}", body)
+                request.find_service(IMailer).send(
+                    manager.email, f"[{ticket.reference}] Hors délai : {ticket.title}", body
+                )
 
 
 def close_resolved(registry: Registry) -> None:

@@ -45,7 +45,9 @@ class HelpdeskSettings:
 
 
 def read(settings: dict[str, Any]) -> HelpdeskSettings:
-    values = {key: os.environ.get(environment_name(key), str(settings.get(key, default))) for key, default in DEFAULTS.items()}
+    values = {
+        key: os.environ.get(environment_name(key), str(settings.get(key, default))) for key, default in DEFAULTS.items()
+    }
     try:
         host, _, port = values["helpdesk.mail_listen"].rpartition(":")
         return HelpdeskSettings(
