@@ -492,3 +492,17 @@ def test_attachments_of_internal_notes_stay_internal(app, registry, sign_in):
     sign_in("agent")
     assert app.get(f"{url}/pieces/{attachment_id}", expect_errors=True).status_int == 404
     assert "interne.txt" not in app.get(url).text
+
+
+def test_absurd_ids_and_references_find_nothing_instead_of_failing(app, registry, sign_in):
+    open_as(app, sign_in, category="Logiciels")
+    sign_in("tech1")
+    huge = "9" * 25
+    assert app.get(f"/intranet/assistance/tickets/{huge}", expect_errors=True).status_int == 404
+    assert app.get(f"/intranet/assistance/tickets/1/pieces/{huge}", expect_errors=True).status_int == 404
+    found = app.get("/intranet/assistance/file/", {"text": f"HD-{huge}"})
+    assert "Aucun ticket dans cette vue." in text_of(found)
+    assert app.get("/intranet/recherche", {"q": f"HD-{huge}"}).status_int == 200
+    page = app.get("/intranet/assistance/tickets/1")
+    refused = post(app, "/intranet/assistance/tickets/1/incident", page, parent=f"HD-{huge}")
+    assert refused.status_int == 400

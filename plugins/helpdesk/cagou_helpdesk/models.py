@@ -67,10 +67,22 @@ def reference_of(ticket_id: int) -> str:
     return f"HD-{ticket_id:06d}"
 
 
+#: Ticket ids are 32-bit integers: a larger number names no ticket (and SQLite would overflow).
+MAX_ID = 2**31 - 1
+
+
 def id_of_reference(text: str) -> int | None:
     """The ticket id a reference (``HD-000123``) found in ``text`` names, or None."""
     found = REFERENCE.search(text)
-    return int(found.group(1)) if found else None
+    return as_id(found.group(1)) if found else None
+
+
+def as_id(digits: str) -> int | None:
+    """``digits`` as a ticket id, or None when it cannot be one."""
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 10:
+        return None
+    value = int(digits)
+    return value if 0 < value <= MAX_ID else None
 
 
 class Category(Base):

@@ -45,6 +45,7 @@ from cagou_helpdesk.models import (
     Category,
     Group,
     Ticket,
+    as_id,
     id_of_reference,
 )
 from cagou_helpdesk.services import Invalid, Refused, TicketInput, Upload
@@ -93,7 +94,8 @@ class TicketContext:
 def ticket_context(request: Request) -> TicketContext | Root:
     if not request.can("helpdesk:ticket:create"):
         return Root(request)  # the permission check refuses, or asks to sign in, before anything is looked up
-    ticket = request.db.get(Ticket, int(request.matchdict["id"]))
+    ticket_id = as_id(request.matchdict["id"])
+    ticket = request.db.get(Ticket, ticket_id) if ticket_id is not None else None
     if ticket is None or not services.may_read(request, ticket):
         raise HTTPNotFound()
     return TicketContext(request, ticket)
@@ -380,7 +382,7 @@ def priority(context: TicketContext, request: Request) -> Any:
 
 def ticket_by_reference(request: Request, text: str) -> Ticket | None:
     text = text.strip().upper()
-    ticket_id = int(text) if text.isdigit() else id_of_reference(text)
+    ticket_id = as_id(text) if text.isdigit() else id_of_reference(text)
     return request.db.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
@@ -400,7 +402,8 @@ def link(context: TicketContext, request: Request) -> Any:
 
 @view_config(route_name="helpdesk.attachment", permission="helpdesk:ticket:create")
 def attachment(context: TicketContext, request: Request) -> Response:
-    found = request.db.get(Attachment, int(request.matchdict["attachment"]))
+    attachment_id = as_id(request.matchdict["attachment"])
+    found = request.db.get(Attachment, attachment_id) if attachment_id is not None else None
     if found is None or found.ticket_id != context.ticket.id:
         raise HTTPNotFound()
     if found.message is not None and found.message.kind == NOTE and not services.may_work_on(request, context.ticket):
