@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 WIDTH = 760
 #: Space for the value axis on the left, the labels below, a value label above.
-LEFT, RIGHT, TOP, BOTTOM = 52, 16, 28, 44
+LEFT, RIGHT, TOP, BOTTOM = 52, 16, 36, 44
 COLUMNS_HEIGHT = 280
 #: Horizontal bars: the label column, the room kept for the value written after a bar.
 LABEL_WIDTH, VALUE_WIDTH = 250, 120
@@ -167,7 +167,8 @@ def columns(
     if reference is not None and reference[0] > 0:
         y = round(y_of(reference[0]), 1)
         chart.lines.append(Line(LEFT, y, WIDTH - RIGHT, y, "chart-reference"))
-        chart.labels.append(Label(WIDTH - RIGHT, y - 6, reference[1], "end", "chart-value chart-reference-text"))
+        # Written above the plot, where no bar reaches: on the line it would run into the bars.
+        chart.labels.append(Label(WIDTH - RIGHT, 14, reference[1], "end", "chart-value chart-reference-text"))
     return chart
 
 

@@ -45,6 +45,7 @@ import statistics
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -98,6 +99,7 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "helpdesk.dashboard_data", "/assistance/tableau-de-bord/donnees.json")
     config.add_site_route(INTRANET, "helpdesk.dashboard_csv", "/assistance/tableau-de-bord/export.csv")
     config.add_site_route(INTRANET, "helpdesk.dashboard_xlsx", "/assistance/tableau-de-bord/export.xlsx")
+    config.add_site_route(INTRANET, "helpdesk.dashboard_css", "/assistance/tableau-de-bord/tableau-de-bord.css")
     config.scan("cagou_helpdesk.dashboard")
 
 
@@ -762,7 +764,9 @@ def build_charts(request: Request, figures: Figures) -> dict[str, charts.Chart]:
         value_labels=[number(week.count) for week in peak.weeks],
         highlight=chosen,
         reference=(
-            (average, tr(request, "semaine habituelle : %(value)s", value=number(average, 1))) if average else None
+            (average, tr(request, "pointillés : semaine habituelle, %(value)s", value=number(average, 1)))
+            if average
+            else None
         ),
     )
     built["delais"] = charts.bars(
@@ -838,12 +842,33 @@ def build_charts(request: Request, figures: Figures) -> dict[str, charts.Chart]:
 def compliance_text(request: Request, sla: Compliance) -> str:
     if not sla.total:
         return "—"
-    return tr(request, "%(rate)s (%(met)s sur %(total)s)", rate=percent(sla.rate), met=sla.met, total=sla.total)
+    return tr(
+        request,
+        "%(rate)s (%(met)s sur %(total)s)",
+        rate=percent(sla.rate),
+        met=number(sla.met),
+        total=number(sla.total),
+    )
 
 
 # ---------------------------------------------------------------------------
 # The page and the JSON figures
 # ---------------------------------------------------------------------------
+
+STYLESHEET = files("cagou_helpdesk") / "static" / "dashboard.css"
+
+
+@view_config(route_name="helpdesk.dashboard_css", permission=PERMISSION, http_cache=3600)
+def stylesheet(request: Request) -> Response:
+    """The dashboard's stylesheet, served under the intranet.
+
+    A stop-gap: the module's static view (``/static-helpdesk/``) belongs to
+    the common site, which a request outside ``/intranet`` reads as the public
+    one, where the helpdesk is not enabled, so the module check answers 404
+    (then a trailing-slash redirect). Once the static view lives under
+    ``/intranet`` the template can use ``request.static_path`` again.
+    """
+    return Response(STYLESHEET.read_bytes(), content_type="text/css", charset="utf-8")
 
 
 def page_values(request: Request) -> dict[str, Any]:
@@ -1131,7 +1156,7 @@ def start_export(request: Request, kind: str) -> tuple[Filters, Scope, ExportQue
     count = request.db.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     request.find_service(IAuditLog).record(
         "helpdesk:ticket:export",
-        f"Export {kind.upper()} de {count} tickets de l'assistance ({filters.described()}).",
+        f"Export {kind.upper()} de {count} ticket{'s' if count > 1 else ''} de l'assistance ({filters.described()}).",
         module="helpdesk",
         changes={"format": kind, "filters": filters.params(), "count": count},
     )
