@@ -298,6 +298,25 @@ def test_durations_are_in_business_hours_across_a_weekend(app, sign_in, desk):
     assert data["service_levels"]["resolution"] == {"met": 1, "total": 1, "rate": 1.0}
 
 
+def test_a_long_period_keeps_its_daily_figures_in_a_table(app, sign_in, monday_and_tuesday):
+    sign_in("chef")
+    page = app.get(DASHBOARD, params={"du": "01/12/2025"})
+    assert "La période dépasse 92 jours : le graphique par jour laisse la place au graphique par semaine" in page.text
+    assert not page.html.select("svg[aria-label^='Graphique en barres des tickets par jour']")
+    days = table(page, "tableau-jours")
+    assert len(days) == 1 + 121 and ["30/03/2026", "2", "1"] in days
+
+
+def test_the_dashboard_speaks_english_too(app, sign_in, monday_and_tuesday):
+    sign_in("chef")
+    page = app.get(DASHBOARD, params={"_LOCALE_": "en"})
+    assert page.html.find("h1").text == "Helpdesk dashboard"
+    assert table(page, "tableau-semaines")[0] == ["Week", "From Monday", "Opened", "Resolved"]
+    assert table(page, "tableau-semaines")[-1][0] == "W14 (partly in the period)"
+    assert page.html.find(id="chiffre-ouverts").find_previous("dt").text == "Tickets opened"
+    assert page.html.select_one("svg[aria-label^='Bar chart of the tickets per day']")
+
+
 # ---------------------------------------------------------------------------
 # The peak week
 # ---------------------------------------------------------------------------
