@@ -262,7 +262,7 @@ def test_the_page_shows_the_same_figures_in_charts_and_tables(app, sign_in, mond
     assert len(days_chart.select("rect.serie-ouverts")) == 2
     hatched = days_chart.select("rect.serie-resolus")
     assert len(hatched) == 2 and all(rect["fill"] == "url(#graphique-jours-motif)" for rect in hatched)
-    stylesheet = app.get(page.html.find("link", href=re.compile(r"tableau-de-bord\.css$"))["href"])
+    stylesheet = app.get(page.html.find("link", href=re.compile(r"dashboard\.css$"))["href"])
     assert stylesheet.content_type == "text/css" and b".serie-choisie" in stylesheet.body
 
 

@@ -127,3 +127,14 @@ def test_outside_a_request_the_service_acts_for_the_named_technician(registry, h
         change_status(request, ticket, RESOLVED, technician=technician)
     with transaction_scope(registry) as request:
         assert request.db.get_one(Ticket, ticket_id).status == RESOLVED
+
+
+def test_the_module_stylesheet_is_served_on_the_intranet_while_the_module_is_enabled(app, registry):
+    stylesheet = app.get("/intranet/static-helpdesk/helpdesk.css")
+    assert stylesheet.content_type == "text/css"
+    assert ".ticket-layout" in stylesheet.text
+    with transaction_scope(registry) as request:
+        module_states(registry).set_enabled(request, "helpdesk", "intranet", False)
+    # (The core's not-found view first tries the address with a trailing slash.)
+    gone = app.get("/intranet/static-helpdesk/helpdesk.css", expect_errors=True).maybe_follow(expect_errors=True)
+    assert gone.status_int == 404

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.static import static_view
 
-from cagou.sites import COMMON
+from cagou import INTRANET
 from cagou_helpdesk import (
     models,  # noqa: F401  (the module's tables join the metadata)
     settings,
@@ -22,8 +23,13 @@ from cagou_helpdesk.hooks import *  # noqa: F403  (the hook implementations are 
 
 def includeme(config: Configurator) -> None:
     config.registry["helpdesk.settings"] = settings.read(config.get_settings())
-    config.add_static_view(
-        "static-helpdesk", "cagou_helpdesk:static", site=COMMON, permission=NO_PERMISSION_REQUIRED, cache_max_age=3600
+    # The module's stylesheets, under the intranet (the only site it serves):
+    # like its pages, they answer 404 while the module is disabled there.
+    config.add_site_route(INTRANET, "helpdesk.static", "/static-helpdesk/*subpath")
+    config.add_view(
+        static_view("cagou_helpdesk:static", use_subpath=True, cache_max_age=3600),
+        route_name="helpdesk.static",
+        permission=NO_PERMISSION_REQUIRED,
     )
     config.include("cagou_helpdesk.views")
     config.include("cagou_helpdesk.knowledge")

@@ -45,7 +45,6 @@ import statistics
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -99,7 +98,6 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "helpdesk.dashboard_data", "/assistance/tableau-de-bord/donnees.json")
     config.add_site_route(INTRANET, "helpdesk.dashboard_csv", "/assistance/tableau-de-bord/export.csv")
     config.add_site_route(INTRANET, "helpdesk.dashboard_xlsx", "/assistance/tableau-de-bord/export.xlsx")
-    config.add_site_route(INTRANET, "helpdesk.dashboard_css", "/assistance/tableau-de-bord/tableau-de-bord.css")
     config.scan("cagou_helpdesk.dashboard")
 
 
@@ -854,21 +852,6 @@ def compliance_text(request: Request, sla: Compliance) -> str:
 # ---------------------------------------------------------------------------
 # The page and the JSON figures
 # ---------------------------------------------------------------------------
-
-STYLESHEET = files("cagou_helpdesk") / "static" / "dashboard.css"
-
-
-@view_config(route_name="helpdesk.dashboard_css", permission=PERMISSION, http_cache=3600)
-def stylesheet(request: Request) -> Response:
-    """The dashboard's stylesheet, served under the intranet.
-
-    A stop-gap: the module's static view (``/static-helpdesk/``) belongs to
-    the common site, which a request outside ``/intranet`` reads as the public
-    one, where the helpdesk is not enabled, so the module check answers 404
-    (then a trailing-slash redirect). Once the static view lives under
-    ``/intranet`` the template can use ``request.static_path`` again.
-    """
-    return Response(STYLESHEET.read_bytes(), content_type="text/css", charset="utf-8")
 
 
 def page_values(request: Request) -> dict[str, Any]:
