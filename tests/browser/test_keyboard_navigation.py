@@ -47,7 +47,7 @@ def test_navigation_lists_the_enabled_modules_the_person_may_use(page: Page, reg
     grant_sample_reader(registry, "agent")
     sign_in(page, "agent", "demo-agent-2026")
     links = main_nav(page).get_by_role("link")
-    expect(links).to_have_text(["Mon espace", "Notes d'exemple"])
+    expect(links).to_have_text(["Mon espace", "Assistance", "Notes d'exemple"])
     expect(main_nav(page).get_by_role("link", name="Mon espace")).to_have_attribute("aria-current", "page")
 
     with page.expect_navigation():
@@ -61,7 +61,14 @@ def test_navigation_lists_the_enabled_modules_the_person_may_use(page: Page, reg
 
 def test_navigation_of_the_it_administrator_and_of_the_public_site(page: Page) -> None:
     sign_in(page, "admin", "demo-admin-2026")
-    expect(main_nav(page).get_by_role("link")).to_have_text(["Mon espace", "Console informatique"])
+    # The demonstration makes the IT administrator the helpdesk's administrator too.
+    helpdesk = [
+        "Assistance",
+        "Files des techniciens",
+        "Tableau de bord de l'assistance",
+        "Administration de l'assistance",
+    ]
+    expect(main_nav(page).get_by_role("link")).to_have_text(["Mon espace", *helpdesk, "Console informatique"])
     with page.expect_navigation():
         main_nav(page).get_by_role("link", name="Console informatique").click()
     expect(main_nav(page).get_by_role("link", name="Console informatique")).to_have_attribute("aria-current", "page")

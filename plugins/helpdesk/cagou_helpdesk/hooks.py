@@ -99,6 +99,13 @@ def cagou_navigation(request: Request) -> list[NavEntry]:
             order=22,
             permission="helpdesk:dashboard:view",
         ),
+        NavEntry(
+            "Administration de l'assistance",
+            "helpdesk.admin",
+            INTRANET,
+            order=23,
+            permission="helpdesk:settings:manage",
+        ),
     ]
 
 
