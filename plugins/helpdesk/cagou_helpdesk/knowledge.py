@@ -33,6 +33,7 @@ from cagou import INTRANET
 from cagou.interfaces import IAuditLog
 from cagou.web.forms import FormErrors
 from cagou_helpdesk import queries, services
+from cagou_helpdesk.admin import sort_key
 from cagou_helpdesk.models import Article, CannedAnswer, Category
 from cagou_helpdesk.services import Invalid, check_text
 
@@ -198,7 +199,8 @@ def article_categories(request: Request, current: Article | None = None) -> list
     condition: sa.ColumnElement[bool] = Category.active.is_(True)
     if current is not None and current.category_id is not None:
         condition = sa.or_(condition, Category.id == current.category_id)
-    return list(request.db.scalars(sa.select(Category).where(condition).order_by(Category.path)))
+    found = request.db.scalars(sa.select(Category).where(condition))
+    return sorted(found, key=lambda category: sort_key(category.path))
 
 
 @dataclass
