@@ -201,5 +201,5 @@ def leads_to_ticket(browser, title, ticket):
     link = next(a for a in browser.current.html.find_all("a", class_="canned-link") if a.text == title)
     path, _, query = link["href"].partition("?")
     assert path == f"/intranet/assistance/tickets/{ticket}"
-    assert query.startswith("reponse_type=") and query.endswith("#formulaire-reponse")
-    assert link["hx-select"] == link["hx-target"] == "#formulaire-reponse"
+    assert query.startswith("reponse_type=") and query.endswith("#reponse")
+    assert link["hx-select"] == link["hx-target"] == "#reponse"

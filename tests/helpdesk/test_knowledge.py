@@ -379,10 +379,10 @@ def test_the_choice_fragment_offers_each_canned_answer_for_the_ticket(app, sign_
     assert "<html" not in fragment.text
     links = fragment.html.find_all("a", class_="canned-link")
     assert [link.text for link in links] == ["Imprimante", "VPN rétabli"]
-    url = f"/intranet/assistance/tickets/42?reponse_type={vpn}#formulaire-reponse"
+    url = f"/intranet/assistance/tickets/42?reponse_type={vpn}#reponse"
     assert links[1]["href"] == url
     assert (links[1]["hx-get"], links[1]["hx-select"], links[1]["hx-target"], links[1]["hx-swap"]) == (
-        url, "#formulaire-reponse", "#formulaire-reponse", "outerHTML"
+        url, "#reponse", "#reponse", "outerHTML"
     )  # fmt: skip
     assert fragment.html.find_all("span", class_="canned-excerpt")[0].text == "Redémarrez-la."
     filtered = app.get(f"{CANNED}/choix", {"ticket": "42", "q": "impri"}, headers=HTMX)

@@ -48,8 +48,8 @@ MAX_ARTICLE = 50_000
 MAX_ANSWER = services.MAX_TEXT
 MAX_QUERY = 200
 SEARCH_LIMIT = 50
-#: The element of the ticket page that the canned-answer links replace with htmx (its reply form).
-REPLY_TARGET = "formulaire-reponse"
+#: The ticket page's reply form (``<form id="reponse">``), which the canned-answer links replace with htmx.
+REPLY_TARGET = "reponse"
 #: The query parameter a canned-answer link adds to the ticket page's address.
 CANNED_PARAMETER = "reponse_type"
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
@@ -515,7 +515,7 @@ def canned_choice(request: Request) -> Any:
     ``?ticket=<id>`` (required) is the ticket shown; ``?q=`` filters by title.
     Each link leads to the ticket page with ``?reponse_type=<id>`` (without
     JavaScript, the page reloads with the reply box filled in); with htmx it
-    fetches the same page and swaps only the element ``#formulaire-reponse``.
+    fetches the same page and swaps only the element ``#reponse``.
     Asked without htmx, the list comes inside the whole layout.
     """
     ticket = str(request.params.get("ticket", "")).strip()
