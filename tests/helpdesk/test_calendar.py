@@ -11,6 +11,7 @@ import datetime
 import zoneinfo
 
 import pytest
+
 from cagou_helpdesk import calendar
 from cagou_helpdesk.calendar import (
     DEFAULT_WORKING_DAYS,

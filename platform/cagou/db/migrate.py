@@ -124,7 +124,9 @@ def revision(registry: Registry, message: str, branch: str) -> list[str]:
     """
     with get_engine(registry).begin() as connection:
         config = alembic_config(registry, connection)
-        labels = {label for script in ScriptDirectory.from_config(config).walk_revisions() for label in script.branch_labels}
+        labels = {
+            label for script in ScriptDirectory.from_config(config).walk_revisions() for label in script.branch_labels
+        }
         if branch in labels:
             written = command.revision(config, message=message, autogenerate=True, head=f"{branch}@head")
         else:  # a module's first revision starts its branch, in its own folder

@@ -166,6 +166,10 @@ def cagou_agent_deactivated(request: Request, account: Account) -> None:
 
 @hookimpl
 def cagou_audit_object_visible(request: Request, object_type: str, object_id: str) -> bool | None:
+    if object_type in ("category", "group", "priority_matrix", "service_level"):
+        return bool(request.can("helpdesk:settings:manage"))
+    if object_type in ("article", "canned_answer"):
+        return bool(request.can("helpdesk:article:write"))
     if object_type != "ticket":
         return None
     ticket = request.db.get(Ticket, int(object_id)) if object_id.isdigit() else None
