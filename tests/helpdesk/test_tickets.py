@@ -506,3 +506,13 @@ def test_absurd_ids_and_references_find_nothing_instead_of_failing(app, registry
     page = app.get("/intranet/assistance/tickets/1")
     refused = post(app, "/intranet/assistance/tickets/1/incident", page, parent=f"HD-{huge}")
     assert refused.status_int == 400
+
+
+def test_a_requester_without_a_usable_address_still_opens_a_ticket(app, registry, sign_in, helpdesk):
+    with transaction_scope(registry) as request:
+        from cagou.identity.models import Account
+
+        request.db.get_one(Account, helpdesk.accounts["agent"]).email = "paul@intranet"
+    ticket_id = open_as(app, sign_in, category="Logiciels")
+    assert tickets(registry)[0].id == ticket_id
+    assert delivered_mail(registry) == []

@@ -194,6 +194,8 @@ CATEGORIES: tuple[tuple[str, str | None], ...] = (
     ("Comptes et accès > Droits", None),
     ("Téléphonie", "INFRA"),
     ("Visioconférence", "BAU"),
+    # Where requests mailed to the helpdesk land (helpdesk.mail_category) until a technician files them.
+    ("Autre", "BAU"),
 )
 
 #: The leaves tickets are filed under, by a short key.

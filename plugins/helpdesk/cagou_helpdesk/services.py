@@ -11,6 +11,7 @@ when they do.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from zope.sqlalchemy import mark_changed
 from cagou.identity.models import Account
 from cagou.identity.policy import Root, principals_of
 from cagou.interfaces import IAuditLog, IClock, IFileStorage, IMailer
-from cagou.mail.services import sender_domain
+from cagou.mail.services import check_address, sender_domain
 from cagou.web.forms import FormErrors
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import (
@@ -54,6 +55,8 @@ from cagou_helpdesk.models import (
     ServiceLevel,
     Ticket,
 )
+
+log = logging.getLogger(__name__)
 
 MODULE = "helpdesk"
 MAX_TITLE = 200
@@ -791,8 +794,10 @@ def audit(
 
 def notify(request: Request, ticket: Ticket, subject: str, body: str) -> None:
     """Mail the requester, with a Message-ID the helpdesk remembers so that their reply finds the ticket."""
-    address = ticket.requester.email
-    if not address:
+    try:
+        address = check_address(ticket.requester.email or "")
+    except ValueError:
+        log.warning("No notification for %s: unusable address %r", ticket.reference, ticket.requester.email)
         return
     message_id = make_msgid(idstring=f"helpdesk.{ticket.id}", domain=sender_domain(request.registry))
     request.find_service(IMailer).send(
