@@ -65,7 +65,6 @@ from cagou_helpdesk.models import (
     MAIL,
     NOTE,
     REPLY,
-    RESOLVED,
     MailLink,
     Ticket,
     id_of_reference,
@@ -85,7 +84,7 @@ from cagou_helpdesk.services import (
     may_work_on,
     now,
     open_ticket,
-    reopen_deadline,
+    takes_replies,
 )
 
 log = logging.getLogger(__name__)
@@ -542,16 +541,6 @@ def act_as(request: Request, account: Account) -> None:
     cache = getattr(policy, "identity_cache", None)
     if cache is not None:
         cache.set(request, account)
-
-
-def takes_replies(request: Request, ticket: Ticket) -> bool:
-    """Would the services take the requester's reply: not closed; resolved, but within its reopening delay."""
-    if ticket.status == CLOSED:
-        return False
-    if ticket.status == RESOLVED:
-        deadline = reopen_deadline(request, ticket)
-        return deadline is None or now(request) <= deadline
-    return True
 
 
 # ---------------------------------------------------------------------------

@@ -432,7 +432,7 @@ def add_message(
     if is_requester:
         audit(request, ticket, "reply", f"Réponse du demandeur au ticket {ticket.reference}.")
         if ticket.status == WAITING:
-            resume(request, ticket, IN_PROGRESS if ticket.assignee_id else NEW)
+            set_status(request, ticket, IN_PROGRESS if ticket.assignee_id else NEW)
         elif ticket.status == RESOLVED:
             reopen(request, ticket, author)
         return message
@@ -642,10 +642,6 @@ def set_status(request: Request, ticket: Ticket, status: str, waiting_for: str |
                 set_status(request, child, RESOLVED)
 
 
-def resume(request: Request, ticket: Ticket, status: str) -> None:
-    set_status(request, ticket, status)
-
-
 def shift_due_dates(request: Request, ticket: Ticket, instant: datetime.datetime) -> None:
     """The time spent waiting does not count: push the due dates back by the business time it lasted."""
     if ticket.paused_since is None:
@@ -678,6 +674,11 @@ def reopen_deadline(request: Request, ticket: Ticket) -> datetime.datetime | Non
 def can_still_reopen(request: Request, ticket: Ticket) -> bool:
     deadline = reopen_deadline(request, ticket)
     return ticket.status == RESOLVED and (deadline is None or now(request) <= deadline)
+
+
+def takes_replies(request: Request, ticket: Ticket) -> bool:
+    """Would a requester's reply be taken: not closed; resolved, but within its reopening delay."""
+    return ticket.status != CLOSED and (ticket.status != RESOLVED or can_still_reopen(request, ticket))
 
 
 def reopen(request: Request, ticket: Ticket, author: Account) -> None:
