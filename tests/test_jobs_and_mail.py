@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from cagou.demo import load_demo
 from cagou.interfaces import IAccounts, IJobQueue, IMailer
 from cagou.jobs.models import ScheduledRun
 from cagou.jobs.services import claim_slot, cron_matcher, get_huey, run_due_jobs
+from cagou.mail.delivery import FolderDelivery, in_arrival_order
 from cagou.mail.models import FAILED, PENDING, SENT, OutboxMail
 from cagou.mail.services import count_due_deliveries
 from cagou.modules.services import module_states
@@ -112,6 +114,18 @@ def test_mail_lands_in_the_development_folder_and_the_console_shows_it(app, regi
     detail = app.get(link["href"])
     assert "votre dossier avance" in detail.text
     app.get("/intranet/console/courriels/..%2F..%2Fetc", status=404)
+
+
+def test_mail_of_the_same_second_is_read_in_the_order_it_arrived(tmp_path):
+    # The Date header has no fraction of a second, and the second Message-ID
+    # sorts before the first: only the order of delivery tells them apart.
+    folder = tmp_path / "mail"
+    for subject, message_id in (("Premier", "<b@cagou.test>"), ("Second", "<a@cagou.test>")):
+        message = EmailMessage()
+        message["Subject"], message["Message-ID"] = subject, message_id
+        message["Date"] = "Mon, 23 Mar 2026 09:00:00 +0000"
+        FolderDelivery(folder).deliver(message)
+    assert [message["Subject"] for _key, message in in_arrival_order(folder)] == ["Premier", "Second"]
 
 
 def test_mail_goes_through_a_real_smtp_server(smtp_settings, smtp_port):

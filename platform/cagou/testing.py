@@ -36,7 +36,7 @@ from cagou.db import get_engine, migrate, transaction_scope
 from cagou.identity.models import SecondFactor
 from cagou.interfaces import IAccounts, IClock
 from cagou.jobs.services import get_huey
-from cagou.mail.delivery import read_folder
+from cagou.mail.delivery import in_arrival_order
 from cagou.plugins import get_plugins
 
 TEST_DATABASE_ENV = "CAGOU_TEST_DATABASE_URL"
@@ -230,10 +230,7 @@ def delivered_mail(registry: Registry) -> list[EmailMessage]:
     folder = Path(registry.settings["cagou.mail.folder"])
     if not folder.exists():
         return []
-    messages: list[EmailMessage] = sorted(
-        read_folder(folder), key=lambda message: (message["Date"].datetime, message["Message-ID"])
-    )
-    return messages
+    return [message for _key, message in in_arrival_order(folder)]
 
 
 def run_jobs(registry: Registry) -> int:

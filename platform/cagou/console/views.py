@@ -27,7 +27,7 @@ from cagou.clock import local
 from cagou.contributions import SITES, HealthResult
 from cagou.db import get_engine
 from cagou.interfaces import IAuditLog, IClock
-from cagou.mail.delivery import read_folder
+from cagou.mail.delivery import in_arrival_order, read_folder
 from cagou.modules.services import SITE_LABELS, module_states
 from cagou.plugins import Module, get_plugins
 from cagou.web.forms import FormErrors
@@ -114,7 +114,7 @@ def mail_folder(request: Request) -> dict[str, Any]:
     folder = _mail_folder(request)
     messages: list[tuple[str, EmailMessage]] = []
     if folder is not None and folder.exists():
-        messages = sorted(read_folder(folder).iteritems(), key=lambda item: item[1]["Date"].datetime, reverse=True)
+        messages = in_arrival_order(folder)[::-1]
     return {"folder": folder, "messages": messages[:AUDIT_PAGE_SIZE]}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import mailbox
+import re
 import smtplib
 from email.message import EmailMessage
 from email.policy import default
@@ -44,6 +45,28 @@ class SmtpDelivery:
             if self.user:
                 smtp.login(self.user, self.password)
             smtp.send_message(message)
+
+
+#: The name Python's Maildir gives a delivered file: seconds, microseconds, process, counter.
+_ARRIVAL = re.compile(r"^(\d+)\.M(\d+)P(\d+)Q(\d+)\.")
+
+
+def in_arrival_order(folder: Path) -> list[tuple[str, EmailMessage]]:
+    """The folder's messages with their keys, oldest delivery first.
+
+    The Date header only has seconds, so two mails of the same second would
+    come in any order; the file name Maildir gave at delivery breaks the tie.
+    """
+
+    def arrival(item: tuple[str, EmailMessage]) -> tuple[float, int]:
+        key, message = item
+        found = _ARRIVAL.match(key)
+        if found is None:  # a file some other program dropped there
+            return (message["Date"].datetime.timestamp() if message["Date"] else 0.0, 0)
+        seconds, micro, _process, counter = (int(part) for part in found.groups())
+        return (seconds + micro / 1_000_000, counter)
+
+    return sorted(read_folder(folder).iteritems(), key=arrival)
 
 
 def _parse(file: Any) -> EmailMessage:
