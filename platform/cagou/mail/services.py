@@ -16,9 +16,10 @@ import logging
 import re
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+import zope.sqlalchemy
 from pyramid.registry import Registry
 from pyramid.request import Request
 from zope.interface import implementer
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 DELIVER_JOB = "core.mail.deliver"
 ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 MAXIMUM_DELAY = datetime.timedelta(hours=1)
+OUTBOX_TABLE = cast(sa.Table, OutboxMail.__table__)
+INSERT_MAIL = sa.insert(OUTBOX_TABLE).returning(OUTBOX_TABLE.c.id)
 
 
 def check_address(address: str) -> str:
@@ -58,22 +61,24 @@ class OutboxMailer:
     ) -> int:
         now = self.request.find_service(IClock).now()
         domain = sender_domain(self.request.registry)
-        mail = OutboxMail(
-            message_id=message_id or make_msgid(domain=domain),
-            created_at=now,
-            to_address=check_address(to),
-            reply_to=check_address(reply_to) if reply_to else None,
-            subject=" ".join(subject.split())[:255],
-            body_text=body,
-            body_html=html,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=now,
-        )
-        self.request.db.add(mail)
-        self.request.db.flush()
-        self.request.find_service(IJobQueue).enqueue(DELIVER_JOB, mail_id=mail.id)
-        return mail.id
+        values = {
+            "message_id": message_id or make_msgid(domain=domain),
+            "created_at": now,
+            "to_address": check_address(to),
+            "reply_to": check_address(reply_to) if reply_to else None,
+            "subject": " ".join(subject.split())[:255],
+            "body_text": body,
+            "body_html": html,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        # One INSERT on the session's connection, without the ORM's unit of work: many
+        # requests send a mail, and the worker reads the row back by its id.
+        mail_id: int = self.request.db.connection().execute(INSERT_MAIL, values).scalar_one()
+        zope.sqlalchemy.mark_changed(self.request.db)
+        self.request.find_service(IJobQueue).enqueue(DELIVER_JOB, mail_id=mail_id)
+        return mail_id
 
 
 def mailer_factory(context: Any, request: Request) -> OutboxMailer:

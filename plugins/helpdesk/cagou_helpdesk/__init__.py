@@ -16,13 +16,15 @@ from pyramid.static import static_view
 from cagou import INTRANET
 from cagou_helpdesk import (
     models,  # noqa: F401  (the module's tables join the metadata)
+    reference,
     settings,
 )
 from cagou_helpdesk.hooks import *  # noqa: F403  (the hook implementations are the module's API)
 
 
 def includeme(config: Configurator) -> None:
-    config.registry["helpdesk.settings"] = settings.read(config.get_settings())
+    config.registry["helpdesk.settings"] = helpdesk_settings = settings.read(config.get_settings())
+    reference.install(config.registry, helpdesk_settings.reference_refresh_seconds, helpdesk_settings.default_group)
     # The module's stylesheets, under the intranet (the only site it serves):
     # like its pages, they answer 404 while the module is disabled there.
     config.add_site_route(INTRANET, "helpdesk.static", "/static-helpdesk/*subpath")

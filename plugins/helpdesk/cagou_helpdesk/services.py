@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import make_msgid
+from typing import cast
 
 import filetype
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from cagou.identity.policy import Root, principals_of
 from cagou.interfaces import IAuditLog, IClock, IFileStorage, IMailer
 from cagou.mail.services import check_address, sender_domain
 from cagou.web.forms import FormErrors
+from cagou_helpdesk import reference
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import (
     ASSIGNED,
@@ -51,10 +53,10 @@ from cagou_helpdesk.models import (
     MailLink,
     Member,
     Message,
-    PriorityRule,
-    ServiceLevel,
     Ticket,
 )
+from cagou_helpdesk.reference import DEFAULT_MATRIX as DEFAULT_MATRIX  # the defaults, read here by many
+from cagou_helpdesk.reference import DEFAULT_SERVICE_LEVELS as DEFAULT_SERVICE_LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +65,8 @@ MAX_TITLE = 200
 MAX_TEXT = 20_000
 MAX_FILENAME = 255
 PHONE_NUMBER = re.compile(r"^[+0-9 .()-]{6,20}$")
+NO_GROUP = "Aucun groupe de techniciens n'est configuré : prévenez l'administrateur de l'assistance."
 
-#: urgency, impact -> priority, until an administrator changes a cell.
-DEFAULT_MATRIX: dict[tuple[int, int], int] = {
-    (3, 3): 1, (3, 2): 1, (3, 1): 2,
-    (2, 3): 1, (2, 2): 2, (2, 1): 3,
-    (1, 3): 2, (1, 2): 3, (1, 1): 4,
-}  # fmt: skip
-#: priority -> (first response, resolution), in business minutes.
-DEFAULT_SERVICE_LEVELS: dict[int, tuple[int, int]] = {
-    1: (30, 4 * 60),
-    2: (60, 8 * 60),
-    3: (4 * 60, 3 * 8 * 60),
-    4: (8 * 60, 5 * 8 * 60),
-}
 
 #: Content types accepted as attachments, recognised from the bytes, not the name.
 ACCEPTED_TYPES = {
@@ -138,17 +128,11 @@ def now(request: Request) -> datetime.datetime:
 
 
 def priority_matrix(request: Request) -> dict[tuple[int, int], int]:
-    matrix = dict(DEFAULT_MATRIX)
-    for rule in request.db.scalars(sa.select(PriorityRule)):
-        matrix[(rule.urgency, rule.impact)] = rule.priority
-    return matrix
+    return dict(reference.current(request).matrix)
 
 
 def service_levels(request: Request) -> dict[int, tuple[int, int]]:
-    levels = dict(DEFAULT_SERVICE_LEVELS)
-    for level in request.db.scalars(sa.select(ServiceLevel)):
-        levels[level.priority] = (level.first_response_minutes, level.resolution_minutes)
-    return levels
+    return dict(reference.current(request).levels)
 
 
 def find_category(request: Request, text: str) -> Category | None:
@@ -165,15 +149,11 @@ def find_category(request: Request, text: str) -> Category | None:
 
 def group_for(request: Request, category: Category | None) -> Group:
     """The queue a new ticket lands in: its category's group (or its parent's), else the default group."""
-    while category is not None:
-        if category.default_group is not None:
-            return category.default_group
-        category = category.parent
-    code = helpdesk_settings.get(request.registry).default_group
-    group: Group | None = request.db.scalars(sa.select(Group).where(Group.code == code)).first()
-    group = group or request.db.scalars(sa.select(Group).order_by(Group.id)).first()
+    known = reference.current(request)
+    group_id = known.categories[category.id].group_id if category is not None else known.default_group_id
+    group: Group | None = request.db.get(Group, group_id) if group_id is not None else None
     if group is None:
-        raise Refused("Aucun groupe de techniciens n'est configuré : prévenez l'administrateur de l'assistance.", 503)
+        raise Refused(NO_GROUP, 503)
     return group
 
 
@@ -326,7 +306,7 @@ def store_uploads(
 
 
 def set_service_levels(request: Request, ticket: Ticket, start: datetime.datetime) -> None:
-    first_response, resolution = service_levels(request)[ticket.priority]
+    first_response, resolution = reference.current(request).levels[ticket.priority]
     calendar = helpdesk_settings.get(request.registry).calendar
     ticket.first_response_due = calendar.add(start, datetime.timedelta(minutes=first_response))
     ticket.resolution_due = calendar.add(start, datetime.timedelta(minutes=resolution))
@@ -335,11 +315,17 @@ def set_service_levels(request: Request, ticket: Ticket, start: datetime.datetim
 def open_ticket(
     request: Request, data: TicketInput, requester: Account, opened_by: Account | None = None, source: str = WEB
 ) -> Ticket:
-    """Open a ticket for ``requester`` (by ``opened_by``, a technician taking a phone call, when given)."""
+    """Open a ticket for ``requester`` (by ``opened_by``, a technician taking a phone call, when given).
+
+    Categories, groups, the matrix and the service levels come from the
+    process's snapshot (:mod:`cagou_helpdesk.reference`): the ticket is one
+    row written, with its audit entry and its acknowledgement.
+    """
+    known = reference.current(request)
     errors = FormErrors()
     title = check_text(errors, "title", data.title, "Le titre", MAX_TITLE)
     description = check_text(errors, "description", data.description, "La description", MAX_TEXT)
-    category = find_category(request, data.category) if data.category.strip() else None
+    category = known.category(data.category) if data.category.strip() else None
     if data.category.strip() and category is None:
         errors.add(
             "category", f"Catégorie inconnue : « {data.category.strip()[:100]} ». Choisissez-en une dans la liste."
@@ -354,13 +340,15 @@ def open_ticket(
     uploads = check_uploads(request, errors, data.uploads)
     if not requester.active or not requester.is_staff:
         errors.add("requester", "Le demandeur doit être un agent actif.")
-    if errors:
+    if errors or category is None:
         raise Invalid(errors)
+    if category.group_id is None:
+        raise Refused(NO_GROUP, 503)
     instant = now(request)
     ticket = Ticket(
-        title=title, description=description, category=category, urgency=urgency, impact=impact,
-        priority=priority_matrix(request)[(urgency, impact)], status=NEW, source=source, requester=requester,
-        opened_by=opened_by or requester, contact_phone=phone or None, group=group_for(request, category),
+        title=title, description=description, category_id=category.id, urgency=urgency, impact=impact,
+        priority=known.matrix[(urgency, impact)], status=NEW, source=source, requester=requester,
+        opened_by=opened_by or requester, contact_phone=phone or None, group_id=category.group_id,
         created_at=instant, updated_at=instant,
     )  # fmt: skip
     set_service_levels(request, ticket, instant)
@@ -368,17 +356,20 @@ def open_ticket(
     request.db.flush()
     store_uploads(request, ticket, None, uploads, opened_by or requester)
     on_behalf = f" pour {requester.display_name}" if opened_by is not None and opened_by.id != requester.id else ""
-    audit(
-        request, ticket, "create", f"Ticket {ticket.reference} ouvert{on_behalf} : « {title} ».", after=snapshot(ticket)
-    )
-    notify(request, ticket, f"Demande enregistrée : {ticket.title}", acknowledgement(request, ticket))
+    group = known.groups[category.group_id]
+    after = {
+        "title": title, "status": NEW, "priority": ticket.priority, "group": group.code, "requester": requester.login,
+        "category": category.path,
+    }  # fmt: skip
+    audit(request, ticket, "create", f"Ticket {ticket.reference} ouvert{on_behalf} : « {title} ».", after=after)
+    notify(request, ticket, f"Demande enregistrée : {ticket.title}", acknowledgement(request, ticket, group.name))
     return ticket
 
 
-def acknowledgement(request: Request, ticket: Ticket) -> str:
+def acknowledgement(request: Request, ticket: Ticket, group_name: str) -> str:
     return (
         f"Bonjour,\n\nVotre demande d'intervention est enregistrée sous la référence {ticket.reference}.\n"
-        f"Elle est dans la file du groupe « {ticket.group.name} » avec la priorité {ticket.priority_label}.\n\n"
+        f"Elle est dans la file du groupe « {group_name} » avec la priorité {ticket.priority_label}.\n\n"
         f"Pour la suivre : {ticket_url(request, ticket)}\n"
         "Vous pouvez aussi répondre à ce courriel : votre réponse sera ajoutée au ticket.\n"
     )
@@ -767,13 +758,6 @@ def link_to_incident(request: Request, child: Ticket, parent: Ticket, actor: Acc
 # ---------------------------------------------------------------------------
 
 
-def snapshot(ticket: Ticket) -> dict[str, object]:
-    return {
-        "title": ticket.title, "status": ticket.status, "priority": ticket.priority, "group": ticket.group.code,
-        "requester": ticket.requester.login, "category": ticket.category.path if ticket.category else None,
-    }  # fmt: skip
-
-
 def audit(
     request: Request,
     ticket: Ticket,
@@ -808,4 +792,7 @@ def notify(request: Request, ticket: Ticket, subject: str, body: str) -> None:
         reply_to=helpdesk_settings.get(request.registry).address,
         message_id=message_id,
     )
-    request.db.add(MailLink(message_id=message_id, ticket_id=ticket.id, incoming=False, created_at=now(request)))
+    # Without the ORM's unit of work, like the outbox row it goes with: every ticket opened writes one.
+    link = {"message_id": message_id, "ticket_id": ticket.id, "incoming": False, "created_at": now(request)}
+    request.db.connection().execute(sa.insert(cast(sa.Table, MailLink.__table__)), link)
+    mark_changed(request.db)

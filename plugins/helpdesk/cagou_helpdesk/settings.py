@@ -27,6 +27,7 @@ DEFAULTS: dict[str, str] = {
     "helpdesk.address": "assistance@cagou.example.nc",
     "helpdesk.default_group": "BAU",
     "helpdesk.mail_listen": "127.0.0.1:2525",
+    "helpdesk.reference_refresh_seconds": "1",
 }
 
 
@@ -42,6 +43,8 @@ class HelpdeskSettings:
     default_group: str
     mail_host: str
     mail_port: int
+    #: How old another process's change to categories, groups, matrix or service levels may be when read.
+    reference_refresh_seconds: float
 
 
 def read(settings: dict[str, Any]) -> HelpdeskSettings:
@@ -61,6 +64,7 @@ def read(settings: dict[str, Any]) -> HelpdeskSettings:
             default_group=values["helpdesk.default_group"].strip(),
             mail_host=host or "127.0.0.1",
             mail_port=int(port),
+            reference_refresh_seconds=float(values["helpdesk.reference_refresh_seconds"]),
         )
     except ValueError as error:
         raise ConfigurationError(f"Réglage du module d'assistance invalide : {error}") from error
