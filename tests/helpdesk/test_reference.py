@@ -82,4 +82,3 @@ def test_a_change_rolled_back_leaves_no_trace(registry, helpdesk, slow_refresh):
         assert reference.current(request).category("Imprimantes") is not None
         raise RuntimeError("abandon")
     assert snapshot(registry).category("Imprimantes") is None
-
