@@ -112,6 +112,9 @@ class LoginSession(Base):
     #: When the person gave their second factor in this session (required for some roles).
     second_factor_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
+    #: Loaded with the session, grants included, by :func:`cagou.identity.sessions.current_session`.
+    account: Mapped[Account] = relationship(viewonly=True)
+
 
 VERIFY_EMAIL = "verify-email"
 RESET_PASSWORD = "reset-password"  # noqa: S105  (a purpose, not a password)

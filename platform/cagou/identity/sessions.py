@@ -18,9 +18,9 @@ import secrets
 
 import sqlalchemy as sa
 from pyramid.request import Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from cagou.identity.models import LoginSession
+from cagou.identity.models import Account, LoginSession, RoleGrant
 from cagou.interfaces import IClock
 
 #: Where the session cookie keeps the random token (not a secret of ours).
@@ -70,7 +70,11 @@ def current_session(request: Request) -> LoginSession | None:
     token = request.session.get(TOKEN_KEY)
     if not token:
         return None
-    session: LoginSession | None = request.db.get(LoginSession, digest(str(token)))
+    # One query for the session, its account and the account's grants: every signed-in request asks.
+    account = joinedload(LoginSession.account)
+    query = sa.select(LoginSession).where(LoginSession.id == digest(str(token)))
+    query = query.options(account.joinedload(Account.grants).joinedload(RoleGrant.directorate))
+    session: LoginSession | None = request.db.scalars(query).unique().first()
     if session is None or session.ended_at is not None:
         return None
     now = request.find_service(IClock).now()
