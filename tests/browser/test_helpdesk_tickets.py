@@ -20,7 +20,7 @@ from browser.conftest import OpenPage
 from cagou.db import transaction_scope
 from cagou.identity.models import Account
 from cagou.interfaces import IAccounts
-from cagou_helpdesk.models import Article, Category, Group, Member, Ticket, id_of_reference
+from cagou_helpdesk.models import Article, CannedAnswer, Category, Group, Member, Ticket, id_of_reference
 from cagou_helpdesk.services import TicketInput, open_ticket
 
 pytestmark = pytest.mark.browser
@@ -120,3 +120,23 @@ def test_a_technician_takes_a_ticket_from_its_page(page: Page, registry: Registr
     expect(page.get_by_text(f"Vous avez pris le ticket HD-{ticket_id:06d}.")).to_be_visible()
     expect(page.get_by_role("button", name="Prendre ce ticket")).to_have_count(0)
     assert_accessible(page)
+
+
+def test_a_technician_filters_the_canned_answers_and_fills_the_reply(page: Page, registry: Registry, bureau) -> None:
+    with transaction_scope(registry) as request:
+        for title in ("Imprimante relancée", "VPN rétabli"):
+            if request.db.scalars(sa.select(CannedAnswer).where(CannedAnswer.title == title)).first() is None:
+                request.db.add(CannedAnswer(title=title, body=f"Bonjour, {title.lower()}."))
+        agent = request.db.scalars(sa.select(Account).where(Account.login == AGENT[0])).one()
+        data = TicketInput(title="Imprimante du 3e bloquée", description="Voyant orange.", category="Logiciels")
+        ticket_id = open_ticket(request, data, agent).id
+    sign_in(page, *TECHNICIAN)
+    page.goto(f"/intranet/assistance/tickets/{ticket_id}")
+    page.get_by_text("Réponses types", exact=True).click()
+    page.get_by_label("Filtrer par titre").fill("imprimante rel")
+    choices = page.locator("#reponses-types a.canned-link")
+    expect(choices).to_have_count(1)
+    assert_accessible(page)
+    choices.first.click()
+    expect(page.get_by_label("Votre message")).to_have_value("Bonjour, imprimante relancée.")
+    assert page.url.endswith(f"/intranet/assistance/tickets/{ticket_id}")  # htmx swapped the form, no reload

@@ -14,9 +14,11 @@ import webtest
 
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
+from cagou.interfaces import IAccounts
 from cagou.testing import csrf_token
 from cagou_helpdesk import knowledge, queries
 from cagou_helpdesk.models import Article, CannedAnswer, Category
+from cagou_helpdesk.services import TicketInput, open_ticket
 
 ARTICLES = "/intranet/assistance/articles"
 CANNED = "/intranet/assistance/reponses-types"
@@ -403,3 +405,38 @@ def test_the_global_search_links_to_a_published_article(app, sign_in, helpdesk):
     link = page.html.find("a", href=f"{ARTICLES}/{helpdesk.articles['vpn']}")
     assert link is not None and link.text.strip() == "Configurer le VPN à la maison"
     assert app.get(link["href"]).status_int == 200
+
+
+def test_the_ticket_page_offers_the_canned_answers_with_a_filter(app, sign_in, helpdesk, registry):
+    add_canned(registry, "VPN rétabli", "Le VPN fonctionne de nouveau.")
+    printer = add_canned(registry, "Imprimante", "Redémarrez-la.")
+    with transaction_scope(registry) as request:
+        agent = request.find_service(IAccounts).by_login("agent")
+        data = TicketInput(title="Imprimante bloquée", description="Elle clignote.", category="Logiciels")
+        ticket_id = open_ticket(request, data, agent).id
+    sign_in("tech1")
+    page = app.get(f"/intranet/assistance/tickets/{ticket_id}")
+    links = page.html.select("details.canned a.canned-link")
+    assert [link.text for link in links] == ["Imprimante", "VPN rétabli"]
+    search = page.html.find("input", id="reponses-types-filtre")
+    assert page.html.find("label", attrs={"for": "reponses-types-filtre"}).text == "Filtrer par titre"
+    assert search["hx-get"] == f"{CANNED}/choix" and search["hx-target"] == "#reponses-types"
+    # Without JavaScript, the filter's form opens the list on a page of its own, filtered.
+    form = page.forms[next(key for key, form in page.forms.items() if form.action == f"{CANNED}/choix")]
+    form["q"] = "impri"
+    filtered = form.submit()
+    assert [link.text for link in filtered.html.find_all("a", class_="canned-link")] == ["Imprimante"]
+    chosen = filtered.click("Imprimante")
+    assert chosen.html.find("textarea", attrs={"name": "body"}).text.strip() == "Redémarrez-la."
+    assert f"reponse_type={printer}" in chosen.request.url
+
+
+def test_the_requester_sees_no_canned_answers(app, sign_in, helpdesk, registry):
+    add_canned(registry, "VPN rétabli", "Le VPN fonctionne de nouveau.")
+    with transaction_scope(registry) as request:
+        agent = request.find_service(IAccounts).by_login("agent")
+        data = TicketInput(title="VPN coupé", description="Depuis ce matin.", category="Logiciels")
+        ticket_id = open_ticket(request, data, agent).id
+    sign_in("agent")
+    page = app.get(f"/intranet/assistance/tickets/{ticket_id}")
+    assert page.html.select("details.canned") == []

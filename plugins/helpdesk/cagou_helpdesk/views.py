@@ -27,7 +27,7 @@ from cagou.identity.policy import Root
 from cagou.interfaces import IAccounts, IFileStorage
 from cagou.plugins import call_enabled, flatten
 from cagou.web.forms import FormErrors
-from cagou_helpdesk import queries, services
+from cagou_helpdesk import knowledge, queries, services
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import (
     IMPACTS,
@@ -41,7 +41,6 @@ from cagou_helpdesk.models import (
     WAITING_FOR,
     WEB,
     Attachment,
-    CannedAnswer,
     Category,
     Group,
     Ticket,
@@ -255,11 +254,8 @@ def ticket_values(request: Request, ticket: Ticket, errors: FormErrors | None = 
     if working:
         values["equipment"] = flatten(call_enabled(request, "cagou_equipment_held", account=ticket.requester))
         values["groups"] = list(request.db.scalars(sa.select(Group).order_by(Group.name)))
-        values["canned"] = list(request.db.scalars(sa.select(CannedAnswer).order_by(CannedAnswer.title)))
-        canned_id = request.params.get("reponse_type", "")
-        if canned_id.isdigit():
-            canned = request.db.get(CannedAnswer, int(canned_id))
-            values["reply_body"] = canned.body if canned is not None else ""
+        values.update(knowledge.canned_choice_values(request, ticket.id))
+        values["reply_body"] = knowledge.canned_answer_text(request, request.params.get(knowledge.CANNED_PARAMETER, ""))
     values.update(extra)
     return values
 
