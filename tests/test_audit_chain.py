@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from pyramid.interfaces import ISecurityPolicy
 
 from cagou.audit.chain import DIGEST_FIELDS, GENESIS, entry_digest, link_hash
 from cagou.audit.checkpoints import generate_key, load_private_key, load_public_key, public_key_path
@@ -26,6 +25,7 @@ from cagou.audit.sealer import checkpoint, purge, seal, verify
 from cagou.cli import build_cli
 from cagou.db import get_engine, transaction_scope
 from cagou.identity.models import AGENT
+from cagou.identity.policy import act_as
 from cagou.interfaces import IAccounts, IAuditLog
 from cagou.testing import is_postgresql, login, write_ini
 from cagou_sample import hooks as sample_hooks
@@ -294,7 +294,7 @@ def test_who_really_acted_is_recorded_when_someone_acts_as_another(registry):
     with transaction_scope(registry) as request:
         accounts = request.find_service(IAccounts)
         # Signed in as Léa, while Claire really acts (impersonation sets request.impersonator).
-        request.registry.getUtility(ISecurityPolicy).identity_cache.set(request, accounts.by_login("l.nea"))
+        act_as(request, accounts.by_login("l.nea"))
         request.impersonator = accounts.by_login("c.dubois")
         entry_id = request.find_service(IAuditLog).record("core:test", "Fait pour Léa.").id
     with transaction_scope(registry) as request:

@@ -7,12 +7,12 @@ import io
 
 import pytest
 import sqlalchemy as sa
-from pyramid.interfaces import ISecurityPolicy
 
 from cagou.audit.models import AuditEntry
 from cagou.audit.sealer import seal
 from cagou.db import transaction_scope
 from cagou.demo import load_demo
+from cagou.identity.policy import act_as
 from cagou.interfaces import IAccounts, IAuditLog
 from cagou.testing import login
 from cagou_sample.models import SampleNote
@@ -25,7 +25,7 @@ def record_as(registry, login_name: str | None, action: str, summary: str, modul
     """An entry written by a request of ``login_name`` (None: the system)."""
     with transaction_scope(registry) as request:
         account = request.find_service(IAccounts).by_login(login_name) if login_name else None
-        request.registry.getUtility(ISecurityPolicy).identity_cache.set(request, account)
+        act_as(request, account)
         entry_id: int = request.find_service(IAuditLog).record(action, summary, module=module, **extra).id
     return entry_id
 

@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 import webtest
 from pyramid.config import Configurator
-from pyramid.interfaces import ISecurityPolicy
 from pytest_bdd import given, parsers, scenarios, then, when
 from test_audit_chain import rewrite_everything, tampering
 
@@ -22,6 +21,7 @@ from cagou.audit.sealer import checkpoint, purge, seal, verify
 from cagou.clock import FrozenClock, SystemClock
 from cagou.db import transaction_scope
 from cagou.demo import load_demo
+from cagou.identity.policy import act_as
 from cagou.interfaces import IAccounts, IAuditLog, IClock
 from cagou.testing import csrf_token, login
 from cagou_sample.models import SampleNote
@@ -147,7 +147,7 @@ def old_note(registry, login_name, days):
     try:
         with transaction_scope(registry) as request:
             account = request.find_service(IAccounts).by_login(login_name)
-            request.registry.getUtility(ISecurityPolicy).identity_cache.set(request, account)
+            act_as(request, account)
             request.find_service(IAuditLog).record(
                 "sample:note:create", "Note « Ancienne » ajoutée.", module="sample", object_type="note", object_id="1"
             )

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pyramid.interfaces import ISecurityPolicy
 
 from cagou.audit.models import AuditEntry
 from cagou.db import get_engine, transaction_scope
 from cagou.identity.models import AGENT, Account
+from cagou.identity.policy import act_as
 from cagou.interfaces import IAccounts
 from cagou.testing import is_postgresql, write_ini
 from cagou_helpdesk import services
@@ -56,10 +56,10 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 TICKET_PATH = re.compile(r"/intranet/assistance/tickets/(\d+)$")
 
 
-def act_as(request, login: str) -> Account:
+def acting_as(request, login: str) -> Account:
     """The request acts for ``login``, as a signed-in request of that person would (the audit names them)."""
     account = request.find_service(IAccounts).by_login(login)
-    request.registry.getUtility(ISecurityPolicy).identity_cache.set(request, account)
+    act_as(request, account)
     return account
 
 
@@ -77,7 +77,7 @@ def crowd(registry, helpdesk) -> tuple[list[str], list[int]]:
             accounts.grant(account, "helpdesk:technician")
             request.db.add(Member(group_id=helpdesk.groups["BAU"], account_id=account.id))
             logins.append(login)
-        agent = act_as(request, "agent")
+        agent = acting_as(request, "agent")
         ids = []
         for number in range(TICKETS):
             data = TicketInput(
@@ -143,7 +143,7 @@ def test_technicians_taking_the_next_one_together_each_get_different_tickets(reg
             start.wait()
             while True:
                 with transaction_scope(registry) as request:
-                    ticket = services.take_next(request, act_as(request, login))
+                    ticket = services.take_next(request, acting_as(request, login))
                     if ticket is None:
                         return
                     assert ticket.assignee_id == request.identity.id
@@ -174,7 +174,7 @@ def test_two_technicians_taking_the_same_ticket_at_once_one_wins_the_other_is_to
         def technician(login: str, ticket_id: int = ticket_id, outcomes=outcomes, both_read_it=both_read_it) -> None:
             try:
                 with transaction_scope(registry) as request:
-                    me = act_as(request, login)
+                    me = acting_as(request, login)
                     ticket = request.db.get_one(Ticket, ticket_id)
                     assert ticket.assignee_id is None  # both see it free
                     both_read_it.wait()
@@ -212,7 +212,7 @@ def test_the_second_technician_waits_for_the_first_to_commit_then_is_refused(reg
     def first() -> None:
         try:
             with transaction_scope(registry) as request:
-                services.take(request, request.db.get_one(Ticket, ticket_id), act_as(request, "tech1"))
+                services.take(request, request.db.get_one(Ticket, ticket_id), acting_as(request, "tech1"))
                 first_took.set()
                 second_seen_waiting.wait(THREAD_TIMEOUT_SECONDS)
             outcomes["tech1"] = "taken"
@@ -226,7 +226,7 @@ def test_the_second_technician_waits_for_the_first_to_commit_then_is_refused(reg
             with transaction_scope(registry) as request:
                 ticket = request.db.get_one(Ticket, ticket_id)
                 assert ticket.assignee_id is None  # the first's change is not committed
-                services.take(request, ticket, act_as(request, "tech2"))
+                services.take(request, ticket, acting_as(request, "tech2"))
             outcomes["tech2"] = "taken"
         except BaseException as error:
             outcomes["tech2"] = error

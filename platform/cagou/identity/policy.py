@@ -114,6 +114,11 @@ class SecurityPolicy:
         end_session(request, kw.get("reason", "déconnexion"))
         return []
 
+    def act_as(self, request: Request, account: Account) -> None:
+        """Make ``account`` the person of this request, which has no session: see :func:`act_as`."""
+        self._clear(request)
+        self.identity_cache.set(request, account)
+
     def _clear(self, request: Request) -> None:
         for cache in (self.session_cache, self.token_cache, self.identity_cache, self.principals_cache):
             cache.clear(request)
@@ -225,3 +230,15 @@ def login_session(request: Request) -> LoginSession | None:
     """The request's server-side session (``request.login_session``)."""
     policy: SecurityPolicy = request.registry.getUtility(ISecurityPolicy)
     return policy.login_session(request)
+
+
+def act_as(request: Request, account: Account) -> None:
+    """Work outside a sign-in for ``account``: a job, a command or a mail listener acting for someone.
+
+    For the rest of this request (typically one opened by
+    :func:`cagou.db.transaction_scope`), ``request.identity`` is ``account``,
+    permissions are theirs, and the audit log names them. Roles that require
+    the second factor do not count: nobody gave it.
+    """
+    policy: SecurityPolicy = request.registry.getUtility(ISecurityPolicy)
+    policy.act_as(request, account)

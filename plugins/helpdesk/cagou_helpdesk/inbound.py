@@ -48,7 +48,6 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from pyramid.interfaces import ISecurityPolicy
 from pyramid.registry import Registry
 from pyramid.request import Request
 
@@ -56,6 +55,7 @@ from cagou import INTRANET
 from cagou.cli import Environment, fail, pass_env
 from cagou.db import is_sqlite_busy, transaction_scope
 from cagou.identity.models import STAFF_KINDS, Account
+from cagou.identity.policy import act_as
 from cagou.interfaces import IAuditLog, IModuleStates
 from cagou.settings import environment_name
 from cagou.web.forms import FormErrors
@@ -525,22 +525,6 @@ def author_on(request: Request, ticket: Ticket, candidates: Sequence[Account]) -
         if may_work_on(request, ticket, account):
             return account
     return None
-
-
-def act_as(request: Request, account: Account) -> None:
-    """The request acts for ``account``: the audit log names them, permissions are theirs.
-
-    The mail listener has no sign-in session; the security policy's identity
-    is set for this request only (as the core's own tests do).
-    """
-    policy = request.registry.queryUtility(ISecurityPolicy)
-    for name in ("identity_cache", "principals_cache"):
-        cache = getattr(policy, name, None)
-        if cache is not None:
-            cache.clear(request)
-    cache = getattr(policy, "identity_cache", None)
-    if cache is not None:
-        cache.set(request, account)
 
 
 # ---------------------------------------------------------------------------
