@@ -6,11 +6,10 @@ submitted as a browser would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 import sqlalchemy as sa
 import webtest
+from feature_helpers import Browser, form_with_action, step
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from cagou.audit.models import AuditEntry
@@ -21,42 +20,11 @@ scenarios("helpdesk/base_de_connaissances.feature")
 
 ARTICLES = "/intranet/assistance/articles"
 CANNED = "/intranet/assistance/reponses-types"
-Q = r'"(?P<{}>[^"]+)"'
-
-
-def step(text: str, *names: str) -> parsers.re:
-    """A step whose ``"…"`` placeholders are named ``names``, in order."""
-    pattern = text
-    for name in names:
-        pattern = pattern.replace('"…"', Q.format(name), 1)
-    return parsers.re(pattern + "$")
-
-
-@dataclass
-class Browser:
-    app: webtest.TestApp
-    page: webtest.TestResponse | None = None
-
-    @property
-    def current(self) -> webtest.TestResponse:
-        assert self.page is not None, "no page yet"
-        return self.page
-
-    def submit(self, form: webtest.Form) -> None:
-        response = form.submit(expect_errors=True)
-        self.page = response.follow() if response.status_int == 303 else response
 
 
 @pytest.fixture
 def browser(app) -> Browser:
     return Browser(app)
-
-
-def form_with_action(page: webtest.TestResponse, action: str) -> webtest.Form:
-    for form in page.forms.values():
-        if form.action == action:
-            return form
-    raise AssertionError(f"no form posts to {action}")
 
 
 def article_id(registry, title: str) -> int:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 import webtest
+from feature_helpers import step
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from cagou.audit.models import AuditEntry
@@ -34,16 +35,6 @@ MONTHS = {
     "janvier": 1, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
     "juillet": 7, "août": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12,
 }  # fmt: skip
-#: A quoted value in a step: anything but a double quote.
-Q = r'"(?P<{}>[^"]+)"'
-
-
-def step(text: str, *names: str) -> parsers.re:
-    """A step whose ``"…"`` placeholders are named ``names``, in order."""
-    pattern = text
-    for name in names:
-        pattern = pattern.replace('"…"', Q.format(name), 1)
-    return parsers.re(pattern + "$")
 
 
 @dataclass
