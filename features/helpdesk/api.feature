@@ -60,3 +60,53 @@ Fonctionnalité: L'API JSON de l'assistance, par jeton personnel
     Quand il répond "Encore moi" sur ce ticket par l'API
     Alors l'API répond 409
     Et le message d'erreur dit "est clos : il ne reçoit plus de réponse"
+
+  Scénario: Un agent joint une capture d'écran à sa réponse et la retrouve sur le ticket
+    Étant donné un ticket "Écran noir" ouvert par "agent"
+    Et "agent" a un jeton d'API pour "helpdesk:ticket:create"
+    Quand il répond "Voici la capture" sur ce ticket par l'API avec le fichier "capture.png"
+    Alors l'API répond 201
+    Et ce ticket liste par l'API la pièce jointe "capture.png" de type "image/png"
+    Et il télécharge par l'API la pièce jointe "capture.png" telle qu'il l'a envoyée
+
+  Scénario: Un fichier dont le contenu n'est pas d'un type accepté est refusé et rien n'est enregistré
+    Étant donné un ticket "Écran noir" ouvert par "agent"
+    Et "agent" a un jeton d'API pour "helpdesk:ticket:create"
+    Quand il répond "Mon programme" sur ce ticket par l'API avec un programme nommé "capture.png"
+    Alors l'API répond 400
+    Et le champ "attachments" est refusé avec un message qui dit "n'est pas d'un type accepté (d'après son contenu)"
+    Et ce ticket n'a ni message ni pièce jointe
+
+  Scénario: Le demandeur note la réponse à son ticket résolu
+    Étant donné un ticket "Écran noir" ouvert par "agent"
+    Et ce ticket a été résolu par "tech1"
+    Et "agent" a un jeton d'API pour "helpdesk:ticket:create"
+    Quand il note ce ticket 4 sur 5 par l'API avec le commentaire "Rapide, merci."
+    Alors l'API répond 200
+    Et ce ticket est noté 4 avec le commentaire "Rapide, merci."
+
+  Scénario: Une note hors de 1 à 5 est refusée en français et rien n'est enregistré
+    Étant donné un ticket "Écran noir" ouvert par "agent"
+    Et ce ticket a été résolu par "tech1"
+    Et "agent" a un jeton d'API pour "helpdesk:ticket:create"
+    Quand il note ce ticket 6 sur 5 par l'API avec le commentaire "Parfait"
+    Alors l'API répond 400
+    Et le champ "rating" est refusé avec le message "« rating » doit être un nombre entier parmi 1, 2, 3, 4, 5."
+    Et ce ticket n'est pas noté
+
+  Scénario: Un ticket encore ouvert ne se note pas
+    Étant donné un ticket "Écran noir" ouvert par "agent"
+    Et "agent" a un jeton d'API pour "helpdesk:ticket:create"
+    Quand il note ce ticket 5 sur 5 par l'API avec le commentaire "Déjà ?"
+    Alors l'API répond 409
+    Et le champ "rating" est refusé avec le message "Vous pourrez noter la réponse quand le ticket sera résolu."
+    Et ce ticket n'est pas noté
+
+  Scénario: Un technicien voit par l'API les tickets rattachés à un incident majeur
+    Étant donné un ticket "Le VPN est tombé" ouvert par "agent"
+    Et le ticket "Plus de VPN" de "agente" a été rattaché à ce ticket par "tech1"
+    Et "tech1" a un jeton d'API pour "helpdesk:ticket:create, helpdesk:ticket:work"
+    Quand il lit ce ticket par l'API
+    Alors l'API répond 200
+    Et il lit 1 ticket rattaché à l'incident, au statut "new"
+    Et le ticket rattaché nomme ce ticket comme incident parent

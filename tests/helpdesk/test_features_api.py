@@ -6,7 +6,7 @@ made on the tokens page, as a person makes them (see ``helpdesk_api_client``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
@@ -17,9 +17,12 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou_helpdesk import services
-from cagou_helpdesk.models import CLOSED, NOTE, RESOLVED, Ticket
+from cagou_helpdesk.models import CLOSED, NOTE, RESOLVED, Attachment, Message, Ticket
 
 scenarios("helpdesk/api.feature")
+
+#: What the files of the scenarios hold: a picture, and a Windows program whatever its name says.
+FILES = {"image": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "programme": b"MZ\x90\x00" + b"\x00" * 200}
 
 
 @dataclass
@@ -29,6 +32,10 @@ class Caller:
     client: ApiClient | None = None
     response: webtest.TestResponse | None = None
     ticket_id: int | None = None
+    #: The ticket linked to the scenario's major incident.
+    child_id: int | None = None
+    #: The files sent, by name.
+    sent: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def api(self) -> ApiClient:
@@ -112,6 +119,31 @@ def resolved_and_closed(caller, registry, login_name):
         )
 
 
+@given(parsers.parse('ce ticket a été résolu par "{login_name}"'))
+def resolved(caller, registry, login_name):
+    as_account(
+        registry,
+        login_name,
+        lambda request, tech: services.change_status(
+            request, request.db.get(Ticket, caller.ticket_id), RESOLVED, None, tech
+        ),
+    )
+
+
+@given(parsers.parse('le ticket "{title}" de "{login_name}" a été rattaché à ce ticket par "{technician}"'))
+def linked(caller, registry, title, login_name, technician):
+    def open_it(request, account):
+        data = services.TicketInput(title=title, description="Un doublon de l'incident.", category="Logiciels")
+        caller.child_id = services.open_ticket(request, data, account).id
+
+    def link_it(request, tech):
+        child, parent = request.db.get(Ticket, caller.child_id), request.db.get(Ticket, caller.ticket_id)
+        services.link_to_incident(request, child, parent, tech)
+
+    as_account(registry, login_name, open_it)
+    as_account(registry, technician, link_it)
+
+
 # ---------------------------------------------------------------------------
 # When
 # ---------------------------------------------------------------------------
@@ -156,6 +188,35 @@ def reply(caller, body):
     caller.response = caller.api.post(f"{caller.path}/messages", {"body": body}, status="*")
 
 
+def reply_with_file(caller: Caller, body: str, filename: str, data: bytes) -> None:
+    """A reply with one file, in multipart/form-data as a form sends it."""
+    caller.sent[filename] = data
+    caller.response = caller.api.app.post(
+        f"{caller.path}/messages",
+        {"body": body},
+        upload_files=[("attachments", filename, data)],
+        headers=caller.api.headers,
+        status="*",
+    )
+
+
+@when(parsers.parse('il répond "{body}" sur ce ticket par l\'API avec le fichier "{filename}"'))
+def reply_with_picture(caller, body, filename):
+    reply_with_file(caller, body, filename, FILES["image"])
+
+
+@when(parsers.parse('il répond "{body}" sur ce ticket par l\'API avec un programme nommé "{filename}"'))
+def reply_with_program(caller, body, filename):
+    reply_with_file(caller, body, filename, FILES["programme"])
+
+
+@when(parsers.parse('il note ce ticket {rating:d} sur 5 par l\'API avec le commentaire "{comment}"'))
+def rate(caller, rating, comment):
+    caller.response = caller.api.app.put_json(
+        f"{caller.path}/rating", {"rating": rating, "comment": comment}, headers=caller.api.headers, status="*"
+    )
+
+
 # ---------------------------------------------------------------------------
 # Then
 # ---------------------------------------------------------------------------
@@ -194,6 +255,11 @@ def field_refused(caller, name, message):
     assert caller.answer.json["errors"][name] == message
 
 
+@then(parsers.parse('le champ "{name}" est refusé avec un message qui dit "{text}"'))
+def field_refused_saying(caller, name, text):
+    assert text in caller.answer.json["errors"][name]
+
+
 @then(parsers.parse('le message d\'erreur dit "{text}"'))
 def error_says(caller, text):
     assert text in caller.answer.json["error"]
@@ -210,3 +276,51 @@ def unchanged(caller, registry, status):
     with transaction_scope(registry) as request:
         ticket = request.db.get_one(Ticket, caller.ticket_id)
         assert (ticket.status, ticket.assignee_id, ticket.priority) == (status, None, 3)
+
+
+@then(parsers.parse('ce ticket liste par l\'API la pièce jointe "{filename}" de type "{content_type}"'))
+def lists_attachment(caller, filename, content_type):
+    ticket = caller.api.get(caller.path).json
+    assert [(f["filename"], f["content_type"]) for f in ticket["attachments"]] == [(filename, content_type)]
+
+
+@then(parsers.parse("il télécharge par l'API la pièce jointe \"{filename}\" telle qu'il l'a envoyée"))
+def downloads(caller, filename):
+    [attachment] = [f for f in caller.api.get(caller.path).json["attachments"] if f["filename"] == filename]
+    assert caller.api.get(attachment["url"]).body == caller.sent[filename]
+
+
+@then("ce ticket n'a ni message ni pièce jointe")
+def no_message_nor_file(caller, registry):
+    with transaction_scope(registry) as request:
+        for model in (Message, Attachment):
+            where = model.ticket_id == caller.ticket_id
+            assert request.db.scalar(sa.select(sa.func.count()).select_from(model).where(where)) == 0
+
+
+@then(parsers.parse('ce ticket est noté {rating:d} avec le commentaire "{comment}"'))
+def rated(caller, registry, rating, comment):
+    assert (caller.answer.json["rating"], caller.answer.json["rating_comment"]) == (rating, comment)
+    with transaction_scope(registry) as request:
+        ticket = request.db.get_one(Ticket, caller.ticket_id)
+        assert (ticket.rating, ticket.rating_comment) == (rating, comment)
+
+
+@then("ce ticket n'est pas noté")
+def not_rated(caller, registry):
+    with transaction_scope(registry) as request:
+        ticket = request.db.get_one(Ticket, caller.ticket_id)
+        assert (ticket.rating, ticket.rating_comment) == (None, None)
+
+
+@then(parsers.parse('il lit {number:d} ticket rattaché à l\'incident, au statut "{status}"'))
+def reads_children(caller, number, status):
+    children = caller.answer.json["children"]
+    assert len(children) == number
+    assert children[0] == {"id": caller.child_id, "reference": f"HD-{caller.child_id:06d}", "status": status}
+
+
+@then("le ticket rattaché nomme ce ticket comme incident parent")
+def child_names_parent(caller):
+    child = caller.api.get(f"{TICKETS}/{caller.child_id}").json
+    assert child["parent"] == f"HD-{caller.ticket_id:06d}"

@@ -11,8 +11,17 @@ Under ``/intranet/api/v1/assistance/``:
 - ``PATCH tickets/{id}``: status, priority (with a reason), group, assignee,
   parent incident; technicians of the ticket's groups only;
 - ``POST tickets/{id}/messages``: a public reply, or an internal note
-  (technicians). A requester reopens a resolved ticket by replying to it,
-  as they would by mail.
+  (technicians), in JSON, or in ``multipart/form-data`` with files
+  (``attachments``) checked as the web form checks them. A requester reopens
+  a resolved ticket by replying to it, as they would by mail;
+- ``GET tickets/{id}/attachments/{attachment}``: a file of the ticket, as it
+  was sent (those of internal notes for the technicians of its group only);
+- ``PUT tickets/{id}/rating``: the requester rates the answer to a resolved
+  ticket, 1 to 5, with a comment.
+
+A ticket's JSON lists its attachments (with their download address), its
+parent incident and, for the technicians of its group, the tickets linked to
+it when it is a major incident.
 
 Every change goes through :mod:`cagou_helpdesk.services`, which check the rules
 and write the audit log. A refusal is raised as :class:`ApiError` and answered
@@ -28,17 +37,18 @@ import datetime
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import exception_view_config, view_config
-from sqlalchemy.orm import selectinload
+from webob.compat import cgi_FieldStorage as FieldStorage
 
 from cagou import INTRANET
 from cagou.identity.models import Account
-from cagou.interfaces import IAccounts
+from cagou.interfaces import IAccounts, IFileStorage
 from cagou.web.forms import FormErrors
 from cagou_helpdesk import queries, services
 from cagou_helpdesk.models import (
@@ -54,7 +64,6 @@ from cagou_helpdesk.models import (
     WAITING,
     WAITING_FOR,
     Attachment,
-    Category,
     Group,
     Message,
     Ticket,
@@ -67,6 +76,8 @@ WORK = "helpdesk:ticket:work"
 TICKETS = "helpdesk.api.tickets"
 TICKET = "helpdesk.api.ticket"
 MESSAGES = "helpdesk.api.messages"
+ATTACHMENT_ROUTE = "helpdesk.api.attachment"
+RATING = "helpdesk.api.rating"
 PREFIX = "/api/v1/assistance/tickets"
 TAGS = ("assistance",)
 
@@ -83,6 +94,13 @@ VIEWS = {REQUESTED: "Mes demandes", **queries.VIEWS}
 CREATE_FIELDS = ("title", "description", "category", "urgency", "impact", "contact_phone", "requester")
 PATCH_FIELDS = ("status", "waiting_for", "priority", "reason", "group", "assignee", "parent")
 MESSAGE_FIELDS = ("body", "kind")
+RATING_FIELDS = ("rating", "comment")
+RATINGS = {value: str(value) for value in range(1, 6)}
+#: The longest rating comment services.rate takes, for the OpenAPI document (a test holds them together).
+MAX_COMMENT = 2000
+#: The content type of a reply with files, and the name of its file parts (that of the web form's field).
+MULTIPART = "multipart/form-data"
+FILES = "attachments"
 
 
 # ---------------------------------------------------------------------------
@@ -110,11 +128,22 @@ ATTACHMENT: dict[str, Any] = {
     "properties": {
         "id": {"type": "integer"},
         "filename": {"type": "string"},
-        "content_type": {"type": "string"},
+        "content_type": {"type": "string", "description": "Reconnu d'après le contenu du fichier, non d'après son nom"},
         "size": {"type": "integer", "description": "octets"},
         "created_at": INSTANT,
+        "message_id": nullable({"type": "integer", "description": "Son message ; null : jointe à l'ouverture"}),
+        "url": {"type": "string", "description": "Où la télécharger avec le même jeton"},
     },
-    "required": ["id", "filename", "content_type", "size", "created_at"],
+    "required": ["id", "filename", "content_type", "size", "created_at", "message_id", "url"],
+}
+CHILD: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "reference": {"type": "string", "example": "HD-000124"},
+        "status": {"type": "string", "enum": list(STATUSES)},
+    },
+    "required": ["id", "reference", "status"],
 }
 MESSAGE: dict[str, Any] = {
     "type": "object",
@@ -155,6 +184,7 @@ TICKET_SUMMARY: dict[str, Any] = {
         "parent": nullable({"type": "string", "description": "Référence de l'incident majeur parent"}),
         "reopened": {"type": "integer"},
         "rating": nullable({"type": "integer", "minimum": 1, "maximum": 5}),
+        "rating_comment": nullable({"type": "string", "description": "Le commentaire du demandeur avec sa note"}),
         "created_at": INSTANT,
         "updated_at": INSTANT,
         "first_response_at": nullable(INSTANT),
@@ -166,8 +196,8 @@ TICKET_SUMMARY: dict[str, Any] = {
     "required": [
         "id", "reference", "url", "title", "description", "status", "status_label", "waiting_for", "priority",
         "priority_label", "priority_reason", "urgency", "impact", "category", "group", "requester", "opened_by",
-        "assignee", "source", "contact_phone", "parent", "reopened", "rating", "created_at", "updated_at",
-        "first_response_at", "resolved_at", "closed_at", "first_response_due", "resolution_due",
+        "assignee", "source", "contact_phone", "parent", "reopened", "rating", "rating_comment", "created_at",
+        "updated_at", "first_response_at", "resolved_at", "closed_at", "first_response_due", "resolution_due",
     ],
 }  # fmt: skip
 TICKET_DETAIL: dict[str, Any] = {
@@ -179,9 +209,22 @@ TICKET_DETAIL: dict[str, Any] = {
             "items": MESSAGE,
             "description": "Du plus ancien au plus récent ; les notes internes pour les techniciens seulement",
         },
-        "attachments": {"type": "array", "items": ATTACHMENT, "description": "Pièces jointes à l'ouverture"},
+        "attachments": {
+            "type": "array",
+            "items": ATTACHMENT,
+            "description": "Toutes celles que vous pouvez voir : à l'ouverture (message_id null) puis celles des "
+            "messages montrés, dans l'ordre où elles sont arrivées",
+        },
+        "children": nullable(
+            {
+                "type": "array",
+                "items": CHILD,
+                "description": "Incident majeur : les tickets qui y sont rattachés (doublons résolus avec lui). "
+                "Pour les techniciens du groupe du ticket ; null pour les autres",
+            }
+        ),
     },
-    "required": [*TICKET_SUMMARY["required"], "messages", "attachments"],
+    "required": [*TICKET_SUMMARY["required"], "messages", "attachments", "children"],
 }
 TICKET_PAGE: dict[str, Any] = {
     "type": "object",
@@ -228,6 +271,21 @@ MESSAGE_BODY: dict[str, Any] = {
     },
     "required": ["body"],
     "additionalProperties": False,
+}
+RATING_BODY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "rating": {"type": "integer", "enum": list(RATINGS), "description": "De 1 (mauvaise) à 5 (excellente)"},
+        "comment": {"type": "string", "maxLength": MAX_COMMENT},
+    },
+    "required": ["rating"],
+    "additionalProperties": False,
+}
+FILE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "binary",
+    "description": "Le fichier lui-même (pas du JSON), avec son type en Content-Type et son nom en "
+    "Content-Disposition (filename*)",
 }
 
 
@@ -315,8 +373,34 @@ def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
+def multipart_body(request: Request) -> tuple[dict[str, str], list[services.Upload]]:
+    """The text fields and the files (the parts named :data:`FILES`) of a ``multipart/form-data`` body."""
+    try:
+        parts = list(request.POST.items())
+    except ValueError as error:  # a truncated body, a missing boundary, text that is not UTF-8
+        raise ApiError(400, f"Le corps {MULTIPART} est illisible : envoyez-le comme un formulaire.") from error
+    fields: dict[str, str] = {}
+    uploads: list[services.Upload] = []
+    errors = FormErrors()
+    for name, value in parts:
+        if name == FILES and isinstance(value, FieldStorage):
+            if value.filename:  # a file input left empty sends a nameless, empty part
+                uploads.append(services.Upload(value.filename, value.file.read()))
+        elif name == FILES:
+            errors.add(FILES, f"« {FILES} » attend des fichiers : une partie par fichier, avec son nom (filename).")
+        elif isinstance(value, FieldStorage):
+            errors.add(name[:40], f"« {name[:40]} » est un champ de texte : les fichiers vont dans « {FILES} ».")
+        elif name in fields:
+            errors.add(name[:40], f"« {name[:40]} » est donné deux fois.")
+        else:
+            fields[name] = value
+    if errors:
+        raise invalid(errors)
+    return fields, uploads
+
+
 class Body:
-    """The fields of a JSON object, typed; errors gathered field by field."""
+    """The fields of a JSON object (or of a form), typed; errors gathered field by field."""
 
     def __init__(self, data: dict[str, Any], accepted: Collection[str]) -> None:
         self.data = data
@@ -411,17 +495,19 @@ def person(account: Account | None) -> dict[str, str] | None:
     return None if account is None else {"login": account.login, "display_name": account.display_name}
 
 
-def attachment_json(attachment: Attachment) -> dict[str, Any]:
+def attachment_json(request: Request, attachment: Attachment) -> dict[str, Any]:
     return {
         "id": attachment.id,
         "filename": attachment.filename,
         "content_type": attachment.content_type,
         "size": attachment.size,
         "created_at": instant(attachment.created_at),
+        "message_id": attachment.message_id,
+        "url": request.route_url(ATTACHMENT_ROUTE, id=attachment.ticket_id, attachment=attachment.id),
     }
 
 
-def message_json(message: Message) -> dict[str, Any]:
+def message_json(request: Request, message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "kind": message.kind,
@@ -429,8 +515,13 @@ def message_json(message: Message) -> dict[str, Any]:
         "body": message.body,
         "source": message.source,
         "created_at": instant(message.created_at),
-        "attachments": [attachment_json(attachment) for attachment in message.attachments],
+        "attachments": [attachment_json(request, attachment) for attachment in message.attachments],
     }
+
+
+def shows(attachment: Attachment, works_on: bool) -> bool:
+    """Whether the file reaches the reader: those of internal notes only reach the technicians of the ticket's group."""
+    return works_on or attachment.message is None or not attachment.message.is_note
 
 
 def ticket_json(request: Request, ticket: Ticket, works_on: bool, detail: bool = False) -> dict[str, Any]:
@@ -459,6 +550,7 @@ def ticket_json(request: Request, ticket: Ticket, works_on: bool, detail: bool =
         "parent": reference_of(ticket.parent_id) if ticket.parent_id else None,
         "reopened": ticket.reopened,
         "rating": ticket.rating,
+        "rating_comment": ticket.rating_comment,
         "created_at": instant(ticket.created_at),
         "updated_at": instant(ticket.updated_at),
         "first_response_at": instant(ticket.first_response_at),
@@ -469,10 +561,16 @@ def ticket_json(request: Request, ticket: Ticket, works_on: bool, detail: bool =
     }
     if detail:
         shown = [message for message in ticket.messages if works_on or not message.is_note]
-        found["messages"] = [message_json(message) for message in shown]
+        found["messages"] = [message_json(request, message) for message in shown]
         found["attachments"] = [
-            attachment_json(attachment) for attachment in ticket.attachments if attachment.message_id is None
+            attachment_json(request, attachment) for attachment in ticket.attachments if shows(attachment, works_on)
         ]
+        # As on the ticket page: the duplicates of a major incident are the technicians' business.
+        found["children"] = (
+            [{"id": child.id, "reference": child.reference, "status": child.status} for child in ticket.children]
+            if works_on
+            else None
+        )
     return found
 
 
@@ -550,30 +648,17 @@ def valid_cursor(after: str, sort: str) -> bool:
     return True
 
 
-def requested_page(request: Request, account: Account, filters: queries.QueueFilter, limit: int) -> queries.QueuePage:
-    """The person's own tickets, most recent first, a page at a time.
-
-    :func:`queries.tickets_of` has no cursor; this is its keyset-paged form
-    (proposed for ``queries``), with the same filters as the queues.
-    """
-    query = (
-        sa.select(Ticket)
-        .where(Ticket.requester_id == account.id)
-        .options(selectinload(Ticket.requester), selectinload(Ticket.assignee), selectinload(Ticket.category))
-    )
-    if filters.status:
-        query = query.where(Ticket.status == filters.status)
-    if filters.priority:
-        query = query.where(Ticket.priority == int(filters.priority))
-    if filters.category:
-        paths = sa.select(Category.id).where(Category.path.istartswith(filters.category, autoescape=True))
-        query = query.where(Ticket.category_id.in_(paths))
-    if filters.text:
-        query = query.where(queries.text_condition(request, filters.text))
+def requested_page(request: Request, filters: queries.QueueFilter, limit: int) -> queries.QueuePage:
+    """The person's own tickets, the most recent first, a page at a time (the cursor holds the last id)."""
     cursor = queries.decode_cursor(filters.after, "recent") if filters.after else None
-    if cursor is not None:
-        query = query.where(Ticket.id < cursor[1])
-    tickets = list(request.db.scalars(query.order_by(Ticket.id.desc()).limit(limit + 1)))
+    tickets = queries.tickets_of(
+        request,
+        me(request),
+        limit=limit + 1,
+        before_id=cursor[1] if cursor is not None else None,
+        filters=filters,
+        detailed=True,
+    )
     if len(tickets) <= limit:
         return queries.QueuePage(tickets, None)
     tickets = tickets[:limit]
@@ -585,7 +670,7 @@ def list_tickets(request: Request) -> dict[str, Any]:
     technician = bool(request.can(WORK))
     filters, limit = list_filter(request, technician)
     if filters.view == REQUESTED:
-        page = requested_page(request, me(request), filters, limit)
+        page = requested_page(request, filters, limit)
     else:
         page = queries.queue(request, me(request), filters, page_size=limit)
     groups = worked_groups(request)
@@ -702,17 +787,61 @@ def add_message(request: Request) -> dict[str, Any]:
     ticket = load(request, ticket_id_of(request))
     if not services.may_read(request, ticket) and not request.can(WORK):
         raise not_found(ticket.id)
-    body = Body(json_object(request), MESSAGE_FIELDS)
+    if request.content_type == MULTIPART:
+        fields, uploads = multipart_body(request)
+        body = Body(fields, (*MESSAGE_FIELDS, FILES))
+    else:
+        body, uploads = Body(json_object(request), MESSAGE_FIELDS), []
     text = body.text("body") or ""
     kind = body.text("kind", default=REPLY) or REPLY
     if kind not in (REPLY, NOTE):
         body.errors.add("kind", f"« kind » vaut « {REPLY} » (réponse publique) ou « {NOTE} » (note interne).")
     body.check()
-    with refusals():
-        message = services.add_message(request, ticket, me(request), text, kind=kind, source=API)
+    with refusals():  # the files are checked there, by size and by content, as the web form's are
+        message = services.add_message(request, ticket, me(request), text, kind=kind, uploads=uploads, source=API)
+    request.db.flush()  # the attachments' ids, for their addresses
     request.response.status_int = 201
     request.response.location = request.route_url(TICKET, id=ticket.id)
-    return message_json(message)
+    return message_json(request, message)
+
+
+@view_config(route_name=ATTACHMENT_ROUTE, request_method="GET", permission=CREATE)
+def download_attachment(request: Request) -> Response:
+    """The file as it was sent; the ticket's readers only, and those of internal notes its technicians only."""
+    ticket, works_on = readable(request, ticket_id_of(request))
+    text: str = request.matchdict["attachment"]
+    attachment_id = small_integer(text)
+    found = request.db.get(Attachment, attachment_id) if attachment_id is not None else None
+    if found is None or found.ticket_id != ticket.id or not shows(found, works_on):
+        raise ApiError(404, f"Pas de pièce jointe « {text[:20]} » parmi celles du ticket {ticket.reference}.")
+    try:
+        data = request.find_service(IFileStorage).open(found.file_key).read()
+    except KeyError as error:
+        raise ApiError(404, f"Le fichier « {found.filename} » n'est plus dans le stockage des fichiers.") from error
+    response = Response(body=data, content_type=found.content_type)
+    response.content_disposition = f"attachment; filename*=UTF-8''{quote(found.filename, safe='')}"
+    return response
+
+
+@view_config(route_name=RATING, request_method="PUT", renderer="json", permission=CREATE)
+def rate_ticket(request: Request) -> dict[str, Any]:
+    """The requester's rating of the answer, as on the ticket page; a new rating replaces the previous one."""
+    ticket, works_on = readable(request, ticket_id_of(request))
+    if ticket.requester_id != me(request).id:
+        raise ApiError(403, f"Seul le demandeur, {ticket.requester.display_name}, note la réponse à son ticket.")
+    body = Body(json_object(request), RATING_FIELDS)
+    if body.data.get("rating") is None:
+        body.errors.add("rating", "« rating » est obligatoire : une note de 1 (mauvaise) à 5 (excellente).")
+    rating = body.integer("rating", RATINGS)
+    comment = body.text("comment") or ""
+    body.check()
+    try:
+        services.rate(request, ticket, str(rating), comment)
+    except services.Invalid as error:
+        raise invalid(error.errors) from error
+    except services.Refused as error:  # not resolved yet: the refusal is about the rating
+        raise ApiError(error.status, error.message, {"rating": error.message}) from error
+    return ticket_json(request, ticket, works_on, detail=True)
 
 
 # ---------------------------------------------------------------------------
@@ -724,6 +853,8 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, TICKETS, PREFIX)
     config.add_site_route(INTRANET, TICKET, PREFIX + "/{id}")
     config.add_site_route(INTRANET, MESSAGES, PREFIX + "/{id}/messages")
+    config.add_site_route(INTRANET, ATTACHMENT_ROUTE, PREFIX + "/{id}/attachments/{attachment}")
+    config.add_site_route(INTRANET, RATING, PREFIX + "/{id}/rating")
     errors = (
         'Erreurs : {"error": "message"} ; une saisie refusée donne aussi "errors" : champ → message. '
         "404 : ticket inconnu ou que vous ne pouvez pas voir ; 409 : refusé dans l'état du ticket."
@@ -753,8 +884,9 @@ def includeme(config: Configurator) -> None:
     config.add_api_operation(
         TICKET,
         "GET",
-        summary="Un ticket et ses messages",
-        description="Les notes internes ne sont montrées qu'aux techniciens du groupe du ticket. " + errors,
+        summary="Un ticket, ses messages et ses pièces jointes",
+        description="Les notes internes et leurs pièces jointes ne sont montrées qu'aux techniciens du groupe du "
+        "ticket, comme les tickets rattachés à un incident majeur (children). " + errors,
         permission=CREATE,
         response=TICKET_DETAIL,
         tags=TAGS,
@@ -773,13 +905,41 @@ def includeme(config: Configurator) -> None:
     config.add_api_operation(
         MESSAGES,
         "POST",
-        summary="Répondre sur un ticket, ou y ajouter une note interne",
+        summary="Répondre sur un ticket, ou y ajouter une note interne, avec ou sans fichiers",
         description="Une réponse du demandeur relance un ticket qui l'attendait et rouvre un ticket résolu "
-        "(dans le délai de réouverture). Un ticket clos ne reçoit plus de réponse (409). " + errors,
+        "(dans le délai de réouverture). Un ticket clos ne reçoit plus de réponse (409). "
+        f"Avec des fichiers : le même corps en {MULTIPART}, les champs body et kind en texte et une partie "
+        f"« {FILES} » par fichier, avec son nom (curl -F body=… -F {FILES}=@capture.png). Chaque fichier est "
+        "vérifié comme sur le formulaire : taille (réglage helpdesk.max_attachment_mb) et type reconnu d'après "
+        f"son contenu (images, PDF, texte, Word, Excel, OpenDocument) ; un fichier refusé l'est dans "
+        f"errors.{FILES} et rien n'est enregistré. " + errors,
         permission=CREATE,
         request_body=MESSAGE_BODY,
         response=MESSAGE,
         status=201,
+        tags=TAGS,
+    )
+    config.add_api_operation(
+        ATTACHMENT_ROUTE,
+        "GET",
+        summary="Télécharger une pièce jointe d'un ticket",
+        description="La réponse est le fichier lui-même, pas du JSON : son type (Content-Type, reconnu d'après le "
+        "contenu à l'envoi) et son nom (Content-Disposition, filename*). Les adresses sont dans les « url » des "
+        "pièces jointes du ticket. Celles des notes internes pour les techniciens du groupe du ticket "
+        "seulement. " + errors,
+        permission=CREATE,
+        response=FILE_SCHEMA,
+        tags=TAGS,
+    )
+    config.add_api_operation(
+        RATING,
+        "PUT",
+        summary="Noter la réponse à son ticket résolu, de 1 à 5, avec un commentaire",
+        description="Pour le demandeur seulement (403 pour les autres), une fois le ticket résolu ou clos (409 "
+        "avant) ; une nouvelle note remplace la précédente. " + errors,
+        permission=CREATE,
+        request_body=RATING_BODY,
+        response=TICKET_DETAIL,
         tags=TAGS,
     )
     config.scan("cagou_helpdesk.api")

@@ -129,6 +129,21 @@ def breaching_condition(request: Request) -> sa.ColumnElement[bool]:
     )
 
 
+def narrowed(request: Request, query: sa.Select[Ticket], filters: QueueFilter) -> sa.Select[Ticket]:
+    """``query`` narrowed by what every list of tickets filters on: priority, category (its path's start), text."""
+    if filters.priority.isdigit():
+        query = query.where(Ticket.priority == int(filters.priority))
+    if filters.category:
+        query = query.where(
+            Ticket.category_id.in_(
+                sa.select(Category.id).where(Category.path.istartswith(filters.category, autoescape=True))
+            )
+        )
+    if filters.text:
+        query = query.where(text_condition(request, filters.text))
+    return query
+
+
 def queue(request: Request, technician: Account, filters: QueueFilter, page_size: int = PAGE_SIZE) -> QueuePage:
     group_ids = [group.id for group in groups_of(request, technician)]
     query = sa.select(Ticket).options(
@@ -146,16 +161,7 @@ def queue(request: Request, technician: Account, filters: QueueFilter, page_size
         query = query.where(Ticket.status == filters.status)
     elif filters.view != "all":
         query = query.where(Ticket.status.in_(OPEN_STATUSES))
-    if filters.priority.isdigit():
-        query = query.where(Ticket.priority == int(filters.priority))
-    if filters.category:
-        query = query.where(
-            Ticket.category_id.in_(
-                sa.select(Category.id).where(Category.path.istartswith(filters.category, autoescape=True))
-            )
-        )
-    if filters.text:
-        query = query.where(text_condition(request, filters.text))
+    query = narrowed(request, query, filters)
     key, descending = SORT_KEYS[filters.sort]
     column = getattr(Ticket, key)
     cursor = decode_cursor(filters.after, filters.sort) if filters.after else None
@@ -197,10 +203,35 @@ def is_breaching(request: Request, ticket: Ticket) -> str | None:
     return None
 
 
-def tickets_of(request: Request, account: Account, open_only: bool = False, limit: int = 200) -> list[Ticket]:
+def tickets_of(
+    request: Request,
+    account: Account,
+    open_only: bool = False,
+    limit: int = 200,
+    before_id: int | None = None,
+    filters: QueueFilter | None = None,
+    detailed: bool = False,
+) -> list[Ticket]:
+    """The tickets ``account`` asked for, the most recent first.
+
+    ``before_id`` is the keyset cursor: only the tickets older than that one
+    (the last of the previous page), so that every page costs what the first
+    does and a ticket opened meanwhile neither repeats nor hides a row.
+    ``filters`` narrows the list as in the queues (status, priority, category,
+    text; their view and sort do not apply). ``detailed`` also loads each
+    ticket's category and technician, which a JSON listing shows.
+    """
     query = sa.select(Ticket).where(Ticket.requester_id == account.id)
     if open_only:
         query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    if before_id is not None:
+        query = query.where(Ticket.id < before_id)
+    if filters is not None:
+        if filters.status:
+            query = query.where(Ticket.status == filters.status)
+        query = narrowed(request, query, filters)
+    if detailed:
+        query = query.options(selectinload(Ticket.category), selectinload(Ticket.assignee))
     return list(request.db.scalars(query.order_by(Ticket.id.desc()).limit(limit)))
 
 

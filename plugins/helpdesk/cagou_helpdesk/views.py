@@ -54,6 +54,8 @@ TICKET_TEMPLATE = "cagou_helpdesk:templates/ticket.jinja2"
 NEW_TEMPLATE = "cagou_helpdesk:templates/new.jinja2"
 QUEUE_TEMPLATE = "cagou_helpdesk:templates/queue.jinja2"
 MAX_SELECTION = 200
+#: Requests on a page of « Mes demandes »; a link leads to the older ones.
+MINE_PAGE = 200
 
 
 def includeme(config: Configurator) -> None:
@@ -137,10 +139,16 @@ def is_technician(request: Request) -> bool:
     route_name="helpdesk.mine", renderer="cagou_helpdesk:templates/mine.jinja2", permission="helpdesk:ticket:create"
 )
 def mine(request: Request) -> dict[str, Any]:
-    tickets = queries.tickets_of(request, me(request))
+    """The person's requests, the most recent first, :data:`MINE_PAGE` at a time (``?avant=<id>``: older ones)."""
+    before_id = as_id(request.params.get("avant", ""))
+    tickets = queries.tickets_of(request, me(request), limit=MINE_PAGE + 1, before_id=before_id)
+    older = tickets[MINE_PAGE - 1].id if len(tickets) > MINE_PAGE else None
+    tickets = tickets[:MINE_PAGE]
     return {
         "open_tickets": [ticket for ticket in tickets if ticket.is_open],
         "other_tickets": [ticket for ticket in tickets if not ticket.is_open],
+        "older": older,
+        "paged": before_id is not None,
     }
 
 
