@@ -18,7 +18,7 @@ from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou.testing import csrf_token, login
-from cagou_helpdesk import services
+from cagou_helpdesk import admin, services
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import NEW, Category, Group, Member, PriorityRule, ServiceLevel, Ticket
 from cagou_helpdesk.services import Invalid, TicketInput
@@ -320,6 +320,73 @@ def test_changing_the_case_of_a_name_is_a_rename(app, sign_in, helpdesk, registr
     sign_in("hdadmin")
     post(app, f"{ADMIN}/categories/{helpdesk.categories['logiciels']}", {"name": "LOGICIELS", "parent": ""})
     assert "LOGICIELS" in categories_by_path(registry)
+
+
+def another_administrator_adds_meanwhile(monkeypatch, registry, path: str) -> None:
+    """Just after this request checked the tree (and found no namesake), another administrator stores ``path``.
+
+    The lost race, made certain: the competitor commits between the
+    application's check and its INSERT or UPDATE, as a second administrator
+    clicking at the same instant may.
+    """
+    check_path_lengths = admin.check_path_lengths
+
+    def check_then_lose(*args, **kwargs):
+        check_path_lengths(*args, **kwargs)
+        parent_path, _, name = path.rpartition(" > ")
+        with transaction_scope(registry) as request:
+            parent = request.db.scalar(sa.select(Category).where(Category.path == parent_path)) if parent_path else None
+            request.db.add(Category(name=name, path=path, parent=parent))
+
+    monkeypatch.setattr(admin, "check_path_lengths", check_then_lose)
+
+
+def test_a_category_added_meanwhile_by_another_administrator_is_refused_next_to_the_field(
+    app, sign_in, helpdesk, registry, monkeypatch
+):
+    sign_in("hdadmin")
+    another_administrator_adds_meanwhile(monkeypatch, registry, "IMPRIMANTES")
+    before = categories_by_path(registry)
+    page = post(app, f"{ADMIN}/categories/", {"name": "Imprimantes", "parent": "", "group": ""}, status=400)
+    assert error_of(page, "name") == "Une catégorie « IMPRIMANTES » existe déjà à la racine : choisissez un autre nom."
+    assert page.html.find(id="champ-name")["value"] == "Imprimantes"
+    assert categories_by_path(registry) == before | {"IMPRIMANTES": (True, None)}
+    assert audit_entries(registry, "helpdesk:category:create") == []
+
+
+def test_a_rename_that_loses_the_race_changes_nothing(app, sign_in, helpdesk, registry, monkeypatch):
+    sign_in("hdadmin")
+    network = helpdesk.categories["vpn"] - 1
+    another_administrator_adds_meanwhile(monkeypatch, registry, "Téléphonie")
+    before = categories_by_path(registry)
+    page = post(app, f"{ADMIN}/categories/{network}", {"name": "téléphonie", "parent": ""}, status=400)
+    assert error_of(page, "name") == "Une catégorie « Téléphonie » existe déjà à la racine : choisissez un autre nom."
+    assert page.html.find(id="champ-name")["value"] == "téléphonie"
+    paths = categories_by_path(registry)
+    assert paths == before | {"Téléphonie": (True, None)}
+    assert {"Réseau", "Réseau > VPN"} <= paths.keys()
+    assert audit_entries(registry, "helpdesk:category:rename") == []
+
+
+def test_a_move_that_loses_the_race_changes_nothing(app, sign_in, helpdesk, registry, monkeypatch):
+    sign_in("hdadmin")
+    another_administrator_adds_meanwhile(monkeypatch, registry, "Matériel > vpn")
+    before = categories_by_path(registry)
+    materiel = str(helpdesk.categories["portable"] - 1)
+    page = post(
+        app, f"{ADMIN}/categories/{helpdesk.categories['vpn']}", {"name": "VPN", "parent": materiel}, status=400
+    )
+    assert error_of(page, "name") == "Une catégorie « vpn » existe déjà sous « Matériel » : choisissez un autre nom."
+    assert categories_by_path(registry) == before | {"Matériel > vpn": (True, None)}
+    assert audit_entries(registry, "helpdesk:category:move") == []
+
+
+def test_a_refusal_of_the_database_that_is_no_lost_race_is_not_disguised(helpdesk, registry):
+    """Only a namesake found on reading the tree again becomes the form's error; anything else stays an error."""
+    refusal = sa.exc.IntegrityError("INSERT …", {}, Exception("FOREIGN KEY constraint failed"))
+    with transaction_scope(registry) as request, pytest.raises(sa.exc.IntegrityError) as raised:
+        admin.lost_race(request, refusal, "Imprimantes", "", None)
+    assert raised.value is refusal
 
 
 def test_the_default_group_of_a_category_routes_its_new_tickets(app, sign_in, helpdesk, registry):

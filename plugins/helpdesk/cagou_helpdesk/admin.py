@@ -27,9 +27,11 @@ back to the page with a flash message.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +40,7 @@ from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from cagou import INTRANET
 from cagou.identity.models import Account, RoleGrant
@@ -265,6 +267,39 @@ def check_sibling(errors: FormErrors, tree: Tree, name: str, parent: Node | None
             )
 
 
+@contextlib.contextmanager
+def savepoint(db: Session) -> Iterator[None]:
+    """A SAVEPOINT in the request's transaction: what fails inside is undone, the transaction goes on.
+
+    pysqlite begins its transaction at the first INSERT or UPDATE only: a
+    SAVEPOINT before it would be the outermost one, whose RELEASE commits at
+    once, audit entry or not. So the transaction is begun first there.
+    """
+    driver = db.connection().connection.driver_connection
+    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
+        db.connection().exec_driver_sql("BEGIN")
+    with db.begin_nested():
+        yield
+
+
+def lost_race(
+    request: Request, error: sa.exc.IntegrityError, name: str, parent: str, itself: Category | None
+) -> Invalid:
+    """The form's own error when another administrator stored the same category between our check and our write.
+
+    The database's unique constraint and index (``lower(path)``) refused the
+    row; read again, the tree now holds that category, so the sibling check
+    says what it would have said a moment later. Any other refusal is not a
+    race this knows: it is raised again.
+    """
+    tree = load_tree(request)
+    errors = FormErrors()
+    check_sibling(errors, tree, name, parent_of(errors, tree, parent), itself)
+    if "name" not in errors:
+        raise error
+    return Invalid(errors)
+
+
 def parent_of(errors: FormErrors, tree: Tree, value: str) -> Node | None:
     """The node a parent select names (empty: the root); an unknown one is an error."""
     value = value.strip()
@@ -337,8 +372,12 @@ def add_category(request: Request, data: CategoryInput) -> Category:
         default_group=group,
         active=True,
     )
-    request.db.add(category)
-    request.db.flush()
+    try:
+        with savepoint(request.db):
+            request.db.add(category)
+            request.db.flush()
+    except sa.exc.IntegrityError as error:
+        raise lost_race(request, error, name, data.parent, None) from error
     record(
         request,
         "category:create",
@@ -375,22 +414,29 @@ def update_category(request: Request, category: Category, data: CategoryInput) -
     old_name, old_path, new_path = category.name, category.path, joined(parent, name)
     old_parent = node.parent.category.path if node.parent else None
     new_parent = parent.category.path if parent else None
-    if category.name != name:
-        category.name = name
+    try:
+        with savepoint(request.db):
+            if old_name != name:
+                category.name = name
+            if old_parent != new_parent:
+                category.parent = parent.category if parent else None
+            if old_path != new_path:
+                category.path = new_path
+                for descendant in node.descendants():
+                    descendant.category.path = new_path + descendant.category.path[len(old_path) :]
+            request.db.flush()
+    except sa.exc.IntegrityError as error:
+        raise lost_race(request, error, name, data.parent, category) from error
+    if old_name != name:
         record(request, "category:rename", f"Catégorie « {old_path} » renommée « {name} ».", "category", category.id,
                {"name": old_name, "path": old_path},
                {"name": name, "path": new_path})  # fmt: skip
         changes.append(f"renommée « {name} »")
     if old_parent != new_parent:
-        category.parent = parent.category if parent else None
         where = f"sous « {new_parent} »" if new_parent else "à la racine"
         record(request, "category:move", f"Catégorie « {old_path} » déplacée {where}.", "category", category.id,
                {"parent": old_parent, "path": old_path}, {"parent": new_parent, "path": new_path})  # fmt: skip
         changes.append(f"déplacée {where}")
-    if old_path != new_path:
-        category.path = new_path
-        for descendant in node.descendants():
-            descendant.category.path = new_path + descendant.category.path[len(old_path) :]
     if category.default_group_id != (group.id if group else None):
         before = category.default_group.code if category.default_group else None
         category.default_group = group
