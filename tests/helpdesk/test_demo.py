@@ -3,14 +3,16 @@
 The demonstration is loaded as ``cagou demo`` loads it (the core's accounts
 and directorates, then the module's), except that the module's loader is
 called directly so that a failure fails the test instead of being logged as a
-fault of the module. The platform's clock is frozen (see ``clock``): the
-history ends then.
+fault of the module. The platform's clock is frozen (see ``clock``: Tuesday
+24 March 2026, 9:00 in Nouméa): the history ends then. Its weeks are
+calendar weeks, Monday to Sunday in Nouméa, as the dashboard counts them.
 """
 
 from __future__ import annotations
 
 import collections
 import datetime
+import zoneinfo
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +23,8 @@ from cagou.demo import load_core_demo
 from cagou.identity.models import Account, RoleGrant
 from cagou.interfaces import IAccounts
 from cagou.testing import login
-from cagou_helpdesk import demo
+from cagou.web.forms import FormErrors
+from cagou_helpdesk import dashboard, demo
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.hooks import ADMINISTRATOR, MANAGER, TECHNICIAN
 from cagou_helpdesk.models import (
@@ -46,6 +49,7 @@ from cagou_helpdesk.models import (
 from cagou_helpdesk.services import group_for, priority_matrix, service_levels, take_next
 
 WEEK = datetime.timedelta(weeks=1)
+NOUMEA = zoneinfo.ZoneInfo("Pacific/Noumea")
 TABLES = (
     Account, RoleGrant, AuditEntry, Group, Member, Category, Article, CannedAnswer, Ticket, Message,
 )  # fmt: skip
@@ -63,9 +67,15 @@ def loaded(registry, clock):
     return registry
 
 
+def monday_of(instant: datetime.datetime) -> datetime.date:
+    """The Monday of the calendar week, in Nouméa, ``instant`` falls in."""
+    day = instant.astimezone(NOUMEA).date()
+    return day - datetime.timedelta(days=day.weekday())
+
+
 def week_of(clock, instant: datetime.datetime) -> int:
-    """0 for the oldest of the six weeks, 5 for the one ending now."""
-    return 5 - int((clock.now() - instant) / WEEK)
+    """0 for the oldest of the six calendar weeks, 5 for the current one."""
+    return 5 - (monday_of(clock.now()) - monday_of(instant)).days // 7
 
 
 def tickets(registry) -> list[Ticket]:
@@ -88,8 +98,9 @@ def test_six_weeks_of_tickets_with_the_lockdown_peak_in_the_third(loaded, clock)
     assert 420 <= per_week[2] <= 480
     assert max(per_week, key=lambda week: per_week[week]) == 2
     assert per_week[2] > 3.5 * ordinary
-    # Then the slow return to normal.
-    assert per_week[2] > per_week[3] > per_week[4] > per_week[5] > ordinary
+    # Then the slow return to normal; the current week has only begun (Tuesday, 9:00): what came in until now.
+    assert per_week[2] > per_week[3] > per_week[4] > ordinary
+    assert 0 < per_week[5] < per_week[4] / 2
 
 
 def test_vpn_and_laptops_fill_the_peak_week_and_not_an_ordinary_one(loaded, clock):
@@ -325,3 +336,60 @@ def test_the_same_clock_gives_the_same_history_and_another_clock_moves_it(loaded
     moved = summary(later)
     assert max(created for created, *_ in moved) < later
     assert min(created for created, *_ in moved) >= later - 6 * WEEK
+
+
+def in_noumea(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime.datetime:
+    """A moment of Nouméa's clock, as the UTC instant the platform stores."""
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=NOUMEA).astimezone(datetime.UTC)
+
+
+#: Days of loading around the week of Monday 13 April 2026: the lockdown week is then the one of 23 March.
+LOADED_ON = {
+    # Still Sunday 12 April in UTC: a week computed in UTC would start a week too early.
+    "lundi-0h30": in_noumea(2026, 4, 13, 0, 30),
+    "lundi-9h": in_noumea(2026, 4, 13, 9),
+    "mercredi-14h": in_noumea(2026, 4, 15, 14),
+    # Sunday 23:45 in Nouméa: the week is not over yet.
+    "dimanche-23h45": in_noumea(2026, 4, 19, 23, 45),
+}
+
+
+@pytest.mark.parametrize("instant", list(LOADED_ON.values()), ids=list(LOADED_ON))
+def test_the_lockdown_week_is_one_calendar_week_whatever_the_day_it_is_loaded(registry, clock, instant):
+    clock.instant = instant
+    load(registry)
+    with transaction_scope(registry) as request:
+        settings = helpdesk_settings.get(registry)
+        rules = demo.Rules(settings.calendar, priority_matrix(request), service_levels(request), settings.reopen_days)
+    planned = demo.Planner(instant, rules, [demo.login_of(name) for name, _ in demo.REQUESTERS]).plan()
+
+    # The lockdown week's tickets are those of one week, Monday to Sunday in Nouméa: the week of 23 March.
+    lockdown_monday = datetime.date(2026, 3, 23)
+    peak = [t for t in planned if t.week == demo.PEAK_WEEK]
+    assert {monday_of(t.created_at) for t in peak} == {lockdown_monday}
+    assert 420 <= len(peak) <= 480
+    assert not [t for t in planned if t.week != demo.PEAK_WEEK and monday_of(t.created_at) == lockdown_monday]
+
+    # Nothing in the future: tickets, what happened to them, their messages.
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(sa.func.max(Ticket.created_at))) < instant
+        assert request.db.scalar(sa.select(sa.func.max(Ticket.updated_at))) <= instant
+        assert request.db.scalar(sa.select(sa.func.max(Message.created_at))) <= instant
+        assert request.db.scalar(sa.select(sa.func.min(Ticket.created_at))) >= in_noumea(2026, 3, 9, 0)
+
+    # The manager's peak view, as the dashboard computes it by default (the six weeks up to today).
+    with transaction_scope(registry) as request:
+        groups = tuple(dashboard.GroupRef(g.id, g.code, g.name) for g in request.db.scalars(sa.select(Group)))
+        scope = dashboard.Scope(groups, everything=True)
+        errors = FormErrors()
+        filters = dashboard.read_filters(request, {}, scope, errors)
+        assert not errors
+        figures = dashboard.compute(request, filters, scope)
+    assert figures.peak.monday == lockdown_monday
+    assert figures.peak.count == len(peak)  # the whole week, counted by the dashboard's own bounds
+    # The usual week: the two ordinary weeks before it (9 and 16 March), about 110 tickets each.
+    assert [week.monday for week in figures.peak.reference_weeks] == [
+        datetime.date(2026, 3, 9),
+        datetime.date(2026, 3, 16),
+    ]
+    assert figures.peak.ratio is not None and 3.7 <= figures.peak.ratio <= 4.5

@@ -6,7 +6,10 @@ articles, canned answers, forty agents of the Province Sud who ask for help,
 and six weeks of tickets ending now (the platform's clock): two ordinary
 weeks (about 110 tickets), then the first week of lockdown (about 450, VPN
 and laptops first, with the morning the VPN fell over: one major incident
-and fifteen duplicates linked to it), then the slow return to normal.
+and fifteen duplicates linked to it), then the slow return to normal. They
+are calendar weeks, Monday to Sunday in the platform's time zone, as the
+dashboard counts them: the last one is the current week, drawn up to now
+only (on a Monday morning it holds a handful of tickets).
 
 The history is computed, not recorded: a seeded random generator draws when
 each ticket came in (office hours, few at night and at weekends), what it
@@ -34,9 +37,11 @@ agents has a ticket yet.
 from __future__ import annotations
 
 import datetime
+import itertools
 import math
 import random
 import unicodedata
+import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -704,6 +709,23 @@ class Rules:
     reopen_days: int
 
 
+def weeks_until(
+    instant: datetime.datetime, zone: zoneinfo.ZoneInfo
+) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """The six weeks as UTC bounds: calendar weeks from Monday 00:00 in ``zone``, the last one cut at ``instant``.
+
+    Calendar weeks, not the seven days before now: the dashboard counts weeks
+    from Monday (Nouméa time), so the lockdown week must be one of them
+    whatever the day the demonstration is loaded, or its peak view would see
+    it split in two.
+    """
+    today = instant.astimezone(zone).date()
+    first = today - datetime.timedelta(days=today.weekday(), weeks=len(WEEKLY_TICKETS) - 1)
+    mondays = [first + datetime.timedelta(weeks=week) for week in range(len(WEEKLY_TICKETS) + 1)]
+    starts = [datetime.datetime.combine(day, datetime.time(), tzinfo=zone).astimezone(datetime.UTC) for day in mondays]
+    return [(start, min(stop, instant)) for start, stop in itertools.pairwise(starts)]
+
+
 class Planner:
     """Draws the six weeks of tickets, deterministically for a given clock."""
 
@@ -729,30 +751,44 @@ class Planner:
     # -- the whole history --------------------------------------------------
 
     def plan(self) -> list[PlannedTicket]:
-        start = self.now - datetime.timedelta(weeks=len(WEEKLY_TICKETS))
         tickets: list[PlannedTicket] = []
-        for week, count in enumerate(WEEKLY_TICKETS):
-            week_start = start + datetime.timedelta(weeks=week)
-            regular = count
+        for week, (week_start, week_stop) in enumerate(weeks_until(self.now, self.calendar.timezone)):
+            # The current week is drawn up to now only, with the share of its tickets already come in.
+            regular = round(WEEKLY_TICKETS[week] * self.share_before(week, week_start, week_stop))
             if week == PEAK_WEEK:
                 incident = self.incident(week, week_start)
                 tickets += incident
                 regular -= len(incident)
             for _ in range(regular):
-                tickets.append(self.ticket(week, self.arrival(week, week_start)))
+                tickets.append(self.ticket(week, self.arrival(week, week_start, week_stop)))
         tickets.sort(key=lambda ticket: ticket.created_at)
         return tickets
 
-    def arrival(self, week: int, week_start: datetime.datetime) -> datetime.datetime:
-        """When a ticket comes in: office hours mostly, Mondays more, nights and weekends little."""
-        weekend = 0.06 + 0.1 * LOCKDOWN[week]
+    def weight(self, week: int, instant: datetime.datetime) -> float:
+        """How likely a ticket comes in at ``instant``: office hours mostly, Mondays more, nights, weekends little."""
+        local = instant.astimezone(self.calendar.timezone)
+        weight = HOURLY[local.hour] * (1.2 if local.isoweekday() == 1 else 1.0)
+        if not self.calendar.is_working_day(local.date()):
+            weight *= 0.06 + 0.1 * LOCKDOWN[week]
+        return weight
+
+    def share_before(self, week: int, week_start: datetime.datetime, stop: datetime.datetime) -> float:
+        """The share of a week's tickets that come in before ``stop``: 1 for a whole week, less for this one."""
+        hour = datetime.timedelta(hours=1)
+        total = before = 0.0
+        for n in range(7 * 24):
+            start = week_start + n * hour
+            weight = self.weight(week, start)
+            total += weight
+            before += weight * min(max((stop - start) / hour, 0.0), 1.0)
+        return before / total
+
+    def arrival(self, week: int, week_start: datetime.datetime, stop: datetime.datetime) -> datetime.datetime:
+        """When a ticket comes in, between the start of its week and ``stop`` (its end, or now)."""
+        seconds = max(int((stop - week_start).total_seconds()), 1)
         while True:
-            instant = week_start + datetime.timedelta(seconds=self.chance.randrange(7 * 24 * 3600))
-            local = instant.astimezone(self.calendar.timezone)
-            weight = HOURLY[local.hour] * (1.2 if local.isoweekday() == 1 else 1.0)
-            if not self.calendar.is_working_day(local.date()):
-                weight *= weekend
-            if instant < self.now and self.chance.random() * 1.2 < weight:
+            instant = week_start + datetime.timedelta(seconds=self.chance.randrange(seconds))
+            if self.chance.random() * 1.2 < self.weight(week, instant):
                 return instant
 
     def minutes(self, median: float, sigma: float) -> int:
@@ -1242,11 +1278,13 @@ def ensure_articles(
     request: Request, instant: datetime.datetime, people: dict[str, int], categories: dict[str, int]
 ) -> None:
     titles = set(request.db.scalars(sa.select(Article.title)))
-    written = instant - datetime.timedelta(weeks=len(WEEKLY_TICKETS) - PEAK_WEEK)
+    # Written on the Monday the lockdown began, from 8:00 local time, an hour apart.
+    zone = helpdesk_settings.get(request.registry).calendar.timezone
+    written = weeks_until(instant, zone)[PEAK_WEEK][0] + datetime.timedelta(hours=8)
     for number, article in enumerate(ARTICLES):
         if article.title in titles or article.author not in people:
             continue
-        at = written + datetime.timedelta(hours=3 * number)
+        at = written + datetime.timedelta(hours=number)
         request.db.add(
             Article(
                 title=article.title, body=article.body, category_id=categories.get(article.category),
