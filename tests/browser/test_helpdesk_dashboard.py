@@ -1,10 +1,11 @@
 """The helpdesk dashboard in a real browser, on the demonstration's six weeks of tickets.
 
 The clock is frozen on a Monday morning in Nouméa before the demonstration
-loads, so that its six weeks (two ordinary ones, the first week of lockdown,
-the slow return) fall on calendar weeks: weeks 8 to 13 of 2026, the peak in
-week 10. The demonstration's manager is made a helpdesk administrator, so
-that she sees both groups (the VPN tickets go to the infrastructure bureau).
+loads. Its six weeks are calendar weeks ending with the current one: two
+ordinary ones, the first week of lockdown, the slow return, then week 14,
+which has just begun; that is weeks 9 to 14 of 2026, the peak in week 11.
+The demonstration's manager is made a helpdesk administrator, so that she
+sees both groups (the VPN tickets go to the infrastructure bureau).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def test_the_lockdown_week_stands_out(browser_errors: tuple[Page, list[str]], ma
     ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord de l'assistance")
     callout = page.locator("#pic-resume")
-    expect(callout).to_contain_text("S10 (semaine du 02/03/2026)")
+    expect(callout).to_contain_text("S11 (semaine du 09/03/2026)")
     text = callout.inner_text()
     count, ratio = re.search(r": (\d+) tickets ouverts, soit ×\s(\d+,\d) une semaine habituelle", text).groups()
     # About 450 tickets against about 110 in the two ordinary weeks before it.
@@ -108,7 +109,7 @@ def test_the_lockdown_week_stands_out(browser_errors: tuple[Page, list[str]], ma
     page.keyboard.press("Enter")
     chosen_row = page.locator("tr.chosen")
     expect(chosen_row).to_be_visible()
-    expect(chosen_row).to_contain_text(f"S10 (choisie) 02/03/2026 {count}")
+    expect(chosen_row).to_contain_text(f"S11 (choisie) 09/03/2026 {count}")
     assert not errors, errors
 
 
