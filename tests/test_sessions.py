@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 import webtest
 
-from cagou import configure
+from cagou import FLASH_MESSAGES_KEPT, configure
 from cagou.db import transaction_scope
 from cagou.demo import load_demo
 from cagou.identity.models import LoginSession
@@ -127,3 +127,22 @@ def test_the_timer_says_when_the_session_is_gone(app, registry, demo, clock):
     clock.advance(minutes=31)
     gone = app.get(timer["hx-get"], headers={"HX-Request": "true"})
     assert gone.html.find(role="alert").find("a")["href"] == "/intranet/connexion"
+
+
+def test_flash_messages_a_client_never_reads_do_not_overflow_the_cookie(app, demo):
+    """Each creation queues a message; a client that posts without following the redirects never reads them.
+
+    Only the last few are kept (``cagou.FLASH_MESSAGES_KEPT``): the signed
+    cookie stays under the browsers' 4096 bytes, where it used to grow until
+    the server answered 500 ("Cookie value is too long").
+    """
+    token = csrf_token(login(app, "admin", "demo-admin-2026"))
+    for number in range(200):
+        fields = {"login": f"agent.{number:03d}", "display_name": f"Agent {number:03d}", "kind": "agent"}
+        response = app.post("/intranet/console/comptes/nouveau", {"csrf_token": token, **fields})
+        assert response.status_int == 303
+        assert len(f"cagou_session={session_cookie(app)}") < 4096
+    page = app.get("/intranet/")
+    shown = [p.get_text(strip=True) for p in page.html.select("#contenu > p[role=status]")]
+    assert shown == [f"Compte « agent.{number:03d} » créé." for number in range(200 - FLASH_MESSAGES_KEPT, 200)]
+    assert app.get("/intranet/").html.select("#contenu > p[role=status]") == []  # shown once

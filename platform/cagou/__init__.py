@@ -68,6 +68,8 @@ log = logging.getLogger(__name__)
 
 #: Sessions end after this much inactivity.
 SESSION_TIMEOUT_SECONDS = 30 * 60
+#: Flash messages kept per queue: a page shows them all at once, and the session lives in a cookie.
+FLASH_MESSAGES_KEPT = 5
 
 
 def main(global_config: dict[str, Any], **settings: Any) -> Router:
@@ -132,7 +134,7 @@ def configure(settings: dict[str, Any]) -> Configurator:
 
 
 def session_factory(settings: dict[str, Any]) -> Any:
-    return SignedCookieSessionFactory(
+    cookie_session: Any = SignedCookieSessionFactory(
         settings["cagou.secret"],
         cookie_name="cagou_session",
         httponly=True,
@@ -141,6 +143,25 @@ def session_factory(settings: dict[str, Any]) -> Any:
         timeout=SESSION_TIMEOUT_SECONDS,
         reissue_time=60,
     )
+
+    class Session(cookie_session):  # type: ignore[misc]  # Pyramid's session class carries no types
+        """Pyramid's signed cookie session, whose flash queues keep only their last messages.
+
+        Whatever module flashes: a client that posts without following the
+        redirects never reads its messages, which would pile up until the cookie
+        passes the browsers' 4 KB and Pyramid answers 500 ("Cookie value is too
+        long"). A person reads a page's messages at once: the last few suffice.
+        """
+
+        def flash(self, msg: str, queue: str = "", allow_duplicate: bool = True) -> None:
+            super().flash(msg, queue, allow_duplicate)
+            queued = list(self.peek_flash(queue))
+            if len(queued) > FLASH_MESSAGES_KEPT:
+                self.pop_flash(queue)
+                for message in queued[-FLASH_MESSAGES_KEPT:]:
+                    super().flash(message, queue)
+
+    return Session
 
 
 def include_modules(config: Configurator, plugins: Plugins) -> None:
