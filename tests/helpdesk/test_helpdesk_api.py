@@ -197,6 +197,33 @@ def test_bad_input_is_refused_field_by_field_in_french_and_nothing_is_stored(reg
     assert delivered_mail(registry) == []
 
 
+def test_an_agent_opens_a_ticket_with_files(registry, token_for):
+    """The same fields as multipart/form-data, numbers as text, one ``attachments`` part per file."""
+    api = token_for("agent")
+    fields = {key: str(value) for key, value in NEW_TICKET.items()}
+    ticket = send_files(api, TICKETS, fields, [("écran.png", PNG), ("vpn.log", b"09:00 erreur 809\n")]).json
+    assert (ticket["category"], ticket["urgency"], ticket["priority"]) == ("Réseau > VPN", 3, 2)
+    assert [(f["filename"], f["content_type"]) for f in ticket["attachments"]] == [
+        ("écran.png", "image/png"),
+        ("vpn.log", "text/plain"),
+    ]
+    assert api.get(ticket["attachments"][0]["url"]).body == PNG
+    assert audit_actions(registry, ticket["id"]) == ["helpdesk:ticket:create"]
+
+
+def test_a_ticket_with_a_refused_file_or_field_is_not_opened(registry, token_for):
+    api = token_for("agent")
+    fields = {key: str(value) for key, value in NEW_TICKET.items()}
+    disguised = send_files(api, TICKETS, fields, [("capture.png", b"MZ\x90\x00" + b"\x00" * 200)], 400).json
+    assert disguised["errors"]["attachments"].startswith("« capture.png » n'est pas d'un type accepté")
+    worded = send_files(api, TICKETS, {**fields, "urgency": "forte"}, [("écran.png", PNG)], 400).json
+    assert worded["errors"] == {"urgency": "« urgency » doit être un nombre entier parmi 1, 2, 3."}
+    assert count(registry, Ticket) == 0
+    assert count(registry, Attachment) == 0
+    assert audit_actions(registry) == []
+    assert delivered_mail(registry) == []
+
+
 # ---------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------
@@ -751,10 +778,16 @@ def test_the_openapi_document_describes_the_helpdesk_api(app):
     assert "messages" in detail["required"] and "priority_reason" in detail["properties"]
     assert {"attachments", "children"} <= set(detail["required"])
     assert {"url", "message_id"} <= set(detail["properties"]["attachments"]["items"]["required"])
-    assert "multipart/form-data" in messages["post"]["description"]
+    for operation in (tickets["post"], messages["post"]):
+        sent = operation["requestBody"]["content"]
+        assert sent["multipart/form-data"]["schema"]["properties"]["attachments"]["items"]["format"] == "binary"
+        assert set(sent["multipart/form-data"]["schema"]["required"]) == set(
+            sent["application/json"]["schema"]["required"]
+        )
     attachment = spec["paths"]["/intranet/api/v1/assistance/tickets/{id}/attachments/{attachment}"]
     assert {method: op["x-permission"] for method, op in attachment.items()} == {"get": CREATE}
     assert [p["name"] for p in attachment["get"]["parameters"]] == ["id", "attachment"]
+    assert list(attachment["get"]["responses"]["200"]["content"]) == ["*/*"]  # the file itself, not JSON
     rating = spec["paths"]["/intranet/api/v1/assistance/tickets/{id}/rating"]
     assert {method: op["x-permission"] for method, op in rating.items()} == {"put": CREATE}
     rating_body = rating["put"]["requestBody"]["content"]["application/json"]["schema"]

@@ -18,6 +18,7 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.registry import Registry
 
 PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+JSON = "application/json"
 ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 
 
@@ -29,6 +30,10 @@ class ApiOperation:
     permission: str
     response: dict[str, Any]
     request_body: dict[str, Any] | None = None
+    #: The same body in other media types (``multipart/form-data`` with files): media type → schema.
+    other_request_bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: What a success answers: JSON, or a file's own type (``*/*`` when it varies).
+    response_media_type: str = JSON
     description: str = ""
     tags: tuple[str, ...] = ()
     status: int = 200
@@ -72,7 +77,7 @@ def document(registry: Registry, server_url: str) -> dict[str, Any]:
             "responses": {
                 str(operation.status): {
                     "description": operation.summary,
-                    "content": {"application/json": {"schema": operation.response}},
+                    "content": {operation.response_media_type: {"schema": operation.response}},
                 },
                 "401": error_response("Jeton absent, expiré ou révoqué."),
                 "403": error_response("La permission n'est pas dans la portée du jeton, ou la personne ne l'a pas."),
@@ -83,9 +88,10 @@ def document(registry: Registry, server_url: str) -> dict[str, Any]:
         if parameters:
             entry["parameters"] = parameters
         if operation.request_body is not None:
+            bodies = {JSON: operation.request_body, **operation.other_request_bodies}
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": operation.request_body}},
+                "content": {media_type: {"schema": schema} for media_type, schema in bodies.items()},
             }
             entry["responses"]["400"] = error_response("Données refusées ; le message dit pourquoi.")
         paths.setdefault(path, {})[operation.method.lower()] = entry
@@ -104,4 +110,4 @@ def document(registry: Registry, server_url: str) -> dict[str, Any]:
 
 
 def error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+    return {"description": description, "content": {JSON: {"schema": ERROR_SCHEMA}}}

@@ -5,7 +5,8 @@ Under ``/intranet/api/v1/assistance/``:
 - ``GET tickets``: the tickets the token's owner may see, a page at a time
   (keyset cursor in ``next``): a requester's own (view ``requested``), a
   technician's queues (views of :data:`queries.VIEWS`, ``group`` by default);
-- ``POST tickets``: open a ticket (a technician may open it for someone else);
+- ``POST tickets``: open a ticket (a technician may open it for someone
+  else), in JSON, or in ``multipart/form-data`` with files;
 - ``GET tickets/{id}``: one ticket with its messages; internal notes only for
   the technicians of its group;
 - ``PATCH tickets/{id}``: status, priority (with a reason), group, assignee,
@@ -289,6 +290,12 @@ FILE_SCHEMA: dict[str, Any] = {
 }
 
 
+def with_files(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` as a :data:`MULTIPART` form: the same fields as text parts, and one :data:`FILES` part per file."""
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}, "description": "Un fichier par partie"}
+    return {**body, "properties": {**body["properties"], FILES: files}}
+
+
 def query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
@@ -399,11 +406,20 @@ def multipart_body(request: Request) -> tuple[dict[str, str], list[services.Uplo
     return fields, uploads
 
 
-class Body:
-    """The fields of a JSON object (or of a form), typed; errors gathered field by field."""
+def body_and_files(request: Request, accepted: Collection[str]) -> tuple[Body, list[services.Upload]]:
+    """A JSON object, or the same fields as a :data:`MULTIPART` form with files."""
+    if request.content_type == MULTIPART:
+        fields, uploads = multipart_body(request)
+        return Body(fields, (*accepted, FILES), form=True), uploads
+    return Body(json_object(request), accepted), []
 
-    def __init__(self, data: dict[str, Any], accepted: Collection[str]) -> None:
+
+class Body:
+    """The fields of a JSON object (or of a form, whose numbers come as text), typed; errors gathered by field."""
+
+    def __init__(self, data: dict[str, Any], accepted: Collection[str], form: bool = False) -> None:
         self.data = data
+        self.form = form
         self.errors = FormErrors()
         for name in data:
             if name not in accepted:
@@ -423,6 +439,8 @@ class Body:
 
     def integer(self, name: str, choices: Mapping[int, str], default: int | None = None) -> int | None:
         value = self.data.get(name, default)
+        if self.form and isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+            value = int(value)
         if value is None or (isinstance(value, int) and not isinstance(value, bool) and value in choices):
             return value
         self.errors.add(name, f"« {name} » doit être un nombre entier parmi {', '.join(map(str, choices))}.")
@@ -687,7 +705,7 @@ def list_tickets(request: Request) -> dict[str, Any]:
 
 @view_config(route_name=TICKETS, request_method="POST", renderer="json", permission=CREATE)
 def create_ticket(request: Request) -> dict[str, Any]:
-    body = Body(json_object(request), CREATE_FIELDS)
+    body, uploads = body_and_files(request, CREATE_FIELDS)
     data = services.TicketInput(
         title=body.text("title") or "",
         description=body.text("description") or "",
@@ -695,6 +713,7 @@ def create_ticket(request: Request) -> dict[str, Any]:
         urgency=str(body.integer("urgency", URGENCIES, default=2)),
         impact=str(body.integer("impact", IMPACTS, default=1)),
         contact_phone=body.text("contact_phone") or "",
+        uploads=uploads,
     )
     requester_login = (body.text("requester") or "").strip()
     body.check()
@@ -787,11 +806,7 @@ def add_message(request: Request) -> dict[str, Any]:
     ticket = load(request, ticket_id_of(request))
     if not services.may_read(request, ticket) and not request.can(WORK):
         raise not_found(ticket.id)
-    if request.content_type == MULTIPART:
-        fields, uploads = multipart_body(request)
-        body = Body(fields, (*MESSAGE_FIELDS, FILES))
-    else:
-        body, uploads = Body(json_object(request), MESSAGE_FIELDS), []
+    body, uploads = body_and_files(request, MESSAGE_FIELDS)
     text = body.text("body") or ""
     kind = body.text("kind", default=REPLY) or REPLY
     if kind not in (REPLY, NOTE):
@@ -855,6 +870,12 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, MESSAGES, PREFIX + "/{id}/messages")
     config.add_site_route(INTRANET, ATTACHMENT_ROUTE, PREFIX + "/{id}/attachments/{attachment}")
     config.add_site_route(INTRANET, RATING, PREFIX + "/{id}/rating")
+    files = (
+        f"Avec des fichiers : les mêmes champs en {MULTIPART}, en texte, et une partie « {FILES} » par fichier, "
+        f"avec son nom (curl -F … -F {FILES}=@capture.png). Chaque fichier est vérifié comme sur le formulaire : "
+        "taille (réglage helpdesk.max_attachment_mb) et type reconnu d'après son contenu (images, PDF, texte, "
+        f"Word, Excel, OpenDocument) ; un fichier refusé l'est dans errors.{FILES} et rien n'est enregistré. "
+    )
     errors = (
         'Erreurs : {"error": "message"} ; une saisie refusée donne aussi "errors" : champ → message. '
         "404 : ticket inconnu ou que vous ne pouvez pas voir ; 409 : refusé dans l'état du ticket."
@@ -874,9 +895,10 @@ def includeme(config: Configurator) -> None:
         TICKETS,
         "POST",
         summary="Ouvrir un ticket",
-        description="Un technicien peut l'ouvrir pour un autre agent (« requester »). " + errors,
+        description="Un technicien peut l'ouvrir pour un autre agent (« requester »). " + files + errors,
         permission=CREATE,
         request_body=CREATE_BODY,
+        other_request_bodies={MULTIPART: with_files(CREATE_BODY)},
         response=TICKET_DETAIL,
         status=201,
         tags=TAGS,
@@ -907,14 +929,10 @@ def includeme(config: Configurator) -> None:
         "POST",
         summary="Répondre sur un ticket, ou y ajouter une note interne, avec ou sans fichiers",
         description="Une réponse du demandeur relance un ticket qui l'attendait et rouvre un ticket résolu "
-        "(dans le délai de réouverture). Un ticket clos ne reçoit plus de réponse (409). "
-        f"Avec des fichiers : le même corps en {MULTIPART}, les champs body et kind en texte et une partie "
-        f"« {FILES} » par fichier, avec son nom (curl -F body=… -F {FILES}=@capture.png). Chaque fichier est "
-        "vérifié comme sur le formulaire : taille (réglage helpdesk.max_attachment_mb) et type reconnu d'après "
-        f"son contenu (images, PDF, texte, Word, Excel, OpenDocument) ; un fichier refusé l'est dans "
-        f"errors.{FILES} et rien n'est enregistré. " + errors,
+        "(dans le délai de réouverture). Un ticket clos ne reçoit plus de réponse (409). " + files + errors,
         permission=CREATE,
         request_body=MESSAGE_BODY,
+        other_request_bodies={MULTIPART: with_files(MESSAGE_BODY)},
         response=MESSAGE,
         status=201,
         tags=TAGS,
@@ -929,6 +947,7 @@ def includeme(config: Configurator) -> None:
         "seulement. " + errors,
         permission=CREATE,
         response=FILE_SCHEMA,
+        response_media_type="*/*",
         tags=TAGS,
     )
     config.add_api_operation(
