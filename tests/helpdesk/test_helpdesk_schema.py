@@ -27,7 +27,6 @@ from sqlalchemy.schema import CreateIndex
 from cagou.cli import CagouError
 from cagou.db import Base, get_engine, transaction_scope
 from cagou.identity.models import Account
-from cagou.testing import is_postgresql
 from cagou_helpdesk import admin, queries, services
 from cagou_helpdesk.models import Category
 from cagou_helpdesk.services import Invalid
@@ -195,12 +194,6 @@ def open_some_tickets(registry) -> None:
             services.open_ticket(request, data, agent)
 
 
-@pytest.mark.xfail(
-    not is_postgresql(),
-    strict=True,
-    reason="SQLite matches an IN list of a partial index's WHERE against literals only, "
-    "and queries.queue binds the open statuses as parameters",
-)
 def test_the_queue_reads_its_page_from_the_open_queue_index(registry, helpdesk):
     open_some_tickets(registry)
     [(statement, parameters)] = statements_of(

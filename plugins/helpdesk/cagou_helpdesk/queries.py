@@ -115,12 +115,21 @@ def text_condition(request: Request, text: str) -> sa.ColumnElement[bool]:
     )
 
 
+def is_open() -> sa.ColumnElement[bool]:
+    """The ticket is open, with the statuses written in the SQL rather than bound.
+
+    SQLite uses a partial index (``ix_helpdesk_ticket_open_queue``) only when
+    the query's IN list matches the index's literally; PostgreSQL does either way.
+    """
+    return Ticket.status.in_(sa.bindparam("open_statuses", list(OPEN_STATUSES), expanding=True, literal_execute=True))
+
+
 def breaching_condition(request: Request) -> sa.ColumnElement[bool]:
     """Open, not waiting, and a due date within the warning window (or already past)."""
     warning = helpdesk_settings.get(request.registry).breach_warning_minutes
     horizon = now(request) + datetime.timedelta(minutes=warning)
     return sa.and_(
-        Ticket.status.in_(OPEN_STATUSES),
+        is_open(),
         Ticket.paused_since.is_(None),
         sa.or_(
             sa.and_(Ticket.first_response_at.is_(None), Ticket.first_response_due <= horizon),
@@ -160,7 +169,7 @@ def queue(request: Request, technician: Account, filters: QueueFilter, page_size
     if filters.status:
         query = query.where(Ticket.status == filters.status)
     elif filters.view != "all":
-        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+        query = query.where(is_open())
     query = narrowed(request, query, filters)
     key, descending = SORT_KEYS[filters.sort]
     column = getattr(Ticket, key)
@@ -223,7 +232,7 @@ def tickets_of(
     """
     query = sa.select(Ticket).where(Ticket.requester_id == account.id)
     if open_only:
-        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+        query = query.where(is_open())
     if before_id is not None:
         query = query.where(Ticket.id < before_id)
     if filters is not None:
@@ -240,7 +249,7 @@ def open_tickets_of(request: Request, account: Account, limit: int = 5) -> list[
 
 
 def open_tickets_assigned_to(request: Request, account: Account, limit: int = 5) -> list[Ticket]:
-    query = sa.select(Ticket).where(Ticket.assignee_id == account.id, Ticket.status.in_(OPEN_STATUSES))
+    query = sa.select(Ticket).where(Ticket.assignee_id == account.id, is_open())
     return list(request.db.scalars(query.order_by(Ticket.priority, Ticket.id).limit(limit)))
 
 
