@@ -12,6 +12,7 @@ from cagou import configure
 from cagou.clock import local
 from cagou.db import transaction_scope
 from cagou.files.services import LocalFileStorage
+from cagou.identity.services import password_hasher, verify_password
 from cagou.interfaces import IAccounts, IAuditLog, IClock, IFileStorage, IJobQueue, IMailer, IReferenceNumbers
 from cagou.settings import DEVELOPMENT_SECRET, normalize
 from cagou.testing import is_postgresql
@@ -108,8 +109,44 @@ def test_production_refuses_the_development_secret():
 
 def test_the_production_configuration_refuses_to_start_with_a_default_secret(settings, monkeypatch):
     monkeypatch.delenv("CAGOU_SECRET", raising=False)
-    with pytest.raises(ConfigurationError):
-        configure({**settings, "cagou.environment": "production"})
+    with pytest.raises(ConfigurationError, match="CAGOU_SECRET"):
+        configure({**settings, **PRODUCTION_PASSWORDS, "cagou.environment": "production"})
+
+
+PRODUCTION_PASSWORDS = {"cagou.passwords.memory_kib": "19456", "cagou.passwords.time_cost": "2"}
+
+
+def test_passwords_cost_at_least_owasps_minimum_in_production():
+    production = {"cagou.environment": "production"}
+    secret = {"CAGOU_SECRET": "s" * 48}
+    assert normalize(production, environ=secret)["cagou.passwords.memory_kib"] == 19456  # the default
+    for cheap in (
+        {"cagou.passwords.memory_kib": "8"},
+        {"cagou.passwords.memory_kib": "65536", "cagou.passwords.time_cost": "1"},
+    ):
+        with pytest.raises(ConfigurationError, match="recommandés par l'OWASP"):
+            normalize({**production, **cheap}, environ=secret)
+    with pytest.raises(ConfigurationError, match="au moins 8"):
+        normalize({"cagou.passwords.memory_kib": "4"}, environ={})
+
+
+def test_a_password_is_rehashed_at_sign_in_when_the_costs_change(registry):
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        account = accounts.create("costs", "Paul Coûts", "agent", password="un-mot-de-passe-solide-2026")
+        cheap = account.password_hash
+    assert "$m=8,t=1," in cheap
+    registry["cagou.password_hasher"] = password_hasher(
+        {"cagou.passwords.memory_kib": 16, "cagou.passwords.time_cost": 2}
+    )
+    with transaction_scope(registry) as request:
+        account = request.find_service(IAccounts).by_login("costs")
+        assert not verify_password(registry, account, "pas le bon")
+        assert account.password_hash == cheap  # a wrong password changes nothing
+        assert verify_password(registry, account, "un-mot-de-passe-solide-2026")
+    with transaction_scope(registry) as request:
+        rehashed = request.find_service(IAccounts).by_login("costs").password_hash
+    assert "$m=16,t=2," in rehashed
 
 
 @pytest.mark.skipif(is_postgresql(), reason="checks the SQLite pragmas")

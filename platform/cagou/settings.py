@@ -33,6 +33,9 @@ DEFAULTS: dict[str, str] = {
     "cagou.url": "http://localhost:6543",
     "cagou.timezone": "Pacific/Noumea",
     "cagou.ratelimits": "",
+    # argon2id's costs for new passwords (a password is rehashed at sign-in when they change).
+    "cagou.passwords.memory_kib": "19456",
+    "cagou.passwords.time_cost": "2",
     "cagou.sessions.idle_minutes": "30",
     "cagou.sessions.warning_minutes": "2",
     "cagou.modules.default_enabled": "true",
@@ -70,12 +73,20 @@ DEFAULTS: dict[str, str] = {
     "cagou.assets.directory": "node_modules",
 }
 
+#: argon2id's production minimum (OWASP, 2025): 19 MiB of memory, 2 iterations.
+PASSWORD_COSTS = (19456, 2)
+
 BOOLEANS = (
     "cagou.modules.default_enabled",
     "cagou.plugins.entry_points",
     "cagou.mail.smtp_starttls",
 )
-INTEGERS = ("cagou.mail.smtp_port", "cagou.mail.max_attempts")
+INTEGERS = (
+    "cagou.mail.smtp_port",
+    "cagou.mail.max_attempts",
+    "cagou.passwords.memory_kib",
+    "cagou.passwords.time_cost",
+)
 FLOATS = ("cagou.modules.refresh_seconds", "cagou.sessions.idle_minutes", "cagou.sessions.warning_minutes")
 LISTS = ("cagou.sites", "cagou.plugins.extra")
 
@@ -118,7 +129,18 @@ def validate(settings: Mapping[str, Any]) -> None:
         raise ConfigurationError(
             f"cagou.sites doit nommer public, intranet ou les deux (reçu : {' '.join(settings['cagou.sites'])})."
         )
+    if settings["cagou.passwords.memory_kib"] < 8 or settings["cagou.passwords.time_cost"] < 1:
+        raise ConfigurationError(
+            "cagou.passwords.memory_kib vaut au moins 8 (Kio) et cagou.passwords.time_cost au moins 1 "
+            "(les minimums d'argon2id)."
+        )
     if settings["cagou.environment"] == "production":
+        memory, time_cost = settings["cagou.passwords.memory_kib"], settings["cagou.passwords.time_cost"]
+        if memory < PASSWORD_COSTS[0] or time_cost < PASSWORD_COSTS[1]:
+            raise ConfigurationError(
+                "En production, les mots de passe sont chiffrés au moins aux coûts recommandés par l'OWASP : "
+                f"cagou.passwords.memory_kib = {PASSWORD_COSTS[0]}, cagou.passwords.time_cost = {PASSWORD_COSTS[1]}."
+            )
         secret = str(settings["cagou.secret"])
         if secret == DEVELOPMENT_SECRET or len(secret) < MINIMUM_SECRET_LENGTH:
             raise ConfigurationError(

@@ -60,6 +60,9 @@ def base_settings(var: Path, modules: tuple[str, ...], database_url: str) -> dic
         "cagou.plugins.entry_points": "false",
         "cagou.plugins.extra": " ".join(modules),
         "cagou.modules.refresh_seconds": "0",
+        # argon2id at its smallest costs: tests create and sign in hundreds of accounts, the algorithm is the same.
+        "cagou.passwords.memory_kib": "8",
+        "cagou.passwords.time_cost": "1",
         "cagou.assets.directory": str(Path.cwd() / "node_modules"),
     }
 

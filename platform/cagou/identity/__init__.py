@@ -6,7 +6,7 @@ from pyramid.config import Configurator
 
 from cagou.contributions import INTRANET, PUBLIC
 from cagou.identity.policy import UNDECLARED_PERMISSION, Root, SecurityPolicy, api_token, can, login_session
-from cagou.identity.services import account_service_factory
+from cagou.identity.services import account_service_factory, password_hasher
 from cagou.interfaces import IAccounts
 
 
@@ -15,6 +15,7 @@ def includeme(config: Configurator) -> None:
     config.set_root_factory(Root)
     config.set_default_permission(UNDECLARED_PERMISSION)
     config.register_service_factory(account_service_factory, IAccounts)
+    config.registry["cagou.password_hasher"] = password_hasher(config.registry.settings)
     # The directory backend's settings (cagou.ldap.*), checked at commit once every role is declared.
     config.include("cagou.identity.directory")
     config.add_site_route(PUBLIC, "login", "/connexion")

@@ -255,7 +255,7 @@ def account_page(request: Request) -> dict[str, Any]:
 def account_delete(request: Request) -> Any:
     account: Account = request.identity
     errors = FormErrors()
-    if not verify_password(account, request.POST.get("password", "")):
+    if not verify_password(request.registry, account, request.POST.get("password", "")):
         errors.add("password", "Mot de passe incorrect : le compte n'a pas été supprimé.")
         request.find_service(IAuditLog).record(
             "core:account:delete-refused",

@@ -19,7 +19,7 @@ def cagou_authenticate(request: Request, login: str, password: str) -> Account |
     """
     accounts = request.find_service(IAccounts)
     account: Account | None = accounts.by_login(login) or accounts.public_by_email(login)
-    if account is None or not verify_password(account, password):
+    if account is None or not verify_password(request.registry, account, password):
         return None
     return account
 

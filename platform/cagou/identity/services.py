@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pyramid.registry import Registry
 from pyramid.request import Request
 from zope.interface import implementer
 
@@ -31,24 +33,31 @@ class AuthenticationUnavailableError(Exception):
         return self.answers[0].message
 
 
-#: argon2id at OWASP's minimum for 2025: 19 MiB of memory, 2 iterations.
-PASSWORD_HASHER = PasswordHasher(memory_cost=19 * 1024, time_cost=2, parallelism=1)
+def password_hasher(settings: Mapping[str, Any]) -> PasswordHasher:
+    """argon2id with the ``cagou.passwords.*`` costs (OWASP's 2025 minimum by default: 19 MiB, 2 iterations)."""
+    return PasswordHasher(
+        memory_cost=settings["cagou.passwords.memory_kib"],
+        time_cost=settings["cagou.passwords.time_cost"],
+        parallelism=1,
+    )
 
 
-def hash_password(password: str) -> str:
-    return PASSWORD_HASHER.hash(password)
+def hash_password(registry: Registry, password: str) -> str:
+    hasher: PasswordHasher = registry["cagou.password_hasher"]
+    return hasher.hash(password)
 
 
-def verify_password(account: Account, password: str) -> bool:
-    """True when ``password`` is the account's; rehash when the parameters changed."""
+def verify_password(registry: Registry, account: Account, password: str) -> bool:
+    """True when ``password`` is the account's; rehash when the costs changed."""
     if not account.password_hash:
         return False
+    hasher: PasswordHasher = registry["cagou.password_hasher"]
     try:
-        PASSWORD_HASHER.verify(account.password_hash, password)
+        hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    if PASSWORD_HASHER.check_needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
+    if hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hasher.hash(password)
     return True
 
 
@@ -126,7 +135,7 @@ class AccountService:
         )
         if password is not None:
             self._check_password(password, account)
-            account.password_hash = hash_password(password)
+            account.password_hash = hash_password(self.request.registry, password)
         self.db.add(account)
         self.db.flush()
         self._audit(
@@ -141,7 +150,7 @@ class AccountService:
 
     def set_password(self, account: Account, password: str) -> None:
         self._check_password(password, account)
-        account.password_hash = hash_password(password)
+        account.password_hash = hash_password(self.request.registry, password)
         end_all_sessions(self.db, account.id, self.request.find_service(IClock).now(), "mot de passe changé")
         self._audit("core:account:password", f"Mot de passe du compte « {account.login} » changé.", account)
 
