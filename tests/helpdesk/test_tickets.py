@@ -36,10 +36,7 @@ def open_ticket_form(app: webtest.TestApp, **fields: object) -> webtest.TestResp
     }
     values.update(fields)
     for name, value in values.items():
-        if name == "attachments":
-            form[name] = value
-        else:
-            form[name] = value
+        form[name] = value
     return form.submit(expect_errors=True)
 
 
