@@ -15,7 +15,7 @@ from cagou.files.services import LocalFileStorage
 from cagou.identity.services import password_hasher, verify_password
 from cagou.interfaces import IAccounts, IAuditLog, IClock, IFileStorage, IJobQueue, IMailer, IReferenceNumbers
 from cagou.settings import DEVELOPMENT_SECRET, normalize
-from cagou.testing import is_postgresql
+from cagou.testing import is_postgresql, production
 from cagou.web.filters import francs
 
 
@@ -110,10 +110,7 @@ def test_production_refuses_the_development_secret():
 def test_the_production_configuration_refuses_to_start_with_a_default_secret(settings, monkeypatch):
     monkeypatch.delenv("CAGOU_SECRET", raising=False)
     with pytest.raises(ConfigurationError, match="CAGOU_SECRET"):
-        configure({**settings, **PRODUCTION_PASSWORDS, "cagou.environment": "production"})
-
-
-PRODUCTION_PASSWORDS = {"cagou.passwords.memory_kib": "19456", "cagou.passwords.time_cost": "2"}
+        configure(production(settings))
 
 
 def test_passwords_cost_at_least_owasps_minimum_in_production():

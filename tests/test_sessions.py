@@ -11,7 +11,7 @@ from cagou.db import transaction_scope
 from cagou.demo import load_demo
 from cagou.identity.models import LoginSession
 from cagou.interfaces import IAccounts
-from cagou.testing import csrf_token, login
+from cagou.testing import csrf_token, login, production
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_the_session_cookie_is_httponly_and_samesite(app, demo):
 
 def test_production_cookies_are_secure(settings, monkeypatch, registry, demo):
     monkeypatch.setenv("CAGOU_SECRET", "s" * 48)
-    app = webtest.TestApp(configure({**settings, "cagou.environment": "production"}).make_wsgi_app())
+    app = webtest.TestApp(configure(production(settings)).make_wsgi_app())
     response = app.get("/intranet/connexion", extra_environ={"wsgi.url_scheme": "https"})
     assert "secure" in response.headers["Set-Cookie"].lower()
 

@@ -12,7 +12,7 @@ from cagou.db import transaction_scope
 from cagou.demo import load_demo
 from cagou.interfaces import IAccounts
 from cagou.modules.services import module_states
-from cagou.testing import csrf_token, give_second_factor, login
+from cagou.testing import csrf_token, give_second_factor, login, production
 
 
 @pytest.fixture
@@ -249,7 +249,7 @@ def test_security_headers_on_every_response(app):
 
 def test_hsts_in_production(settings, monkeypatch):
     monkeypatch.setenv("CAGOU_SECRET", "x" * 40)
-    app = webtest.TestApp(configure({**settings, "cagou.environment": "production"}).make_wsgi_app())
+    app = webtest.TestApp(configure(production(settings)).make_wsgi_app())
     assert "max-age=" in app.get("/").headers["Strict-Transport-Security"]
 
 

@@ -38,6 +38,7 @@ from cagou.interfaces import IAccounts, IClock
 from cagou.jobs.services import get_huey
 from cagou.mail.delivery import in_arrival_order
 from cagou.plugins import get_plugins
+from cagou.settings import DEFAULTS
 
 TEST_DATABASE_ENV = "CAGOU_TEST_DATABASE_URL"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -150,6 +151,16 @@ def clock(registry: Registry) -> FrozenClock:
 def app(app_config: Configurator) -> webtest.TestApp:
     """The whole platform behind WebTest."""
     return webtest.TestApp(app_config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
+
+
+def production(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` of a production process: the environment, and the password costs it insists on."""
+    return {
+        **settings,
+        "cagou.environment": "production",
+        "cagou.passwords.memory_kib": DEFAULTS["cagou.passwords.memory_kib"],
+        "cagou.passwords.time_cost": DEFAULTS["cagou.passwords.time_cost"],
+    }
 
 
 def site_prefix(site: str) -> str:
