@@ -114,15 +114,15 @@ def test_the_production_configuration_refuses_to_start_with_a_default_secret(set
 
 
 def test_passwords_cost_at_least_owasps_minimum_in_production():
-    production = {"cagou.environment": "production"}
+    in_production = {"cagou.environment": "production"}
     secret = {"CAGOU_SECRET": "s" * 48}
-    assert normalize(production, environ=secret)["cagou.passwords.memory_kib"] == 19456  # the default
+    assert normalize(in_production, environ=secret)["cagou.passwords.memory_kib"] == 19456  # the default
     for cheap in (
         {"cagou.passwords.memory_kib": "8"},
         {"cagou.passwords.memory_kib": "65536", "cagou.passwords.time_cost": "1"},
     ):
         with pytest.raises(ConfigurationError, match="recommandés par l'OWASP"):
-            normalize({**production, **cheap}, environ=secret)
+            normalize({**in_production, **cheap}, environ=secret)
     with pytest.raises(ConfigurationError, match="au moins 8"):
         normalize({"cagou.passwords.memory_kib": "4"}, environ={})
 
