@@ -23,6 +23,9 @@ MINIMUM_SECRET_LENGTH = 32
 
 #: Every setting the core reads, with its default. ``%(var)s`` is the folder
 #: for the platform's data (``cagou.var``).
+#: argon2id's production minimum (OWASP, 2025), and the default: 19 MiB of memory, 2 iterations.
+PASSWORD_COSTS = (19456, 2)
+
 DEFAULTS: dict[str, str] = {
     "cagou.environment": "development",
     "cagou.var": "var",
@@ -34,8 +37,8 @@ DEFAULTS: dict[str, str] = {
     "cagou.timezone": "Pacific/Noumea",
     "cagou.ratelimits": "",
     # argon2id's costs for new passwords (a password is rehashed at sign-in when they change).
-    "cagou.passwords.memory_kib": "19456",
-    "cagou.passwords.time_cost": "2",
+    "cagou.passwords.memory_kib": str(PASSWORD_COSTS[0]),
+    "cagou.passwords.time_cost": str(PASSWORD_COSTS[1]),
     "cagou.sessions.idle_minutes": "30",
     "cagou.sessions.warning_minutes": "2",
     "cagou.modules.default_enabled": "true",
@@ -72,9 +75,6 @@ DEFAULTS: dict[str, str] = {
     "cagou.ldap.roles": "",
     "cagou.assets.directory": "node_modules",
 }
-
-#: argon2id's production minimum (OWASP, 2025): 19 MiB of memory, 2 iterations.
-PASSWORD_COSTS = (19456, 2)
 
 BOOLEANS = (
     "cagou.modules.default_enabled",
