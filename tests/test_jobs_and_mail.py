@@ -15,10 +15,12 @@ from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
+from psycopg import sql
 
 from cagou import configure
 from cagou.db import get_engine, transaction_scope
@@ -31,7 +33,7 @@ from cagou.mail.models import FAILED, PENDING, SENT, OutboxMail
 from cagou.mail.services import count_due_deliveries
 from cagou.modules.services import module_states
 from cagou.plugins import get_plugins
-from cagou.testing import csrf_token, delivered_mail, login, run_jobs, write_ini
+from cagou.testing import csrf_token, delivered_mail, is_postgresql, login, run_jobs, write_ini
 from cagou_sample.models import SampleEvent
 
 
@@ -224,6 +226,32 @@ def test_a_job_exists_only_if_the_request_commits(app, registry):
     assert get_huey(registry).pending_count() == 1
     assert run_jobs(registry) == 1
     assert events(registry, "echo") == ["Réussira"]
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="huey's queue shares the database on PostgreSQL only")
+def test_on_postgresql_a_job_is_written_by_the_requests_own_transaction(registry):
+    """The job's row commits with the work that asked for it: no hand-off after the commit that could be lost."""
+    huey = get_huey(registry)
+    with transaction_scope(registry) as request:
+        request.find_service(IJobQueue).enqueue("sample.echo", text="avec la transaction")
+        in_this_transaction = request.db.scalar(sa.text("SELECT count(*) FROM huey_task"))
+        seen_by_another_connection = huey.pending_count()
+    assert (in_this_transaction, seen_by_another_connection) == (1, 0)
+    assert huey.pending_count() == 1
+    assert run_jobs(registry) == 1
+    assert events(registry, "echo") == ["avec la transaction"]
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="huey's queue shares the database on PostgreSQL only")
+def test_on_postgresql_a_committed_job_wakes_a_waiting_consumer(registry):
+    """The NOTIFY goes out at the commit, not before: a listening consumer wakes once the row is visible."""
+    storage = get_huey(registry).storage
+    with psycopg.connect(storage.dsn, autocommit=True) as listener:
+        listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(storage.channel)))
+        with transaction_scope(registry) as request:
+            request.find_service(IJobQueue).enqueue("sample.echo", text="réveil")
+            assert list(listener.notifies(timeout=0.2, stop_after=1)) == []
+        assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == [storage.channel]
 
 
 def test_a_job_of_a_disabled_module_waits_for_it(registry):

@@ -12,12 +12,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from huey import PostgresHuey, RedisHuey, SqliteHuey, crontab
-from huey.api import Huey, TaskWrapper
+from huey.api import Huey, Task, TaskWrapper
+from huey.storage import PostgresStorage
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 from pyramid.registry import Registry
 from pyramid.request import Request
 from zope.interface import implementer
+from zope.sqlalchemy import mark_changed
 
 from cagou.clock import local
 from cagou.contributions import ScheduledJob
@@ -128,6 +130,32 @@ def run_queued_job(registry: Registry, name: str, arguments: dict[str, Any]) -> 
     job.run(registry, **arguments)
 
 
+def shares_the_database(registry: Registry) -> bool:
+    """True when huey keeps its queue in the platform's PostgreSQL database."""
+    settings = registry.settings
+    return isinstance(get_huey(registry).storage, PostgresStorage) and jobs_url(settings) == str(
+        settings["cagou.database_url"]
+    )
+
+
+def enqueue_statement(storage: PostgresStorage) -> sa.Select[Any]:
+    """One statement that writes a row of huey's queue table and wakes its consumers.
+
+    What ``PostgresStorage.enqueue`` does in its own transaction, written for
+    the request's: PostgreSQL holds the NOTIFY back until the commit.
+    """
+    table = sa.table(
+        storage.table_task,
+        sa.column("id", sa.BigInteger),
+        sa.column("queue", sa.Text),
+        sa.column("data", sa.LargeBinary),
+        sa.column("priority", sa.Float),
+    )
+    values: dict[str, Any] = {name: sa.bindparam(name) for name in ("queue", "data", "priority")}
+    queued = sa.insert(table).values(values).returning(table.c.id).cte("queued")
+    return sa.select(sa.func.pg_notify(storage.channel, "")).select_from(queued)
+
+
 @implementer(IJobQueue)
 class HueyJobQueue:
     def __init__(self, request: Request) -> None:
@@ -137,11 +165,31 @@ class HueyJobQueue:
     def enqueue(self, name: str, **arguments: Any) -> None:
         if name not in self.jobs:
             raise KeyError(f"Unknown job {name!r}")
-        task = _run_job_task(self.request.registry)
+        task = _run_job_task(self.request.registry).s(name, arguments)
+        statement: sa.Select[Any] | None = self.request.registry["cagou.jobs.enqueue_statement"]
+        if statement is not None:
+            self.enqueue_in_transaction(statement, task)
+        else:
+            self.enqueue_after_commit(task)
+
+    def enqueue_in_transaction(self, statement: sa.Select[Any], task: Task) -> None:
+        """Huey's row, written with the request's own connection: it exists if and only if the request commits.
+
+        Neither a second transaction nor huey's shared connection, which a
+        lock serialises between threads, is needed.
+        """
+        huey = get_huey(self.request.registry)
+        row = {"queue": huey.storage.name, "data": huey.serialize_task(task), "priority": task.priority or 0.0}
+        self.request.db.connection().execute(statement, row)
+        mark_changed(self.request.db)
+
+    def enqueue_after_commit(self, task: Task) -> None:
+        """Hand the task to huey's own store once the request commits (SQLite file, Redis)."""
+        huey = get_huey(self.request.registry)
 
         def send(committed: bool) -> None:
             if committed:
-                task(name, arguments)
+                huey.enqueue(task)
 
         self.request.tm.get().addAfterCommitHook(send)
 
