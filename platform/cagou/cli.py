@@ -105,8 +105,7 @@ def init(
     env: Environment, admin_login: str, admin_name: str, admin_email: str | None, admin_password: str | None
 ) -> None:
     """Créer ou mettre à jour la base, puis le premier administrateur informatique."""
-    migrate.upgrade(env.registry)
-    click.echo("Base de données à jour.")
+    upgrade_database(env)
     with env.transaction() as request:
         accounts = request.find_service(IAccounts)
         if accounts.by_login(admin_login) is not None:
@@ -132,7 +131,15 @@ def db() -> None:
 @pass_env
 def db_upgrade(env: Environment) -> None:
     """Amener le cœur et chaque module installé à leur dernière migration."""
-    migrate.upgrade(env.registry)
+    upgrade_database(env)
+
+
+def upgrade_database(env: Environment) -> None:
+    """Every branch to its head; a revision that refuses the data says why, without a traceback."""
+    try:
+        migrate.upgrade(env.registry)
+    except migrate.MigrationRefused as refused:
+        raise CagouError(f"migration interrompue, rien n'a changé. {refused}") from refused
     click.echo("Base de données à jour.")
 
 

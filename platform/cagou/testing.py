@@ -255,7 +255,8 @@ def run_jobs(registry: Registry) -> int:
     """
     huey = get_huey(registry)
     count = 0
-    while (task := huey.dequeue()) is not None:
+    # Counted first: on PostgreSQL, huey's dequeue waits up to a second for a job when the queue is empty.
+    while huey.pending_count() and (task := huey.dequeue()) is not None:
         if huey.ready_to_run(task):
             huey.execute(task)
             count += 1

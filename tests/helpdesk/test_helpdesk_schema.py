@@ -6,7 +6,8 @@
 - The partial indexes of revision 0002 are the models' (Alembic's comparison
   sees neither their WHERE nor, on SQLite, an index on an expression), and the
   planner takes them for the queue's and "take the next one"'s own queries.
-- The revision stops, naming them, on categories that only differ by case.
+- The revision stops, naming them, on categories that only differ by case;
+  ``cagou db upgrade`` then says so in one French line and changes nothing.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
+from click.testing import CliRunner
 from sqlalchemy import event
 from sqlalchemy.schema import CreateIndex
 
-from cagou.cli import CagouError
-from cagou.db import Base, get_engine, transaction_scope
+from cagou.cli import build_cli
+from cagou.db import Base, get_engine, migrate, transaction_scope
+from cagou.db.migrate import MigrationRefused
 from cagou.identity.models import Account
+from cagou.testing import write_ini
 from cagou_helpdesk import admin, queries, services
 from cagou_helpdesk.models import Category
 from cagou_helpdesk.services import Invalid
@@ -237,7 +242,7 @@ def test_the_revision_stops_on_categories_that_differ_by_case_only_and_names_the
                 sa.insert(Category),
                 [{"name": name, "path": name, "active": True} for name in ("Imprimantes", "IMPRIMANTES")],
             )
-            with Operations.context(MigrationContext.configure(connection)), pytest.raises(CagouError) as stopped:
+            with Operations.context(MigrationContext.configure(connection)), pytest.raises(MigrationRefused) as stopped:
                 revision.upgrade()
             assert str(stopped.value) == (
                 "Des catégories de l'assistance portent le même chemin, à la casse près : "
@@ -251,3 +256,22 @@ def test_the_revision_stops_on_categories_that_differ_by_case_only_and_names_the
             definition(connection, "ix_helpdesk_category_lower_path")  # made, now that each path is unique
         finally:
             connection.rollback()
+
+
+def test_cagou_db_upgrade_names_the_twins_and_changes_nothing(registry, settings, tmp_path, monkeypatch, cagou_modules):
+    """What the operator sees: one French line, exit status 1, no traceback; the database stays at revision 0001."""
+    with get_engine(registry).begin() as connection:
+        command.downgrade(migrate.alembic_config(registry, connection), "0001_helpdesk")
+        twins = [{"name": name, "path": name, "active": True} for name in ("Imprimantes", "IMPRIMANTES")]
+        connection.execute(sa.insert(Category), twins)
+    monkeypatch.setenv("CAGOU_PLUGINS_EXTRA", " ".join(cagou_modules))
+    monkeypatch.setenv("CAGOU_PLUGINS_ENTRY_POINTS", "false")
+    ini = write_ini(tmp_path / "test.ini", settings)
+    result = CliRunner().invoke(build_cli(), ["-c", str(ini), "db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Erreur : migration interrompue, rien n'a changé. Des catégories de l'assistance portent le même chemin"
+    )
+    assert "« Imprimantes », « IMPRIMANTES »" in result.output
+    assert "Traceback" not in result.output
+    assert "0002_helpdesk_indexes" not in migrate.applied_revisions(registry)

@@ -86,6 +86,14 @@ def alembic_config(registry: Registry, connection: sa.Connection, output: io.Str
     return config
 
 
+class MigrationRefused(Exception):
+    """A revision that cannot run on the data it finds; its French message says what the operator should fix.
+
+    ``cagou db upgrade`` shows the message alone, without a traceback, and the
+    whole upgrade is rolled back.
+    """
+
+
 def upgrade(registry: Registry) -> None:
     """Bring the core and every installed module to the head of its branch."""
     with get_engine(registry).begin() as connection:

@@ -77,6 +77,9 @@ class ModuleStates:
         return self._current().get((module, site))
 
     def is_enabled(self, module: str, site: str) -> bool:
+        return self._is_enabled(self._current(), module, site)
+
+    def _is_enabled(self, snapshot: Snapshot, module: str, site: str) -> bool:
         found = self._plugins.modules.get(module)
         if found is None or found.broken:
             return False
@@ -84,14 +87,20 @@ class ModuleStates:
             return True
         if site not in found.sites:
             return False
-        stored = self.state(module, site)
+        stored = snapshot.get((module, site))
         return self._default if stored is None else stored
 
     def enabled_on(self, site: str) -> frozenset[str]:
-        return frozenset(name for name in self._plugins.modules if self.is_enabled(name, site))
+        # One snapshot for every module: with a short refresh delay, each would read the table again.
+        snapshot = self._current()
+        return frozenset(name for name in self._plugins.modules if self._is_enabled(snapshot, name, site))
 
     def active(self) -> frozenset[str]:
-        return self.enabled_on(PUBLIC) | self.enabled_on(INTRANET)
+        snapshot = self._current()
+        sites = (PUBLIC, INTRANET)
+        return frozenset(
+            name for name in self._plugins.modules if any(self._is_enabled(snapshot, name, site) for site in sites)
+        )
 
     # -- changing ----------------------------------------------------------
 

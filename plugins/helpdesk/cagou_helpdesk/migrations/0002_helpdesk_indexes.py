@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from cagou.cli import CagouError
+from cagou.db.migrate import MigrationRefused
 
 revision = "0002_helpdesk_indexes"
 down_revision = "0001_helpdesk"
@@ -50,8 +50,7 @@ def duplicate_paths(connection: sa.Connection) -> list[str]:
 def upgrade() -> None:
     twins = duplicate_paths(op.get_bind())
     if twins:
-        # An error the operator can fix: `cagou db upgrade` shows it as such, without a traceback.
-        raise CagouError(
+        raise MigrationRefused(
             "Des catégories de l'assistance portent le même chemin, à la casse près : "
             + ", ".join(f"« {path} »" for path in twins)
             + ". Renommez-les dans l'administration de l'assistance (un chemin par catégorie), "
