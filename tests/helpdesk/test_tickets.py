@@ -19,6 +19,7 @@ from cagou_helpdesk.models import (
     RESOLVED,
     WAITING,
     Attachment,
+    Member,
     Message,
     Ticket,
 )
@@ -436,6 +437,29 @@ def test_queue_views_search_and_keyset_pages(app, registry, sign_in, helpdesk):
     assert [a.text for a in mine.html.select("table.queue tbody td:nth-of-type(2) a")] == ["HD-000003"]
     unassigned = app.get("/intranet/assistance/file/", {"view": "unassigned"})
     assert "HD-000003" not in unassigned.text
+
+
+def test_a_technician_in_two_groups_narrows_the_queue_to_one(app, registry, sign_in, helpdesk):
+    """Théo works on both queues; the group filter shows one, and a group outside his own shows nothing."""
+    with transaction_scope(registry) as request:
+        request.db.add(Member(group_id=helpdesk.groups["INFRA"], account_id=helpdesk.accounts["tech1"]))
+    open_as(app, sign_in, category="Logiciels", title="Écran noir")  # BAU's queue
+    open_as(app, sign_in, category="Réseau > VPN", title="VPN coupé")  # INFRA's
+    sign_in("tech1")
+
+    def titles(**params: str) -> list[str]:
+        page = app.get("/intranet/assistance/file/", params)
+        return sorted(next(cell.stripped_strings) for cell in page.html.select("table.queue tbody td:nth-of-type(3)"))
+
+    assert titles() == ["VPN coupé", "Écran noir"]
+    assert titles(in_group=str(helpdesk.groups["INFRA"])) == ["VPN coupé"]
+    assert titles(in_group=str(helpdesk.groups["BAU"]), view="all") == ["Écran noir"]
+    page = app.get("/intranet/assistance/file/")
+    offered = [option.text for option in page.html.select("#filtre-groupe option")]
+    assert offered == ["Tous mes groupes", "Bureau de l'assistance aux utilisateurs", "Bureau des infrastructures"]
+    sign_in("tech2")  # BAU only: one queue, no group filter, and INFRA's tickets stay out of reach
+    assert not app.get("/intranet/assistance/file/").html.select("#filtre-groupe")
+    assert titles(in_group=str(helpdesk.groups["INFRA"])) == []
 
 
 def test_breaching_tickets_are_highlighted_and_the_manager_is_told_once(app, registry, sign_in, clock):

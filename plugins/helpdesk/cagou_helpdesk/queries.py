@@ -50,6 +50,8 @@ class QueueFilter:
     priority: str = ""
     category: str = ""
     text: str = ""
+    #: One of the technician's groups (its id), for those who work on several queues.
+    in_group: str = ""
     after: str = ""
 
     @classmethod
@@ -58,6 +60,7 @@ class QueueFilter:
         found.view = found.view if found.view in VIEWS else "group"
         found.sort = found.sort if found.sort in SORTS else "priority"
         found.status = found.status if found.status in STATUSES else ""
+        found.in_group = found.in_group if found.in_group.isdigit() else ""
         return found
 
     def params(self, **changes: str) -> dict[str, str]:
@@ -160,6 +163,8 @@ def queue(request: Request, technician: Account, filters: QueueFilter, page_size
     )
     if not is_admin(request):
         query = query.where(Ticket.group_id.in_(group_ids))
+    if filters.in_group:
+        query = query.where(Ticket.group_id == int(filters.in_group))
     if filters.view == "mine":
         query = query.where(Ticket.assignee_id == technician.id)
     elif filters.view == "unassigned":

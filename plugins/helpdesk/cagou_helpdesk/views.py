@@ -433,6 +433,8 @@ def quote_filename(name: str) -> str:
 def queue_values(request: Request, errors: FormErrors | None = None) -> dict[str, Any]:
     filters = queries.QueueFilter.from_params(request.params)
     page = queries.queue(request, me(request), filters)
+    groups = services.groups_of(request, me(request))
+    all_groups = list(request.db.scalars(sa.select(Group).order_by(Group.name)))
     return {
         "filters": filters,
         "page": page,
@@ -440,8 +442,10 @@ def queue_values(request: Request, errors: FormErrors | None = None) -> dict[str
         "sorts": queries.SORTS,
         "statuses": STATUSES,
         "priorities": PRIORITIES,
-        "groups": services.groups_of(request, me(request)),
-        "all_groups": list(request.db.scalars(sa.select(Group).order_by(Group.name))),
+        "groups": groups,
+        "all_groups": all_groups,
+        # An administrator sees every queue; a technician, their own groups'.
+        "filter_groups": all_groups if services.is_admin(request) else groups,
         "breaching": {ticket.id: queries.is_breaching(request, ticket) for ticket in page.tickets},
         "errors": errors or FormErrors(),
         "now": services.now(request),
