@@ -6,12 +6,15 @@ import datetime
 import threading
 
 import pytest
+import sqlalchemy as sa
 from pyramid.exceptions import ConfigurationError
 
 from cagou import configure
+from cagou.audit.models import AuditEntry
 from cagou.clock import local
-from cagou.db import transaction_scope
+from cagou.db import savepoint, transaction_scope
 from cagou.files.services import LocalFileStorage
+from cagou.identity.models import Directorate
 from cagou.identity.services import password_hasher, verify_password
 from cagou.interfaces import IAccounts, IAuditLog, IClock, IFileStorage, IJobQueue, IMailer, IReferenceNumbers
 from cagou.settings import DEVELOPMENT_SECRET, normalize
@@ -155,3 +158,17 @@ def test_sqlite_runs_in_wal_mode(registry):
     with get_engine(registry).connect() as connection:
         assert connection.scalar(sa.text("PRAGMA journal_mode")) == "wal"
         assert connection.scalar(sa.text("PRAGMA foreign_keys")) == 1
+
+
+def test_a_savepoint_undoes_what_failed_inside_it_and_the_transaction_goes_on(registry):
+    """``cagou.db.savepoint``: the refused reference is undone, the audit entry before it commits (SQLite too)."""
+    with transaction_scope(registry) as request:
+        request.find_service(IAuditLog).record("core:essai", "Avant le point de sauvegarde.")
+        with pytest.raises(sa.exc.IntegrityError), savepoint(request.db):
+            request.db.add(Directorate(code="DRH", name="Ressources humaines"))
+            request.db.add(Directorate(code="DRH", name="Doublon"))
+            request.db.flush()
+    with transaction_scope(registry) as request:
+        assert request.db.scalars(sa.select(Directorate.code)).all() == []
+        summaries = request.db.scalars(sa.select(AuditEntry.summary).where(AuditEntry.action == "core:essai")).all()
+        assert summaries == ["Avant le point de sauvegarde."]

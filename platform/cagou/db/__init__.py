@@ -4,7 +4,8 @@
 (pyramid_tm with zope.sqlalchemy): it commits when the view succeeds and rolls
 back when it raises. pyramid_retry replays a request whose transaction failed
 on a serialization conflict or a deadlock (PostgreSQL), or on a busy database
-(SQLite). Work outside a request (jobs, commands) uses :func:`transaction_scope`.
+(SQLite). Work outside a request (jobs, commands) uses :func:`transaction_scope`;
+a step that may fail while the request goes on runs in :func:`savepoint`.
 """
 
 from __future__ import annotations
@@ -134,6 +135,21 @@ def increment(db: Session, model: type[Base], counter: str, **key: Any) -> int:
     # "read-only" session back instead of committing it.
     zope.sqlalchemy.mark_changed(db)
     return value
+
+
+@contextlib.contextmanager
+def savepoint(db: Session) -> Iterator[None]:
+    """A SAVEPOINT in the request's transaction: what fails inside is undone, the transaction goes on.
+
+    pysqlite begins its transaction at the first INSERT or UPDATE only: a
+    SAVEPOINT before it would be the outermost one, whose RELEASE commits at
+    once, audit entry or not. So the transaction is begun first there.
+    """
+    driver = db.connection().connection.driver_connection
+    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
+        db.connection().exec_driver_sql("BEGIN")
+    with db.begin_nested():
+        yield
 
 
 @contextlib.contextmanager

@@ -27,11 +27,9 @@ back to the page with a flash message.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import sqlite3
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +38,10 @@ from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from cagou import INTRANET
+from cagou.db import savepoint
 from cagou.identity.models import Account, RoleGrant
 from cagou.interfaces import IAuditLog
 from cagou.web.forms import FormErrors
@@ -265,21 +264,6 @@ def check_sibling(errors: FormErrors, tree: Tree, name: str, parent: Node | None
             errors.add(
                 "name", f"Une catégorie « {sibling.category.name} » existe déjà {where} : choisissez un autre nom."
             )
-
-
-@contextlib.contextmanager
-def savepoint(db: Session) -> Iterator[None]:
-    """A SAVEPOINT in the request's transaction: what fails inside is undone, the transaction goes on.
-
-    pysqlite begins its transaction at the first INSERT or UPDATE only: a
-    SAVEPOINT before it would be the outermost one, whose RELEASE commits at
-    once, audit entry or not. So the transaction is begun first there.
-    """
-    driver = db.connection().connection.driver_connection
-    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
-        db.connection().exec_driver_sql("BEGIN")
-    with db.begin_nested():
-        yield
 
 
 def lost_race(
