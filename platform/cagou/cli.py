@@ -138,7 +138,7 @@ def upgrade_database(env: Environment) -> None:
     """Every branch to its head; a revision that refuses the data says why, without a traceback."""
     try:
         migrate.upgrade(env.registry)
-    except migrate.MigrationRefused as refused:
+    except migrate.MigrationRefusedError as refused:
         raise CagouError(f"migration interrompue, rien n'a changé. {refused}") from refused
     click.echo("Base de données à jour.")
 

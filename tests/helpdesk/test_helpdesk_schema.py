@@ -29,7 +29,7 @@ from sqlalchemy.schema import CreateIndex
 
 from cagou.cli import build_cli
 from cagou.db import Base, get_engine, migrate, transaction_scope
-from cagou.db.migrate import MigrationRefused
+from cagou.db.migrate import MigrationRefusedError
 from cagou.identity.models import Account
 from cagou.testing import write_ini
 from cagou_helpdesk import admin, queries, services
@@ -242,7 +242,10 @@ def test_the_revision_stops_on_categories_that_differ_by_case_only_and_names_the
                 sa.insert(Category),
                 [{"name": name, "path": name, "active": True} for name in ("Imprimantes", "IMPRIMANTES")],
             )
-            with Operations.context(MigrationContext.configure(connection)), pytest.raises(MigrationRefused) as stopped:
+            with (
+                Operations.context(MigrationContext.configure(connection)),
+                pytest.raises(MigrationRefusedError) as stopped,
+            ):
                 revision.upgrade()
             assert str(stopped.value) == (
                 "Des catégories de l'assistance portent le même chemin, à la casse près : "

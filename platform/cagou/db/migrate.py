@@ -86,7 +86,7 @@ def alembic_config(registry: Registry, connection: sa.Connection, output: io.Str
     return config
 
 
-class MigrationRefused(Exception):
+class MigrationRefusedError(Exception):
     """A revision that cannot run on the data it finds; its French message says what the operator should fix.
 
     ``cagou db upgrade`` shows the message alone, without a traceback, and the

@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from cagou.db.migrate import MigrationRefused
+from cagou.db.migrate import MigrationRefusedError
 
 revision = "0002_helpdesk_indexes"
 down_revision = "0001_helpdesk"
@@ -50,7 +50,7 @@ def duplicate_paths(connection: sa.Connection) -> list[str]:
 def upgrade() -> None:
     twins = duplicate_paths(op.get_bind())
     if twins:
-        raise MigrationRefused(
+        raise MigrationRefusedError(
             "Des catégories de l'assistance portent le même chemin, à la casse près : "
             + ", ".join(f"« {path} »" for path in twins)
             + ". Renommez-les dans l'administration de l'assistance (un chemin par catégorie), "
