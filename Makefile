@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/helpdesk.py
+	$(BIN)/python bench/helpdesk_cpu.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,167 @@
+"""What one request costs the server's CPU, in process: the helpdesk form against the bare insert.
+
+bench/helpdesk.py measures throughput over HTTP, with the load generator on
+the same two cores: its figures move by a quarter from one run to the next.
+The server is one Python process, bound by its CPU: each request's CPU time,
+measured here without HTTP, threads or clients, says the same thing steadily
+and says where the difference lies.
+
+In this process, one thread, on the database bench/helpdesk.py left behind
+(run it first; `make bench` does): the three requests of its "opening tickets"
+measure, each through its WSGI application with WebTest, in alternating rounds
+(A B C, C B A…):
+
+- *Cagou*: `POST /intranet/assistance/nouvelle`, the real multipart form of a
+  signed-in agent (session, CSRF token, checks, the ticket, its audit entry,
+  the acknowledgement in the outbox and its job);
+- *Cagou, empty POST*: the signed-in JSON POST with its CSRF header that stores
+  nothing (bench/plugins/cagou_benchaudit, `?audit=0`): the platform alone;
+- *Bare Pyramid*: bench/bare_helpdesk.py's form, parsed and inserted.
+
+The figure is `time.process_time()` per request (the process's CPU, not the
+wall clock), median over the rounds. WebTest's own cost is in all three.
+
+    python bench/helpdesk_cpu.py [--requests 300] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import helpdesk
+import run
+import sqlalchemy as sa
+import webtest
+
+CAGOU, EMPTY, BASELINE = helpdesk.CAGOU, helpdesk.EMPTY, helpdesk.BASELINE
+AGENT = "banc.agent01"
+FIELDS = {
+    "title": "Portable à préparer", "description": "Bonjour, je passe en télétravail lundi et je n'ai qu'un fixe.",
+    "category": helpdesk.CATEGORY, "urgency": "2", "impact": "1", "contact_phone": "27 45 12",
+}  # fmt: skip
+NO_FILE = [("attachments", "", b"")]
+
+
+def check_prepared(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = sa.text("SELECT count(*) FROM account WHERE login = :login")
+            prepared = connection.scalar(query, {"login": AGENT})
+    except sa.exc.DBAPIError:
+        prepared = 0
+    engine.dispose()
+    if not prepared:
+        raise SystemExit(f"{url} holds no benchmark agents: run bench/helpdesk.py first (make bench does).")
+
+
+def cagou_clients(url: str) -> tuple[Callable[[], object], Callable[[], object]]:
+    """The production application in this process, and the agent's two requests, signed in through the form."""
+    os.environ.update({k: v for k, v in helpdesk.environment(url, secrets.token_urlsafe(48)).items() if "CAGOU_" in k})
+    sys.path.insert(0, str(helpdesk.PLUGINS))
+    from serve import cagou_app
+
+    # Production's cookies are Secure, and its CSRF check wants the request's own origin over HTTPS.
+    https = {"HTTP_HOST": "localhost", "wsgi.url_scheme": "https", "HTTP_ORIGIN": "https://localhost"}
+    browser = webtest.TestApp(cagou_app(str(run.INI)), extra_environ=https)
+    login = browser.get("/intranet/connexion")
+    browser.post(
+        "/intranet/connexion",
+        {"login": AGENT, "password": helpdesk.BENCH_PASSWORD, "csrf_token": token_of(login.text)},
+        status=303,
+    )
+    token = token_of(browser.get(helpdesk.FORM).text)
+
+    def open_ticket() -> object:
+        return browser.post(helpdesk.FORM, {**FIELDS, "csrf_token": token}, upload_files=NO_FILE, status=303)
+
+    def empty_post() -> object:
+        body = {"reference": "HD-0000001"}
+        return browser.post_json(helpdesk.EMPTY_POST, body, headers={"X-CSRF-Token": token}, status=200)
+
+    return open_ticket, empty_post
+
+
+def token_of(page: str) -> str:
+    found = helpdesk.CSRF_FIELD.search(page)
+    if found is None:
+        raise SystemExit("A page answered without a CSRF token")
+    return html.unescape(found.group(1))
+
+
+def bare_client(url: str) -> Callable[[], object]:
+    from bare_helpdesk import make_app
+
+    browser = webtest.TestApp(make_app(url, "agent", "BAU", helpdesk.BASELINE_TAKE_GROUP))
+
+    def open_ticket() -> object:
+        return browser.post(helpdesk.FORM, FIELDS, upload_files=NO_FILE, status=303)
+
+    return open_ticket
+
+
+def cpu_per_request(request: Callable[[], object], count: int) -> float:
+    """Milliseconds of this process's CPU per request."""
+    started = time.process_time()
+    for _ in range(count):
+        request()
+    return (time.process_time() - started) / count * 1000
+
+
+def measure(requests: dict[str, Callable[[], object]], count: int, rounds: int) -> dict[str, list[float]]:
+    for request in requests.values():  # warm-up: compiled statements, templates, pools
+        cpu_per_request(request, max(count // 10, 10))
+    figures: dict[str, list[float]] = {name: [] for name in requests}
+    for round_number in range(rounds):
+        order = list(requests) if round_number % 2 == 0 else list(reversed(requests))
+        for name in order:
+            figures[name].append(cpu_per_request(requests[name], count))
+    return figures
+
+
+def report(figures: dict[str, list[float]], count: int, rounds: int) -> str:
+    medians = {name: statistics.median(values) for name, values in figures.items()}
+    baseline = medians[BASELINE]
+    lines = [
+        "# Helpdesk: CPU per request, in process", "",
+        f"{count} requests per round, {rounds} alternating rounds, one thread, WebTest, PostgreSQL; "
+        "median of the rounds (bench/helpdesk_cpu.py).", "",
+        "| Request | CPU per request (ms) | Rounds (ms) | Baseline's share |", "|---|--:|---|--:|",
+    ]  # fmt: skip
+    for name, values in figures.items():
+        spread = ", ".join(f"{value:.2f}" for value in values)
+        lines.append(f"| {name} | {medians[name]:.2f} | {spread} | {baseline / medians[name]:.0%} |")
+    lines += [
+        "",
+        "*Baseline's share* is the bare request's CPU divided by this one's: the throughput ratio a server "
+        "bound by one core would reach.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=300, help="requests per round and application (300)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (5)")
+    parser.add_argument("--postgresql-url", default=helpdesk.DEFAULT_URL, help="the database bench/helpdesk.py made")
+    arguments = parser.parse_args()
+    check_prepared(arguments.postgresql_url)
+    open_ticket, empty_post = cagou_clients(arguments.postgresql_url)
+    requests = {CAGOU: open_ticket, EMPTY: empty_post, BASELINE: bare_client(arguments.postgresql_url)}
+    print(f"CPU per request, {arguments.rounds} rounds of {arguments.requests}…", flush=True)
+    text = report(measure(requests, arguments.requests, arguments.rounds), arguments.requests, arguments.rounds)
+    run.VAR.mkdir(parents=True, exist_ok=True)
+    (run.VAR / "helpdesk-cpu.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
