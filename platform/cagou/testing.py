@@ -14,6 +14,7 @@ real storage and are run by :func:`run_jobs`.
 from __future__ import annotations
 
 import datetime
+import graphlib
 import os
 import re
 import shutil
@@ -77,18 +78,42 @@ def reset_postgresql(url: str) -> None:
     engine.dispose()
 
 
+TABLES = sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+FOREIGN_KEYS = sa.text(
+    "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+    "WHERE contype = 'f' AND connamespace = 'public'::regnamespace"
+)
+RESTART_SEQUENCES = sa.text(
+    "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+)
+
+
 def wipe_postgresql(url: str) -> None:
-    """Empty every table but Alembic's, so that the test starts clean."""
+    """Empty every table but Alembic's and restart the sequences, so that the test starts clean.
+
+    DELETE, children first, rather than TRUNCATE: on the few rows a test
+    leaves, TRUNCATE's fixed cost per table (a new file for each) made the
+    wipe take 0.2 to 0.4 s, before every test; DELETE takes a tenth of it.
+    """
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        names = connection.scalars(
-            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
-        ).all()
-        if names:
-            # The audit tables refuse TRUNCATE outside a purge (see cagou.audit).
-            connection.execute(sa.text("SET LOCAL cagou.audit_purge = 'on'"))
-            connection.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        # The audit tables refuse DELETE outside a purge (see cagou.audit).
+        connection.execute(sa.text("SET LOCAL cagou.audit_purge = 'on'"))
+        for name in children_first(connection):
+            connection.execute(sa.delete(sa.table(name)))
+        connection.execute(RESTART_SEQUENCES)
     engine.dispose()
+
+
+def children_first(connection: sa.Connection) -> list[str]:
+    """The tables, each before those its foreign keys point to (a table's references to itself aside)."""
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for name in connection.scalars(TABLES):
+        sorter.add(name)
+    for child, parent in connection.execute(FOREIGN_KEYS):
+        if child != parent:
+            sorter.add(parent, child)
+    return list(sorter.static_order())
 
 
 @pytest.fixture(scope="session")
