@@ -17,8 +17,9 @@ import zoneinfo
 import pytest
 import sqlalchemy as sa
 
+from cagou import configure
 from cagou.audit.models import AuditEntry
-from cagou.db import transaction_scope
+from cagou.db import get_engine, transaction_scope
 from cagou.demo import load_core_demo
 from cagou.identity.models import Account, RoleGrant
 from cagou.interfaces import IAccounts
@@ -53,6 +54,12 @@ NOUMEA = zoneinfo.ZoneInfo("Pacific/Noumea")
 TABLES = (
     Account, RoleGrant, AuditEntry, Group, Member, Category, Article, CannedAnswer, Ticket, Message,
 )  # fmt: skip
+
+
+@pytest.fixture
+def settings(settings):
+    """The six weeks of tickets are what these tests read (the core's tests leave them out)."""
+    return {**settings, "helpdesk.demo_history": "true"}
 
 
 def load(registry) -> None:
@@ -393,3 +400,17 @@ def test_the_lockdown_week_is_one_calendar_week_whatever_the_day_it_is_loaded(re
         datetime.date(2026, 3, 16),
     ]
     assert figures.peak.ratio is not None and 3.7 <= figures.peak.ratio <= 4.5
+
+
+def test_without_history_the_demonstration_has_the_helpdesk_but_no_ticket(settings):
+    """``helpdesk.demo_history = false``: groups, categories, articles and people, an empty queue."""
+    registry = configure({**settings, "helpdesk.demo_history": "false"}).registry
+    try:
+        load(registry)
+        with transaction_scope(registry) as request:
+            assert request.db.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
+            assert request.db.scalar(sa.select(sa.func.count()).select_from(Group)) >= 2
+            assert request.db.scalar(sa.select(sa.func.count()).select_from(Category)) > 10
+            assert request.db.scalar(sa.select(sa.func.count()).select_from(Article)) > 0
+    finally:
+        get_engine(registry).dispose()

@@ -1129,7 +1129,10 @@ def for_the_demo_agent(tickets: Sequence[PlannedTicket], login: str) -> None:
 
 
 def load_demo(request: Request) -> None:
-    """Groups, categories, articles and six weeks of tickets, added only where missing."""
+    """Groups, categories, articles and six weeks of tickets, added only where missing.
+
+    With ``helpdesk.demo_history = false``, no tickets: a training instance starts with an empty queue.
+    """
     instant = now(request)
     directorates = {d.code: d.id for d in request.db.scalars(sa.select(Directorate))}
     people = ensure_people(request, instant, directorates)
@@ -1138,6 +1141,8 @@ def load_demo(request: Request) -> None:
     ensure_articles(request, instant, people, categories)
     ensure_canned_answers(request)
     requesters = [login_of(name) for name, _ in REQUESTERS]
+    if not helpdesk_settings.get(request.registry).demo_history:
+        return
     if has_history(request, [people[login] for login in requesters]):
         return
     rules = Rules(

@@ -14,6 +14,7 @@ from typing import Any
 
 from pyramid.exceptions import ConfigurationError
 from pyramid.registry import Registry
+from pyramid.settings import asbool
 
 from cagou.settings import environment_name
 from cagou_helpdesk.calendar import DEFAULT_WORKING_DAYS, DEFAULT_WORKING_HOURS, BusinessCalendar, parse_calendar
@@ -28,6 +29,7 @@ DEFAULTS: dict[str, str] = {
     "helpdesk.default_group": "BAU",
     "helpdesk.mail_listen": "127.0.0.1:2525",
     "helpdesk.reference_refresh_seconds": "1",
+    "helpdesk.demo_history": "true",
 }
 
 
@@ -45,6 +47,8 @@ class HelpdeskSettings:
     mail_port: int
     #: How old another process's change to categories, groups, matrix or service levels may be when read.
     reference_refresh_seconds: float
+    #: Whether ``cagou demo`` draws the six weeks of tickets, or only the groups, categories and articles.
+    demo_history: bool
 
 
 def read(settings: dict[str, Any]) -> HelpdeskSettings:
@@ -65,6 +69,7 @@ def read(settings: dict[str, Any]) -> HelpdeskSettings:
             mail_host=host or "127.0.0.1",
             mail_port=int(port),
             reference_refresh_seconds=float(values["helpdesk.reference_refresh_seconds"]),
+            demo_history=asbool(values["helpdesk.demo_history"]),
         )
     except ValueError as error:
         raise ConfigurationError(f"Réglage du module d'assistance invalide : {error}") from error
