@@ -1140,9 +1140,9 @@ def load_demo(request: Request) -> None:
     categories = ensure_categories(request, groups)
     ensure_articles(request, instant, people, categories)
     ensure_canned_answers(request)
-    requesters = [login_of(name) for name, _ in REQUESTERS]
     if not helpdesk_settings.get(request.registry).demo_history:
         return
+    requesters = [login_of(name) for name, _ in REQUESTERS]
     if has_history(request, [people[login] for login in requesters]):
         return
     rules = Rules(
