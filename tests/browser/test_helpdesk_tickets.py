@@ -120,6 +120,14 @@ def test_a_technician_takes_a_ticket_from_its_page(page: Page, registry: Registr
     expect(page.get_by_text(f"Vous avez pris le ticket HD-{ticket_id:06d}.")).to_be_visible()
     expect(page.get_by_role("button", name="Prendre ce ticket")).to_have_count(0)
     assert_accessible(page)
+    # Each choice of "Qui le lira ?" is a radio button just left of its label, on the same line.
+    public, note = "Réponse publique, envoyée au demandeur par courriel", "Note interne, pour les techniciens seulement"
+    for choice in (public, note):
+        radio = page.get_by_label(choice).bounding_box()
+        label = page.get_by_text(choice, exact=True).bounding_box()
+        assert radio is not None and label is not None
+        assert radio["width"] < 40 and radio["x"] + radio["width"] <= label["x"] < radio["x"] + 60
+        assert abs((radio["y"] + radio["height"] / 2) - (label["y"] + label["height"] / 2)) < label["height"]
 
 
 def test_a_technician_filters_the_canned_answers_and_fills_the_reply(page: Page, registry: Registry, bureau) -> None:
