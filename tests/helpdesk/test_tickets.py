@@ -471,11 +471,13 @@ def test_breaching_tickets_are_highlighted_and_the_manager_is_told_once(app, reg
     clock.advance(minutes=10)
     soon = app.get("/intranet/assistance/file/", {"view": "breaching"})
     assert soon.html.select("tr.row-soon")
+    assert [mark.text for mark in app.get("/intranet/").html.select(".ticket-list .breach")] == ["Bientôt hors délai"]
     clock.advance(minutes=30)
     sign_in("tech1")  # idle for more than the session's 30 minutes
     late = app.get("/intranet/assistance/file/")
     assert late.html.select("tr.row-breached")
     assert "Hors délai" in late.text
+    assert [mark.text for mark in app.get("/intranet/").html.select(".ticket-list .breach")] == ["Hors délai"]
     from cagou_helpdesk.jobs import notify_breaches
 
     notify_breaches(registry)

@@ -129,7 +129,10 @@ def cagou_dashboard_widgets(request: Request) -> list[Widget]:
     if request.can("helpdesk:ticket:work"):
         values = {
             "assigned": queries.open_tickets_assigned_to(request, account, limit=5),
-            "breaching": queries.breaching_soon(request, account, limit=5),
+            "breaching": [
+                (ticket, queries.is_breaching(request, ticket))
+                for ticket in queries.breaching_soon(request, account, limit=5)
+            ],
         }
         widgets.append(
             Widget(

@@ -30,7 +30,7 @@ VIEWS: dict[str, str] = {
     "mine": "Mes tickets",
     "group": "Mon groupe",
     "unassigned": "Non attribués",
-    "breaching": "Bientôt hors délai",
+    "breaching": "Hors délai ou bientôt",
     "all": "Tous mes groupes, y compris résolus",
 }
 #: Sort orders, each with its keyset column.
