@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 import webtest
 
-from cagou import configure
+from cagou import RateLimit, configure
 from cagou.db import transaction_scope
 from cagou.demo import load_demo
-from cagou.ratelimits.services import parse_rules
+from cagou.interfaces import IRateLimits
+from cagou.ratelimits.services import CORE_RULES, parse_rules
 from cagou.testing import login
 
 
@@ -67,8 +70,33 @@ def test_a_successful_sign_in_is_not_counted(app, demo):
 
 def test_rules_can_be_changed_by_setting():
     rules = parse_rules("login.account = 3/5\n")
-    assert rules["login.account"].limit == 3
+    assert rules["login.account"].attempts == 3
     assert rules["login.account"].window.total_seconds() == 300
-    assert rules["login.address"].limit == 30
+    assert rules["login.address"].attempts == 30
     with pytest.raises(ValueError, match="règle illisible"):
         parse_rules("login.account = beaucoup")
+    with pytest.raises(ValueError, match="sans effet"):
+        parse_rules("login.account = 0/15")
+
+
+def test_a_module_declares_its_own_rule_and_the_setting_changes_it(settings, clock):
+    registry = configure({**settings, "cagou.ratelimits": "sample.notes.account = 2/60"}).registry
+    assert registry["cagou.ratelimits"]["sample.notes.account"] == RateLimit(
+        "sample.notes.account", 2, datetime.timedelta(hours=1)
+    )
+    checks = {"sample.notes.account": "agent"}
+    for _ in range(2):
+        with transaction_scope(registry) as request:
+            limits = request.find_service(IRateLimits)
+            assert limits.blocked_for(checks) is None
+            limits.count(checks)
+    with transaction_scope(registry) as request:
+        assert request.find_service(IRateLimits).blocked_for(checks) is not None
+    # Without the setting, the module's own figures.
+    assert configure(settings).registry["cagou.ratelimits"]["sample.notes.account"].attempts == 3
+
+
+def test_two_modules_cannot_declare_the_same_rule():
+    again = RateLimit("login.account", 1, datetime.timedelta(days=1))
+    with pytest.raises(ValueError, match=r"déclarées deux fois : login\.account"):
+        parse_rules("", [*CORE_RULES, again])

@@ -143,6 +143,19 @@ class HealthResult:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """At most ``attempts`` per ``window`` for one subject, counted with :class:`cagou.interfaces.IRateLimits`.
+
+    ``name`` starts with the module's name (``helpdesk.mail-refusals.sender``);
+    the ``cagou.ratelimits`` setting may change it (``name = attempts/minutes``).
+    """
+
+    name: str
+    attempts: int
+    window: datetime.timedelta
+
+
+@dataclass(frozen=True)
 class ScheduledJob:
     """Work that runs on a schedule in the background worker.
 

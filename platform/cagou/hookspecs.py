@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         ModuleInfo,
         NavEntry,
         Permission,
+        RateLimit,
         Role,
         ScheduledJob,
         SearchResult,
@@ -91,6 +92,20 @@ def cagou_roles() -> list[Role]:
     start with the module name (``helpdesk:technician``).
 
     :return: a list of :class:`cagou.contributions.Role`.
+
+    Asked: every installed module.
+    """
+
+
+@hookspec
+def cagou_rate_limits() -> list[RateLimit]:
+    """Declare the rate limits the module counts through :class:`cagou.interfaces.IRateLimits`.
+
+    Called at start-up. A name is unique across the platform and starts with
+    the module name (``helpdesk.mail-refusals.sender``); the
+    ``cagou.ratelimits`` setting may change the attempts and the window.
+
+    :return: a list of :class:`cagou.contributions.RateLimit`.
 
     Asked: every installed module.
     """

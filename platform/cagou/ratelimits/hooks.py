@@ -1,10 +1,15 @@
-"""The rate limits' scheduled clean-up."""
+"""The core's rate limits, and their scheduled clean-up."""
 
 from __future__ import annotations
 
-from cagou.contributions import ScheduledJob
+from cagou.contributions import RateLimit, ScheduledJob
 from cagou.hookspecs import hookimpl
-from cagou.ratelimits.services import purge_old_counters
+from cagou.ratelimits.services import CORE_RULES, purge_old_counters
+
+
+@hookimpl
+def cagou_rate_limits() -> list[RateLimit]:
+    return CORE_RULES
 
 
 @hookimpl

@@ -7,15 +7,17 @@ login nor address. A rule says nothing about whether the subject exists: the
 same login typed by anyone is counted alike, and the message never reveals
 whether an account exists.
 
-Rules have defaults below and can be changed by the ``cagou.ratelimits``
-setting, one ``name = attempts / minutes`` a line.
+The core's rules are below; a module declares its own through the
+``cagou_rate_limits`` hook. The ``cagou.ratelimits`` setting changes any of
+them, one ``name = attempts / minutes`` a line.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,41 +25,42 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from zope.interface import implementer
 
+from cagou.contributions import RateLimit
 from cagou.db import increment, transaction_scope
 from cagou.interfaces import IClock, IRateLimits
 from cagou.ratelimits.models import AttemptCounter
 
-
-@dataclass(frozen=True)
-class Rule:
-    limit: int
-    window: datetime.timedelta
-
-
-DEFAULT_RULES: dict[str, Rule] = {
-    "login.account": Rule(5, datetime.timedelta(minutes=15)),
-    "login.address": Rule(30, datetime.timedelta(minutes=15)),
-    "register.address": Rule(10, datetime.timedelta(hours=1)),
-    "reset.account": Rule(3, datetime.timedelta(hours=1)),
-    "reset.address": Rule(20, datetime.timedelta(hours=1)),
-    "second-factor.account": Rule(5, datetime.timedelta(minutes=15)),
-}
+CORE_RULES: list[RateLimit] = [
+    RateLimit("login.account", 5, datetime.timedelta(minutes=15)),
+    RateLimit("login.address", 30, datetime.timedelta(minutes=15)),
+    RateLimit("register.address", 10, datetime.timedelta(hours=1)),
+    RateLimit("reset.account", 3, datetime.timedelta(hours=1)),
+    RateLimit("reset.address", 20, datetime.timedelta(hours=1)),
+    RateLimit("second-factor.account", 5, datetime.timedelta(minutes=15)),
+]
 
 
-def parse_rules(text: str) -> dict[str, Rule]:
-    """``login.account = 5/15`` lines → rules (attempts per minutes)."""
-    rules = dict(DEFAULT_RULES)
+def parse_rules(text: str, declared: Iterable[RateLimit] = CORE_RULES) -> dict[str, RateLimit]:
+    """The ``declared`` rules by name, changed by ``login.account = 5/15`` lines (attempts per minutes)."""
+    declared = list(declared)
+    rules = {rule.name: rule for rule in declared}
+    names = Counter(rule.name for rule in declared)
+    if twice := sorted(name for name, count in names.items() if count > 1):
+        raise ValueError(f"Limites de fréquence déclarées deux fois : {', '.join(twice)}.")
     for line in text.splitlines():
         if not line.strip():
             continue
         name, _, value = line.partition("=")
         attempts, _, minutes = value.partition("/")
         try:
-            rules[name.strip()] = Rule(int(attempts), datetime.timedelta(minutes=float(minutes)))
+            rule = RateLimit(name.strip(), int(attempts), datetime.timedelta(minutes=float(minutes)))
         except ValueError as error:
             raise ValueError(
                 f"cagou.ratelimits : règle illisible « {line.strip()} » (nom = essais/minutes)."
             ) from error
+        if rule.attempts < 1 or rule.window.total_seconds() < 1:
+            raise ValueError(f"cagou.ratelimits : règle « {line.strip()} » sans effet : au moins un essai par seconde.")
+        rules[rule.name] = rule
     return rules
 
 
@@ -74,9 +77,9 @@ def subject_key(rule_name: str, subject: str) -> str:
 class DatabaseRateLimits:
     def __init__(self, request: Request) -> None:
         self.request = request
-        self.rules: dict[str, Rule] = request.registry["cagou.ratelimits"]
+        self.rules: dict[str, RateLimit] = request.registry["cagou.ratelimits"]
 
-    def _window(self, rule: Rule) -> datetime.datetime:
+    def _window(self, rule: RateLimit) -> datetime.datetime:
         return window_start(self.request.find_service(IClock).now(), rule.window)
 
     def blocked_for(self, checks: dict[str, str]) -> datetime.timedelta | None:
@@ -86,7 +89,7 @@ class DatabaseRateLimits:
             rule = self.rules[name]
             start = self._window(rule)
             row = self.request.db.get(AttemptCounter, (subject_key(name, subject), start))
-            if row is not None and row.attempts >= rule.limit:
+            if row is not None and row.attempts >= rule.attempts:
                 return start + rule.window - now
         return None
 

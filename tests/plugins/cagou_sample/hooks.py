@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import click
 import sqlalchemy as sa
 from pyramid.registry import Registry
@@ -16,6 +18,7 @@ from cagou import (
     ModuleInfo,
     NavEntry,
     Permission,
+    RateLimit,
     Role,
     ScheduledJob,
     SearchResult,
@@ -42,6 +45,7 @@ __all__ = [
     "cagou_module_info",
     "cagou_navigation",
     "cagou_permissions",
+    "cagou_rate_limits",
     "cagou_roles",
     "cagou_scheduled_jobs",
     "cagou_search",
@@ -76,6 +80,11 @@ def cagou_roles() -> list[Role]:
         Role("sample:reader", "Lecteur des notes d'exemple", ("sample:note:view",)),
         Role("sample:editor", "Rédacteur des notes d'exemple", ("sample:note:edit",), per_directorate=True),
     ]
+
+
+@hookimpl
+def cagou_rate_limits() -> list[RateLimit]:
+    return [RateLimit("sample.notes.account", 3, datetime.timedelta(minutes=10))]
 
 
 @hookimpl
