@@ -31,6 +31,12 @@ Fonctionnalité: Écrire à l'assistance par courriel
     Et aucune demande n'est créée
     Et le journal d'audit garde la trace du courriel refusé
 
+  Scénario: Une rafale de courriels indésirables ne remplit pas le journal d'audit
+    Quand "pirate@exemple.com" écrit 12 fois à l'assistance « Gagnez un ordinateur » : "Cliquez ici."
+    Alors le serveur de messagerie refuse chacun des courriels
+    Et aucune demande n'est créée
+    Et le journal d'audit garde la trace de 10 courriels refusés seulement
+
   Scénario: Le message d'absence d'un agent est ignoré
     Étant donné "agent" a ouvert la demande "VPN coupé"
     Quand le répondeur de "agent" répond au courriel de l'assistance

@@ -44,6 +44,7 @@ class Exchange:
     message: EmailMessage | None = None
     recipients: tuple[str, ...] = (HELPDESK,)
     answer: tuple[int, str] = (0, "")
+    answers: list[tuple[int, str]] = field(default_factory=list)
     before: dict[str, int] = field(default_factory=dict)
 
 
@@ -67,6 +68,7 @@ def deliver(exchange: Exchange, message: EmailMessage, recipients: tuple[str, ..
     assert exchange.listener is not None
     exchange.message, exchange.recipients = message, recipients
     exchange.answer = send(exchange.listener, message, rcpt=recipients)
+    exchange.answers.append(exchange.answer)
 
 
 @given("le bureau de l'assistance")
@@ -137,6 +139,13 @@ def writes(registry, exchange, who, subject, text):
     deliver(exchange, mail(sender_address(who), subject, text))
 
 
+@when(parsers.parse('"{who}" écrit {times:d} fois à l\'assistance « {subject} » : "{text}"'))
+def writes_again_and_again(registry, exchange, who, times, subject, text):
+    exchange.before = stored(registry)
+    for number in range(1, times + 1):
+        deliver(exchange, mail(sender_address(who), f"{subject} ({number})", text))
+
+
 @when("le serveur de messagerie remet ce courriel une seconde fois")
 def delivers_again(exchange):
     assert exchange.message is not None
@@ -151,6 +160,16 @@ def accepted(exchange):
 @then("le serveur de messagerie refuse le courriel")
 def refused(exchange):
     assert exchange.answer[0] == 550, exchange.answer
+
+
+@then("le serveur de messagerie refuse chacun des courriels")
+def all_refused(exchange):
+    assert exchange.answers and {code for code, _ in exchange.answers} == {550}, exchange.answers
+
+
+@then(parsers.parse("le journal d'audit garde la trace de {count:d} courriels refusés seulement"))
+def refusals_audited(registry, count):
+    assert len(audit_entries(registry, "helpdesk:mail:refused")) == count
 
 
 @then("le serveur de messagerie diffère le courriel")

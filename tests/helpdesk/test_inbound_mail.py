@@ -7,6 +7,7 @@ the mail the platform sent.
 
 from __future__ import annotations
 
+import datetime
 import os
 import smtplib
 import struct
@@ -41,7 +42,7 @@ from inbound_mail_helpers import (
     tickets_of,
 )
 
-from cagou import configure
+from cagou import RateLimit, configure
 from cagou.cli import build_cli
 from cagou.db import get_engine, transaction_scope
 from cagou.identity.models import AGENT, CITIZEN
@@ -313,6 +314,31 @@ def test_an_unknown_sender_is_refused_and_nothing_is_created(registry, listener,
     [entry] = audit_entries(registry, "helpdesk:mail:refused")
     assert entry.category == "refused"
     assert entry.summary == f"Courriel de {sender} non versé à l'assistance : expéditeur inconnu ou compte désactivé."
+
+
+def test_a_burst_of_unwanted_mail_is_refused_but_audited_only_so_often(registry, listener, clock):
+    before = stored(registry)
+    for number in range(12):
+        code, _ = send(listener, mail("pirate@exemple.com", f"Gagnez un ordinateur n° {number}", "Cliquez ici."))
+        assert code == 550
+    assert stored(registry) == before
+    assert len(audit_entries(registry, "helpdesk:mail:refused")) == 10  # helpdesk.mail-refusals.sender: 10 an hour
+    send(listener, mail("autre@exemple.com", "Offre", "Cliquez ici."))
+    assert len(audit_entries(registry, "helpdesk:mail:refused")) == 11  # another sender is counted apart
+    clock.advance(hours=1)
+    send(listener, mail("pirate@exemple.com", "Gagnez encore", "Cliquez ici."))
+    assert len(audit_entries(registry, "helpdesk:mail:refused")) == 12
+
+
+def test_refusals_from_many_senders_are_audited_up_to_the_overall_limit(registry, listener):
+    registry["cagou.ratelimits"]["helpdesk.mail-refusals.all"] = RateLimit(
+        "helpdesk.mail-refusals.all", 3, datetime.timedelta(hours=1)
+    )
+    for number in range(5):
+        code, _ = send(listener, mail(f"inconnu{number}@exemple.com", "Offre", "Cliquez ici."))
+        assert code == 550
+    senders = [entry.changes["from"] for entry in audit_entries(registry, "helpdesk:mail:refused")]
+    assert senders == ["inconnu0@exemple.com", "inconnu1@exemple.com", "inconnu2@exemple.com"]
 
 
 @pytest.mark.parametrize(

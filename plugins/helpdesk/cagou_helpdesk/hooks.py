@@ -12,6 +12,7 @@ from cagou import (
     ModuleInfo,
     NavEntry,
     Permission,
+    RateLimit,
     Role,
     ScheduledJob,
     SearchResult,
@@ -33,6 +34,7 @@ __all__ = [
     "cagou_module_info",
     "cagou_navigation",
     "cagou_permissions",
+    "cagou_rate_limits",
     "cagou_roles",
     "cagou_scheduled_jobs",
     "cagou_search",
@@ -85,6 +87,11 @@ def cagou_roles() -> list[Role]:
         Role(MANAGER, "Responsable d'un groupe de techniciens", MANAGING),
         Role(ADMINISTRATOR, "Administrateur de l'assistance", ADMINISTERING),
     ]
+
+
+@hookimpl
+def cagou_rate_limits() -> list[RateLimit]:
+    return [inbound.REFUSALS_PER_SENDER, inbound.REFUSALS_OVERALL]
 
 
 @hookimpl

@@ -14,7 +14,8 @@ answer:
 - an unknown sender is refused (550), nothing is created;
 - auto-replies, bounces, mailing lists and the platform's own mail are
   accepted and dropped (250: a refusal would bounce and feed the loop), with
-  only a ``refused`` entry in the audit log;
+  only a ``refused`` entry in the audit log (a limited number per hour, see
+  :func:`record_refusal`);
 - the same message delivered twice (a retry, a reply-all reaching two helpdesk
   addresses) is recognised by its Message-ID and handled once;
 - while the module is disabled on the intranet, or when something fails,
@@ -28,6 +29,7 @@ content, every reply audited) hold for mail too.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import hashlib
 import logging
 import os
@@ -51,12 +53,12 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from pyramid.registry import Registry
 from pyramid.request import Request
 
-from cagou import INTRANET
+from cagou import INTRANET, RateLimit
 from cagou.cli import Environment, fail, pass_env
 from cagou.db import is_sqlite_busy, transaction_scope
 from cagou.identity.models import STAFF_KINDS, Account
 from cagou.identity.policy import act_as
-from cagou.interfaces import IAuditLog, IModuleStates
+from cagou.interfaces import IAuditLog, IModuleStates, IRateLimits
 from cagou.settings import environment_name
 from cagou.web.forms import FormErrors
 from cagou_helpdesk import settings as helpdesk_settings
@@ -96,6 +98,9 @@ MAIL_CATEGORY_DEFAULT = "Autre"
 DATA_SIZE_LIMIT = 40 * 1024 * 1024
 #: How many times a delivery is tried again after a conflict with another one.
 ATTEMPTS = 4
+#: Refused or dropped messages written in the audit log per sender and for all senders; the rest are only logged.
+REFUSALS_PER_SENDER = RateLimit("helpdesk.mail-refusals.sender", 10, datetime.timedelta(hours=1))
+REFUSALS_OVERALL = RateLimit("helpdesk.mail-refusals.all", 100, datetime.timedelta(hours=1))
 
 # ---------------------------------------------------------------------------
 # What to answer
@@ -148,11 +153,17 @@ FAILED = deferred("Temporary failure, try again later", "erreur inattendue")
 
 
 class Rollback(Exception):  # noqa: N818 (a way out of the transaction, not an error)
-    """Leave the transaction without keeping anything, and answer ``outcome``."""
+    """Leave the transaction without keeping anything, and answer ``outcome``; ``audited``: say it in the audit log."""
 
-    def __init__(self, outcome: Outcome) -> None:
+    def __init__(self, outcome: Outcome, audited: bool = False) -> None:
         super().__init__(outcome.detail)
         self.outcome = outcome
+        self.audited = audited
+
+
+def reject(outcome: Outcome) -> Rollback:
+    """Keep nothing of a refused or dropped message but its entry in the audit log (see :func:`record_refusal`)."""
+    return Rollback(outcome, audited=True)
 
 
 # ---------------------------------------------------------------------------
@@ -566,12 +577,16 @@ def receive(
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with transaction_scope(registry) as request:
-                request.user_agent = f"cagou helpdesk-mail (SMTP {peer or 'local'})"
-                if peer:
-                    request.environ["REMOTE_ADDR"] = peer
+                as_listener(request, mail)
                 outcome = handle(request, mail)
         except Rollback as rollback:
             outcome = rollback.outcome
+            if rollback.audited:
+                try:
+                    record_refusal(registry, mail, outcome)
+                except Exception:
+                    log.exception("Mail %s from %s: its refusal could not be audited", mail.message_id, mail.sender)
+                    return FAILED
         except sa.exc.DBAPIError as error:
             if attempt < ATTEMPTS and is_conflict(error):
                 log.info("Mail %s: conflict with another delivery (%s), trying again", mail.message_id, error.orig)
@@ -593,22 +608,44 @@ def is_conflict(error: sa.exc.DBAPIError) -> bool:
     return getattr(error.orig, "sqlstate", None) in ("40001", "40P01")
 
 
-def reject(request: Request, mail: Incoming, outcome: Outcome) -> Rollback:
-    """Record a refused or dropped message in the audit log (kept although nothing else is), and leave."""
-    request.find_service(IAuditLog).record_now(
-        "helpdesk:mail:refused",
-        f"Courriel de {mail.sender or mail.envelope_from or 'expéditeur inconnu'} non versé à l'assistance : "
-        f"{outcome.detail}.",
-        module=MODULE,
-        changes={
-            "message_id": mail.message_id,
-            "from": mail.sender,
-            "envelope_from": mail.envelope_from,
-            "subject": mail.subject[:200],
-            "answer": outcome.smtp_reply,
-        },
-    )
-    return Rollback(outcome)
+def record_refusal(registry: Registry, mail: Incoming, outcome: Outcome) -> None:
+    """Audit a refused or dropped message, in a transaction of its own, unless too many came lately.
+
+    Past :data:`REFUSALS_PER_SENDER` or :data:`REFUSALS_OVERALL`, the refusal
+    is in the listener's log only: a burst of unwanted mail, from one address
+    or many, cannot fill the audit log. The answer to the sending server is the
+    same either way.
+    """
+    checks = {REFUSALS_PER_SENDER.name: mail.envelope_from or mail.sender, REFUSALS_OVERALL.name: "*"}
+    with transaction_scope(registry) as request:
+        as_listener(request, mail)
+        limits = request.find_service(IRateLimits)
+        if limits.blocked_for(checks) is not None:
+            log.warning(
+                "Mail %s from %s: too many refusals lately, this one is not audited", mail.message_id, mail.sender
+            )
+            return
+        limits.count(checks)
+        request.find_service(IAuditLog).record_now(
+            "helpdesk:mail:refused",
+            f"Courriel de {mail.sender or mail.envelope_from or 'expéditeur inconnu'} non versé à l'assistance : "
+            f"{outcome.detail}.",
+            module=MODULE,
+            changes={
+                "message_id": mail.message_id,
+                "from": mail.sender,
+                "envelope_from": mail.envelope_from,
+                "subject": mail.subject[:200],
+                "answer": outcome.smtp_reply,
+            },
+        )
+
+
+def as_listener(request: Request, mail: Incoming) -> None:
+    """The audit log says the listener did it, and from which relay the message came."""
+    request.user_agent = f"cagou helpdesk-mail (SMTP {mail.peer or 'local'})"
+    if mail.peer:
+        request.environ["REMOTE_ADDR"] = mail.peer
 
 
 def handle(request: Request, mail: Incoming) -> Outcome:
@@ -616,17 +653,15 @@ def handle(request: Request, mail: Incoming) -> Outcome:
     registry = request.registry
     reason = automatic_reason(registry, mail)
     if reason is not None:
-        raise reject(request, mail, dropped(reason))
+        raise reject(dropped(reason))
     link = request.db.get(MailLink, mail.message_id)
     if link is not None:
         if link.incoming:
             raise Rollback(duplicate(link.ticket_id))
-        raise reject(request, mail, dropped("boucle : notification de l'assistance revenue telle quelle"))
+        raise reject(dropped("boucle : notification de l'assistance revenue telle quelle"))
     candidates = known_agents(request, mail.sender)
     if not candidates:
         raise reject(
-            request,
-            mail,
             refused("Sender is not a known agent of the helpdesk", "expéditeur inconnu ou compte désactivé"),
         )
     ticket = threaded_ticket(request, mail)
@@ -635,8 +670,6 @@ def handle(request: Request, mail: Incoming) -> Outcome:
         author = author_on(request, ticket, candidates)
         if author is None:
             raise reject(
-                request,
-                mail,
                 refused(
                     f"You may not write in ticket {ticket.reference}",
                     f"l'expéditeur n'est ni le demandeur du ticket {ticket.reference} ni un technicien de sa file",
@@ -650,8 +683,6 @@ def handle(request: Request, mail: Incoming) -> Outcome:
     if ticket is None or author is None:
         if len(candidates) > 1:
             raise reject(
-                request,
-                mail,
                 refused(
                     "Sender address is shared by several accounts",
                     f"l'adresse {mail.sender} est celle de plusieurs comptes",
@@ -691,8 +722,6 @@ def reply(request: Request, mail: Incoming, ticket: Ticket, author: Account) -> 
         return new_ticket(request, mail, author, follows=ticket)
     if not is_requester and ticket.status == CLOSED:
         raise reject(
-            request,
-            mail,
             refused(f"Ticket {ticket.reference} is closed", f"le ticket {ticket.reference} est clos", "5.7.1"),
         )
     act_as(request, author)
@@ -700,13 +729,13 @@ def reply(request: Request, mail: Incoming, ticket: Ticket, author: Account) -> 
     uploads, notes = screen_uploads(request, uploads_of(mail.message, body_part))
     body = strip_quoted(text)
     if not body and not uploads and not notes:
-        raise reject(request, mail, refused("Message has no text", "courriel sans texte", "5.6.0"))
+        raise reject(refused("Message has no text", "courriel sans texte", "5.6.0"))
     body = with_notes(body or "(courriel sans texte : voir les pièces jointes)", notes)
     kind = REPLY if is_requester else NOTE
     try:
         add_message(request, ticket, author, truncate(body, MAX_TEXT), kind=kind, uploads=uploads, source=MAIL)
     except (Invalid, Refused) as error:
-        raise reject(request, mail, services_refusal(error)) from error
+        raise reject(services_refusal(error)) from error
     what = "réponse du demandeur" if is_requester else f"note interne de {author.display_name}"
     provenance(request, mail, ticket, what)
     return accepted(ticket, what)
@@ -748,9 +777,9 @@ def new_ticket(request: Request, mail: Incoming, requester: Account, follows: Ti
                     "4.3.5",
                 )
             ) from error
-        raise reject(request, mail, services_refusal(error)) from error
+        raise reject(services_refusal(error)) from error
     except Refused as error:
-        raise reject(request, mail, services_refusal(error)) from error
+        raise reject(services_refusal(error)) from error
     what = f"suite du ticket clos {follows.reference}" if follows is not None else "nouveau ticket"
     provenance(request, mail, ticket, what)
     return accepted(ticket, what)
