@@ -90,6 +90,20 @@ def test_an_agent_opens_a_ticket_with_the_keyboard_only(page: Page, registry: Re
         )
 
 
+def test_every_field_in_error_is_drawn_alike(page: Page, bureau) -> None:
+    sign_in(page, *AGENT)
+    page.goto("/intranet/assistance/nouvelle")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer la demande").click()
+    expect(page.get_by_text("La description est obligatoire.")).to_be_visible()
+    for label in ("Titre", "Catégorie", "Description"):  # two text fields and a text area
+        field = page.get_by_label(label)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        expect(field).to_have_css("border-top-width", "2px")
+        expect(field).to_have_css("border-top-color", "rgb(164, 0, 29)")
+    assert_accessible(page)
+
+
 def test_a_technician_takes_the_next_ticket_from_the_queue(page: Page, registry: Registry, bureau) -> None:
     with transaction_scope(registry) as request:
         agent = request.db.scalars(sa.select(Account).where(Account.login == AGENT[0])).one()
