@@ -356,6 +356,31 @@ def test_assigning_to_someone_outside_the_group_is_refused(app, registry, sign_i
     assert (ticket.group.code, ticket.assignee.login, ticket.status) == ("INFRA", "reseau", ASSIGNED)
 
 
+def test_the_technician_is_chosen_by_name_within_each_group(app, registry, sign_in, helpdesk):
+    ticket_id = open_as(app, sign_in, category="Logiciels")
+    url = f"/intranet/assistance/tickets/{ticket_id}"
+    sign_in("tech1")
+    page = app.get(url)
+    choice = page.html.select_one("select#champ-assignee")
+    assert [option.text for option in choice.find_all("option", recursive=False)] == ["Personne"]
+    members = {group["label"]: [item.text for item in group.select("option")] for group in choice.select("optgroup")}
+    assert members == {
+        "Bureau de l'assistance aux utilisateurs": ["Inès Technicienne", "Théo Technicien"],  # by name
+        "Bureau des infrastructures": ["Rémi Réseau"],
+    }
+    form = next(form for form in page.forms.values() if form.action.endswith("/attribuer"))
+    form["assignee"] = "tech2"
+    assert form.submit().status_int == 303
+    assert tickets(registry)[0].assignee.login == "tech2"
+    selected = app.get(url).html.select("select#champ-assignee option[selected]")
+    assert [option.text for option in selected] == ["Inès Technicienne"]
+    # Inès leaves the bureau: still shown as the ticket's technician, not silently dropped at the next change.
+    with transaction_scope(registry) as request:
+        request.db.execute(sa.delete(Member).where(Member.account_id == tickets(registry)[0].assignee_id))
+    selected = app.get(url).html.select("select#champ-assignee option[selected]")
+    assert [(option["value"], option.text) for option in selected] == [("tech2", "Inès Technicienne")]
+
+
 # ---------------------------------------------------------------------------
 # Major incidents and bulk actions
 # ---------------------------------------------------------------------------

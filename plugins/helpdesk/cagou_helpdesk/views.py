@@ -261,7 +261,11 @@ def ticket_values(request: Request, ticket: Ticket, errors: FormErrors | None = 
     }
     if working:
         values["equipment"] = flatten(call_enabled(request, "cagou_equipment_held", account=ticket.requester))
-        values["groups"] = list(request.db.scalars(sa.select(Group).order_by(Group.name)))
+        groups = list(request.db.scalars(sa.select(Group).order_by(Group.name)))
+        values["groups"] = groups
+        # An assignee who has left the ticket's group stays selected, rather than being dropped at the next change.
+        members = [member for group in groups if group.id == ticket.group_id for member in group.members]
+        values["assignee_is_member"] = any(member.id == ticket.assignee_id for member in members)
         values.update(knowledge.canned_choice_values(request, ticket.id))
         values["reply_body"] = knowledge.canned_answer_text(request, request.params.get(knowledge.CANNED_PARAMETER, ""))
     values.update(extra)
