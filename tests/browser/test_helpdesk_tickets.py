@@ -90,6 +90,29 @@ def test_an_agent_opens_a_ticket_with_the_keyboard_only(page: Page, registry: Re
         )
 
 
+def test_a_request_typed_while_the_session_expired_is_not_lost(open_page: OpenPage, registry: Registry, bureau, clock):
+    page = open_page()  # with the application's Content-Security-Policy: no script of ours is involved
+    sign_in(page, *AGENT)
+    page.goto("/intranet/assistance/nouvelle")
+    page.get_by_label("Titre").fill("Imprimante du 2e bloquée")
+    page.get_by_label("Catégorie").fill("Logiciels")
+    page.get_by_label("Description").fill("Voyant orange depuis ce matin.")
+    clock.advance(minutes=45)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer la demande").click()
+    expect(page.get_by_role("alert")).to_contain_text("n'est pas encore enregistré")
+    page.get_by_label("Identifiant").fill(AGENT[0])
+    page.get_by_label("Mot de passe").fill(AGENT[1])
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reprendre votre envoi")
+    expect(page.get_by_text("Voyant orange depuis ce matin.")).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="Envoyer").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Imprimante du 2e bloquée")
+    expect(page.get_by_text("Votre demande est enregistrée sous la référence")).to_be_visible()
+
+
 def test_every_field_in_error_is_drawn_alike(page: Page, bureau) -> None:
     sign_in(page, *AGENT)
     page.goto("/intranet/assistance/nouvelle")

@@ -25,6 +25,7 @@ from cagou_helpdesk.models import (
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PASSWORD = "un-mot-de-passe-solide-2026"  # every account's, in the helpdesk fixture of conftest.py
 
 
 def open_ticket_form(app: webtest.TestApp, **fields: object) -> webtest.TestResponse:
@@ -39,6 +40,46 @@ def open_ticket_form(app: webtest.TestApp, **fields: object) -> webtest.TestResp
     for name, value in values.items():
         form[name] = value
     return form.submit(expect_errors=True)
+
+
+def test_a_request_sent_after_the_session_expired_is_sent_again_after_signing_in(app, registry, sign_in, clock):
+    sign_in("agent")
+    page = app.get("/intranet/assistance/nouvelle")
+    form = page.forms["formulaire-demande"]
+    form["title"], form["category"] = "Portable à préparer", "Logiciels"
+    form["description"] = "Bonjour,\nje passe en télétravail lundi : il me faut un portable."
+    form["attachments"] = [("capture.png", PNG)]
+    clock.advance(minutes=45)  # lunch: the session expires while the form is open
+    refused = form.submit(status=401)
+    assert tickets(registry) == []
+    assert "ce que vous venez d'envoyer n'est pas encore enregistré" in text_of(refused)
+    assert "Les fichiers joints n'ont pas pu être gardés" in text_of(refused)
+    again = refused.forms[0]
+    again["login"], again["password"] = "agent", "mauvais"
+    wrong = again.submit(status=401)  # a typo on the password keeps what was sent
+    again = wrong.forms[0]
+    again["login"], again["password"] = "agent", PASSWORD
+    resume = again.submit(status=200)
+    assert "Reprendre votre envoi" in text_of(resume)
+    assert "il me faut un portable" in text_of(resume)
+    assert tickets(registry) == []  # nothing is sent without the person's click
+    sent = resume.forms["envoi-repris"].submit(status=303)
+    [ticket] = tickets(registry)
+    assert sent.location.endswith(f"/intranet/assistance/tickets/{ticket.id}")
+    assert (ticket.title, ticket.description, ticket.requester.login) == (
+        "Portable à préparer",
+        "Bonjour,\nje passe en télétravail lundi : il me faut un portable.",
+        "agent",
+    )
+
+
+def test_a_carried_submission_goes_nowhere_but_this_platform(app, sign_in):
+    page = app.get("/intranet/connexion")
+    fields = {
+        "csrf_token": csrf_token(page), "login": "agent", "password": PASSWORD,
+        "reprise:adresse": "https://ailleurs.example.com/vol", "reprise.title": "x",
+    }  # fmt: skip
+    assert app.post("/intranet/connexion", fields).status_int == 303  # signed in, as any sign-in: nothing re-sent
 
 
 def tickets(registry) -> list[Ticket]:

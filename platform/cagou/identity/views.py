@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from urllib.parse import urlsplit
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
@@ -16,6 +15,7 @@ from pyramid.view import view_config
 from cagou.contributions import INTRANET
 from cagou.identity.account_views import send_confirmation
 from cagou.identity.models import PUBLIC_KINDS, STAFF_KINDS
+from cagou.identity.resubmission import Pending, carried_by, is_local_path, sent_without_session
 from cagou.identity.second_factor import needs_second_factor
 from cagou.identity.services import AuthenticationUnavailableError
 from cagou.identity.sessions import extend, remaining, warning_delay
@@ -24,26 +24,25 @@ from cagou.web import home_path
 from cagou.web.forms import FormErrors
 
 MAX_LOGIN_LENGTH = 120
+LOGIN_TEMPLATE = "cagou:identity/templates/login.jinja2"
+RESUBMIT_TEMPLATE = "cagou:identity/templates/resubmit.jinja2"
 SESSION_TEMPLATE = "cagou:identity/templates/session_status.jinja2"
 
 
 def safe_next(request: Request, target: str | None) -> str:
     """Follow ``next`` only to a path of this platform, never to another host."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
+    if target and is_local_path(target):
+        return target
     return home_path(request)
 
 
-@view_config(route_name="login", renderer="cagou:identity/templates/login.jinja2", permission=NO_PERMISSION_REQUIRED)
-@view_config(
-    route_name="intranet.login", renderer="cagou:identity/templates/login.jinja2", permission=NO_PERMISSION_REQUIRED
-)
+@view_config(route_name="login", renderer=LOGIN_TEMPLATE, permission=NO_PERMISSION_REQUIRED)
+@view_config(route_name="intranet.login", renderer=LOGIN_TEMPLATE, permission=NO_PERMISSION_REQUIRED)
 def login(request: Request) -> Any:
     next_url = request.params.get("next", "")
     values = {"login": "", "next": next_url}
     errors = FormErrors()
+    pending = carried_by(request.POST) if request.method == "POST" else None
     if request.method == "POST":
         login_value = request.POST.get("login", "").strip()
         password = request.POST.get("password", "")
@@ -57,14 +56,42 @@ def login(request: Request) -> Any:
         if errors:
             request.response.status_int = 400
         else:
-            signed_in = sign_in(request, login_value, password, next_url, errors)
+            signed_in = sign_in(request, login_value, password, next_url, errors, pending)
             if signed_in is not None:
                 return signed_in
-    return {"values": values, "errors": errors, "expired": request.params.get("expiree") == "1"}
+    return login_values(request, values, errors, pending)
 
 
-def sign_in(request: Request, login_value: str, password: str, next_url: str, errors: FormErrors) -> Any:
-    """Check the credentials, within the rate limits; a redirection when they open a session."""
+def login_values(
+    request: Request, values: dict[str, str], errors: FormErrors, pending: Pending | None
+) -> dict[str, Any]:
+    return {
+        "values": values,
+        "errors": errors,
+        "expired": request.params.get("expiree") == "1",
+        "action": request.route_path("intranet.login" if request.site == INTRANET else "login"),
+        "pending": pending,
+    }
+
+
+def signed_out_submission(request: Request) -> Response:
+    """The sign-in form, answering a form sent without a session: it carries what was sent (see resubmission)."""
+    pending = sent_without_session(request.POST, request.path_qs)
+    values = {"login": "", "next": ""}
+    response = render_to_response(LOGIN_TEMPLATE, login_values(request, values, FormErrors(), pending), request=request)
+    response.status_int = 401
+    return response
+
+
+def sign_in(
+    request: Request, login_value: str, password: str, next_url: str, errors: FormErrors, pending: Pending | None
+) -> Any:
+    """Check the credentials, within the rate limits; once they open a session, where to go next.
+
+    That is ``next``, or the page that sends ``pending`` again when the person
+    was signed out while filling a form. An account that must give its second
+    factor first goes to that page, and ``pending`` is not carried further.
+    """
     limits = request.find_service(IRateLimits)
     checks = {"login.account": login_value, "login.address": request.client_addr or ""}
     wait = limits.blocked_for(checks)
@@ -97,6 +124,10 @@ def sign_in(request: Request, login_value: str, password: str, next_url: str, er
         if needs_second_factor(request, account):
             target = request.route_path("second_factor", _query={"next": safe_next(request, next_url)})
             return HTTPSeeOther(target, headers=headers)
+        if pending is not None:
+            page: Response = render_to_response(RESUBMIT_TEMPLATE, {"pending": pending}, request=request)
+            page.headerlist.extend(headers)
+            return page
         return HTTPSeeOther(safe_next(request, next_url), headers=headers)
     limits.count(checks)
     # Kept even if the request's transaction aborts: a failed attempt is what an audit is for.

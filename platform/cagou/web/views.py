@@ -18,6 +18,7 @@ from cagou.contributions import INTRANET, SearchResult, Widget
 from cagou.db import get_engine
 from cagou.identity.second_factor import needs_second_factor
 from cagou.identity.tokens import bearer_token
+from cagou.identity.views import signed_out_submission
 from cagou.plugins import call_enabled, enabled_modules, flatten, get_plugins
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ def forbidden(error: HTTPForbidden, request: Request) -> Any:
         if request.environ.get("cagou.session_expired"):
             query["expiree"] = "1"
         return HTTPSeeOther(request.route_url(login, _query=query))
+    if request.identity is None and request.method == "POST" and not request.is_htmx:
+        return signed_out_submission(request)
     record_refused_access(request, error)
     request.response.status_int = 403
     return {
