@@ -127,6 +127,7 @@ def test_the_timer_says_when_the_session_is_gone(app, registry, demo, clock):
     clock.advance(minutes=31)
     gone = app.get(timer["hx-get"], headers={"HX-Request": "true"})
     assert gone.html.find(role="alert").find("a")["href"] == "/intranet/connexion"
+    assert "Envoyez-le quand même : rien ne sera perdu" in gone.text
 
 
 def test_flash_messages_a_client_never_reads_do_not_overflow_the_cookie(app, demo):
