@@ -113,6 +113,24 @@ def test_a_request_typed_while_the_session_expired_is_not_lost(open_page: OpenPa
     expect(page.get_by_text("Votre demande est enregistrée sous la référence")).to_be_visible()
 
 
+def test_the_pages_that_carry_a_form_through_the_sign_in_are_accessible(page: Page, bureau, clock) -> None:
+    sign_in(page, *AGENT)
+    page.goto("/intranet/assistance/nouvelle")
+    page.get_by_label("Description").fill("Première ligne.\nDeuxième ligne.")
+    clock.advance(minutes=45)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer la demande").click()
+    assert_accessible(page)
+    page.get_by_label("Identifiant").fill(AGENT[0])
+    page.get_by_label("Mot de passe").fill(AGENT[1])
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reprendre votre envoi")
+    assert_accessible(page)
+    shown = page.locator(".resubmitted li")
+    expect(shown).to_have_text(["Première ligne.\nDeuxième ligne."])  # the line break is shown as typed
+
+
 def test_every_field_in_error_is_drawn_alike(page: Page, bureau) -> None:
     sign_in(page, *AGENT)
     page.goto("/intranet/assistance/nouvelle")

@@ -37,8 +37,12 @@ class Pending:
 
     @property
     def texts(self) -> list[str]:
-        """What the person typed, for them to read again: the non-empty values."""
-        return [value for _, value in self.fields if value.strip()]
+        """What the person wrote, for them to read again: the values with words in them.
+
+        Choices from a list usually travel as codes (an urgency ``2``): they are
+        sent again but not shown, having nothing to read.
+        """
+        return [value for _, value in self.fields if any(character.isalpha() for character in value)]
 
     def as_hidden_fields(self) -> list[tuple[str, str]]:
         """The sign-in form's hidden fields that carry this submission."""
