@@ -87,7 +87,8 @@ OUTSIDE_TRANSACTION_PREFIXES = ("/static/", "/assets/")
 
 def needs_transaction(request: Request) -> bool:
     """pyramid_tm's activation hook: the cheap, read-only paths go without a transaction."""
-    path: str = request.path_info
+    # The raw path: an address that is not UTF-8 goes on to the input guard, which refuses it.
+    path: str = request.environ.get("PATH_INFO", "")
     return path not in OUTSIDE_TRANSACTION and not path.startswith(OUTSIDE_TRANSACTION_PREFIXES)
 
 

@@ -37,6 +37,8 @@ CORE_RULES: list[RateLimit] = [
     RateLimit("reset.account", 3, datetime.timedelta(hours=1)),
     RateLimit("reset.address", 20, datetime.timedelta(hours=1)),
     RateLimit("second-factor.account", 5, datetime.timedelta(minutes=15)),
+    # Requests refused for hostile input that are audited (see cagou.web.input_guard).
+    RateLimit("refused-input.address", 20, datetime.timedelta(hours=1)),
 ]
 
 

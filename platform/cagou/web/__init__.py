@@ -115,6 +115,8 @@ def includeme(config: Configurator) -> None:
     config.add_subscriber(assign_request_id, NewRequest)
     config.add_subscriber(secure_response, NewResponse)
     config.add_subscriber(template_globals, BeforeRender)
+    # Under the transaction: a refusal is audited in it (see cagou.web.input_guard).
+    config.add_tween("cagou.web.input_guard.input_guard_tween_factory", under="pyramid_tm.tm_tween_factory")
     config.add_static_view(
         "static", "cagou:web/static", site=COMMON, permission=NO_PERMISSION_REQUIRED, cache_max_age=3600
     )
