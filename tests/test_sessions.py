@@ -55,6 +55,16 @@ def test_production_cookies_are_secure(settings, monkeypatch, registry, demo):
     app = webtest.TestApp(configure(production(settings)).make_wsgi_app())
     response = app.get("/intranet/connexion", extra_environ={"wsgi.url_scheme": "https"})
     assert "secure" in response.headers["Set-Cookie"].lower()
+    # The language chosen too: every cookie the platform sets.
+    response = app.get("/intranet/connexion?_LOCALE_=en", extra_environ={"wsgi.url_scheme": "https"})
+    cookies = response.headers.getall("Set-Cookie")
+    assert any(cookie.startswith("_LOCALE_=en") for cookie in cookies)
+    assert all("secure" in cookie.lower() for cookie in cookies)
+
+
+def test_the_language_cookie_is_not_secure_in_development(app):
+    cookie = app.get("/?_LOCALE_=en").headers["Set-Cookie"]
+    assert cookie.startswith("_LOCALE_=en") and "secure" not in cookie.lower()
 
 
 def test_logging_out_ends_the_session_on_the_server(app, registry, demo):

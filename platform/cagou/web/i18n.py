@@ -21,6 +21,8 @@ from pyramid.i18n import Localizer, Translations, TranslationStringFactory
 from pyramid.interfaces import ILocalizer
 from pyramid.request import Request
 
+from cagou.settings import is_production
+
 DOMAIN = "cagou"
 DEFAULT_LOCALE = "fr"
 LOCALES = ("fr", "en")
@@ -41,9 +43,11 @@ def negotiate_locale(request: Request) -> str:
 
 def remember_choice(event: NewResponse) -> None:
     """Keep the language chosen with ``?_LOCALE_=`` in a cookie."""
-    choice = event.request.GET.get(COOKIE)
+    request = event.request
+    choice = request.GET.get(COOKIE)
     if choice in LOCALES:
-        event.response.set_cookie(COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        secure = is_production(request.registry.settings)  # like the session's: production is served over TLS
+        event.response.set_cookie(COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=secure)
 
 
 def load_translations(packages: list[str], locale: str) -> Translations:
