@@ -7,6 +7,7 @@ import io
 
 import pytest
 import sqlalchemy as sa
+import webtest
 
 from cagou.audit.models import AuditEntry
 from cagou.audit.sealer import seal
@@ -174,6 +175,25 @@ def test_the_csv_export_is_for_excel_and_is_itself_recorded(admin, registry):
     assert (export.category, export.actor_login) == ("read", "admin")
     assert export.summary == "Export CSV du journal d'audit (module = sample)."
     admin.get("/intranet/console/journal/export.csv", {"du": "hier"}, status=400)
+
+
+def test_the_csv_export_defuses_formulas_anyone_can_put_in_the_log(app, admin, registry):
+    """A crafted user agent at sign-in, or a summary quoting what someone typed, never runs in the spreadsheet."""
+    attacker = webtest.TestApp(app.app, extra_environ={"HTTP_HOST": "localhost"})
+    attacker.get("/intranet/connexion")
+    page = attacker.get("/intranet/connexion", headers={"User-Agent": '=HYPERLINK("http://pirate.example","x")'})
+    form = page.forms[0]
+    form["login"], form["password"] = "agent", "pas le bon"
+    form.submit(headers={"User-Agent": '=HYPERLINK("http://pirate.example","x")'}, expect_errors=True)
+    record_as(registry, "agent", "sample:note:create", "@SUM(1+1)*cmd|' /C calc'!A0", object_type="note")
+    record_as(registry, "agent", "sample:note:create", " -2+3")
+    rows = list(csv.reader(io.StringIO(admin.get(f"{JOURNAL}export.csv").text), delimiter=";"))
+    agents = {row[6] for row in rows[1:]}
+    assert '\'=HYPERLINK("http://pirate.example","x")' in agents
+    summaries = {row[13] for row in rows[1:]}
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in summaries and "' -2+3" in summaries
+    for row in rows[1:]:
+        assert not any(cell.lstrip(" ").startswith(("=", "+", "-", "@")) for cell in row), row
 
 
 # -- an object's history, for agents -----------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import mailbox
 import re
@@ -30,6 +28,7 @@ from cagou.interfaces import IAuditLog, IClock
 from cagou.mail.delivery import in_arrival_order, read_folder
 from cagou.modules.services import SITE_LABELS, module_states
 from cagou.plugins import Module, get_plugins
+from cagou.web.exports import csv_lines
 from cagou.web.forms import FormErrors
 
 MAILDIR_KEY = re.compile(r"^[A-Za-z0-9._:,-]{1,200}$")
@@ -255,23 +254,18 @@ def audit_export(request: Request) -> Response:
     stamp = local(request.registry, request.find_service(IClock).now()).strftime("%Y%m%d-%H%M")
     response = Response(content_type="text/csv", charset="utf-8")
     response.content_disposition = f'attachment; filename="journal-audit-{stamp}.csv"'
-    response.app_iter = csv_lines(engine, query, request.registry)
+    # Through the core's CSV writer: summaries and user agents are anyone's text, formulas included.
+    response.app_iter = csv_lines(CSV_COLUMNS, audit_rows(engine, query, request.registry), CSV_BATCH)
     return response
 
 
-def csv_lines(engine: Engine, query: sa.Select[Any], registry: Any) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    yield "\ufeff".encode() + buffer.getvalue().encode()
+def audit_rows(engine: Engine, query: sa.Select[Any], registry: Any) -> Iterator[list[Any]]:
+    """The entries, read a batch at a time on a connection of the export's own."""
     with engine.connect() as connection:
         result = connection.execute(query, execution_options={"yield_per": CSV_BATCH})
         for rows in result.partitions():
-            buffer.seek(0)
-            buffer.truncate()
             for row in rows:
-                writer.writerow(csv_row(registry, row))
-            yield buffer.getvalue().encode()
+                yield csv_row(registry, row)
 
 
 def csv_row(registry: Any, row: Any) -> list[Any]:

@@ -36,7 +36,6 @@ What the figures mean, written the same way on the page:
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import math
@@ -64,6 +63,7 @@ from cagou.db import get_engine
 from cagou.db.types import UTCDateTime
 from cagou.identity.models import Account
 from cagou.interfaces import IAuditLog
+from cagou.web.exports import csv_lines
 from cagou.web.forms import FormErrors
 from cagou.web.i18n import translate
 from cagou_helpdesk import charts
@@ -974,8 +974,6 @@ EXPORT_COLUMNS = (
 #: Column widths of the spreadsheet, in characters.
 EXPORT_WIDTHS = (11, 17, 50, 34, 34, 24, 24, 14, 11, 17, 17, 10, 10)
 EXPORT_BATCH = 500
-#: What a spreadsheet takes for the start of a formula (OWASP's list): such a cell is prefixed with '.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Cell = str | int | datetime.datetime | None
 #: The export's select: many columns, of several types.
@@ -1052,19 +1050,9 @@ def export_cells(row: Any, zone: ZoneInfo, instant: datetime.datetime) -> list[C
     ]
 
 
-def safe_text(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def csv_cell(value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, int):
-        return str(value)
-    return safe_text(value)
+def csv_cell(value: Cell) -> Cell | str:
+    """Instants in local time as French Excel reads them; text is made safe by the core's writer."""
+    return value.strftime("%d/%m/%Y %H:%M") if isinstance(value, datetime.datetime) else value
 
 
 def export_rows(engine: Engine, query: ExportQuery, zone: ZoneInfo, instant: datetime.datetime) -> Iterator[list[Cell]]:
@@ -1074,25 +1062,6 @@ def export_rows(engine: Engine, query: ExportQuery, zone: ZoneInfo, instant: dat
         for batch in result.partitions():
             for row in batch:
                 yield export_cells(row, zone, instant)
-
-
-def csv_lines(rows: Iterable[list[Cell]]) -> Iterator[bytes]:
-    """For French Excel: UTF-8 with a byte order mark, semicolons, CRLF."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    yield "\ufeff".encode() + buffer.getvalue().encode()
-    count = 0
-    for row in rows:
-        if count % EXPORT_BATCH == 0:
-            buffer.seek(0)
-            buffer.truncate()
-        writer.writerow([csv_cell(value) for value in row])
-        count += 1
-        if count % EXPORT_BATCH == 0:
-            yield buffer.getvalue().encode()
-    if count % EXPORT_BATCH:
-        yield buffer.getvalue().encode()
 
 
 def xlsx_file(rows: Iterable[list[Cell]]) -> IO[bytes]:
@@ -1161,7 +1130,7 @@ def export_csv(request: Request) -> Response:
     rows = export_rows(get_engine(request.registry), query, timezone(request.registry), now(request))
     response = Response(content_type="text/csv", charset="utf-8")
     response.content_disposition = f'attachment; filename="{file_name(request, "csv")}"'
-    response.app_iter = csv_lines(rows)
+    response.app_iter = csv_lines(EXPORT_COLUMNS, ([csv_cell(value) for value in row] for row in rows), EXPORT_BATCH)
     return response
 
 
