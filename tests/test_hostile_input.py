@@ -179,3 +179,35 @@ def test_tabs_and_line_ends_are_welcome(app, registry, demo):
     form["description"] = "Ligne une\r\nLigne deux\nLigne trois 🖨️"
     assert form.submit().status_int == 303
     assert refusals(registry) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/intranet/console/comptes/9999999999",
+        "/intranet/console/journal/99999999999999999999",
+        "/intranet/assistance/tickets/2147483648",
+        "/intranet/assistance/articles/99999999999999999999",
+    ],
+)
+def test_a_number_no_record_can_have_is_a_404(app, registry, demo, path):
+    """Records are numbered on 32 bits: PostgreSQL refused the comparison, and the page answered 500."""
+    login(app, "admin", "demo-admin-2026")
+    assert "n'existe pas" in app.get(path, status=404).html.find("main").text
+    assert refusals(registry) == []  # a page that does not exist, not an attack
+
+
+def test_the_api_answers_a_number_no_record_can_have_with_a_json_404(app, demo):
+    login(app, "agent", "demo-agent-2026")
+    assert app.get("/intranet/api/v1/assistance/demandes/99999999999", status=404).json == {
+        "error": "Ressource introuvable."
+    }
+
+
+@pytest.mark.parametrize("query", ["du=0001-01-01", "au=31/12/9999", "du=9999-12-31&au=9999-12-31"])
+def test_dates_outside_what_people_mean_are_refused_next_to_their_field(app, demo, query):
+    """The day after 31/12/9999, or midnight of 01/01/0001 in UTC, do not exist: the filters answered 500."""
+    login(app, "admin", "demo-admin-2026")
+    for page in ("/intranet/console/journal/", "/intranet/assistance/tableau-de-bord/"):
+        refused = app.get(f"{page}?{query}", status=400)
+        assert "Saisissez une date valide" in refused.text

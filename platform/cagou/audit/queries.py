@@ -30,11 +30,10 @@ from pyramid.registry import Registry
 
 from cagou.audit.models import CATEGORY_LABELS, AuditEntry
 from cagou.clock import timezone
-from cagou.web.forms import FormErrors
+from cagou.web.forms import FormErrors, parse_date
 
 PAGE_SIZE = 100
 MAX_TEXT_LENGTH = 200
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 WORD = re.compile(r"\w+")
 
 #: Query string parameter → filter field.
@@ -84,15 +83,6 @@ class AuditFilters:
         """The filters in a French phrase, for the audit entry of an export."""
         parts = [f"{name} = {value}" for name, value in self.query_string().items()]
         return ", ".join(parts) if parts else "aucun filtre"
-
-
-def parse_date(value: str) -> datetime.date | None:
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(value, pattern).date()  # noqa: DTZ007  (a calendar day, no instant)
-        except ValueError:
-            continue
-    return None
 
 
 def read_filters(params: Mapping[str, str], errors: FormErrors) -> AuditFilters:

@@ -51,6 +51,11 @@ STORED_HEADERS = ("User-Agent",)
 SECRET_FIELD = re.compile("password|passe", re.IGNORECASE)
 #: The rate limit (one of the core's) of audited refusals per address; past it they are only logged.
 RATE_LIMIT = "refused-input.address"
+#: Records are numbered with 32-bit integers (``Integer`` columns): a larger number in an address names
+#: none, and PostgreSQL refuses to compare a column with it ("integer out of range"), which answered 500.
+LARGEST_RECORD_NUMBER = 2**31 - 1
+NUMBER = re.compile(r"\d{10,}")
+NOT_FOUND = "La page demandée n'existe pas, ou n'est plus disponible."
 MAX_NAME_SHOWN = 60
 TEMPLATE = "cagou:web/templates/refused_input.jinja2"
 
@@ -68,6 +73,8 @@ class Refusal:
     secrets_dropped: bool = False
     #: The address itself is refused: the answer is drawn as if for the site's root.
     bad_path: bool = False
+    #: 400, or 404 for an address that can name nothing.
+    status: int = 400
 
 
 def cleaned(text: str) -> str:
@@ -104,6 +111,8 @@ def check_path_and_headers(request: Request) -> Refusal | None:
         return Refusal("L'adresse demandée est mal formée (encodage invalide).", bad_path=True)
     if FORBIDDEN.search(path):
         return Refusal(character_message("L'adresse demandée", path), bad_path=True)
+    if any(int(number) > LARGEST_RECORD_NUMBER for number in NUMBER.findall(path)):
+        return Refusal(NOT_FOUND, bad_path=True, status=404)
     for header in STORED_HEADERS:
         if FORBIDDEN.search(request.headers.get(header, "")):
             return Refusal(character_message(f"L'en-tête {header}", request.headers[header]))
@@ -207,8 +216,8 @@ def neutralize(request: Request, refusal: Refusal) -> None:
 
 
 def audit(request: Request, path: str, refusal: Refusal) -> None:
-    """Keep the refusal in the audit log, up to the rule's figure per address and hour."""
-    if not in_transaction(request):
+    """Keep the refusal in the audit log, up to the rule's figure per address and hour (not a mere 404)."""
+    if not in_transaction(request) or refusal.status == 404:
         return
     limits = request.find_service(IRateLimits)
     checks = {RATE_LIMIT: request.client_addr or ""}
@@ -229,28 +238,32 @@ def input_guard_tween_factory(handler: Callable[[Request], Any], registry: Regis
         if refusal is None:
             return handler(request)
         path = cleaned(request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"))[:200]
+        as_json = wants_json(request)  # before the address is taken out
         neutralize(request, refusal)
         audit(request, path, refusal)
-        return refused_input(request, refusal)
+        return refused_input(request, refusal, as_json)
 
     return input_guard_tween
 
 
-def refused_input(request: Request, refusal: Refusal) -> Response:
+def refused_input(request: Request, refusal: Refusal, as_json: bool) -> Response:
     """The refusal: JSON on the API; in a page, with the cleaned form or address offered again.
 
     Rendered here rather than raised: an exception would abort the
     transaction, and with it the audit entry.
     """
-    if wants_json(request):
-        return json_error(request, 400, refusal.message)
+    if as_json:
+        return json_error(
+            request, refusal.status, "Ressource introuvable." if refusal.status == 404 else refusal.message
+        )
     query = refusal.cleaned_query
     values = {
+        "title": "Page introuvable" if refusal.status == 404 else "Envoi refusé",
         "message": refusal.message,
         "pending": refusal.cleaned_form,
         "secrets_dropped": refusal.secrets_dropped,
         "cleaned_url": request.path + "?" + urlencode(query) if query is not None else None,
     }
     response = render_to_response(TEMPLATE, values, request=request)
-    response.status_int = 400
+    response.status_int = refusal.status
     return response

@@ -61,7 +61,8 @@ API_PREFIX = "/intranet/api/"
 
 def wants_json(request: Request) -> bool:
     """A client of the JSON API: it carries a token, or asks under /intranet/api/."""
-    return bearer_token(request) is not None or request.path_info.startswith(API_PREFIX)
+    # The raw path: the prefix is ASCII, and an address that is not UTF-8 must not fail here.
+    return bearer_token(request) is not None or request.environ.get("PATH_INFO", "").startswith(API_PREFIX)
 
 
 def json_error(request: Request, status: int, message: str) -> Response:

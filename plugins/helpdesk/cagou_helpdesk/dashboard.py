@@ -64,7 +64,7 @@ from cagou.db.types import UTCDateTime
 from cagou.identity.models import Account
 from cagou.interfaces import IAuditLog
 from cagou.web.exports import csv_lines
-from cagou.web.forms import FormErrors
+from cagou.web.forms import FormErrors, parse_date
 from cagou.web.i18n import translate
 from cagou_helpdesk import charts
 from cagou_helpdesk import settings as helpdesk_settings
@@ -85,7 +85,6 @@ MAX_DAYS = 731
 DAILY_CHART_DAYS = 92
 TOP_CATEGORIES = 10
 MAX_TEXT = 200
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 WEEK_YEAR_FIRST = re.compile(r"^(\d{4})\s*-?\s*[WS]\s*(\d{1,2})$", re.IGNORECASE)
 WEEK_YEAR_LAST = re.compile(r"^[WS]\s*(\d{1,2})\s*[-/ ]\s*(\d{4})$", re.IGNORECASE)
 #: The query string parameters of the filter form (French, as they show in the address bar).
@@ -184,15 +183,6 @@ class Filters:
         if self.priority:
             parts.append(f"priorité P{self.priority}")
         return ", ".join(parts)
-
-
-def parse_date(value: str) -> datetime.date | None:
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(value, pattern).date()  # noqa: DTZ007  (a calendar day, no instant)
-        except ValueError:
-            continue
-    return None
 
 
 def parse_week(value: str) -> datetime.date | None:
