@@ -20,6 +20,14 @@ Fonctionnalité: Les saisies invalides sont refusées clairement, sans rien enre
       | title       | (10000 x)     | Le titre fait 200 caractères au plus (vous en avez saisi 10 000). |
       | category    | Plomberie     | Catégorie inconnue : « Plomberie ». Choisissez-en une dans la liste. |
 
+  Scénario: Un caractère invisible collé dans la demande est refusé, et la demande proposée de nouveau sans lui
+    Quand j'envoie une demande dont la description contient un caractère de contrôle "\x00" collé d'un PDF
+    Alors la réponse a le statut 400
+    Et je lis "Le champ « description » contient un caractère invisible qui ne peut pas être enregistré (U+0000)"
+    Et aucune demande n'est enregistrée
+    Quand j'envoie de nouveau ce qui est proposé, sans ce caractère
+    Alors la demande "Une panne" est enregistrée avec la description "Depuis ce matin, l'écran clignote."
+
   Scénario: Une pièce jointe déguisée est refusée d'après son contenu
     Quand j'envoie une demande avec la pièce jointe "capture.png" qui est en fait un programme
     Alors la réponse a le statut 400

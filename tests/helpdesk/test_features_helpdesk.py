@@ -272,6 +272,28 @@ def send_invalid(browser, field, value):
     submit_new(browser, **{field: value})
 
 
+@when(
+    parsers.parse(
+        "j'envoie une demande dont la description contient un caractère de contrôle \"{character}\" collé d'un PDF"
+    )
+)
+def send_control_character(browser, character):
+    control = character.encode().decode("unicode_escape")
+    submit_new(browser, description=f"Depuis ce matin,{control} l'écran clignote.")
+
+
+@when("j'envoie de nouveau ce qui est proposé, sans ce caractère")
+def send_cleaned(browser):
+    browser.page = browser.page.forms["envoi-nettoye"].submit(expect_errors=True).maybe_follow()
+
+
+@then(parsers.parse('la demande "{title}" est enregistrée avec la description "{description}"'))
+def stored_with(registry, title, description):
+    with transaction_scope(registry) as request:
+        ticket = request.db.scalars(sa.select(Ticket).where(Ticket.title == title)).one()
+        assert ticket.description == description
+
+
 @when(parsers.parse('j\'envoie une demande avec la pièce jointe "{name}" qui est en fait un programme'))
 def send_disguised(browser, name):
     submit_new(browser, attachments=[(name, b"MZ\x90\x00" + b"\x00" * 300)])
