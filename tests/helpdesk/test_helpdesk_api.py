@@ -348,6 +348,19 @@ def test_list_parameters_are_checked(token_for):
     assert "q" in api.get(TICKETS, params={"q": "mot " * 60}, status=400).json["errors"]
 
 
+def test_a_list_parameter_sent_empty_is_as_if_absent(registry, token_for):
+    """?sort= and ?status= alike (a form's "any" choice sends them empty), and every other filter too."""
+    for title in ("Écran noir", "Souris morte", "Clavier collant"):
+        open_ticket(registry, "agent", title=title)
+    api = token_for("tech1", CREATE, WORK)
+    absent = api.get(TICKETS).json
+    assert len(absent["items"]) == 3
+    names = ("view", "status", "priority", "category", "q", "sort", "after", "limit")
+    assert api.get(TICKETS, params=dict.fromkeys(names, "")).json == absent
+    for name in names:
+        assert api.get(TICKETS, params={name: ""}).json == absent, name
+
+
 # ---------------------------------------------------------------------------
 # Updating
 # ---------------------------------------------------------------------------
