@@ -116,6 +116,11 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "nullable": True}
 
 
+def required_text(maximum: int) -> dict[str, Any]:
+    """A text that must say something (services.check_text): a visible character, ``maximum`` at most."""
+    return {"type": "string", "minLength": 1, "maxLength": maximum, "pattern": r"\S"}
+
+
 INSTANT: dict[str, Any] = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC (+00:00)"}
 PERSON: dict[str, Any] = {
     "type": "object",
@@ -242,8 +247,8 @@ ID_OR_PATH: dict[str, Any] = {"oneOf": [{"type": "string"}, {"type": "integer"}]
 CREATE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "title": {"type": "string", "maxLength": services.MAX_TITLE},
-        "description": {"type": "string", "maxLength": services.MAX_TEXT},
+        "title": required_text(services.MAX_TITLE),
+        "description": required_text(services.MAX_TEXT),
         "category": {**ID_OR_PATH, "description": "Chemin (« Réseau > VPN ») ou identifiant"},
         "urgency": {"type": "integer", "enum": list(URGENCIES), "default": 2},
         "impact": {"type": "integer", "enum": list(IMPACTS), "default": 1},
@@ -270,7 +275,7 @@ PATCH_BODY: dict[str, Any] = {
 MESSAGE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "body": {"type": "string", "maxLength": services.MAX_TEXT},
+        "body": required_text(services.MAX_TEXT),
         "kind": {"type": "string", "enum": [REPLY, NOTE], "default": REPLY},
     },
     "required": ["body"],
