@@ -17,6 +17,7 @@ from cagou.api.clients import allowed_methods, wants_json
 from cagou.audit.services import record_refused_access
 from cagou.contributions import INTRANET, SearchResult, Widget
 from cagou.db import get_engine
+from cagou.identity.policy import kept_out_of_the_api
 from cagou.identity.second_factor import needs_second_factor
 from cagou.identity.views import signed_out_submission
 from cagou.plugins import call_enabled, enabled_modules, flatten, get_plugins
@@ -135,7 +136,7 @@ def forbidden(error: HTTPForbidden, request: Request) -> Any:
         if request.identity is None:
             return json_error(request, 401, "Jeton absent, expiré ou révoqué.")
         record_refused_access(request, error)
-        if not request.identity.is_staff:
+        if kept_out_of_the_api(request, request.identity):
             return json_error(request, 403, "L'API de l'intranet est réservée aux agents.")
         return json_error(request, 403, "La permission n'est pas dans la portée du jeton, ou la personne ne l'a pas.")
     if awaits_second_factor(request):
