@@ -167,8 +167,9 @@ def test_the_openapi_document_is_valid_and_lists_every_json_endpoint(app, regist
 def test_a_post_without_any_credential_gets_401_and_a_session_without_csrf_token_still_400(app, agent):
     """No token, no cookie: nothing to forge, so the answer is the missing credential, not the CSRF check."""
     anonymous = ApiClient(app.app, {})
-    refused = anonymous.post_json("/intranet/api/v1/exemple/notes", {"title": "Anonyme"}, status=401).json
-    assert refused == {"error": "Jeton absent, expiré ou révoqué."}
+    refused = anonymous.post_json("/intranet/api/v1/exemple/notes", {"title": "Anonyme"}, status=401)
+    assert refused.json == {"error": "Jeton absent, expiré ou révoqué."}
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
     assert "jeton CSRF" in app.post_json("/intranet/api/v1/exemple/notes", {"title": "x"}, status=400).json["error"]
     # Pages keep the check without a cookie: a forged sign-in would sign the victim in as the forger.
     anonymous.app.post("/intranet/connexion", {"login": "agent", "password": "demo-agent-2026"}, status=400)

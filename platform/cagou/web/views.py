@@ -134,7 +134,8 @@ def refused_method(error: HTTPNotFound, request: Request) -> Response | None:
 def forbidden(error: HTTPForbidden, request: Request) -> Any:
     if wants_json(request):
         if request.identity is None:
-            return json_error(request, 401, "Jeton absent, expiré ou révoqué.")
+            # RFC 9110: a 401 names the scheme that would do.
+            return json_error(request, 401, "Jeton absent, expiré ou révoqué.", headers={"WWW-Authenticate": "Bearer"})
         record_refused_access(request, error)
         if kept_out_of_the_api(request, request.identity):
             return json_error(request, 403, "L'API de l'intranet est réservée aux agents.")
