@@ -220,3 +220,17 @@ def test_a_server_error_on_the_api_is_json_with_the_request_id(app_config, regis
     assert answer.content_type == "application/json"
     assert answer.json["request_id"] == "essai-42"
     assert answer.json["error"].startswith("Une erreur inattendue s'est produite")
+
+
+def test_every_operation_lists_its_refusals_in_the_one_error_format(app):
+    spec = app.get("/intranet/api/openapi.json").json
+    assert spec["components"]["schemas"]["Erreur"]["required"] == ["error"]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            statuses = set(operation["responses"])
+            assert {"400", "401", "403", "500", "503"} <= statuses, (method, path)
+            assert ("404" in statuses) == ("{" in path), (method, path)
+            for status in statuses - {"200", "201"}:
+                schema = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Erreur"}, (method, path, status)
+    assert "409" in spec["paths"]["/intranet/api/v1/assistance/tickets/{id}"]["patch"]["responses"]
