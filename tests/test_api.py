@@ -6,10 +6,13 @@ import pytest
 import sqlalchemy as sa
 import webtest
 from openapi_spec_validator import validate
+from pyramid.security import NO_PERMISSION_REQUIRED
 
+from cagou import INTRANET, PUBLIC
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.demo import load_demo
+from cagou.identity import tokens
 from cagou.interfaces import IAccounts
 from cagou.testing import csrf_token, login
 
@@ -49,6 +52,16 @@ class ApiClient:
 
     def post_json(self, path: str, body: object, status: int) -> webtest.TestResponse:
         return self.app.post_json(path, body, headers=self.headers, status=status)
+
+    def request(self, path: str, method: str, status: int) -> webtest.TestResponse:
+        return self.app.request(path, method=method, headers=self.headers, status=status, expect_errors=True)
+
+
+def token_of(registry, login_name: str, scopes: list[str]) -> str:
+    """A token made for ``login_name`` by the service (the tokens page is for agents only)."""
+    with transaction_scope(registry) as request:
+        account = request.find_service(IAccounts).by_login(login_name)
+        return tokens.issue(request, account, "essai", scopes, days=30)[1]
 
 
 def test_a_token_is_shown_once_and_authenticates_the_api(app, agent):
@@ -99,7 +112,8 @@ def test_a_token_needs_no_csrf_token_but_a_browser_session_does(app, agent):
     api = ApiClient(app.app, {"Authorization": f"Bearer {token}"})
     created = api.post_json("/intranet/api/v1/exemple/notes", {"title": "Par l'API"}, status=201).json
     assert created["title"] == "Par l'API"
-    app.post_json("/intranet/api/v1/exemple/notes", {"title": "Sans jeton CSRF"}, status=400)
+    forged = app.post_json("/intranet/api/v1/exemple/notes", {"title": "Sans jeton CSRF"}, status=400).json
+    assert "jeton CSRF" in forged["error"]
     refused = api.post_json("/intranet/api/v1/exemple/notes", {"titre": "x"}, status=400).json
     assert "titre" in refused["error"] or "title" in refused["error"]
 
@@ -148,3 +162,75 @@ def test_the_openapi_document_is_valid_and_lists_every_json_endpoint(app, regist
         methods = view["request_methods"] or ("GET",)
         for method in (methods,) if isinstance(methods, str) else methods:
             assert (route["pattern"], method) in documented, (route["pattern"], method)
+
+
+def test_a_post_without_any_credential_gets_401_and_a_session_without_csrf_token_still_400(app, agent):
+    """No token, no cookie: nothing to forge, so the answer is the missing credential, not the CSRF check."""
+    anonymous = ApiClient(app.app, {})
+    refused = anonymous.post_json("/intranet/api/v1/exemple/notes", {"title": "Anonyme"}, status=401)
+    assert refused.json == {"error": "Jeton absent, expiré ou révoqué."}
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
+    assert "jeton CSRF" in app.post_json("/intranet/api/v1/exemple/notes", {"title": "x"}, status=400).json["error"]
+    # Pages keep the check without a cookie: a forged sign-in would sign the victim in as the forger.
+    anonymous.app.post("/intranet/connexion", {"login": "agent", "password": "demo-agent-2026"}, status=400)
+
+
+def test_a_method_a_path_does_not_take_gets_405_with_allow_in_json(app, agent):
+    token = created_token(make_token(app, ["core:profile:read", "sample:note:view"]))
+    for headers in ({"Authorization": f"Bearer {token}"}, {}):
+        api = ApiClient(app.app, headers)
+        for method in ("TRACE", "DELETE", "PUT", "OPTIONS"):
+            refused = api.request("/intranet/api/v1/moi", method, status=405)
+            assert refused.headers["Allow"] == "GET, HEAD"
+            assert refused.json["error"].startswith(f"La méthode {method} n'est pas acceptée ici")
+        notes = api.request("/intranet/api/v1/exemple/notes", "PATCH", status=405)
+        assert notes.headers["Allow"] == "GET, HEAD, POST"
+        assert api.request("/intranet/api/openapi.json", "POST", status=405).headers["Allow"] == "GET, HEAD"
+    assert ApiClient(app.app, {}).request("/intranet/api/v1/inconnu", "TRACE", status=404).json["error"]
+
+
+@pytest.mark.parametrize(
+    ("login_name", "password"), [("citoyen", "demo-citoyen-2026"), ("entreprise", "demo-entreprise-2026")]
+)
+def test_the_intranet_api_is_for_agents_only(app, registry, agent, login_name, password):
+    """A citizen's or a company's session or token gets 403 on every intranet API route, modules' included."""
+    reserved = {"error": "L'API de l'intranet est réservée aux agents."}
+    token = token_of(registry, login_name, ["core:profile:read", "helpdesk:ticket:create"])
+    api = ApiClient(app.app, {"Authorization": f"Bearer {token}"})
+    assert api.get("/intranet/api/v1/moi", status=403).json == reserved
+    assert api.get("/intranet/api/v1/assistance/tickets", status=403).json == reserved
+    app.reset()
+    login(app, login_name, password, site=PUBLIC)
+    assert app.get("/intranet/api/v1/moi", status=403).json == reserved
+    assert app.get("/intranet/api/v1/exemple/notes", status=403).json == reserved
+    with transaction_scope(registry) as request:
+        refusals = request.db.scalar(sa.select(sa.func.count()).where(AuditEntry.action == "core:access:refused"))
+    assert refusals == 4
+
+
+def test_a_server_error_on_the_api_is_json_with_the_request_id(app_config, registry):
+    def failing(request):
+        raise RuntimeError("panne voulue par le test")
+
+    app_config.add_site_route(INTRANET, "test.failing", "/api/v1/essai/panne")
+    app_config.add_view(failing, route_name="test.failing", permission=NO_PERMISSION_REQUIRED)
+    app_config.commit()
+    app = webtest.TestApp(app_config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
+    answer = app.get("/intranet/api/v1/essai/panne", headers={"X-Request-Id": "essai-42"}, status=500)
+    assert answer.content_type == "application/json"
+    assert answer.json["request_id"] == "essai-42"
+    assert answer.json["error"].startswith("Une erreur inattendue s'est produite")
+
+
+def test_every_operation_lists_its_refusals_in_the_one_error_format(app):
+    spec = app.get("/intranet/api/openapi.json").json
+    assert spec["components"]["schemas"]["Erreur"]["required"] == ["error"]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            statuses = set(operation["responses"])
+            assert {"400", "401", "403", "500", "503"} <= statuses, (method, path)
+            assert ("404" in statuses) == ("{" in path), (method, path)
+            for status in statuses - {"200", "201"}:
+                schema = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Erreur"}, (method, path, status)
+    assert "409" in spec["paths"]["/intranet/api/v1/assistance/tickets/{id}"]["patch"]["responses"]

@@ -188,6 +188,7 @@ def test_tabs_and_line_ends_are_welcome(app, registry, demo):
         "/intranet/console/journal/99999999999999999999",
         "/intranet/assistance/tickets/2147483648",
         "/intranet/assistance/articles/99999999999999999999",
+        "/intranet/assistance/articles/" + "9" * 5000,
     ],
 )
 def test_a_number_no_record_can_have_is_a_404(app, registry, demo, path):

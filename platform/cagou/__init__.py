@@ -20,6 +20,7 @@ from pyramid.router import Router
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.viewderivers import csrf_view
 
+from cagou.api.clients import SESSION_COOKIE, csrf_applies
 from cagou.contributions import (
     INTRANET,
     PUBLIC,
@@ -39,7 +40,6 @@ from cagou.contributions import (
 from cagou.db.migrate import check_table_prefixes
 from cagou.hookspecs import hookimpl
 from cagou.identity.policy import set_root_acl
-from cagou.identity.tokens import bearer_token
 from cagou.interfaces import IPlugins
 from cagou.plugins import Module, Plugins, discover, flatten
 from cagou.settings import is_production, normalize
@@ -101,8 +101,8 @@ def configure(settings: dict[str, Any]) -> Configurator:
         require_csrf=True,
         token="csrf_token",  # noqa: S106
         header="X-CSRF-Token",
-        # A request with a personal API token carries no cookie: nothing to forge.
-        callback=lambda request: bearer_token(request) is None,
+        # Not with a personal API token, nor on the API without the session cookie: nothing to forge.
+        callback=csrf_applies,
     )
     # Which module is enabled where; its view deriver wraps every view added later.
     config.include("cagou.modules")
@@ -138,7 +138,7 @@ def configure(settings: dict[str, Any]) -> Configurator:
 def session_factory(settings: dict[str, Any]) -> Any:
     cookie_session: Any = SignedCookieSessionFactory(
         settings["cagou.secret"],
-        cookie_name="cagou_session",
+        cookie_name=SESSION_COOKIE,
         httponly=True,
         samesite="Lax",
         secure=is_production(settings),

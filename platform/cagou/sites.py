@@ -24,6 +24,8 @@ from cagou.contributions import INTRANET, PUBLIC
 
 COMMON = "common"
 PREFIXES: dict[str, str] = {PUBLIC: "", INTRANET: "/intranet", COMMON: ""}
+#: Where the intranet's JSON API lives, the core's and every module's (see cagou.api.clients).
+API_PREFIX = PREFIXES[INTRANET] + "/api/"
 
 
 class SitePredicate:
@@ -89,6 +91,14 @@ def request_site(request: Request) -> str:
     if request.path_info == PREFIXES[INTRANET] or request.path_info.startswith(PREFIXES[INTRANET] + "/"):
         return INTRANET if INTRANET in served_sites(request.registry) else PUBLIC
     return PUBLIC if PUBLIC in served_sites(request.registry) else INTRANET
+
+
+def is_api_request(request: Request) -> bool:
+    """A request to one of the JSON API's routes, whatever it carries."""
+    # The raw path: the prefix is ASCII, and an address that is not UTF-8 must not fail here (the input
+    # guard refuses it, in JSON under this prefix).
+    path: str = request.environ.get("PATH_INFO", "")
+    return path.startswith(API_PREFIX)
 
 
 def check_every_route_has_a_site(registry: Registry) -> None:

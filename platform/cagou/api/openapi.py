@@ -4,6 +4,12 @@ A module describes each operation of its JSON API with the
 ``config.add_api_operation`` directive next to the view; the document at
 ``/intranet/api/openapi.json`` lists them all, with the permission each one
 needs (``x-permission``): a personal token must carry it in its scopes.
+
+Every operation's answers are listed: its success, the refusals every
+operation can give (:data:`COMMON_ERRORS`; 404 too when its path has
+parameters), and those it declares itself (``errors``, such as a 409). Every
+refusal has the one body :data:`ERROR_SCHEMA`. ``tests/test_api_contract.py``
+holds the application to the document.
 """
 
 from __future__ import annotations
@@ -19,7 +25,31 @@ from pyramid.registry import Registry
 
 PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 JSON = "application/json"
-ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+#: The body of every error answer of the API, whatever its status or module (see cagou.web.views.json_error).
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "description": "Ce qui est refusé et pourquoi, en français"},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Saisie refusée champ par champ : champ → message",
+        },
+        "request_id": {"type": "string", "description": "Erreur du serveur : l'identifiant à donner au support"},
+    },
+    "required": ["error"],
+}
+ERROR_SCHEMA_NAME = "Erreur"
+ERROR_REFERENCE = f"#/components/schemas/{ERROR_SCHEMA_NAME}"
+#: What any operation may answer besides its success: status → description.
+COMMON_ERRORS: dict[int, str] = {
+    400: "Requête refusée : paramètres, corps ou caractères invalides ; le message dit pourquoi.",
+    401: "Jeton absent, expiré ou révoqué.",
+    403: "La permission n'est pas dans la portée du jeton, la personne ne l'a pas, ou ce n'est pas un agent.",
+    500: "Erreur inattendue du serveur ; rien n'a été enregistré (request_id pour le support).",
+    503: "Service momentanément indisponible (base de données) ; réessayez.",
+}
+NOT_FOUND = "Ressource introuvable, ou que vous ne pouvez pas voir."
 
 
 @dataclass(frozen=True)
@@ -38,6 +68,8 @@ class ApiOperation:
     tags: tuple[str, ...] = ()
     status: int = 200
     parameters: tuple[dict[str, Any], ...] = field(default=())
+    #: The refusals of this operation beyond :data:`COMMON_ERRORS` and 404: status → when (409: "…").
+    errors: dict[int, str] = field(default_factory=dict)
 
 
 def add_api_operation(config: Configurator, route_name: str, method: str, **description: Any) -> None:
@@ -79,8 +111,7 @@ def document(registry: Registry, server_url: str) -> dict[str, Any]:
                     "description": operation.summary,
                     "content": {operation.response_media_type: {"schema": operation.response}},
                 },
-                "401": error_response("Jeton absent, expiré ou révoqué."),
-                "403": error_response("La permission n'est pas dans la portée du jeton, ou la personne ne l'a pas."),
+                **{str(status): error_response(text) for status, text in sorted(errors_of(operation, names).items())},
             },
         }
         if operation.description:
@@ -93,21 +124,33 @@ def document(registry: Registry, server_url: str) -> dict[str, Any]:
                 "required": True,
                 "content": {media_type: {"schema": schema} for media_type, schema in bodies.items()},
             }
-            entry["responses"]["400"] = error_response("Données refusées ; le message dit pourquoi.")
         paths.setdefault(path, {})[operation.method.lower()] = entry
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "API de la plateforme Cagou",
             "version": version("cagou"),
-            "description": "Authentification par jeton personnel : Authorization: Bearer cagou_…",
+            "description": "Authentification par jeton personnel : Authorization: Bearer cagou_…. "
+            'Toute erreur est du JSON de la forme Erreur ({"error": "message"}). '
+            "Une méthode que le chemin ne prend pas reçoit 405, avec l'en-tête Allow.",
         },
         "servers": [{"url": server_url}],
-        "components": {"securitySchemes": {"jeton": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "securitySchemes": {"jeton": {"type": "http", "scheme": "bearer"}},
+            "schemas": {ERROR_SCHEMA_NAME: ERROR_SCHEMA},
+        },
         "security": [{"jeton": []}],
         "paths": dict(sorted(paths.items())),
     }
 
 
+def errors_of(operation: ApiOperation, path_parameters: list[str]) -> dict[int, str]:
+    """Every refusal ``operation`` can answer: the common ones, 404 when its path names something, its own."""
+    found = dict(COMMON_ERRORS)
+    if path_parameters:
+        found[404] = NOT_FOUND
+    return {**found, **operation.errors}
+
+
 def error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": ERROR_SCHEMA}}}
+    return {"description": description, "content": {JSON: {"schema": {"$ref": ERROR_REFERENCE}}}}

@@ -22,7 +22,7 @@ PROFILE_SCHEMA = {
 }
 
 
-@view_config(route_name="api.openapi", renderer="json", permission=NO_PERMISSION_REQUIRED)
+@view_config(route_name="api.openapi", request_method="GET", renderer="json", permission=NO_PERMISSION_REQUIRED)
 def openapi(request: Request) -> dict[str, Any]:
     return document(request.registry, request.application_url)
 

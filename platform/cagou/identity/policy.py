@@ -36,6 +36,7 @@ from cagou.identity.models import (
 )
 from cagou.identity.sessions import current_session, end_session, open_session
 from cagou.identity.tokens import bearer_token, find_usable
+from cagou.sites import is_api_request
 
 #: The default permission of every view: nobody holds it.
 UNDECLARED_PERMISSION = "core:view:undeclared"
@@ -91,6 +92,8 @@ class SecurityPolicy:
         return str(account.id) if account is not None else None
 
     def permits(self, request: Request, context: Any, permission: str) -> Any:
+        if kept_out_of_the_api(request, self.identity(request)):
+            return Denied("L'API de l'intranet est réservée aux agents.")
         token = self.api_token(request)
         if token is not None and permission not in token.scopes:
             return Denied(f"La permission {permission} n'est pas dans la portée du jeton.")
@@ -122,6 +125,11 @@ class SecurityPolicy:
     def _clear(self, request: Request) -> None:
         for cache in (self.session_cache, self.token_cache, self.identity_cache, self.principals_cache):
             cache.clear(request)
+
+
+def kept_out_of_the_api(request: Request, account: Account | None) -> bool:
+    """The intranet's API (the core's and every module's) is for agents, whatever a role would allow."""
+    return account is not None and not account.is_staff and is_api_request(request)
 
 
 def principals_of(

@@ -32,11 +32,12 @@ from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
 
+from cagou.api.clients import wants_json
 from cagou.audit.models import REFUSED
 from cagou.db import in_transaction
 from cagou.identity.resubmission import Pending
 from cagou.interfaces import IAuditLog, IRateLimits
-from cagou.web.views import json_error, wants_json
+from cagou.web.views import json_error
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,12 @@ def first_bad_field(fields: Iterator[tuple[str, str]]) -> str | None:
     return None
 
 
+def too_large(number: str) -> bool:
+    """A number no record carries; its length is looked at first (Python converts 4 300 digits at most)."""
+    digits = number.lstrip("0")
+    return len(digits) > len(str(LARGEST_RECORD_NUMBER)) or int(digits or "0") > LARGEST_RECORD_NUMBER
+
+
 def check_path_and_headers(request: Request) -> Refusal | None:
     try:
         path = request.path_info
@@ -111,7 +118,7 @@ def check_path_and_headers(request: Request) -> Refusal | None:
         return Refusal("L'adresse demandée est mal formée (encodage invalide).", bad_path=True)
     if FORBIDDEN.search(path):
         return Refusal(character_message("L'adresse demandée", path), bad_path=True)
-    if any(int(number) > LARGEST_RECORD_NUMBER for number in NUMBER.findall(path)):
+    if any(too_large(number) for number in NUMBER.findall(path)):
         return Refusal(NOT_FOUND, bad_path=True, status=404)
     for header in STORED_HEADERS:
         if FORBIDDEN.search(request.headers.get(header, "")):

@@ -6,18 +6,19 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
 from pyramid.httpexceptions import HTTPClientError, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 
+from cagou.api.clients import allowed_methods, wants_json
 from cagou.audit.services import record_refused_access
 from cagou.contributions import INTRANET, SearchResult, Widget
 from cagou.db import get_engine
+from cagou.identity.policy import kept_out_of_the_api
 from cagou.identity.second_factor import needs_second_factor
-from cagou.identity.tokens import bearer_token
 from cagou.identity.views import signed_out_submission
 from cagou.plugins import call_enabled, enabled_modules, flatten, get_plugins
 
@@ -56,17 +57,22 @@ def search(request: Request) -> dict[str, Any]:
     return {"query": query, "groups": groups, "error": None}
 
 
-API_PREFIX = "/intranet/api/"
-
-
-def wants_json(request: Request) -> bool:
-    """A client of the JSON API: it carries a token, or asks under /intranet/api/."""
-    # The raw path: the prefix is ASCII, and an address that is not UTF-8 must not fail here.
-    return bearer_token(request) is not None or request.environ.get("PATH_INFO", "").startswith(API_PREFIX)
-
-
-def json_error(request: Request, status: int, message: str) -> Response:
-    return Response(json_body={"error": message}, status=status, charset="utf-8")
+def json_error(
+    request: Request,
+    status: int,
+    message: str,
+    errors: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An error of the JSON API, in its one format (``ERROR_SCHEMA`` of :mod:`cagou.api.openapi`)."""
+    body: dict[str, Any] = {"error": message}
+    if errors:
+        body["errors"] = errors
+    if status >= 500:
+        body["request_id"] = request.environ.get("cagou.request_id", "")
+    response = Response(json_body=body, status=status, charset="utf-8")
+    response.headers.update(headers or {})
+    return response
 
 
 def awaits_second_factor(request: Request) -> bool:
@@ -100,6 +106,9 @@ def health(request: Request) -> dict[str, Any]:
 @notfound_view_config(append_slash=True, renderer="cagou:web/templates/error.jinja2")
 def not_found(error: HTTPNotFound, request: Request) -> Any:
     if wants_json(request):
+        refused = refused_method(error, request)
+        if refused is not None:
+            return refused
         return json_error(request, 404, "Ressource introuvable.")
     request.response.status_int = 404
     return {
@@ -109,12 +118,27 @@ def not_found(error: HTTPNotFound, request: Request) -> Any:
     }
 
 
+def refused_method(error: HTTPNotFound, request: Request) -> Response | None:
+    """405 with ``Allow`` for a method the matched route has no view for (Pyramid sees a 404)."""
+    route = request.matched_route
+    if not isinstance(error, PredicateMismatch) or route is None:
+        return None
+    methods = allowed_methods(request.registry, route.name)
+    if not methods or request.method in methods:
+        return None
+    message = f"La méthode {request.method[:20]} n'est pas acceptée ici : {', '.join(methods)}."
+    return json_error(request, 405, message, headers={"Allow": ", ".join(methods)})
+
+
 @forbidden_view_config(renderer="cagou:web/templates/error.jinja2")
 def forbidden(error: HTTPForbidden, request: Request) -> Any:
     if wants_json(request):
         if request.identity is None:
-            return json_error(request, 401, "Jeton absent, expiré ou révoqué.")
+            # RFC 9110: a 401 names the scheme that would do.
+            return json_error(request, 401, "Jeton absent, expiré ou révoqué.", headers={"WWW-Authenticate": "Bearer"})
         record_refused_access(request, error)
+        if kept_out_of_the_api(request, request.identity):
+            return json_error(request, 403, "L'API de l'intranet est réservée aux agents.")
         return json_error(request, 403, "La permission n'est pas dans la portée du jeton, ou la personne ne l'a pas.")
     if awaits_second_factor(request):
         return HTTPSeeOther(request.route_url("second_factor", _query={"next": request.path_qs}))
@@ -151,30 +175,43 @@ EXPIRED_FORM = (
 )
 
 
+FORGED_API_REQUEST = (
+    "Requête refusée : avec le cookie de session, il faut aussi le jeton CSRF (en-tête X-CSRF-Token) ; "
+    "un programme utilise un jeton personnel (Authorization: Bearer …), sans cookie."
+)
+
+
 @exception_view_config(HTTPClientError, renderer="cagou:web/templates/error.jinja2")
 def client_error(error: HTTPClientError, request: Request) -> Any:
     """Other 4xx raised by views: their French explanation, in the layout (or as JSON)."""
-    if wants_json(request):
-        return json_error(request, error.code, str(error.detail or CLIENT_ERROR_TITLES.get(error.code, "Refusé")))
-    request.response.status_int = error.code
     if isinstance(error, BadCSRFToken | BadCSRFOrigin):
-        message = EXPIRED_FORM
+        message = FORGED_API_REQUEST if wants_json(request) else EXPIRED_FORM
     elif isinstance(error.detail, str) and error.detail:
         message = error.detail
     else:
         message = "La demande n'a pas pu être traitée : vérifiez les informations envoyées."
+    if wants_json(request):
+        return json_error(request, error.code, message)
+    request.response.status_int = error.code
     return {"status": error.code, "title": CLIENT_ERROR_TITLES.get(error.code, "Demande refusée"), "message": message}
 
 
+SERVER_ERROR = (
+    "Une erreur inattendue s'est produite ; l'équipe informatique en a été avertie. "
+    "Vos données n'ont pas été modifiées : réessayez dans quelques instants."
+)
+
+
 @exception_view_config(Exception, renderer="cagou:web/templates/error.jinja2")
-def server_error(error: Exception, request: Request) -> dict[str, Any]:
+def server_error(error: Exception, request: Request) -> Any:
     log.error("Request %s failed", request.environ.get("cagou.request_id"), exc_info=error)
+    if wants_json(request):
+        return json_error(request, 500, SERVER_ERROR)
     request.response.status_int = 500
     return {
         "status": 500,
         "title": "Erreur du serveur",
-        "message": "Une erreur inattendue s'est produite ; l'équipe informatique en a été avertie. "
-        "Vos données n'ont pas été modifiées : réessayez dans quelques instants.",
+        "message": SERVER_ERROR,
         "request_id": request.environ.get("cagou.request_id"),
         "minimal": True,
     }

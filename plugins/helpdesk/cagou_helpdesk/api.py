@@ -28,8 +28,10 @@ Every change goes through :mod:`cagou_helpdesk.services`, which check the rules
 and write the audit log. A refusal is raised as :class:`ApiError` and answered
 by an exception view, so pyramid_tm aborts the request's transaction: a
 refused request stores nothing, even when part of it had already been applied.
-Errors are JSON like the core's (``{"error": "…"}``), with ``errors`` (field →
-French message) when input is refused field by field.
+Errors are the core's JSON errors (:func:`cagou.web.views.json_error`:
+``{"error": "…"}``), with ``errors`` (field → French message) when input is
+refused field by field; each operation declares the refusals it adds to the
+core's (404, 409, 503) for the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from cagou import INTRANET
 from cagou.identity.models import Account
 from cagou.interfaces import IAccounts, IFileStorage
 from cagou.web.forms import FormErrors
+from cagou.web.views import json_error
 from cagou_helpdesk import queries, services
 from cagou_helpdesk.models import (
     API,
@@ -111,6 +114,11 @@ FILES = "attachments"
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "nullable": True}
+
+
+def required_text(maximum: int) -> dict[str, Any]:
+    """A text that must say something (services.check_text): a visible character, ``maximum`` at most."""
+    return {"type": "string", "minLength": 1, "maxLength": maximum, "pattern": r"\S"}
 
 
 INSTANT: dict[str, Any] = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC (+00:00)"}
@@ -239,8 +247,8 @@ ID_OR_PATH: dict[str, Any] = {"oneOf": [{"type": "string"}, {"type": "integer"}]
 CREATE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "title": {"type": "string", "maxLength": services.MAX_TITLE},
-        "description": {"type": "string", "maxLength": services.MAX_TEXT},
+        "title": required_text(services.MAX_TITLE),
+        "description": required_text(services.MAX_TEXT),
         "category": {**ID_OR_PATH, "description": "Chemin (« Réseau > VPN ») ou identifiant"},
         "urgency": {"type": "integer", "enum": list(URGENCIES), "default": 2},
         "impact": {"type": "integer", "enum": list(IMPACTS), "default": 1},
@@ -267,7 +275,7 @@ PATCH_BODY: dict[str, Any] = {
 MESSAGE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "body": {"type": "string", "maxLength": services.MAX_TEXT},
+        "body": required_text(services.MAX_TEXT),
         "kind": {"type": "string", "enum": [REPLY, NOTE], "default": REPLY},
     },
     "required": ["body"],
@@ -297,7 +305,15 @@ def with_files(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    """An optional filter of the list; sent empty (``?status=``), it is as if absent (see :func:`given_parameters`)."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "allowEmptyValue": True,
+        "description": description + " (vide : comme absent)",
+        "schema": schema,
+    }
 
 
 LIST_PARAMETERS = (
@@ -347,11 +363,8 @@ def not_found(ticket_id: int | None) -> ApiError:
 
 @exception_view_config(ApiError)
 def api_error(error: ApiError, request: Request) -> Response:
-    """The refusal as JSON. Being an exception view, it makes pyramid_tm abort the transaction."""
-    body: dict[str, Any] = {"error": error.message}
-    if error.errors:
-        body["errors"] = error.errors
-    return Response(json_body=body, status=error.status, charset="utf-8")
+    """The refusal in the API's error format. Being an exception view, it makes pyramid_tm abort the transaction."""
+    return json_error(request, error.status, error.message, error.errors)
 
 
 @contextmanager
@@ -606,9 +619,14 @@ def worked_groups(request: Request) -> set[int] | None:
 # ---------------------------------------------------------------------------
 
 
+def given_parameters(request: Request) -> dict[str, str]:
+    """The query string's parameters, those sent empty (``?sort=``) left out: an empty value is no value."""
+    return {name: value for name, value in request.GET.items() if value != ""}
+
+
 def list_filter(request: Request, technician: bool) -> tuple[queries.QueueFilter, int]:
     """The filter the query string asks for, checked: a wrong value is a 400, not a silent default."""
-    params = request.GET
+    params = given_parameters(request)
     errors = FormErrors()
     view = params.get("view", "group" if technician else REQUESTED)
     if view not in VIEWS:
@@ -880,6 +898,7 @@ def includeme(config: Configurator) -> None:
         'Erreurs : {"error": "message"} ; une saisie refusée donne aussi "errors" : champ → message. '
         "404 : ticket inconnu ou que vous ne pouvez pas voir ; 409 : refusé dans l'état du ticket."
     )
+    conflict = {409: "Refusé dans l'état du ticket (clos, pas encore résolu, déjà rattaché…)."}
     config.add_api_operation(
         TICKETS,
         "GET",
@@ -922,6 +941,7 @@ def includeme(config: Configurator) -> None:
         permission=WORK,
         request_body=PATCH_BODY,
         response=TICKET_DETAIL,
+        errors=conflict,
         tags=TAGS,
     )
     config.add_api_operation(
@@ -935,6 +955,7 @@ def includeme(config: Configurator) -> None:
         other_request_bodies={MULTIPART: with_files(MESSAGE_BODY)},
         response=MESSAGE,
         status=201,
+        errors=conflict,
         tags=TAGS,
     )
     config.add_api_operation(
@@ -959,6 +980,7 @@ def includeme(config: Configurator) -> None:
         permission=CREATE,
         request_body=RATING_BODY,
         response=TICKET_DETAIL,
+        errors=conflict,
         tags=TAGS,
     )
     config.scan("cagou_helpdesk.api")

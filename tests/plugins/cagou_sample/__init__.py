@@ -37,6 +37,7 @@ def includeme(config: Configurator) -> None:
         request_body={"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]},
         response=NOTE_SCHEMA,
         status=201,
+        errors={409: "Une note porte déjà ce titre."},
         tags=("exemple",),
     )
     config.add_job("sample.echo", echo)

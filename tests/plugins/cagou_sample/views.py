@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPConflict, HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
@@ -55,11 +55,16 @@ def api_notes(request: Request) -> list[dict[str, Any]]:
 @view_config(route_name="sample.api.notes", request_method="POST", renderer="json", permission="sample:note:view")
 def api_note_add(request: Request) -> Any:
     try:
-        title = str(request.json_body["title"]).strip()
+        title = request.json_body["title"]
     except (ValueError, KeyError, TypeError) as error:
         raise HTTPBadRequest('Envoyez un objet JSON avec un titre : {"title": "…"}.') from error
+    if not isinstance(title, str):
+        raise HTTPBadRequest("Le titre est une chaîne de caractères.")
+    title = title.strip()
     if not title or len(title) > MAX_TITLE_LENGTH:
         raise HTTPBadRequest(f"Le titre est obligatoire et fait {MAX_TITLE_LENGTH} caractères au plus.")
+    if request.db.scalar(sa.select(SampleNote.id).where(SampleNote.title == title)) is not None:
+        raise HTTPConflict(f"Une note s'intitule déjà « {title} ».")
     note = SampleNote(title=title, author_id=request.identity.id)
     request.db.add(note)
     request.db.flush()
