@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from pyramid.paster import get_app, setup_logging
+from pyramid.exceptions import ConfigurationError
+from pyramid.paster import get_appsettings, setup_logging
 from pyramid.registry import Registry
 from pyramid.request import Request
 
+from cagou import configure
 from cagou.contributions import SITES
 from cagou.db import migrate, transaction_scope
 from cagou.demo import load_demo
@@ -47,13 +49,34 @@ class Environment:
         self._registry: Registry | None = None
 
     @property
+    def path(self) -> Path:
+        path = Path(self.config_uri.split("#", 1)[0])
+        if not path.is_file():
+            raise CagouError(f"Fichier de configuration introuvable : {path} (option --config).")
+        return path
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The platform's settings, without starting it (for what must work before it can start)."""
+        try:
+            return normalize({"here": str(self.path.resolve().parent), **get_appsettings(self.config_uri)})
+        except ConfigurationError as error:
+            raise CagouError(str(error)) from error
+
+    @property
     def registry(self) -> Registry:
+        """The platform, configured as the web server would be.
+
+        Unlike the server, a command starts with a key ring that does not
+        decrypt the stored secrets: ``cagou secrets`` is how to repair that.
+        """
         if self._registry is None:
-            path = self.config_uri.split("#", 1)[0]
-            if not Path(path).is_file():
-                raise CagouError(f"Fichier de configuration introuvable : {path} (option --config).")
-            setup_logging(path)
-            self._registry = get_app(self.config_uri).registry
+            settings = self.settings
+            setup_logging(str(self.path))
+            try:
+                self._registry = configure(settings).registry
+            except ConfigurationError as error:
+                raise CagouError(f"la plateforme refuse de démarrer. {error}") from error
         return self._registry
 
     @contextlib.contextmanager

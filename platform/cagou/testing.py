@@ -35,10 +35,12 @@ from cagou.clock import FrozenClock
 from cagou.contributions import INTRANET, PUBLIC
 from cagou.db import get_engine, migrate, transaction_scope
 from cagou.identity.models import SecondFactor
+from cagou.identity.second_factor import clear_secret
 from cagou.interfaces import IAccounts, IClock
 from cagou.jobs.services import get_huey
 from cagou.mail.delivery import in_arrival_order
 from cagou.plugins import get_plugins
+from cagou.secrets import keyring
 from cagou.settings import DEFAULTS
 
 TEST_DATABASE_ENV = "CAGOU_TEST_DATABASE_URL"
@@ -143,6 +145,8 @@ def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, .
     """Settings of a fresh application whose database is migrated and empty."""
     var = tmp_path / "var"
     var.mkdir()
+    # The key ring a production configuration insists on (development would make it at start-up).
+    keyring.create(var / "secrets.keys")
     if is_postgresql():
         wipe_postgresql(migrated_template)
         return base_settings(var, cagou_modules, migrated_template)
@@ -209,7 +213,7 @@ def totp_code(registry: Registry, login_name: str, steps_ahead: int = 0) -> str:
     with transaction_scope(registry) as request:
         account = request.find_service(IAccounts).by_login(login_name)
         factor = request.db.get_one(SecondFactor, account.id)
-        totp = pyotp.TOTP(factor.secret)
+        totp = pyotp.TOTP(clear_secret(request, factor))
         code: str = totp.generate_otp(totp.timecode(request.find_service(IClock).now()) + steps_ahead)
     return code
 
