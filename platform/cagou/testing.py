@@ -13,11 +13,18 @@ real storage and are run by :func:`run_jobs`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import graphlib
 import os
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -260,6 +267,45 @@ def write_ini(path: Path, settings: dict[str, Any], **overrides: str) -> Path:
     return path
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served(ini: Path, environ: dict[str, str] | None = None) -> Iterator[str]:
+    """The platform of ``ini`` (written with ``listen=``) served by its own process (pserve); its address.
+
+    The process is stopped (SIGTERM to its group) when the block ends.
+    """
+    listen = re.search(r"^listen = (\S+)$", ini.read_text(), re.MULTILINE)
+    if listen is None:
+        raise ValueError(f"{ini} has no server section: write it with write_ini(..., listen=...)")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "pserve"), str(ini)],
+        env={**os.environ, **(environ or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://{listen.group(1)}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/sante", timeout=5):  # noqa: S310  (loopback)
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"the platform of {ini} did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
 def replace_hook(registry: Registry, hook_name: str, module: str, function: Any, monkeypatch: Any) -> None:
     """Make ``module``'s implementation of ``hook_name`` be ``function`` for one test."""
     hook = getattr(get_plugins(registry).manager.hook, hook_name)
@@ -303,6 +349,7 @@ __all__ = [
     "clock",
     "csrf_token",
     "delivered_mail",
+    "free_port",
     "give_second_factor",
     "is_postgresql",
     "login",
@@ -310,6 +357,7 @@ __all__ = [
     "registry",
     "replace_hook",
     "run_jobs",
+    "served",
     "settings",
     "totp_code",
     "write_ini",
