@@ -18,9 +18,10 @@ from cagou.audit.models import AuditEntry
 from cagou.cli import build_cli
 from cagou.db import get_engine, migrate, transaction_scope
 from cagou.demo import load_demo
-from cagou.interfaces import ISecrets
+from cagou.interfaces import IMailer, ISecrets
+from cagou.mail.services import count_due_deliveries
 from cagou.secrets import get_secrets, keyring
-from cagou.testing import give_second_factor, login, production, totp_code, write_ini
+from cagou.testing import delivered_mail, give_second_factor, login, production, totp_code, write_ini
 from cagou_sample.models import SampleNote
 
 PLUGINS_PATH = str(Path(__file__).parent / "plugins")
@@ -253,9 +254,38 @@ def test_the_migration_encrypts_the_secrets_stored_in_clear(registry, demo):
             ),
             {"id": admin, "now": "2026-03-20 00:00:00+00:00"},
         )
+        connection.execute(
+            sa.text(
+                "INSERT INTO outbox_mail (message_id, created_at, to_address, subject, body_text, status, attempts, "
+                "next_attempt_at) VALUES ('<avant@cagou>', :now, 'jeanne@example.nc', 'Lien', :body, 'pending', 0, "
+                ":now)"
+            ),
+            {"now": "2026-03-20 00:00:00+00:00", "body": "Votre lien : https://cagou.example.nc/mot-de-passe/nouveau"},
+        )
     migrate.upgrade(registry)
     assert migrate.missing_heads(registry) == set()
     [stored] = stored_totp_secrets(registry)
     assert stored.startswith("gAAAAA")
     assert get_secrets(registry).decrypt(stored) == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     assert len(totp_code(registry, "admin")) == 6
+    [body] = stored_mail_bodies(registry)
+    assert "mot-de-passe" not in body
+    assert count_due_deliveries(registry) == 1  # the worker's retry sweep sends it, in clear
+    [delivered] = delivered_mail(registry)
+    assert "https://cagou.example.nc/mot-de-passe/nouveau" in delivered.get_content()
+
+
+def stored_mail_bodies(registry) -> list[str]:
+    with get_engine(registry).connect() as connection:
+        return list(connection.scalars(sa.text("SELECT body_text FROM outbox_mail")))
+
+
+def test_mail_bodies_and_the_links_they_carry_are_stored_encrypted(registry):
+    link = "https://cagou.example.nc/mot-de-passe/nouveau?jeton=un-jeton-a-usage-unique"
+    with transaction_scope(registry) as request:
+        request.find_service(IMailer).send("jeanne@example.nc", "Nouveau mot de passe", f"Suivez : {link}", html=link)
+    [body] = stored_mail_bodies(registry)
+    assert body.startswith("gAAAAA") and "jeton" not in body
+    [delivered] = delivered_mail(registry)
+    assert link in delivered.get_body(("plain",)).get_content()
+    assert link in delivered.get_body(("html",)).get_content()

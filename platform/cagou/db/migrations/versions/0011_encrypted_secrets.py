@@ -1,11 +1,13 @@
-"""Les secrets des seconds facteurs chiffrés avec le trousseau de clés (cagou.secrets.keys)
+"""Les secrets des seconds facteurs et le corps des courriels chiffrés avec le trousseau de clés (cagou.secrets.keys)
 
 Revision ID: 0011_encrypted_secrets
 Revises: 0009_audit_chain
 
 The TOTP secrets were stored in clear; the column becomes text (a Fernet
 token is about 140 characters) and every secret already there is encrypted
-with the first key of the ring, in the upgrade's transaction. The ring exists
+with the first key of the ring, in the upgrade's transaction; so are the
+bodies of the outbox's mail, which carry password-reset and confirmation
+links. The ring exists
 by then: ``cagou db upgrade`` starts the platform first, which creates it in
 development and refuses to start without it in production. Run by Alembic
 without the platform (no ring at hand), the revision refuses rather than
@@ -26,6 +28,14 @@ branch_labels = None
 depends_on = None
 
 SECOND_FACTOR = sa.table("second_factor", sa.column("account_id", sa.Integer), sa.column("secret", sa.Text))
+OUTBOX = sa.table(
+    "outbox_mail", sa.column("id", sa.Integer), sa.column("body_text", sa.Text), sa.column("body_html", sa.Text)
+)
+#: Each table with its key and its columns that hold secrets.
+ENCRYPTED = [
+    (SECOND_FACTOR, SECOND_FACTOR.c.account_id, [SECOND_FACTOR.c.secret]),
+    (OUTBOX, OUTBOX.c.id, [OUTBOX.c.body_text, OUTBOX.c.body_html]),
+]
 
 
 def secrets_service():  # type: ignore[no-untyped-def]
@@ -39,13 +49,14 @@ def secrets_service():  # type: ignore[no-untyped-def]
 
 
 def rewrite(transform) -> None:  # type: ignore[no-untyped-def]
+    """Apply ``transform`` to every non-empty value of the encrypted columns."""
     connection = op.get_bind()
-    for account_id, secret in connection.execute(sa.select(SECOND_FACTOR.c.account_id, SECOND_FACTOR.c.secret)):
-        new = transform(secret)
-        if new != secret:
-            connection.execute(
-                sa.update(SECOND_FACTOR).where(SECOND_FACTOR.c.account_id == account_id).values(secret=new)
-            )
+    for table, key, columns in ENCRYPTED:
+        for column in columns:
+            for row_id, value in connection.execute(sa.select(key, column).where(column.is_not(None))).all():
+                new = transform(value)
+                if new != value:
+                    connection.execute(sa.update(table).where(key == row_id).values({column.name: new}))
 
 
 def upgrade() -> None:
