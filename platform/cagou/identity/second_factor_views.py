@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 TEMPLATE = "cagou:identity/templates/second_factor.jinja2"
 ERROR_TEMPLATE = "cagou:web/templates/error.jinja2"
 CODES_TEMPLATE = "cagou:identity/templates/recovery_codes.jinja2"
-MAX_CODE_LENGTH = 20
+MAX_CODE_LENGTH = 32
 
 
 def next_path(request: Request) -> str:
