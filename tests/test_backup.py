@@ -9,6 +9,7 @@ as the operator brings them from where they are kept.
 from __future__ import annotations
 
 import http.cookiejar
+import io
 import json
 import os
 import re
@@ -28,8 +29,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import webtest
+from click.testing import CliRunner
 
 from cagou import configure, testing
+from cagou.cli import build_cli
 from cagou.db import get_engine, transaction_scope
 from cagou.demo import load_demo
 from cagou.identity import tokens
@@ -288,3 +291,86 @@ def test_a_restore_without_the_right_key_ring_changes_nothing(tmp_path, settings
     assert forced.returncode == 0, forced.stderr
     assert "cagou secrets forget" in forced.stdout
     assert is_postgresql() or (restored_var / "cagou.sqlite").exists()
+
+
+def rewrite_member(archive: Path, name: str, change) -> None:  # type: ignore[no-untyped-def]
+    """Replace the content of one member of the archive by ``change(content)``, as someone tampering would."""
+    with tarfile.open(archive) as tar:
+        members = [(member, tar.extractfile(member).read()) for member in tar.getmembers() if member.isfile()]
+    with tarfile.open(archive, "w") as tar:
+        for member, content in members:
+            if member.name == name:
+                content = change(content)
+                member.size = len(content)
+            tar.addfile(member, io.BytesIO(content))
+
+
+@pytest.fixture
+def run(monkeypatch, cagou_modules):
+    """``cagou`` in this process (faster than a new one), on the configuration file given."""
+    monkeypatch.setenv("CAGOU_PLUGINS_EXTRA", " ".join(cagou_modules))
+    monkeypatch.setenv("CAGOU_PLUGINS_ENTRY_POINTS", "false")
+
+    def invoke(ini: Path, *args: str):
+        return CliRunner().invoke(build_cli(), ["-c", str(ini), *args], catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def backed_up(tmp_path, settings, registry, run) -> tuple[Path, Path, dict[str, Any]]:
+    """An archive of a platform with a ticket's attachment; the restored side's ini and settings, keys in place."""
+    with transaction_scope(registry) as request:
+        load_demo(request)
+        request.find_service(IFileStorage).store(ATTACHMENT, "vpn.log", "text/plain")
+    archive = tmp_path / "sauvegarde.tar"
+    source = write_ini(tmp_path / "source.ini", settings)
+    assert run(source, "backup", str(archive)).exit_code == 0
+    again = run(source, "backup", str(archive))
+    assert again.exit_code == 1
+    assert "existe déjà" in again.output
+    return archive, source, settings
+
+
+def restored_side(tmp_path, settings, database: str) -> tuple[Path, dict[str, Any]]:
+    var = tmp_path / "restauree" / "var"
+    var.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(Path(settings["cagou.var"]) / "secrets.keys", var / "secrets.keys")
+    restored = {**settings, "cagou.var": str(var), "cagou.database_url": database}
+    return write_ini(tmp_path / "restauree.ini", restored), restored
+
+
+def tables_of(settings: dict[str, Any]) -> list[str]:
+    registry = configure(settings).registry
+    with get_engine(registry).connect() as connection:
+        names = [name for name in sa.inspect(connection).get_table_names() if not name.startswith("huey_")]
+    get_engine(registry).dispose()
+    return names
+
+
+def test_a_damaged_file_in_the_archive_is_refused_and_nothing_is_restored(tmp_path, backed_up, run, restored_database):
+    archive, _source, settings = backed_up
+    [name] = [name for name in tar_names(archive) if name.startswith("files/")]
+    rewrite_member(archive, name, lambda content: content.replace(b"809", b"666"))
+    ini, restored = restored_side(tmp_path, settings, restored_database)
+    refused = run(ini, "restore", str(archive))
+    assert refused.exit_code == 1
+    assert "est abîmé : rien n'a été restauré" in refused.output
+    assert tables_of(restored) == []
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="transaction ids are PostgreSQL's")
+def test_a_new_server_whose_transactions_are_behind_the_backups_is_refused(tmp_path, backed_up, run, restored_database):
+    archive, _source, settings = backed_up
+
+    def far_ahead(content: bytes) -> bytes:
+        manifest = json.loads(content)
+        manifest["audit_transaction_id"] = (7 << 32) + 123
+        return json.dumps(manifest).encode()
+
+    rewrite_member(archive, "manifest.json", far_ahead)
+    ini, restored = restored_side(tmp_path, settings, restored_database)
+    refused = run(ini, "restore", str(archive))
+    assert refused.exit_code == 1
+    assert "pg_resetwal -e 7 -x 124" in refused.output
+    assert tables_of(restored) == []

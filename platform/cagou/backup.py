@@ -400,7 +400,8 @@ def check_transaction_ids(registry: Registry, manifest: Manifest) -> None:
     if manifest.database != "postgresql" or not manifest.audit_transaction_id:
         return
     with get_engine(registry).connect() as connection:
-        current = int(connection.scalar(sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")))
+        # The id the next transaction will get: every entry written from now on has one at least as high.
+        current = int(connection.scalar(sa.text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")))
     if current <= manifest.audit_transaction_id:
         epoch, xid = divmod(manifest.audit_transaction_id + 1, 1 << 32)
         raise BackupError(
