@@ -68,18 +68,6 @@ class Secrets:
                 "celui de cette instance, ou la clé qui l'a chiffré en a été retirée."
             ) from error
 
-    def opens(self, key_fingerprint: str, token: str) -> bool:
-        """True when the key named ``key_fingerprint`` alone decrypts ``token``."""
-        ring = self.ring
-        for key, name in zip(ring.keys, ring.fingerprints, strict=True):
-            if name == key_fingerprint:
-                try:
-                    KeyRing((key,)).fernet.decrypt(token.encode("ascii"))
-                except InvalidToken:
-                    return False
-                return True
-        return False
-
     def reencrypt(self, token: str) -> str:
         """``token`` encrypted again with the first key of the ring."""
         try:

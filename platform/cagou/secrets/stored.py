@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import zope.sqlalchemy
-from cryptography.fernet import InvalidToken
+from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy.orm import Session
 
 from cagou.db import Base
@@ -48,14 +48,20 @@ class StoredSecret:
         return f"{label(self.column)} ({row})"
 
 
-def stored_secrets(db: Session, lock: bool = False, tables: set[str] | None = None) -> Iterator[StoredSecret]:
-    """Every secret stored; ``lock`` holds their rows until the transaction ends (PostgreSQL)."""
+def stored_secrets(
+    db: Session, lock: bool = False, tables: set[str] | None = None, per_column: int | None = None
+) -> Iterator[StoredSecret]:
+    """Every secret stored (or the first ``per_column`` of each column).
+
+    ``lock`` holds their rows until the transaction ends (PostgreSQL); only
+    the columns of ``tables`` are read, when given (the tables that exist yet).
+    """
     for column in encrypted_columns():
         table = column.table
         if tables is not None and table.name not in tables:
             continue
         primary = list(table.primary_key.columns)
-        query = sa.select(*primary, column).where(column.is_not(None)).order_by(*primary)
+        query = sa.select(*primary, column).where(column.is_not(None)).order_by(*primary).limit(per_column)
         if lock and db.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         for row in db.execute(query):
@@ -68,9 +74,9 @@ def _row(secret: StoredSecret) -> sa.ColumnElement[bool]:
     return sa.and_(*(table.c[name] == value for name, value in secret.key.items()))
 
 
-def readable(ring: KeyRing, token: str) -> bool:
+def readable(fernet: MultiFernet, token: str) -> bool:
     try:
-        ring.fernet.decrypt(token.encode("ascii"))
+        fernet.decrypt(token.encode("ascii"))
     except InvalidToken:
         return False
     return True
@@ -81,18 +87,15 @@ def first_unreadable(
 ) -> StoredSecret | None:
     """A stored secret that no key of ``ring`` decrypts, or None.
 
-    At start-up (``every=False``) one secret per column is tried, which tells
-    a wrong ring from the right one at the cost of one query per column;
-    ``every=True`` tries them all, before a key is dropped. Clear text left by
-    a database not migrated yet is skipped: its migration encrypts it. Only
-    the columns of ``tables`` are read, when given (the tables that exist yet).
+    At start-up (``every=False``) the first secret of each column is tried,
+    which tells a wrong ring from the right one at the cost of one small
+    query per column; ``every=True`` tries them all, before a key is dropped.
+    Clear text left by a database not migrated yet is skipped: its migration
+    encrypts it.
     """
-    seen: set[str] = set()
-    for secret in stored_secrets(db, tables=tables):
-        if not is_encrypted(secret.token) or (not every and label(secret.column) in seen):
-            continue
-        seen.add(label(secret.column))
-        if not readable(ring, secret.token):
+    fernet = ring.fernet
+    for secret in stored_secrets(db, tables=tables, per_column=None if every else 1):
+        if is_encrypted(secret.token) and not readable(fernet, secret.token):
             return secret
     return None
 
@@ -111,12 +114,14 @@ class Counts:
 
 
 def count(db: Session, secrets: Secrets) -> Counts:
-    counts = Counts(per_key=dict.fromkeys(secrets.ring.fingerprints, 0))
+    ring = secrets.ring
+    alone = {name: KeyRing((key,)).fernet for key, name in zip(ring.keys, ring.fingerprints, strict=True)}
+    counts = Counts(per_key=dict.fromkeys(alone, 0))
     for column in encrypted_columns():
         counts.per_column[label(column)] = 0
     for secret in stored_secrets(db):
         counts.per_column[label(secret.column)] += 1
-        opened_by = [name for name in secrets.ring.fingerprints if secrets.opens(name, secret.token)]
+        opened_by = [name for name, fernet in alone.items() if readable(fernet, secret.token)]
         for name in opened_by:
             counts.per_key[name] += 1
         if not opened_by:
@@ -148,9 +153,9 @@ def reencrypt_all(db: Session, secrets: Secrets) -> dict[str, int]:
 def forget_unreadable(db: Session, secrets: Secrets) -> dict[str, int]:
     """Empty the secrets no key decrypts (a lost key); a row whose secret is required goes. How many per column."""
     done = {label(column): 0 for column in encrypted_columns()}
-    ring = secrets.ring
+    fernet = secrets.ring.fernet
     for secret in list(stored_secrets(db, lock=True)):
-        if readable(ring, secret.token):
+        if readable(fernet, secret.token):
             continue
         table = secret.column.table
         if secret.column.nullable:
