@@ -289,3 +289,25 @@ def test_mail_bodies_and_the_links_they_carry_are_stored_encrypted(registry):
     [delivered] = delivered_mail(registry)
     assert link in delivered.get_body(("plain",)).get_content()
     assert link in delivered.get_body(("html",)).get_content()
+
+
+def test_in_production_the_commands_refuse_in_french_until_keygen_makes_the_ring(
+    tmp_path, settings, monkeypatch, ring_path, cagou_modules
+):
+    monkeypatch.setenv("CAGOU_SECRET", "s" * 48)
+    monkeypatch.setenv("CAGOU_PLUGINS_EXTRA", " ".join(cagou_modules))
+    monkeypatch.setenv("CAGOU_PLUGINS_ENTRY_POINTS", "false")
+    ini = write_ini(tmp_path / "production.ini", production(settings))
+    ring_path.unlink()
+
+    def invoke(*args: str):
+        return CliRunner().invoke(build_cli(), ["-c", str(ini), *args], catch_exceptions=False)
+
+    refused = invoke("db", "current")
+    assert refused.exit_code == 1
+    assert "Erreur : la plateforme refuse de démarrer. Trousseau de clés introuvable" in refused.output
+    assert "cagou secrets keygen" in refused.output
+    made = invoke("secrets", "keygen")
+    assert made.exit_code == 0, made.output
+    assert ring_path.stat().st_mode & 0o777 == 0o600
+    assert invoke("db", "current").exit_code == 0
