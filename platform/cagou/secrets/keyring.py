@@ -10,6 +10,7 @@ renamed), so a process reading it never sees half a ring.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import stat
@@ -49,7 +50,7 @@ class KeyRing:
         if not self.keys:
             raise KeyRingError("Le trousseau de clés ne contient aucune clé.")
 
-    @property
+    @functools.cached_property
     def fernet(self) -> MultiFernet:
         return MultiFernet([Fernet(key) for key in self.keys])
 
