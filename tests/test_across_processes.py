@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -23,16 +18,10 @@ from cagou.jobs.services import get_huey
 from cagou.mail.models import SENT, OutboxMail
 from cagou.mail.services import deliver_mail
 from cagou.modules.services import module_states
-from cagou.testing import is_postgresql, write_ini
+from cagou.testing import free_port, is_postgresql, served, write_ini
 from cagou_sample.models import SampleEvent
 
 PLUGINS_PATH = str(Path(__file__).parent / "plugins")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def status_of(url: str) -> int:
@@ -46,28 +35,9 @@ def status_of(url: str) -> int:
 @pytest.fixture
 def other_process(tmp_path, settings):
     """The platform served by another process (waitress through pserve), on the same database."""
-    port = free_port()
-    ini = write_ini(tmp_path / "other.ini", settings, modules_refresh_seconds="1", listen=f"127.0.0.1:{port}")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "pserve"), str(ini)],
-        env={**os.environ, "PYTHONPATH": PLUGINS_PATH},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if status_of(f"{base}/sante") == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        pytest.fail("the other process did not start")
-    yield base
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    ini = write_ini(tmp_path / "other.ini", settings, modules_refresh_seconds="1", listen=f"127.0.0.1:{free_port()}")
+    with served(ini, {"PYTHONPATH": PLUGINS_PATH}) as base:
+        yield base
 
 
 @pytest.mark.slow

@@ -90,7 +90,7 @@ def test_db_revision_writes_nothing_new_when_models_and_database_agree(run):
     written = Path(result.output.split("Migration écrite : ")[1].split(" (relisez")[0])
     try:
         text = written.read_text()
-        assert "Revises: 0002_sample_directorate" in text  # the head of the sample branch
+        assert "Revises: 0003_sample_access_code" in text  # the head of the sample branch
         assert "op.create_table" not in text
     finally:
         written.unlink()

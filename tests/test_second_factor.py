@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import webtest
 
@@ -58,6 +60,8 @@ def test_enrolment_shows_a_qr_code_then_ten_recovery_codes_once(app, registry, d
     codes_page = submit_code(wrong, totp_code(registry, "admin"), status=200)
     codes = codes_page.html.select(".recovery-codes code")
     assert len(codes) == 10
+    # 80 random bits each: their SHA-256 in the database cannot be reversed by brute force.
+    assert all(re.fullmatch(r"[0-9a-f]{5}(-[0-9a-f]{5}){3}", code.text) for code in codes)
     console = app.get(codes_page.html.find("a", class_="button")["href"])
     assert console.html.find("h1").text == "Mon espace"
     assert app.get("/intranet/console/").status_int == 200

@@ -42,6 +42,7 @@ from cagou.hookspecs import hookimpl
 from cagou.identity.policy import set_root_acl
 from cagou.interfaces import IPlugins
 from cagou.plugins import Module, Plugins, discover, flatten
+from cagou.secrets import check_stored_secrets
 from cagou.settings import is_production, normalize
 from cagou.sites import check_every_route_has_a_site, prune_unserved_routes
 from cagou.web.i18n import setup_translations
@@ -77,7 +78,10 @@ FLASH_MESSAGES_KEPT = 5
 def main(global_config: dict[str, Any], **settings: Any) -> Router:
     """The WSGI application, for ``pserve development.ini``."""
     settings.setdefault("here", global_config.get("here", "."))
-    return configure(settings).make_wsgi_app()
+    config = configure(settings)
+    # A server does not start with a key ring that cannot read the stored secrets.
+    check_stored_secrets(config.registry)
+    return config.make_wsgi_app()
 
 
 def configure(settings: dict[str, Any]) -> Configurator:
@@ -95,6 +99,8 @@ def configure(settings: dict[str, Any]) -> Configurator:
     config.include("cagou.db")
     # Time before everything that stamps a record with it.
     config.include("cagou.clock")
+    # The key ring before any service that keeps a secret; production refuses to start without it.
+    config.include("cagou.secrets")
     # Sessions and CSRF before any view: every state-changing request is checked.
     config.set_session_factory(session_factory(settings))
     config.set_default_csrf_options(

@@ -17,15 +17,17 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from pyramid.paster import get_app, setup_logging
+from pyramid.exceptions import ConfigurationError
+from pyramid.paster import get_appsettings, setup_logging
 from pyramid.registry import Registry
 from pyramid.request import Request
 
+from cagou import backup, configure
 from cagou.contributions import SITES
 from cagou.db import migrate, transaction_scope
 from cagou.demo import load_demo
 from cagou.identity.models import ADMIN, KIND_LABELS
-from cagou.interfaces import IAccounts
+from cagou.interfaces import IAccounts, IAuditLog
 from cagou.jobs.services import get_huey
 from cagou.modules.services import SITE_LABELS, module_states
 from cagou.plugins import discover, flatten, get_plugins
@@ -47,13 +49,34 @@ class Environment:
         self._registry: Registry | None = None
 
     @property
+    def path(self) -> Path:
+        path = Path(self.config_uri.split("#", 1)[0])
+        if not path.is_file():
+            raise CagouError(f"Fichier de configuration introuvable : {path} (option --config).")
+        return path
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The platform's settings, without starting it (for what must work before it can start)."""
+        try:
+            return normalize({"here": str(self.path.resolve().parent), **get_appsettings(self.config_uri)})
+        except ConfigurationError as error:
+            raise CagouError(str(error)) from error
+
+    @property
     def registry(self) -> Registry:
+        """The platform, configured as the web server would be.
+
+        Unlike the server, a command starts with a key ring that does not
+        decrypt the stored secrets: ``cagou secrets`` is how to repair that.
+        """
         if self._registry is None:
-            path = self.config_uri.split("#", 1)[0]
-            if not Path(path).is_file():
-                raise CagouError(f"Fichier de configuration introuvable : {path} (option --config).")
-            setup_logging(path)
-            self._registry = get_app(self.config_uri).registry
+            settings = self.settings
+            setup_logging(str(self.path))
+            try:
+                self._registry = configure(settings).registry
+            except ConfigurationError as error:
+                raise CagouError(f"la plateforme refuse de démarrer. {error}") from error
         return self._registry
 
     @contextlib.contextmanager
@@ -168,6 +191,67 @@ def db_current(env: Environment) -> None:
         click.echo(f"Migrations à appliquer (cagou db upgrade) : {', '.join(sorted(missing))}", err=True)
         sys.exit(1)
     click.echo("Base de données à jour.")
+
+
+# -- backup and restore --------------------------------------------------------
+
+
+@cli.command("backup")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@pass_env
+def backup_command(env: Environment, archive: Path) -> None:
+    """Sauvegarder la base, les fichiers déposés et les points de contrôle du journal dans ARCHIVE (un .tar).
+
+    Les clés n'y sont pas : leurs empreintes seulement, que la restauration vérifie.
+    """
+    try:
+        manifest = backup.create(env.registry, archive)
+    except backup.BackupError as error:
+        fail(f"sauvegarde interrompue, rien n'a été écrit. {error}")
+    with env.transaction() as request:
+        request.find_service(IAuditLog).record(
+            "core:backup:create",
+            f"Sauvegarde de la plateforme écrite dans {archive} : {manifest.rows} ligne(s) "
+            f"dans {len(manifest.tables)} table(s), {manifest.files} fichier(s).",
+            changes={"archive": str(archive), "rows": manifest.rows, "files": manifest.files},
+        )
+    click.echo(
+        f"Sauvegarde écrite : {archive} ({manifest.rows} ligne(s) dans {len(manifest.tables)} table(s), "
+        f"{manifest.files} fichier(s), {manifest.checkpoints} point(s) de contrôle)."
+    )
+    if manifest.secrets_keys:
+        click.echo(f"Pour la restaurer, le trousseau des secrets devra contenir : {', '.join(manifest.secrets_keys)}.")
+
+
+@cli.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Remplacer une base qui n'est pas vide.")
+@click.option(
+    "--ignore-missing-keys",
+    is_flag=True,
+    help="Restaurer même sans les clés des secrets (perdues) ; cagou secrets forget efface ensuite les illisibles.",
+)
+@pass_env
+def restore_command(env: Environment, archive: Path, force: bool, ignore_missing_keys: bool) -> None:
+    """Restaurer la sauvegarde ARCHIVE dans la base et les dossiers de la configuration (vides, sauf --force)."""
+    try:
+        manifest = backup.restore(env.registry, archive, force=force, ignore_missing_keys=ignore_missing_keys)
+    except backup.BackupError as error:
+        fail(f"restauration interrompue. {error}")
+    with env.transaction() as request:
+        request.find_service(IAuditLog).record(
+            "core:backup:restore",
+            f"Restauration de la sauvegarde du {manifest.created_at} ({archive}) : {manifest.rows} ligne(s), "
+            f"{manifest.files} fichier(s).",
+            changes={"archive": str(archive), "created_at": manifest.created_at},
+        )
+    click.echo(
+        f"Sauvegarde du {manifest.created_at} restaurée : {manifest.rows} ligne(s) dans "
+        f"{len(manifest.tables)} table(s) et {manifest.files} fichier(s), conformes au manifeste."
+    )
+    for note in manifest.notes:
+        click.echo(f"Remarque : {note}")
+    click.echo("Vérifiez le journal d'audit : cagou audit verify ; puis cagou db upgrade si le code est plus récent.")
 
 
 # -- demonstration data --------------------------------------------------------

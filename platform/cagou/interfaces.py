@@ -155,6 +155,26 @@ class IFileStorage(Interface):
         """True when a file is kept under ``key``."""
 
 
+class ISecrets(Interface):
+    """Secrets a module must be able to read back (a TOTP seed, another system's password), encrypted at rest.
+
+    Encrypted with the key ring of ``cagou.secrets.keys``, a file outside the
+    database; stored in a column of type ``cagou.db.types.Encrypted``, which
+    is how ``cagou secrets rotate`` finds them all. Passwords that only need
+    checking are hashed instead, never encrypted.
+    """
+
+    def encrypt(text):
+        """A token (ASCII text) to store in an ``Encrypted`` column."""
+
+    def decrypt(token):
+        """The clear text of ``token``.
+
+        Raises ``cagou.secrets.SecretUnreadableError`` (its message in French)
+        when no key of the ring decrypts it: the wrong ring, or a lost key.
+        """
+
+
 class IReferenceNumbers(Interface):
     """Human reference numbers, without gaps: ``AIDE-2026-000123``."""
 

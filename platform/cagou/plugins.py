@@ -42,6 +42,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     # The directory backend (cagou.ldap.*): it answers before the local backend, registered trylast.
     "cagou.identity.directory",
     "cagou.audit.hooks",
+    "cagou.secrets.hooks",
     "cagou.mail.hooks",
     "cagou.ratelimits.hooks",
     "cagou.console.hooks",

@@ -59,6 +59,8 @@ DEFAULTS: dict[str, str] = {
     "cagou.audit.signing_key": "%(var)s/audit-signing.key",
     "cagou.audit.checkpoints": "%(var)s/audit-checkpoints",
     "cagou.audit.retention": "",
+    # The key ring that encrypts the secrets stored in the database (cagou.secrets): outside the database.
+    "cagou.secrets.keys": "%(var)s/secrets.keys",
     # The directory backend (cagou.identity.directory): off while cagou.ldap.url is empty.
     "cagou.ldap.url": "",
     "cagou.ldap.timeout": "5",

@@ -13,11 +13,18 @@ real storage and are run by :func:`run_jobs`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import graphlib
 import os
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -35,10 +42,12 @@ from cagou.clock import FrozenClock
 from cagou.contributions import INTRANET, PUBLIC
 from cagou.db import get_engine, migrate, transaction_scope
 from cagou.identity.models import SecondFactor
+from cagou.identity.second_factor import clear_secret
 from cagou.interfaces import IAccounts, IClock
 from cagou.jobs.services import get_huey
 from cagou.mail.delivery import in_arrival_order
 from cagou.plugins import get_plugins
+from cagou.secrets import keyring
 from cagou.settings import DEFAULTS
 
 TEST_DATABASE_ENV = "CAGOU_TEST_DATABASE_URL"
@@ -143,6 +152,8 @@ def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, .
     """Settings of a fresh application whose database is migrated and empty."""
     var = tmp_path / "var"
     var.mkdir()
+    # The key ring a production configuration insists on (development would make it at start-up).
+    keyring.create(var / "secrets.keys")
     if is_postgresql():
         wipe_postgresql(migrated_template)
         return base_settings(var, cagou_modules, migrated_template)
@@ -209,7 +220,7 @@ def totp_code(registry: Registry, login_name: str, steps_ahead: int = 0) -> str:
     with transaction_scope(registry) as request:
         account = request.find_service(IAccounts).by_login(login_name)
         factor = request.db.get_one(SecondFactor, account.id)
-        totp = pyotp.TOTP(factor.secret)
+        totp = pyotp.TOTP(clear_secret(request, factor))
         code: str = totp.generate_otp(totp.timecode(request.find_service(IClock).now()) + steps_ahead)
     return code
 
@@ -256,6 +267,45 @@ def write_ini(path: Path, settings: dict[str, Any], **overrides: str) -> Path:
     return path
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served(ini: Path, environ: dict[str, str] | None = None) -> Iterator[str]:
+    """The platform of ``ini`` (written with ``listen=``) served by its own process (pserve); its address.
+
+    The process is stopped (SIGTERM to its group) when the block ends.
+    """
+    listen = re.search(r"^listen = (\S+)$", ini.read_text(), re.MULTILINE)
+    if listen is None:
+        raise ValueError(f"{ini} has no server section: write it with write_ini(..., listen=...)")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "pserve"), str(ini)],
+        env={**os.environ, **(environ or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://{listen.group(1)}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/sante", timeout=5):  # noqa: S310  (loopback)
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"the platform of {ini} did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
 def replace_hook(registry: Registry, hook_name: str, module: str, function: Any, monkeypatch: Any) -> None:
     """Make ``module``'s implementation of ``hook_name`` be ``function`` for one test."""
     hook = getattr(get_plugins(registry).manager.hook, hook_name)
@@ -299,6 +349,7 @@ __all__ = [
     "clock",
     "csrf_token",
     "delivered_mail",
+    "free_port",
     "give_second_factor",
     "is_postgresql",
     "login",
@@ -306,6 +357,7 @@ __all__ = [
     "registry",
     "replace_hook",
     "run_jobs",
+    "served",
     "settings",
     "totp_code",
     "write_ini",

@@ -23,7 +23,7 @@ from pyramid.exceptions import ConfigurationError
 from pyramid.registry import Registry
 
 from cagou.db import Base, get_engine
-from cagou.db.types import UTCDateTime
+from cagou.db.types import Encrypted, UTCDateTime
 from cagou.plugins import Plugins, get_plugins
 
 #: Tables that live in the database but belong to a library, not to a model:
@@ -47,6 +47,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Render the platform's column types as the plain SQLAlchemy types they store."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, Encrypted):
+        return "sa.Text()"
     return False
 
 
@@ -83,6 +85,8 @@ def alembic_config(registry: Registry, connection: sa.Connection, output: io.Str
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", os.pathsep.join(str(p) for p in version_locations(registry)))
     config.attributes["connection"] = connection
+    # For revisions that need a service: the key ring, to encrypt secrets stored in clear.
+    config.attributes["registry"] = registry
     return config
 
 

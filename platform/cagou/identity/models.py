@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.db import Base
-from cagou.db.types import UTCDateTime
+from cagou.db.types import Encrypted, UTCDateTime
 
 AGENT = "agent"
 CITIZEN = "citizen"
@@ -140,6 +140,7 @@ class AccountLink(Base):
 class SecondFactor(Base):
     """The time-based one-time password (TOTP) an account signs in with, once confirmed.
 
+    ``secret`` is the TOTP secret encrypted with the key ring (``ISecrets``);
     ``last_time_step`` is the 30-second step of the last code accepted: a code
     is accepted once, never again, even within its validity.
     """
@@ -147,7 +148,7 @@ class SecondFactor(Base):
     __tablename__ = "second_factor"
 
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
-    secret: Mapped[str] = mapped_column(sa.String(64))
+    secret: Mapped[str] = mapped_column(Encrypted)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     last_time_step: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -5,6 +5,10 @@ only count in a session where the person gave a code after the password. A
 code is accepted for its own 30-second step or a neighbour (clock drift),
 once: the step of the last accepted code is kept, so an intercepted code
 cannot be replayed. Recovery codes are stored hashed and die when used.
+
+The TOTP secret must be read back to compute codes, so it cannot be hashed:
+it is stored encrypted with the key ring (``ISecrets``, ``cagou.secrets``)
+and decrypted only to show it at enrolment and to check a code.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ import sqlalchemy as sa
 from pyramid.request import Request
 
 from cagou.identity.models import Account, LoginSession, RecoveryCode, SecondFactor
-from cagou.interfaces import IClock
+from cagou.interfaces import IClock, ISecrets
 
 ISSUER = "Cagou – Province Sud"
 RECOVERY_CODES = 10
+RECOVERY_CODE_BITS = 80
 #: Steps of 30 seconds accepted around the current one, for phones whose clock drifts.
 DRIFT_STEPS = 1
 
@@ -49,15 +54,24 @@ def start_enrolment(request: Request, account: Account) -> SecondFactor:
     if factor is None:
         factor = SecondFactor(account_id=account.id, last_time_step=0)
         request.db.add(factor)
-    factor.secret = pyotp.random_base32()
+    factor.secret = request.find_service(ISecrets).encrypt(pyotp.random_base32())
     factor.created_at = request.find_service(IClock).now()
     factor.confirmed_at = None
     return factor
 
 
-def qr_code(factor: SecondFactor, account: Account) -> str:
+def clear_secret(request: Request, factor: SecondFactor) -> str:
+    """The TOTP secret in clear (base32), for the phone or to check a code.
+
+    Raises ``cagou.secrets.SecretUnreadableError`` when the key ring does not decrypt it.
+    """
+    secret: str = request.find_service(ISecrets).decrypt(factor.secret)
+    return secret
+
+
+def qr_code(request: Request, factor: SecondFactor, account: Account) -> str:
     """The provisioning address as an SVG data URI, for the phone's camera."""
-    uri = pyotp.TOTP(factor.secret).provisioning_uri(name=account.login, issuer_name=ISSUER)
+    uri = pyotp.TOTP(clear_secret(request, factor)).provisioning_uri(name=account.login, issuer_name=ISSUER)
     data_uri: str = segno.make(uri, error="m").svg_data_uri(scale=5, dark="#16325c")
     return data_uri
 
@@ -67,7 +81,7 @@ def accept_code(request: Request, factor: SecondFactor, code: str) -> bool:
     digits = "".join(code.split())
     if len(digits) != 6 or not digits.isdigit():
         return False
-    totp = pyotp.TOTP(factor.secret)
+    totp = pyotp.TOTP(clear_secret(request, factor))
     current = totp.timecode(request.find_service(IClock).now())
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
         if step > factor.last_time_step and hmac.compare_digest(totp.generate_otp(step), digits):
@@ -80,10 +94,20 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.replace("-", "").lower().encode()).hexdigest()
 
 
+def recovery_code() -> str:
+    """80 random bits in four groups of five hexadecimal digits: ``3f9a1-c07be-52d4e-a81f0``.
+
+    Stored as a fast SHA-256, so the code itself must be beyond brute force
+    for whoever copies the table (48 bits, the earlier length, were not).
+    """
+    digits = secrets.token_hex(RECOVERY_CODE_BITS // 8)
+    return "-".join(digits[start : start + 5] for start in range(0, len(digits), 5))
+
+
 def new_recovery_codes(request: Request, account: Account) -> list[str]:
     """Replace the account's recovery codes; the clear codes are shown once, never stored."""
     request.db.execute(sa.delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
-    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    codes = [recovery_code() for _ in range(RECOVERY_CODES)]
     request.db.add_all(RecoveryCode(account_id=account.id, code_hash=_hash(code)) for code in codes)
     return codes
 

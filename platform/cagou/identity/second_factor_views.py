@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -13,11 +14,15 @@ from pyramid.view import view_config
 from cagou.identity import second_factor
 from cagou.identity.models import Account
 from cagou.interfaces import IAuditLog, IClock, IRateLimits
+from cagou.secrets import SecretUnreadableError
 from cagou.web.forms import FormErrors
 
+log = logging.getLogger(__name__)
+
 TEMPLATE = "cagou:identity/templates/second_factor.jinja2"
+ERROR_TEMPLATE = "cagou:web/templates/error.jinja2"
 CODES_TEMPLATE = "cagou:identity/templates/recovery_codes.jinja2"
-MAX_CODE_LENGTH = 20
+MAX_CODE_LENGTH = 32
 
 
 def next_path(request: Request) -> str:
@@ -29,8 +34,26 @@ def next_path(request: Request) -> str:
     return path
 
 
+UNAVAILABLE = {
+    "status": 503,
+    "title": "Second facteur indisponible",
+    "message": "Le second facteur ne peut pas être vérifié en ce moment : la clé qui protège les codes "
+    "n'est pas lisible sur ce serveur. Prévenez le service informatique.",
+}
+
+
 @view_config(route_name="second_factor", permission="core:second-factor:give")
 def second_factor_page(request: Request) -> Any:
+    """The page, or a French 503 when the key ring no longer decrypts the secret (wrong ring copied in)."""
+    try:
+        return give_second_factor(request)
+    except SecretUnreadableError:
+        log.exception("The key ring does not decrypt the second factor of account %s", request.identity.id)
+        request.response.status_int = 503
+        return render_to_response(ERROR_TEMPLATE, UNAVAILABLE, request=request, response=request.response)
+
+
+def give_second_factor(request: Request) -> Any:
     account: Account = request.identity
     session = request.login_session
     if (
@@ -60,7 +83,10 @@ def second_factor_page(request: Request) -> Any:
         request.response.status_int = refused
     values: dict[str, Any] = {"enrolling": enrolling, "errors": errors, "next": next_path(request)}
     if enrolling:
-        values |= {"qr_code": second_factor.qr_code(factor, account), "secret": factor.secret}
+        values |= {
+            "qr_code": second_factor.qr_code(request, factor, account),
+            "secret": second_factor.clear_secret(request, factor),
+        }
     else:
         values |= {"recovery_left": second_factor.remaining_recovery_codes(request, account)}
     return render_to_response(TEMPLATE, values, request=request, response=request.response)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cagou.db import Base
-from cagou.db.types import UTCDateTime
+from cagou.db.types import Encrypted, UTCDateTime
 
 PENDING = "pending"
 SENT = "sent"
@@ -16,6 +16,13 @@ FAILED = "failed"
 
 
 class OutboxMail(Base):
+    """A message to send, or sent.
+
+    Its bodies are encrypted with the key ring (``ISecrets``): they carry the
+    single-use links of password resets and address confirmations, which let
+    whoever reads them into an account until they are used or expire.
+    """
+
     __tablename__ = "outbox_mail"
     __table_args__ = (sa.Index("ix_outbox_mail_due", "status", "next_attempt_at"),)
 
@@ -25,8 +32,8 @@ class OutboxMail(Base):
     to_address: Mapped[str] = mapped_column(sa.String(254))
     reply_to: Mapped[str | None] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(255))
-    body_text: Mapped[str] = mapped_column(sa.Text)
-    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    body_text: Mapped[str] = mapped_column(Encrypted)
+    body_html: Mapped[str | None] = mapped_column(Encrypted)
     status: Mapped[str] = mapped_column(sa.String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)

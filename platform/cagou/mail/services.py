@@ -7,6 +7,7 @@ a request that fails sends nothing. Delivery takes the row with
 message, and a failed attempt is tried again later with a growing delay,
 ``cagou.mail.max_attempts`` times. The scheduled job ``core.mail.retry``
 picks up whatever is due, including messages whose first hand-off was lost.
+The bodies are kept encrypted (``ISecrets``) and decrypted only to be sent.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from pyramid.request import Request
 from zope.interface import implementer
 
 from cagou.db import transaction_scope
-from cagou.interfaces import IClock, IJobQueue, IMailer
+from cagou.interfaces import IClock, IJobQueue, IMailer, ISecrets
 from cagou.mail.delivery import Delivery
 from cagou.mail.models import FAILED, PENDING, SENT, OutboxMail
+from cagou.secrets import get_secrets
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +63,15 @@ class OutboxMailer:
     ) -> int:
         now = self.request.find_service(IClock).now()
         domain = sender_domain(self.request.registry)
+        secrets = self.request.find_service(ISecrets)
         values = {
             "message_id": message_id or make_msgid(domain=domain),
             "created_at": now,
             "to_address": check_address(to),
             "reply_to": check_address(reply_to) if reply_to else None,
             "subject": " ".join(subject.split())[:255],
-            "body_text": body,
-            "body_html": html,
+            "body_text": secrets.encrypt(body),
+            "body_html": None if html is None else secrets.encrypt(html),
             "status": PENDING,
             "attempts": 0,
             "next_attempt_at": now,
@@ -100,9 +103,10 @@ def build_message(registry: Registry, mail: OutboxMail) -> EmailMessage:
     message["Message-ID"] = mail.message_id
     message["Date"] = format_datetime(mail.created_at)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(mail.body_text)
+    secrets = get_secrets(registry)
+    message.set_content(secrets.decrypt(mail.body_text))
     if mail.body_html:
-        message.add_alternative(mail.body_html, subtype="html")
+        message.add_alternative(secrets.decrypt(mail.body_html), subtype="html")
     return message
 
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.db import Base
+from cagou.db.types import Encrypted
 from cagou.identity.models import Directorate
 
 
@@ -16,6 +17,8 @@ class SampleNote(Base):
     title: Mapped[str] = mapped_column(sa.String(200), unique=True)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
     directorate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("directorate.id"))
+    #: A module's secret: encrypted with ``ISecrets``, re-encrypted by ``cagou secrets rotate`` with the core's.
+    access_code: Mapped[str | None] = mapped_column(Encrypted)
 
     directorate: Mapped[Directorate | None] = relationship()
 
