@@ -14,7 +14,10 @@ several processes (one machine) is tested in tests/test_across_processes.py.
 from __future__ import annotations
 
 import collections
+import http.client
 import mailbox
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -34,7 +37,9 @@ from production_servers import (
     production_environment,
     start_server,
     start_worker,
+    stored_tickets,
     ticket_form,
+    whole_tickets,
 )
 
 from cagou.db import get_engine, transaction_scope
@@ -203,3 +208,59 @@ def every_mail_sent(registry) -> bool:
     with transaction_scope(registry) as request:
         statuses = list(request.db.scalars(sa.select(OutboxMail.status)))
     return bool(statuses) and all(status == SENT for status in statuses)
+
+
+def test_a_process_killed_in_a_burst_loses_no_acknowledged_ticket_and_stores_none_by_half(tmp_path, settings, registry):
+    """SIGKILL on one process while agents post tickets: each acknowledged ticket stored once, each stored whole.
+
+    A ticket whose commit ended just before the kill is stored without its
+    answer: the agent was not told, but nothing of it is missing.
+    """
+    bureau = make_bureau(registry, agents=8, technicians=0)
+    environment = production_environment(settings, f"cagou-kill-{tmp_path.name[-12:]}")
+    acknowledged: dict[str, int] = {}
+    failed: list[str] = []
+    after_kill: list[str] = []
+    killed = threading.Event()
+    stop_at = time.monotonic() + 60
+
+    def agent(browser: Browser, login: str) -> list[int]:
+        token = browser.csrf(NEW_TICKET)
+        number = 0
+        while time.monotonic() < stop_at and len(after_kill) < 40:
+            title, number = f"{login} {number}", number + 1
+            try:
+                status, location, _ = browser.send("POST", NEW_TICKET, ticket_form(token, title), keep_cookies=False)
+            except (OSError, http.client.HTTPException):
+                failed.append(title)
+                continue
+            found = TICKET_PATH.search(location)
+            if status == 303 and found is not None:
+                acknowledged[title] = int(found.group(1))
+                if killed.is_set():
+                    after_kill.append(title)
+            else:
+                failed.append(f"{title}: {status}")
+        return []
+
+    with start_server(tmp_path, environment, workers=2, threads=THREADS) as server:
+        victim = server.workers()[0]
+
+        def kill_in_the_middle() -> None:
+            while len(acknowledged) < 30:
+                time.sleep(0.01)
+            os.kill(victim, signal.SIGKILL)
+            killed.set()
+
+        killer = threading.Thread(target=kill_in_the_middle)
+        killer.start()
+        run_in_threads([(agent, server, login) for login in bureau.agents])
+        killer.join()
+        assert victim not in server.workers(), "gunicorn replaced the killed process"
+    assert failed, "the killed process was serving some of the agents"
+    assert len(after_kill) >= 40, "the platform went on serving"
+    stored = stored_tickets(registry)
+    assert {title: ids for title, ids in stored.items() if len(ids) > 1} == {}, "a ticket stored twice"
+    assert all(stored.get(title) == [ticket] for title, ticket in acknowledged.items()), "an acknowledged ticket lost"
+    every, whole = whole_tickets(registry)
+    assert every == whole, f"tickets stored by half: {sorted(every - whole)}"
