@@ -22,7 +22,7 @@ threads = 8
 # (SQLAlchemy's pool must not cross a fork), and `kill -HUP` on the master
 # starts processes with the new code while the old ones finish their requests.
 preload_app = False
-# A request taking longer than this is killed with its process, which gunicorn replaces.
+# A process that gives no sign of life to the master for this long is killed and replaced.
 timeout = 60
 graceful_timeout = 30
 keepalive = 5

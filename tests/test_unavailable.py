@@ -14,7 +14,8 @@ UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelq
 
 
 def test_a_database_nobody_answers_on_gives_503_pages_and_json(settings):
-    # Nothing listens on that port: every connection is refused, as while PostgreSQL restarts.
+    # Nothing listens on that port: every connection is refused, as while PostgreSQL restarts. The
+    # application starts all the same (gunicorn may replace a process during an outage).
     unreachable = {**settings, "cagou.database_url": f"postgresql+psycopg://cagou@127.0.0.1:{free_port()}/cagou"}
     config = configure(unreachable)
     app = webtest.TestApp(config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
