@@ -12,8 +12,8 @@ stopped. Served by production's gunicorn configuration and its worker:
   return, with the same processes (none restarted); the worker too;
 - the audit log still verifies (``cagou audit verify``).
 
-It needs no CAGOU_TEST_DATABASE_URL: it brings its own PostgreSQL, and runs
-wherever the binaries are installed.
+It brings its own PostgreSQL, but runs in the suite's PostgreSQL pass only
+(with CAGOU_TEST_DATABASE_URL), where PostgreSQL's binaries are installed.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from production_servers import (
 from cagou import configure
 from cagou.db import get_engine, migrate, transaction_scope
 from cagou.mail.models import SENT, OutboxMail
-from cagou.testing import base_settings
+from cagou.testing import base_settings, is_postgresql
 
 POSTGRESQL_BIN = Path("/usr/lib/postgresql/15/bin")
 AGENTS = 6
@@ -65,6 +65,9 @@ UNAVAILABLE = "Le service est momentanément indisponible"
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.postgresql,
+    # Once per CI run, in its PostgreSQL pass, although it brings its own PostgreSQL.
+    pytest.mark.skipif(not is_postgresql(), reason="PostgreSQL's outages: run with CAGOU_TEST_DATABASE_URL"),
     pytest.mark.skipif(
         not (POSTGRESQL_BIN / "pg_ctl").exists(), reason=f"PostgreSQL's binaries are not in {POSTGRESQL_BIN}"
     ),
