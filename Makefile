@@ -21,11 +21,15 @@ run: install
 	$(BIN)/cagou -c $(CONFIG) demo
 	$(MAKE) serve
 
-# The worker runs beside the web server and stops with it.
+# The worker runs beside the web server and stops with it. production.ini is
+# served by gunicorn (gunicorn.conf.py), the others by pserve and waitress.
 serve:
 	$(BIN)/cagou -c $(CONFIG) worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/pserve $(CONFIG)
+	case "$(notdir $(CONFIG))" in \
+	  production*) $(BIN)/gunicorn --config gunicorn.conf.py --paste $(CONFIG) ;; \
+	  *) $(BIN)/pserve $(CONFIG) ;; \
+	esac
 
 install: $(INSTALLED) node_modules/.package-lock.json
 
@@ -56,6 +60,7 @@ bench: install
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/helpdesk.py
 	$(BIN)/python bench/helpdesk_cpu.py
+	$(BIN)/python bench/processes.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

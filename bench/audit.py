@@ -3,7 +3,7 @@
 1. Throughput: an authenticated JSON endpoint (``POST /intranet/banc/audit``,
    the bench-only module of ``bench/plugins/cagou_benchaudit``) that writes one
    audit entry, against the same endpoint with ``?audit=0``, which skips the
-   entry. Production server settings (waitress, production.ini), PostgreSQL,
+   entry. Production server settings (gunicorn.conf.py, production.ini), PostgreSQL,
    16 client processes with a signed-in session cookie and the CSRF header,
    the two measured in alternating slices of the same run. Target: the audit
    log costs at most 15 % of the throughput.
@@ -257,8 +257,7 @@ def context(load: run.Load, busy: list[str]) -> list[str]:
     return [
         f"- Date: {now}; commit {commit} (-dirty: with uncommitted changes)",
         f"- Machine: {run.platform.platform()}, {os.cpu_count()} cores, Python {run.platform.python_version()}",
-        f"- Server: waitress, {run.waitress_threads()} threads ([server:main] of production.ini), "
-        "cagou.environment = production",
+        f"- Server: {run.server_description()}, cagou.environment = production",
         f"- Load: {load.concurrency} client processes, one keep-alive connection each, {load.warmup:g} s warm-up "
         f"then {load.duration:g} s measured per side, in {load.rounds} slices alternating audit on and off",
         *busy,

@@ -1,9 +1,9 @@
 """The baseline: the least a Pyramid application can do for the two routes measured.
 
 Cagou's figures are read as a ratio of this application's, served by the same
-waitress settings on the same machine and database: the ratio then shows
+gunicorn settings on the same machine and database: the ratio then shows
 what the platform itself costs (tweens, sessions, security, templates…),
-not what the machine, the database or waitress cost.
+not what the machine, the database or gunicorn cost.
 """
 
 from __future__ import annotations

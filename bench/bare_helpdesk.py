@@ -1,7 +1,7 @@
 """The baseline of the helpdesk benchmark: the least Pyramid + SQLAlchemy can do for the same three requests.
 
-Served by the same waitress settings as Cagou (production.ini's
-``[server:main]``), on the same database, so that bench/helpdesk.py reads
+Served by the same gunicorn settings as Cagou (gunicorn.conf.py, see
+bench/serve.py), on the same database, so that bench/helpdesk.py reads
 Cagou's figures as a share of these:
 
 - ``GET /sante`` runs ``SELECT 1`` (the benchmark waits for it before starting);
@@ -27,13 +27,12 @@ import html
 from typing import Any
 
 import sqlalchemy as sa
-import waitress
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.router import Router
-from serve import DEFAULT_INI, server_settings
+from serve import serve
 
 #: urgency, impact -> priority: the module's default matrix.
 MATRIX = {(3, 3): 1, (3, 2): 1, (3, 1): 2, (2, 3): 1, (2, 2): 2, (2, 1): 3, (1, 3): 2, (1, 2): 3, (1, 1): 4}
@@ -163,14 +162,17 @@ def make_app(database_url: str, requester: str, queue_group: str, take_group: st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--ini", default=DEFAULT_INI, help="the waitress settings come from here")
+    parser.add_argument("--workers", type=int, help="processes (gunicorn.conf.py's: one per core)")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--requester", default="agent", help="login of the requester of the tickets it opens")
     parser.add_argument("--queue-group", default="BAU", help="code of the group whose queue it shows and fills")
     parser.add_argument("--take-group", required=True, help="code of the group it takes tickets from")
     arguments = parser.parse_args()
-    app = make_app(arguments.database_url, arguments.requester, arguments.queue_group, arguments.take_group)
-    waitress.serve(app, **server_settings(arguments.ini, arguments.port))
+    serve(
+        lambda: make_app(arguments.database_url, arguments.requester, arguments.queue_group, arguments.take_group),
+        arguments.port,
+        arguments.workers,
+    )
 
 
 if __name__ == "__main__":

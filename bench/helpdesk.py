@@ -1,15 +1,15 @@
 """The helpdesk's benchmark, run by ``make bench`` after bench/audit.py (see bench/README.md).
 
-On PostgreSQL, in one run, Cagou served as in production (waitress with
-production.ini, the helpdesk module enabled, the demonstration loaded) next
+On PostgreSQL, in one run, Cagou served as in production (gunicorn with
+gunicorn.conf.py and production.ini, the helpdesk module enabled, the demonstration loaded) next
 to the baseline of bench/bare_helpdesk.py (a bare Pyramid + SQLAlchemy
 application doing the same SQL, served the same way):
 
 1. The technicians' queue page, ``GET /intranet/assistance/file/`` signed in
    as the demonstration technician, with 100,000 tickets in the database
    (inserted with COPY after the demonstration): latencies one technician at
-   a time (the page's own), then with 4 clients back to back (one waitress
-   process at full load), against the baseline's page running the same
+   a time (the page's own), then with 4 clients back to back (the
+   server at full load), against the baseline's page running the same
    query. Target: 95th percentile under 150 ms. Then other views of the
    queue (all tickets, most recent first; full-text search; breaching soon),
    Cagou only.
@@ -310,7 +310,7 @@ def bare_server(url: str, env: dict[str, str]) -> Iterator[int]:
     port = run.free_port()
     log = VAR / "bare-server.log"
     command = [
-        run.PYTHON, str(run.BENCH / "bare_helpdesk.py"), "--port", str(port), "--ini", str(run.INI),
+        run.PYTHON, str(run.BENCH / "bare_helpdesk.py"), "--port", str(port),
         "--database-url", url, "--take-group", BASELINE_TAKE_GROUP,
     ]  # fmt: skip
     with log.open("wb") as output:
@@ -589,7 +589,7 @@ def context(args: argparse.Namespace, tickets: int, fill_seconds: float, busy: l
     return [
         f"- Date: {now}; commit {commit} (-dirty: with uncommitted changes)",
         f"- Machine: {run.platform.platform()}, {os.cpu_count()} cores, Python {run.platform.python_version()}",
-        f"- Server: waitress, {run.waitress_threads()} threads ([server:main] of production.ini), "
+        f"- Server: {run.server_description()}, "
         "cagou.environment = production, module helpdesk enabled, the demonstration loaded",
         f"- Database: PostgreSQL, {thousands(tickets)} tickets in `helpdesk_ticket` during the queue measures "
         f"({thousands(args.tickets)} inserted with COPY in {fill_seconds:.1f} s)",
@@ -611,7 +611,7 @@ def report(
         "",
         f"Client processes sending requests back to back on one keep-alive connection each, {args.queue_duration:g} s "
         f"per line after {args.warmup:g} s of warm-up; 50 tickets a page. One client gives the page's own latency; "
-        "several at once measure one waitress process at full load (Python computes one request at a time).",
+        "several at once measure the server at full load (bench/processes.py compares one process with one per core).",
         "",
         "| Page | Clients | Application | Requests/s | Median (ms) | p95 (ms) | Bytes | Errors |",
         "|---|--:|---|--:|--:|--:|--:|--:|",

@@ -2,7 +2,7 @@
 
 In one run, on one machine: the requests per second and latencies of
 ``GET /sante`` and ``GET /intranet/`` served by the production configuration
-(waitress, production.ini), on SQLite and on PostgreSQL, next to a bare
+(gunicorn.conf.py and production.ini), on SQLite and on PostgreSQL, next to a bare
 Pyramid application served the same way (the baseline); then the start-up
 time of the platform. Prints a Markdown report and writes it to
 var/bench/results.md.
@@ -11,7 +11,6 @@ var/bench/results.md.
 from __future__ import annotations
 
 import argparse
-import configparser
 import contextlib
 import datetime
 import html
@@ -201,14 +200,16 @@ def server(arguments: list[str], environment: dict[str, str], log: Path) -> Iter
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
+    # To gunicorn's master only, which stops its workers (a worker signalled twice may hang in its exit).
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
+        os.kill(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        process.kill()
         process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
@@ -505,7 +506,7 @@ def context_lines(load: Load, threads: str, startups: list[Startup], busy: list[
     return [
         f"- Date: {now}; commit {commit.stdout.strip() or 'unknown'} (-dirty: with uncommitted changes)",
         f"- Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        f"- Server: waitress, {threads} threads ([server:main] of production.ini), cagou.environment = production",
+        f"- Server: {threads}, cagou.environment = production",
         f"- Load: {load.concurrency} client processes, one keep-alive connection each, "
         f"{load.warmup:g} s warm-up then {load.duration:g} s measured per line, "
         f"in {load.rounds} slices alternating Cagou and the baseline",
@@ -517,7 +518,7 @@ def context_lines(load: Load, threads: str, startups: list[Startup], busy: list[
 
 def report(measures: list[Measure], startups: list[Startup], load: Load, busy: list[str]) -> str:
     errors = [m for m in measures if m.errors]
-    context = context_lines(load, waitress_threads(), startups, busy)
+    context = context_lines(load, server_description(), startups, busy)
     if errors:
         context.append("- **This run had errors (listed at the end): its figures are not reliable.**")
     lines = ["# Cagou benchmark", "", *context, "", "## Throughput and latency", ""]
@@ -530,10 +531,15 @@ def report(measures: list[Measure], startups: list[Startup], load: Load, busy: l
     return "\n".join(lines) + "\n"
 
 
-def waitress_threads() -> str:
-    parser = configparser.RawConfigParser()
-    parser.read(INI, encoding="utf-8")
-    return parser.get("server:main", "threads", fallback="4 (waitress default)")
+def server_description(workers: int | None = None) -> str:
+    """gunicorn's processes and threads, as gunicorn.conf.py sets them (``workers`` when given instead)."""
+    from serve import production_server
+
+    server = production_server()
+    processes = workers or server["workers"]
+    return (
+        f"gunicorn, {processes} process{'es' if processes > 1 else ''} × {server['threads']} threads (gunicorn.conf.py)"
+    )
 
 
 # -- the command ----------------------------------------------------------------

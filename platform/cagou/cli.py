@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 import socket
 import sys
 from collections.abc import Iterator
@@ -402,6 +403,8 @@ def user_passwd(env: Environment, login: str, password: str | None) -> None:
 @pass_env
 def worker(env: Environment, workers: int) -> None:
     """Exécuter les tâches de fond et les tâches planifiées (jusqu'à Ctrl-C)."""
+    # Before the application is built: its connection pool is sized to these threads.
+    os.environ["CAGOU_THREADS"] = str(workers)
     consumer = get_huey(env.registry).create_consumer(workers=workers, worker_type="thread", periodic=True)
     click.echo(f"Exécuteur de tâches démarré ({workers} fils).")
     consumer.run()

@@ -30,6 +30,19 @@ DEFAULTS: dict[str, str] = {
     "cagou.environment": "development",
     "cagou.var": "var",
     "cagou.database_url": "sqlite:///%(var)s/cagou.sqlite",
+    # The threads serving requests (or running jobs) in this process: gunicorn.conf.py
+    # and ``cagou worker`` set CAGOU_THREADS; 4 is waitress's default (development.ini).
+    "cagou.threads": "4",
+    # The connection pool: empty means cagou.threads + 1 kept open, and up to cagou.threads
+    # more for short side transactions (see cagou.db and docs/deployment.md).
+    "cagou.database.pool_size": "",
+    "cagou.database.max_overflow": "",
+    # Seconds a thread waits for a connection before the request gets a 503.
+    "cagou.database.pool_timeout": "10",
+    # Shown in PostgreSQL's pg_stat_activity, followed by the process id.
+    "cagou.database.application_name": "cagou",
+    # Addresses of the reverse proxies whose X-Forwarded-For gives the client's address.
+    "cagou.proxies.trusted": "127.0.0.1 ::1",
     "cagou.secret": DEVELOPMENT_SECRET,
     "cagou.sites": "public intranet",
     # Where people reach the platform: the links in mail sent by jobs and commands.
@@ -88,9 +101,15 @@ INTEGERS = (
     "cagou.mail.max_attempts",
     "cagou.passwords.memory_kib",
     "cagou.passwords.time_cost",
+    "cagou.threads",
 )
-FLOATS = ("cagou.modules.refresh_seconds", "cagou.sessions.idle_minutes", "cagou.sessions.warning_minutes")
-LISTS = ("cagou.sites", "cagou.plugins.extra")
+FLOATS = (
+    "cagou.database.pool_timeout",
+    "cagou.modules.refresh_seconds",
+    "cagou.sessions.idle_minutes",
+    "cagou.sessions.warning_minutes",
+)
+LISTS = ("cagou.sites", "cagou.plugins.extra", "cagou.proxies.trusted")
 
 
 def environment_name(key: str) -> str:
@@ -120,6 +139,11 @@ def normalize(settings: Mapping[str, Any], environ: Mapping[str, str] | None = N
         result[key] = float(result[key])
     for key in LISTS:
         result[key] = tuple(aslist(result[key])) if isinstance(result[key], str) else tuple(result[key])
+    # One connection per thread and one to refresh the module switches; a thread may briefly take
+    # a second one for an audit entry written outside its transaction (see cagou.db).
+    threads = result["cagou.threads"]
+    for key, default in (("cagou.database.pool_size", threads + 1), ("cagou.database.max_overflow", threads)):
+        result[key] = int(result[key]) if str(result[key]).strip() else default
     validate(result)
     return result
 

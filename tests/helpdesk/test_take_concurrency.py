@@ -13,22 +13,19 @@ so the race only means something here.
 from __future__ import annotations
 
 import collections
-import html
 import http.client
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.parse
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from production_servers import Browser, free_port
 
 from cagou.audit.models import AuditEntry
 from cagou.db import get_engine, transaction_scope
@@ -260,50 +257,6 @@ def test_the_second_technician_waits_for_the_first_to_commit_then_is_refused(reg
 # ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Browser:
-    """A technician's browser: one keep-alive connection to one process, the session cookie, no redirect followed."""
-
-    def __init__(self, port: int) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookies: dict[str, str] = {}
-
-    def send(
-        self, method: str, path: str, form: dict[str, str] | None = None, keep_cookies: bool = True
-    ) -> tuple[int, str, str]:
-        headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        text = response.read().decode()
-        for header in (response.headers.get_all("Set-Cookie") or []) if keep_cookies else []:
-            cookie = SimpleCookie()
-            cookie.load(header)
-            self.cookies.update({name: morsel.value for name, morsel in cookie.items()})
-        return response.status, response.headers.get("Location", ""), text
-
-    def csrf(self, path: str) -> str:
-        status, _, page = self.send("GET", path)
-        found = CSRF_FIELD.search(page)
-        assert status == 200 and found is not None, f"GET {path}: {status}"
-        return html.unescape(found.group(1))
-
-    def sign_in(self, login: str) -> None:
-        token = self.csrf("/intranet/connexion")
-        status, _, _ = self.send(
-            "POST", "/intranet/connexion", {"login": login, "password": PASSWORD, "csrf_token": token}
-        )
-        assert status == 303, f"{login} could not sign in ({status})"
-
-
 @pytest.fixture
 def two_processes(tmp_path, settings):
     """The platform served by two other processes (waitress through pserve), on the test database."""
@@ -352,7 +305,7 @@ def test_technicians_on_two_processes_never_get_the_same_ticket(registry, crowd,
     def technician(login: str, port: int) -> None:
         try:
             browser = Browser(port)
-            browser.sign_in(login)
+            assert browser.sign_in(login, PASSWORD) == 303, f"{login} could not sign in"
             token = browser.csrf("/intranet/assistance/file/")
             start.wait()
             while True:

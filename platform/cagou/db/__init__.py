@@ -6,11 +6,27 @@ back when it raises. pyramid_retry replays a request whose transaction failed
 on a serialization conflict or a deadlock (PostgreSQL), or on a busy database
 (SQLite). Work outside a request (jobs, commands) uses :func:`transaction_scope`;
 a step that may fail while the request goes on runs in :func:`savepoint`.
+
+The engine belongs to one process: each gunicorn worker loads the application
+after its fork (gunicorn.conf.py does not preload), so no pooled connection is
+ever shared between processes. Its pool keeps one connection per thread
+and one more (``cagou.database.pool_size``, by default ``cagou.threads`` + 1):
+the module switches are read again every second on a connection of their
+own, by one thread at a time, while that thread holds its request's. A
+thread may also take a second connection for an audit entry that must outlive
+a failing request (a refused access, a failed sign-in): up to
+``cagou.database.max_overflow`` more (by default ``cagou.threads``), closed
+when given back. A thread that cannot get a connection within
+``cagou.database.pool_timeout`` gets a 503 (:mod:`cagou.web.unavailable`), as does a request while the
+database is unreachable; ``pool_pre_ping`` replaces a connection the database
+dropped (a restart) before it is used, so the platform serves again as soon as
+the database is back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -46,13 +62,35 @@ class Base(DeclarativeBase):
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, application_name: str = "cagou", **options: Any) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    On PostgreSQL, each connection is named ``application_name`` followed by
+    the process id, so that ``pg_stat_activity`` tells which process holds it.
+    """
     if url.startswith("sqlite"):
+        if sa.make_url(url).database in (None, "", ":memory:"):
+            options = {}  # one connection per thread (SingletonThreadPool): nothing to size
         engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **options)
+    engine = sa.create_engine(url, pool_pre_ping=True, **options)
+
+    def name_connection(_dialect: object, _record: object, _arguments: object, parameters: dict[str, Any]) -> None:
+        # At connect time, not at creation: the process id is the one that opens the connection.
+        parameters["application_name"] = f"{application_name} {os.getpid()}"
+
+    event.listen(engine, "do_connect", name_connection)
+    return engine
+
+
+def pool_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """The pool sized to the process's threads (see the module's docstring)."""
+    return {
+        "pool_size": settings["cagou.database.pool_size"],
+        "max_overflow": settings["cagou.database.max_overflow"],
+        "pool_timeout": settings["cagou.database.pool_timeout"],
+    }
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -172,7 +210,9 @@ def transaction_scope(registry: Registry, path: str = "/intranet/") -> Iterator[
 
 def includeme(config: Configurator) -> None:
     settings = config.get_settings()
-    engine = make_engine(settings["cagou.database_url"])
+    engine = make_engine(
+        settings["cagou.database_url"], settings["cagou.database.application_name"], **pool_options(settings)
+    )
     config.registry["cagou.engine"] = engine
     # Objects stay readable after their transaction commits (after-commit hooks,
     # commands printing what they did); each request opens a fresh session.

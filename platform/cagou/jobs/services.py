@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from huey import PostgresHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey, Task, TaskWrapper
@@ -88,7 +89,13 @@ def build_huey(settings: dict[str, Any]) -> Huey:
         return RedisHuey("cagou", url=url, results=False)
     if url.startswith("postgresql"):
         dsn = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresHuey("cagou", dsn=dsn, results=False)
+        try:
+            return PostgresHuey("cagou", dsn=dsn, results=False)
+        except psycopg.OperationalError:
+            # The database is unreachable (restarting): a process started now answers 503 until it
+            # returns, rather than failing to start. Its tables are there since the first start.
+            log.warning("The job queue's tables could not be checked: the database is unreachable")
+            return PostgresHuey("cagou", dsn=dsn, results=False, create_tables=False)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -132,3 +132,5 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "space", "/")
     config.add_site_route(INTRANET, "search", "/recherche")
     config.scan(".views")
+    config.include(".unavailable")
+    config.include(".proxies")
