@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cagou.audit.chain import DIGEST_FIELDS, GENESIS, entry_digest, link_hash
+from cagou.audit.keys import get_audit_keys, new_nonce
 from cagou.audit.checkpoints import generate_key, load_private_key, load_public_key, public_key_path
 from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal, AuditTombstone
-from cagou.audit.sealer import checkpoint, purge, seal, verify
+from cagou.audit.sealer import checkpoint, link, purge, seal, verify
 from cagou.cli import build_cli
 from cagou.db import get_engine, transaction_scope
 from cagou.identity.models import AGENT
@@ -84,9 +85,11 @@ def test_entries_are_sealed_into_a_chain_in_order(registry):
     assert seal(registry) == 0
     chain = seals(registry)
     assert [(position, entry) for position, entry, _, _ in chain] == [(1, ids[0]), (2, ids[1]), (3, ids[2])]
-    previous = GENESIS
+    previous, keys = GENESIS, get_audit_keys(registry)
     for position, entry, digest, chain_hash in chain:
-        assert chain_hash == link_hash(previous, position, entry, digest)
+        # Keyed: nobody without the key can compute a link, so nobody can rebuild the chain.
+        assert chain_hash == link(keys, keys.current, previous, position, entry, digest)
+        assert chain_hash != link_hash(previous, position, entry, digest)
         previous = chain_hash
     result = verify(registry)
     assert result.intact, result.broken
@@ -203,8 +206,9 @@ def test_verify_names_an_entry_inserted_outside_the_chain(registry):
     with transaction_scope(registry) as request:
         row = request.db.get_one(AuditEntry, ids[1])
         values = {column.name: getattr(row, column.name) for column in AuditEntry.__table__.columns}
-    # An old-looking entry slipped in: an unused identifier below the others, an old transaction.
-    values.update(id=0, summary="Accès accordé à tout le monde.", xid=1 if is_postgresql() else None)
+    # An old-looking entry slipped in: an unused identifier below the others, an old transaction,
+    # a nonce of its own (the real entry's is taken) and the real entry's HMAC (nobody else can compute one).
+    values.update(id=0, summary="Accès accordé à tout le monde.", xid=1 if is_postgresql() else None, nonce=new_nonce())
     values["digest"] = entry_digest(values)
     with tampering(registry) as connection:
         connection.execute(sa.insert(AuditEntry).values(**values))
@@ -400,10 +404,12 @@ def test_an_entry_removed_as_if_purged_is_caught_by_the_checkpoints(registry, cl
         purge_id = connection.scalar(sa.insert(AuditPurge).values(**forged).returning(AuditPurge.id))
         connection.execute(sa.insert(AuditTombstone).values(position=2, purge_id=purge_id))
         connection.execute(sa.delete(AuditEntry).where(AuditEntry.id == ids[1]))
-    assert verify(registry).intact  # the database alone cannot tell a forged purge…
-    caught = verify(registry, load_public_key(key_path), folder)  # …the signed checkpoint can
+    # Nobody without the key can authenticate a tombstone: the database alone tells a forged purge…
+    alone = verify(registry)
+    assert alone.broken is not None and alone.broken.entry_id == ids[1]
+    assert "sa trace de purge n'est pas authentique, ce n'est pas une purge" in alone.broken.message
+    caught = verify(registry, load_public_key(key_path), folder)  # …and so do the signed checkpoints
     assert caught.broken is not None
-    assert "des entrées ont été retirées sans purge" in caught.broken.message
 
 
 # -- checkpoints --------------------------------------------------------------------
@@ -438,10 +444,10 @@ def test_a_table_rewritten_as_a_whole_is_caught_by_the_signed_checkpoints(regist
     write(registry, 2)
     assert verify(registry, load_public_key(key_path), folder).intact
     rewrite_everything(registry, "Tout va bien.")
-    assert verify(registry).intact
-    caught = verify(registry, load_public_key(key_path), folder)
-    assert caught.broken is not None and caught.broken.position == 3
-    assert f"point de contrôle signé « {path.name} »" in caught.broken.message
+    # The links are HMACs: recomputed as plain SHA-256, the first one no longer holds.
+    alone = verify(registry)
+    assert alone.broken is not None and alone.broken.position == 1
+    assert "Chaînage rompu à la position 1" in alone.broken.message
 
 
 def test_a_checkpoint_signed_with_another_key_is_refused(registry, signing_key, tmp_path):

@@ -72,6 +72,10 @@ DEFAULTS: dict[str, str] = {
     "cagou.audit.signing_key": "%(var)s/audit-signing.key",
     "cagou.audit.checkpoints": "%(var)s/audit-checkpoints",
     "cagou.audit.retention": "",
+    # The HMAC keys that authenticate the audit log's entries (cagou.audit.keys): outside the database.
+    "cagou.audit.keys": "%(var)s/audit.keys",
+    # How far back of the entries sealed before it an entry may be dated (a long transaction commits late).
+    "cagou.audit.order_tolerance_minutes": "60",
     # The key ring that encrypts the secrets stored in the database (cagou.secrets): outside the database.
     "cagou.secrets.keys": "%(var)s/secrets.keys",
     # The directory backend (cagou.identity.directory): off while cagou.ldap.url is empty.
@@ -102,6 +106,7 @@ INTEGERS = (
     "cagou.passwords.memory_kib",
     "cagou.passwords.time_cost",
     "cagou.threads",
+    "cagou.audit.order_tolerance_minutes",
 )
 FLOATS = (
     "cagou.database.pool_timeout",

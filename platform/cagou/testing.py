@@ -38,6 +38,7 @@ from pyramid.config import Configurator
 from pyramid.registry import Registry
 
 from cagou import configure
+from cagou.audit.keys import PURPOSE as AUDIT_KEYS
 from cagou.clock import FrozenClock
 from cagou.contributions import INTRANET, PUBLIC
 from cagou.db import get_engine, migrate, transaction_scope
@@ -152,8 +153,9 @@ def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, .
     """Settings of a fresh application whose database is migrated and empty."""
     var = tmp_path / "var"
     var.mkdir()
-    # The key ring a production configuration insists on (development would make it at start-up).
+    # The key rings a production configuration insists on (development would make them at start-up).
     keyring.create(var / "secrets.keys")
+    keyring.create(var / "audit.keys", AUDIT_KEYS)
     if is_postgresql():
         wipe_postgresql(migrated_template)
         return base_settings(var, cagou_modules, migrated_template)

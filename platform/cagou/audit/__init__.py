@@ -7,7 +7,9 @@
   Each entry carries who (account, kind, who really acted when impersonated),
   when, from where (address, user agent, request id), which module and
   action, which object, a French summary, the change itself, and the
-  SHA-256 digest of all that (:mod:`cagou.audit.chain`).
+  SHA-256 digest of all that (:mod:`cagou.audit.chain`), authenticated by
+  an HMAC with a key the database does not hold (:mod:`cagou.audit.keys`,
+  ``cagou.audit.keys``).
 - **Chaining** (:mod:`cagou.audit.sealer`): writers only insert, so they never
   wait for each other; a sealer chains committed entries afterwards in
   ``audit_seal``, under its own lock, every minute from the worker. On
@@ -17,9 +19,10 @@
   refuses it too (triggers of migration ``0009_audit_chain``), except the
   retention purge.
 - **Verifying and signing** (``cagou audit verify``, ``checkpoint``,
-  :mod:`cagou.audit.checkpoints`): the chain catches any entry modified,
-  deleted, inserted or moved; Ed25519-signed checkpoints kept outside the
-  database catch a table rewritten as a whole.
+  :mod:`cagou.audit.checkpoints`): the keyed chain catches any entry
+  modified, deleted, inserted, copied, moved or dated out of order;
+  Ed25519-signed checkpoints kept outside the database catch the end of the
+  chain cut off.
 - **Retention** (``cagou audit purge``, ``cagou.audit.retention``): entries
   older than their module's retention go, tombstones and a signed checkpoint
   keep the rest of the chain verifiable.
@@ -33,10 +36,13 @@ from __future__ import annotations
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
+from cagou.audit.keys import PURPOSE, AuditKeys, keys_path
 from cagou.audit.retention import retention_rules
 from cagou.audit.services import audit_log_factory
 from cagou.contributions import INTRANET
 from cagou.interfaces import IAuditLog
+from cagou.secrets.keyring import KeyRingError, load
+from cagou.settings import is_production
 
 
 def check_retention(text: str) -> None:
@@ -47,8 +53,19 @@ def check_retention(text: str) -> None:
         raise ConfigurationError(f"cagou.audit.retention : {error}") from error
 
 
+def load_audit_keys(config: Configurator) -> None:
+    settings = config.get_settings()
+    path = keys_path(settings)
+    try:
+        ring = load(path, production=is_production(settings), purpose=PURPOSE)
+    except KeyRingError as error:
+        raise ConfigurationError(str(error)) from error
+    config.registry["cagou.audit.keys"] = AuditKeys(path, ring)
+
+
 def includeme(config: Configurator) -> None:
     check_retention(config.get_settings()["cagou.audit.retention"])
+    load_audit_keys(config)
     config.register_service_factory(audit_log_factory, IAuditLog)
     config.add_site_route(INTRANET, "audit.object_history", "/journal/{object_type}/{object_id}")
     config.scan(".views")

@@ -2,7 +2,8 @@
 
 ``audit_entry`` holds one row per event, written by the request (or command)
 that did the thing, with the SHA-256 ``digest`` of its own canonical content
-(:func:`cagou.audit.chain.entry_digest`). ``audit_seal`` chains the entries:
+(:func:`cagou.audit.chain.entry_digest`) and the HMAC that authenticates it
+(:mod:`cagou.audit.keys`). ``audit_seal`` chains the entries:
 the sealer gives each committed entry the next ``position`` and the hash of
 the chain up to it. ``audit_purge`` and ``audit_tombstone`` record what the
 retention purge removed, so that the chain stays verifiable without the
@@ -44,6 +45,7 @@ class AuditEntry(Base):
         sa.Index("ix_audit_entry_object", "object_type", "object_id"),
         sa.Index("ix_audit_entry_actor_login", "actor_login"),
         sa.Index("ix_audit_entry_xid", "xid"),
+        sa.Index("ix_audit_entry_nonce", "nonce", unique=True),
         # Identifiers are never reused on SQLite, even after a purge emptied the end of the table.
         {"sqlite_autoincrement": True},
     )
@@ -73,6 +75,14 @@ class AuditEntry(Base):
     #: PostgreSQL: the writing transaction's id, stamped by a trigger; the
     #: sealer waits until no older transaction runs. NULL on SQLite.
     xid: Mapped[int | None] = mapped_column(sa.BigInteger, server_default=sa.FetchedValue())
+    # The three columns below are NULL only on entries written before the log was authenticated
+    # (migration 0010_audit_authentication), which only unkeyed links of the chain may seal.
+    #: 16 random bytes (hex) chosen by the writer: one row per nonce.
+    nonce: Mapped[str | None] = mapped_column(sa.String(32))
+    #: The fingerprint of the key of ``cagou.audit.keys`` that authenticated the entry.
+    mac_key: Mapped[str | None] = mapped_column(sa.String(16))
+    #: HMAC-SHA-256 (hex) of the nonce and the digest.
+    mac: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AuditSeal(Base):
@@ -86,6 +96,9 @@ class AuditSeal(Base):
     chain_hash: Mapped[str] = mapped_column(sa.String(64))
     #: PostgreSQL: every entry of a transaction older than this was sealed by this run.
     horizon: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: The key whose HMAC ``chain_hash`` is; NULL for the plain SHA-256 links sealed before the log was
+    #: authenticated, which may only come before the first keyed link.
+    mac_key: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class AuditPurge(Base):
@@ -98,6 +111,8 @@ class AuditPurge(Base):
     kept_from: Mapped[int] = mapped_column(sa.BigInteger)
     previous_hash: Mapped[str] = mapped_column(sa.String(64))
     removed: Mapped[int]
+    mac_key: Mapped[str | None] = mapped_column(sa.String(16))
+    mac: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AuditTombstone(Base):
@@ -107,3 +122,5 @@ class AuditTombstone(Base):
 
     position: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
     purge_id: Mapped[int] = mapped_column(sa.ForeignKey("audit_purge.id"))
+    mac_key: Mapped[str | None] = mapped_column(sa.String(16))
+    mac: Mapped[str | None] = mapped_column(sa.String(64))

@@ -53,8 +53,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hmac
+import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -63,11 +65,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pyramid.registry import Registry
 from sqlalchemy.engine import Engine
 
-from cagou.audit.chain import DIGEST_FIELDS, GENESIS, entry_digest, link_hash, positions_digest
+from cagou.audit.chain import DIGEST_FIELDS, GENESIS, entry_digest, instant_text, link_hash, positions_digest
 from cagou.audit.checkpoints import PLAIN, PURGE, Checkpoint, SignedCheckpoint, read_checkpoints, write_checkpoint
+from cagou.audit.keys import (
+    PURPOSE,
+    MacKeys,
+    entry_message,
+    get_audit_keys,
+    link_message,
+    purge_message,
+    tombstone_message,
+)
 from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal, AuditTombstone
 from cagou.audit.retention import EVERY_OTHER_MODULE
 from cagou.db import get_engine
+
+log = logging.getLogger(__name__)
 
 #: The PostgreSQL advisory lock that only sealers (and purges) take.
 SEALER_LOCK = 0x636167_6F75  # "cagou"
@@ -156,26 +169,59 @@ def horizon(connection: sa.Connection) -> int:
 
 def sealable(connection: sa.Connection, head: Head, limit: int, after: int) -> list[sa.Row[Any]]:
     """The next entries to seal, in id order, after entry ``after``."""
-    query = sa.select(ENTRY.c.id, ENTRY.c.digest).where(ENTRY.c.id > after).order_by(ENTRY.c.id).limit(limit)
+    query = (
+        sa.select(ENTRY.c.id, ENTRY.c.digest, ENTRY.c.nonce, ENTRY.c.mac_key, ENTRY.c.mac)
+        .where(ENTRY.c.id > after)
+        .order_by(ENTRY.c.id)
+        .limit(limit)
+    )
     if is_postgresql(connection):
         unsealed = ~sa.exists().where(SEAL.c.entry_id == ENTRY.c.id)
         query = query.where(ENTRY.c.xid >= head.horizon, unsealed)
     return list(connection.execute(query))
 
 
-def seal_with(connection: sa.Connection) -> int:
-    """Seal what may be sealed, in a transaction that holds the sealer's lock; return how many."""
+def link(keys: MacKeys | None, key_id: str | None, previous: str, position: int, entry_id: int, digest: str) -> str:
+    """A link's hash: an HMAC with key ``key_id``, or the plain SHA-256 of the links sealed before keys."""
+    if key_id is None:
+        return link_hash(previous, position, entry_id, digest)
+    assert keys is not None
+    return keys.mac(link_message(previous, position, entry_id, digest), key_id)
+
+
+def authentic(keys: MacKeys, row: sa.Row[Any], digest: str | None = None) -> bool:
+    """Whether the entry carries an HMAC of its nonce and digest (``row.digest`` by default) by a key of the ring."""
+    if row.nonce is None or not keys.knows(row.mac_key):
+        return False
+    try:
+        return keys.check(entry_message(row.nonce, digest or row.digest), row.mac_key, row.mac)
+    except ValueError:  # a nonce or a digest that is not hexadecimal
+        return False
+
+
+def seal_with(connection: sa.Connection, keys: MacKeys | None) -> int:
+    """Seal what may be sealed, in a transaction that holds the sealer's lock; return how many.
+
+    With ``keys``, an entry is sealed only if it is authentic, with a keyed
+    link; one that is not stays out of the chain, where ``verify`` names it.
+    Without (the migration that introduced keys, for the entries written
+    before it), every entry is sealed with a plain SHA-256 link.
+    """
     head = chain_head(connection)
     # Read before the entries: whatever is below it is visible to the queries that follow.
     reached = horizon(connection) if is_postgresql(connection) else 0
     # SQLite seals in id order: everything after the last sealed entry.
     after = 0 if is_postgresql(connection) else head.entry_id
+    key_id = None if keys is None else keys.current
     position, previous, count = head.position, head.chain_hash, 0
     while rows := sealable(connection, head, BATCH, after):
         seals = []
         for row in rows:
+            if keys is not None and not authentic(keys, row):
+                log.error("Audit entry %s is not authentic: left out of the chain.", row.id)
+                continue
             position += 1
-            previous = link_hash(previous, position, row.id, row.digest)
+            previous = link(keys, key_id, previous, position, row.id, row.digest)
             seals.append(
                 {
                     "position": position,
@@ -183,9 +229,11 @@ def seal_with(connection: sa.Connection) -> int:
                     "digest": row.digest,
                     "chain_hash": previous,
                     "horizon": reached,
+                    "mac_key": key_id,
                 }
             )
-        connection.execute(sa.insert(SEAL), seals)
+        if seals:
+            connection.execute(sa.insert(SEAL), seals)
         count += len(seals)
         after = rows[-1].id
     return count
@@ -194,7 +242,7 @@ def seal_with(connection: sa.Connection) -> int:
 def seal(registry: Registry) -> int:
     """Seal every entry that may be sealed now; return how many were."""
     with sealer_lock(get_engine(registry)) as connection:
-        return seal_with(connection)
+        return seal_with(connection, get_audit_keys(registry))
 
 
 # -- verifying ------------------------------------------------------------------
@@ -216,15 +264,43 @@ class Verification:
     checked: int = 0
     purged: int = 0
     pending: int = 0
+    #: Entries sealed with the plain links of before the keys (migration 0010_audit_authentication).
+    unauthenticated: int = 0
+    #: Links and entries of keys declared lost (``--lost-key``), whose HMAC could not be checked.
+    unverifiable: int = 0
     start: Start = field(default_factory=lambda: Start(1, GENESIS))
     head: Head = field(default_factory=lambda: Head(0, GENESIS, 0, 0))
     checkpoints: int = 0
     checkpoint_note: str = ""
     broken: Break | None = None
+    #: The first position sealed with a key: no unkeyed link may follow it.
+    keyed_from: int | None = None
+    #: The latest instant among the entries walked so far, and the entry dated so.
+    latest: tuple[datetime.datetime, int] | None = None
 
     @property
     def intact(self) -> bool:
         return self.broken is None
+
+
+@dataclass(frozen=True)
+class Checking:
+    """What a verification checks with: the keys, those declared lost, the tolerance on dates."""
+
+    keys: MacKeys
+    lost: frozenset[str] = frozenset()
+    tolerance: datetime.timedelta = datetime.timedelta(hours=1)
+
+    def usable(self, key_id: str, what: str) -> bool | Break:
+        """True if the key checks, False if it was declared lost, a Break if it is unknown."""
+        if self.keys.knows(key_id):
+            return True
+        if key_id in self.lost:
+            return False
+        return Break(
+            f"{what} est authentifié(e) par la clé {key_id}, absente du trousseau {PURPOSE.setting} : remettez-la "
+            f"en place, ou, si elle est perdue, relancez avec « --lost-key {key_id} » (voir docs/audit.md)."
+        )
 
 
 def stream_chain(connection: sa.Connection, start: int) -> Iterator[sa.Row[Any]]:
@@ -234,9 +310,16 @@ def stream_chain(connection: sa.Connection, start: int) -> Iterator[sa.Row[Any]]
         SEAL.c.entry_id,
         SEAL.c.digest.label("sealed_digest"),
         SEAL.c.chain_hash,
+        SEAL.c.mac_key.label("link_key"),
         TOMBSTONE.c.position.label("tombstone"),
+        TOMBSTONE.c.purge_id,
+        TOMBSTONE.c.mac_key.label("tombstone_key"),
+        TOMBSTONE.c.mac.label("tombstone_mac"),
         ENTRY.c.id.label("found"),
         ENTRY.c.digest.label("stored_digest"),
+        ENTRY.c.nonce,
+        ENTRY.c.mac_key,
+        ENTRY.c.mac,
         *(ENTRY.c[name] for name in DIGEST_FIELDS),
     ]
     joined = SEAL.outerjoin(ENTRY, ENTRY.c.id == SEAL.c.entry_id).outerjoin(
@@ -246,8 +329,10 @@ def stream_chain(connection: sa.Connection, start: int) -> Iterator[sa.Row[Any]]
     yield from connection.execute(query, execution_options={"yield_per": STREAM})
 
 
-def check_link(row: sa.Row[Any], expected: int, previous: str) -> Break | None:
-    """The problems of one link: a missing position, a broken hash, an entry modified or deleted."""
+def check_link(
+    row: sa.Row[Any], expected: int, previous: str, checking: Checking, result: Verification
+) -> Break | None:
+    """The problems of one link: a missing position, a broken or unkeyed link, an entry not authentic."""
     position, entry_id = row.position, row.entry_id
     if position != expected:
         return Break(
@@ -255,11 +340,22 @@ def check_link(row: sa.Row[Any], expected: int, previous: str) -> Break | None:
             f"(la chaîne reprend à la position {position}).",
             expected,
         )
-    try:
-        computed = link_hash(previous, position, entry_id, row.sealed_digest)
-    except ValueError:
-        computed = ""
-    if computed != row.chain_hash:
+    key_id = row.link_key
+    if key_id is None and result.keyed_from is not None:
+        return Break(
+            f"Position {position} (entrée n° {entry_id}) chaînée sans clé, après la position {result.keyed_from} "
+            "qui l'était : la chaîne a été refaite hors de l'application.",
+            position,
+            entry_id,
+        )
+    if key_id is not None and result.keyed_from is None:
+        result.keyed_from = position
+    usable = True if key_id is None else checking.usable(key_id, f"Le chaînage de la position {position}")
+    if isinstance(usable, Break):
+        return replace(usable, position=position, entry_id=entry_id)
+    if not usable:
+        result.unverifiable += 1
+    elif not link_holds(checking.keys, key_id, previous, row):
         return Break(
             f"Chaînage rompu à la position {position} (entrée n° {entry_id}) : une entrée a été insérée, "
             "déplacée ou retirée de la chaîne, ou son sceau a été modifié.",
@@ -267,15 +363,93 @@ def check_link(row: sa.Row[Any], expected: int, previous: str) -> Break | None:
             entry_id,
         )
     if row.found is None:
-        if row.tombstone is not None:
-            return None
-        return Break(f"Entrée n° {entry_id} (position {position}) supprimée du journal sans purge.", position, entry_id)
+        return check_tombstone(row, checking)
     if entry_digest(row._mapping) != row.sealed_digest or row.stored_digest != row.sealed_digest:
         return Break(
             f"Entrée n° {entry_id} (position {position}) modifiée : son contenu ne correspond plus à son empreinte.",
             position,
             entry_id,
         )
+    if key_id is None:
+        result.unauthenticated += 1
+    elif (problem := check_entry_mac(row, checking, result)) is not None:
+        return problem
+    return check_order(row, checking, result)
+
+
+def link_holds(keys: MacKeys, key_id: str | None, previous: str, row: sa.Row[Any]) -> bool:
+    try:
+        computed = link(keys, key_id, previous, row.position, row.entry_id, row.sealed_digest)
+    except ValueError:  # a hash that is not hexadecimal
+        return False
+    return hmac.compare_digest(computed, row.chain_hash)
+
+
+def check_entry_mac(row: sa.Row[Any], checking: Checking, result: Verification) -> Break | None:
+    """An entry sealed with a key must carry the HMAC of the application."""
+    where = f"Entrée n° {row.entry_id} (position {row.position})"
+    if row.nonce is None or row.mac_key is None:
+        return Break(f"{where} sans authentifiant : elle n'a pas été écrite par l'application.", row.position, row.entry_id)
+    usable = checking.usable(row.mac_key, where)
+    if isinstance(usable, Break):
+        return replace(usable, position=row.position, entry_id=row.entry_id)
+    if not usable:
+        result.unverifiable += 1
+    elif not authentic(checking.keys, row, row.stored_digest):
+        return Break(
+            f"{where} : son authentifiant ne correspond pas à son contenu, elle n'a pas été écrite par l'application.",
+            row.position,
+            row.entry_id,
+        )
+    return None
+
+
+def check_tombstone(row: sa.Row[Any], checking: Checking) -> Break | None:
+    """A sealed entry may be missing only if a purge left an authentic tombstone in its place.
+
+    A tombstone without HMAC is accepted only on an unkeyed link: a purge of
+    before the keys.
+    """
+    position, entry_id = row.position, row.entry_id
+    if row.tombstone is None:
+        return Break(f"Entrée n° {entry_id} (position {position}) supprimée du journal sans purge.", position, entry_id)
+    if row.tombstone_key is None and row.link_key is None:
+        return None
+    forged = Break(
+        f"Entrée n° {entry_id} (position {position}) supprimée du journal : sa trace de purge n'est pas "
+        "authentique, ce n'est pas une purge.",
+        position,
+        entry_id,
+    )
+    if row.tombstone_key is None:
+        return forged
+    usable = checking.usable(row.tombstone_key, f"La trace de purge de la position {position}")
+    if isinstance(usable, Break):
+        return replace(usable, position=position, entry_id=entry_id)
+    if usable and not checking.keys.check(
+        tombstone_message(position, row.purge_id), row.tombstone_key, row.tombstone_mac
+    ):
+        return forged
+    return None
+
+
+def check_order(row: sa.Row[Any], checking: Checking, result: Verification) -> Break | None:
+    """Entries are sealed in about the order they were written: one dated far back was backdated."""
+    instant: datetime.datetime = row.occurred_at
+    if result.latest is not None:
+        latest, latest_id = result.latest
+        if instant < latest - checking.tolerance:
+            minutes = int(checking.tolerance.total_seconds() // 60)
+            return Break(
+                f"Entrée n° {row.entry_id} (position {row.position}) datée du {instant_text(instant)}, plus de "
+                f"{minutes} minutes avant l'entrée n° {latest_id} scellée avant elle "
+                f"({instant_text(latest)}) : elle a été antidatée.",
+                row.position,
+                row.entry_id,
+            )
+        if instant <= latest:
+            return None
+    result.latest = (instant, row.entry_id)
     return None
 
 
@@ -290,10 +464,25 @@ def check_against(signed: SignedCheckpoint, position: int, chain_hash: str) -> B
     )
 
 
-def verify(registry: Registry, public_key: Ed25519PublicKey | None = None, folder: Path | None = None) -> Verification:
-    """Seal, then check the whole chain (and the signed checkpoints when a public key is given)."""
+def checking_for(registry: Registry, lost: frozenset[str] = frozenset()) -> Checking:
+    minutes = int(registry.settings["cagou.audit.order_tolerance_minutes"])
+    return Checking(get_audit_keys(registry), lost, datetime.timedelta(minutes=minutes))
+
+
+def verify(
+    registry: Registry,
+    public_key: Ed25519PublicKey | None = None,
+    folder: Path | None = None,
+    lost_keys: frozenset[str] = frozenset(),
+) -> Verification:
+    """Seal, then check the whole chain (and the signed checkpoints when a public key is given).
+
+    ``lost_keys`` are fingerprints of keys declared lost: what they
+    authenticated is counted as unverifiable instead of stopping the check.
+    """
     seal(registry)
     engine = get_engine(registry)
+    checking = checking_for(registry, lost_keys)
     result = Verification()
     signed = read_checkpoints(folder, public_key) if public_key is not None and folder is not None else []
     with engine.connect() as connection:
@@ -302,9 +491,14 @@ def verify(registry: Registry, public_key: Ed25519PublicKey | None = None, folde
             connection.execution_options(isolation_level="REPEATABLE READ")
         result.start = chain_start(connection)
         result.head = chain_head(connection)
-        result.broken = check_signatures(signed) or walk(connection, result, signed)
-        if result.broken is None:
-            result.broken = check_unsealed(connection, result)
+        result.broken = (
+            check_signatures(signed)
+            or check_purges(connection, checking)
+            or walk(connection, result, signed, checking)
+            or check_start(connection, result)
+            or check_copies(connection)
+            or check_unsealed(connection, result, checking)
+        )
         if result.broken is None and signed:
             result.broken = check_checkpoint_state(connection, result, signed)
     if public_key is None:
@@ -322,7 +516,9 @@ def check_signatures(signed: list[SignedCheckpoint]) -> Break | None:
     return None
 
 
-def walk(connection: sa.Connection, result: Verification, signed: list[SignedCheckpoint]) -> Break | None:
+def walk(
+    connection: sa.Connection, result: Verification, signed: list[SignedCheckpoint], checking: Checking
+) -> Break | None:
     """Walk the chain from its start; the first broken link, or None."""
     start = result.start
     by_position: dict[int, list[SignedCheckpoint]] = {}
@@ -333,7 +529,7 @@ def walk(connection: sa.Connection, result: Verification, signed: list[SignedChe
             return problem
     expected, previous = start.kept_from, start.previous_hash
     for row in stream_chain(connection, start.kept_from):
-        if (problem := check_link(row, expected, previous)) is not None:
+        if (problem := check_link(row, expected, previous, checking, result)) is not None:
             return problem
         for one in by_position.get(row.position, []):
             if (problem := check_against(one, row.position, row.chain_hash)) is not None:
@@ -354,8 +550,54 @@ def walk(connection: sa.Connection, result: Verification, signed: list[SignedChe
     return None
 
 
-def check_unsealed(connection: sa.Connection, result: Verification) -> Break | None:
-    """Unsealed entries are recent ones awaiting the sealer, unless they are older than its horizon."""
+def check_purges(connection: sa.Connection, checking: Checking) -> Break | None:
+    """Every purge recorded since the keys carries the application's HMAC."""
+    for row in connection.execute(sa.select(PURGE_TABLE).where(PURGE_TABLE.c.mac_key.is_not(None))).mappings():
+        usable = checking.usable(row["mac_key"], f"La purge n° {row['id']}")
+        if isinstance(usable, Break):
+            return usable
+        if usable and not checking.keys.check(purge_message(row), row["mac_key"], row["mac"]):
+            return Break(
+                f"La purge n° {row['id']} n'est pas authentique : elle n'a pas été faite par l'application "
+                f"(début de chaîne annoncé : position {row['kept_from']})."
+            )
+    return None
+
+
+def check_start(connection: sa.Connection, result: Verification) -> Break | None:
+    """A chain whose kept part starts with a keyed link starts where an authentic purge said."""
+    start = result.start
+    if start.kept_from <= 1 or result.keyed_from != start.kept_from:
+        return None
+    latest = connection.execute(
+        sa.select(PURGE_TABLE.c.id, PURGE_TABLE.c.mac).order_by(PURGE_TABLE.c.id.desc()).limit(1)
+    ).one()
+    if latest.mac is None:
+        return Break(
+            f"La chaîne conservée commence à la position {start.kept_from} selon la purge n° {latest.id}, "
+            "qui n'est pas authentifiée : des entrées ont été retirées sans purge.",
+            start.kept_from,
+        )
+    return None
+
+
+def check_copies(connection: sa.Connection) -> Break | None:
+    """Two rows with one nonce: the later is a copy of the earlier under a new number."""
+    copy = connection.execute(
+        sa.select(sa.func.min(ENTRY.c.id).label("original"), sa.func.max(ENTRY.c.id).label("copy"))
+        .where(ENTRY.c.nonce.is_not(None))
+        .group_by(ENTRY.c.nonce)
+        .having(sa.func.count() > 1)
+        .order_by(sa.func.min(ENTRY.c.id))
+        .limit(1)
+    ).first()
+    if copy is None:
+        return None
+    return Break(f"Entrée n° {copy.copy} : copie de l'entrée n° {copy.original} sous un autre numéro.", None, copy.copy)
+
+
+def check_unsealed(connection: sa.Connection, result: Verification, checking: Checking) -> Break | None:
+    """Unsealed entries are recent authentic ones awaiting the sealer; any other was slipped in."""
     head = result.head
     unsealed = ~sa.exists().where(SEAL.c.entry_id == ENTRY.c.id)
     if is_postgresql(connection):
@@ -368,7 +610,17 @@ def check_unsealed(connection: sa.Connection, result: Verification) -> Break | N
     ).scalar()
     if intruder is not None:
         return Break(f"Entrée n° {intruder} insérée hors de la chaîne : elle n'a jamais été scellée.", None, intruder)
-    result.pending = connection.execute(sa.select(sa.func.count()).select_from(ENTRY).where(unsealed)).scalar_one()
+    query = sa.select(ENTRY.c.id, ENTRY.c.digest, ENTRY.c.nonce, ENTRY.c.mac_key, ENTRY.c.mac)
+    pending: list[sa.Row[Any]] = list(connection.execute(query.where(unsealed).order_by(ENTRY.c.id)))
+    for row in pending:
+        if not authentic(checking.keys, row):
+            return Break(
+                f"Entrée n° {row.id} en attente de scellement sans authentifiant valable : elle n'a pas été "
+                "écrite par l'application.",
+                None,
+                row.id,
+            )
+    result.pending = len(pending)
     return None
 
 
@@ -426,7 +678,7 @@ def current_checkpoint(connection: sa.Connection, kind: str) -> Checkpoint:
 def checkpoint(registry: Registry, key: Ed25519PrivateKey, folder: Path) -> tuple[Path, int]:
     """Seal, then sign the head of the chain into ``folder``; the file and the position signed."""
     with sealer_lock(get_engine(registry)) as connection:
-        seal_with(connection)
+        seal_with(connection, get_audit_keys(registry))
         state = current_checkpoint(connection, PLAIN)
     return write_checkpoint(folder, key, state), state.position
 
@@ -457,8 +709,9 @@ def purge(
 ) -> PurgeResult:
     """Delete the sealed entries older than their module's retention, then sign the new state."""
     condition = doomed_condition(rules, now)
+    keys = get_audit_keys(registry)
     with sealer_lock(get_engine(registry)) as connection:
-        seal_with(connection)
+        seal_with(connection, keys)
         start = chain_start(connection)
         doomed = [] if condition is None else doomed_entries(connection, condition)
         if not doomed:
@@ -467,13 +720,27 @@ def purge(
         removed: dict[str, int] = {}
         for _, _, module in doomed:
             removed[module] = removed.get(module, 0) + 1
-        purge_id = connection.execute(
-            sa.insert(PURGE_TABLE)
-            .values(purged_at=now, kept_from=kept.kept_from, previous_hash=kept.previous_hash, removed=len(doomed))
-            .returning(PURGE_TABLE.c.id)
-        ).scalar_one()
+        # Numbered here, under the sealer's lock that every purge takes, so that its HMAC covers its number.
+        purge_id = connection.execute(sa.select(sa.func.coalesce(sa.func.max(PURGE_TABLE.c.id), 0) + 1)).scalar_one()
+        record: dict[str, Any] = {
+            "id": purge_id,
+            "purged_at": now,
+            "kept_from": kept.kept_from,
+            "previous_hash": kept.previous_hash,
+            "removed": len(doomed),
+            "mac_key": keys.current,
+        }
+        connection.execute(sa.insert(PURGE_TABLE).values(**record, mac=keys.mac(purge_message(record))))
         for first in range(0, len(doomed), BATCH):
-            rows = [{"position": position, "purge_id": purge_id} for position, _, _ in doomed[first : first + BATCH]]
+            rows = [
+                {
+                    "position": position,
+                    "purge_id": purge_id,
+                    "mac_key": keys.current,
+                    "mac": keys.mac(tombstone_message(position, purge_id)),
+                }
+                for position, _, _ in doomed[first : first + BATCH]
+            ]
             connection.execute(sa.insert(TOMBSTONE), rows)
         delete_purged(connection, purge_id, kept.kept_from)
         state = current_checkpoint(connection, PURGE)

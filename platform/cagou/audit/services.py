@@ -15,7 +15,7 @@ Three ways to write, one table:
   just after the request's transaction ends, committed or not.
 
 Writers only ever INSERT, each entry with the digest of its own content
-(:mod:`cagou.audit.chain`): they never read nor lock a "chain head", so
+(:mod:`cagou.audit.chain`) and its HMAC (:mod:`cagou.audit.keys`): they never read nor lock a "chain head", so
 concurrent requests never wait for each other here. The chain is built
 afterwards by the sealer (:mod:`cagou.audit.sealer`).
 
@@ -36,6 +36,7 @@ from pyramid.request import Request
 from zope.interface import implementer
 
 from cagou.audit.chain import entry_digest, normalize_changes
+from cagou.audit.keys import authenticate, get_audit_keys
 from cagou.audit.models import ACTION, READ, REFUSED, AuditEntry
 from cagou.contributions import AuditEntryView
 from cagou.db import get_engine
@@ -140,6 +141,7 @@ def entry_values(
         "changes": normalize_changes(changes),
     }
     values["digest"] = entry_digest(values)
+    authenticate(values, get_audit_keys(request.registry))
     return values
 
 

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from cagou.db import get_engine
 from cagou.interfaces import ISecrets
-from cagou.secrets.keyring import KeyRingError
-from cagou.secrets.services import Secrets, SecretUnreadableError, keys_path, load
+from cagou.secrets.keyring import KeyRingError, load
+from cagou.secrets.services import Secrets, SecretUnreadableError, keys_path
 from cagou.secrets.stored import first_unreadable
 from cagou.settings import is_production
 

@@ -1,7 +1,7 @@
 """Les secrets des seconds facteurs et le corps des courriels chiffrés avec le trousseau de clés (cagou.secrets.keys)
 
 Revision ID: 0011_encrypted_secrets
-Revises: 0009_audit_chain
+Revises: 0010_audit_authentication
 
 The TOTP secrets were stored in clear; the column becomes text (a Fernet
 token is about 140 characters) and every secret already there is encrypted
@@ -23,7 +23,7 @@ from cagou.db.migrate import MigrationRefusedError
 from cagou.db.types import is_encrypted
 
 revision = "0011_encrypted_secrets"
-down_revision = "0009_audit_chain"
+down_revision = "0010_audit_authentication"
 branch_labels = None
 depends_on = None
 
