@@ -8,19 +8,18 @@ first broken entry.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from audit_tampering import seals, tampering, write
 from click.testing import CliRunner
 
 from cagou.audit.chain import DIGEST_FIELDS, GENESIS, entry_digest, link_hash
-from cagou.audit.keys import get_audit_keys, new_nonce
 from cagou.audit.checkpoints import generate_key, load_private_key, load_public_key, public_key_path
+from cagou.audit.keys import get_audit_keys, new_nonce
 from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal, AuditTombstone
 from cagou.audit.sealer import checkpoint, link, purge, seal, verify
 from cagou.cli import build_cli
@@ -32,47 +31,6 @@ from cagou.testing import is_postgresql, login, write_ini
 from cagou_sample import hooks as sample_hooks
 
 PASSWORD = "un-mot-de-passe-solide"
-
-
-def write(registry, count: int = 1, module: str = "sample", **extra) -> list[int]:
-    """``count`` entries, each in its own transaction, as a module writes them."""
-    ids = []
-    for number in range(count):
-        with transaction_scope(registry) as request:
-            entry = request.find_service(IAuditLog).record(
-                f"{module}:note:test", f"Note n° {number} écrite.", module=module, object_type="note", **extra
-            )
-            ids.append(entry.id)
-    return ids
-
-
-def seals(registry) -> list[tuple[int, int, str, str]]:
-    with get_engine(registry).connect() as connection:
-        rows = connection.execute(
-            sa.select(AuditSeal.position, AuditSeal.entry_id, AuditSeal.digest, AuditSeal.chain_hash).order_by(
-                AuditSeal.position
-            )
-        )
-        return [tuple(row) for row in rows]
-
-
-@contextlib.contextmanager
-def tampering(registry) -> Iterator[sa.Connection]:
-    """A connection that gets around the append-only triggers, as the database's owner can."""
-    engine = get_engine(registry)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        else:
-            names = connection.scalars(
-                sa.text(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                    "AND (name LIKE '%no_update' OR name LIKE '%no_delete')"
-                )
-            ).all()
-            for name in names:
-                connection.execute(sa.text(f"DROP TRIGGER {name}"))
-        yield connection
 
 
 # -- writing and sealing ------------------------------------------------------------

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyramid.registry import Registry
 
 from cagou.audit.checkpoints import SigningKeyError, generate_key, load_private_key, load_public_key, public_key_path
+from cagou.audit.key_commands import keys_group
 from cagou.audit.retention import retention_rules
 from cagou.audit.sealer import Verification, checkpoint, purge, seal, verify
 from cagou.cli import Environment, fail, pass_env
@@ -40,6 +41,9 @@ def audit() -> None:
     """Sceller, vérifier, signer et purger le journal d'audit."""
 
 
+audit.add_command(keys_group)
+
+
 @audit.command("seal")
 @pass_env
 def audit_seal(env: Environment) -> None:
@@ -60,15 +64,22 @@ def audit_seal(env: Environment) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Dossier des points de contrôle signés (par défaut : cagou.audit.checkpoints).",
 )
+@click.option(
+    "--lost-key",
+    "lost_keys",
+    multiple=True,
+    metavar="EMPREINTE",
+    help="Clé d'authentification déclarée perdue : ce qu'elle authentifie est compté comme invérifiable.",
+)
 @pass_env
-def audit_verify(env: Environment, public_key: Path | None, folder: Path | None) -> None:
+def audit_verify(env: Environment, public_key: Path | None, folder: Path | None, lost_keys: tuple[str, ...]) -> None:
     """Vérifier toute la chaîne et les points de contrôle signés ; statut 1 si le journal est altéré."""
     registry = env.registry
     try:
         key = verification_key(registry, public_key)
     except SigningKeyError as error:
         fail(str(error))
-    result = verify(registry, key, folder or checkpoints_folder(registry))
+    result = verify(registry, key, folder or checkpoints_folder(registry), frozenset(lost_keys))
     report(result)
     if not result.intact:
         sys.exit(1)
@@ -96,6 +107,16 @@ def report(result: Verification) -> None:
     )
     if result.purged:
         click.echo(f"{number(result.purged)} entrée(s) purgée(s) selon les durées de conservation.")
+    if result.unauthenticated:
+        click.echo(
+            f"{number(result.unauthenticated)} entrée(s) antérieure(s) aux clés d'authentification "
+            "(chaînées seulement)."
+        )
+    if result.unverifiable:
+        click.echo(
+            f"{number(result.unverifiable)} authentifiant(s) d'une clé déclarée perdue n'ont pas pu être vérifiés.",
+            err=True,
+        )
     if result.pending:
         click.echo(f"{number(result.pending)} entrée(s) récente(s) en attente de scellement.")
     if result.checkpoints:

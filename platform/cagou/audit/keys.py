@@ -46,7 +46,7 @@ PURPOSE = Purpose(
         "# de données et de ses sauvegardes, lisible du seul service (mode 0600).\n"
     ),
     without_it="les entrées du journal d'audit ne peuvent plus être authentifiées",
-    create_command="cagou audit keygen",
+    create_command="cagou audit keys create",
 )
 
 ENTRY = b"cagou-audit-entry/1\x00"

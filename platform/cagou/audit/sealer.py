@@ -389,7 +389,9 @@ def check_entry_mac(row: sa.Row[Any], checking: Checking, result: Verification) 
     """An entry sealed with a key must carry the HMAC of the application."""
     where = f"Entrée n° {row.entry_id} (position {row.position})"
     if row.nonce is None or row.mac_key is None:
-        return Break(f"{where} sans authentifiant : elle n'a pas été écrite par l'application.", row.position, row.entry_id)
+        return Break(
+            f"{where} sans authentifiant : elle n'a pas été écrite par l'application.", row.position, row.entry_id
+        )
     usable = checking.usable(row.mac_key, where)
     if isinstance(usable, Break):
         return replace(usable, position=row.position, entry_id=row.entry_id)
@@ -613,6 +615,12 @@ def check_unsealed(connection: sa.Connection, result: Verification, checking: Ch
     query = sa.select(ENTRY.c.id, ENTRY.c.digest, ENTRY.c.nonce, ENTRY.c.mac_key, ENTRY.c.mac)
     pending: list[sa.Row[Any]] = list(connection.execute(query.where(unsealed).order_by(ENTRY.c.id)))
     for row in pending:
+        if row.mac_key is not None and not checking.keys.knows(row.mac_key):
+            usable = checking.usable(row.mac_key, f"L'entrée n° {row.id}, en attente de scellement,")
+            if isinstance(usable, Break):
+                return replace(usable, entry_id=row.id)
+            result.unverifiable += 1
+            continue
         if not authentic(checking.keys, row):
             return Break(
                 f"Entrée n° {row.id} en attente de scellement sans authentifiant valable : elle n'a pas été "
