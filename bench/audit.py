@@ -38,8 +38,11 @@ import run
 import sqlalchemy as sa
 
 from cagou.audit.chain import DIGEST_FIELDS, entry_digest, normalize_changes
+from cagou.audit.keys import PURPOSE as AUDIT_KEYS
+from cagou.audit.keys import MacKeys, authenticate
 from cagou.audit.models import AuditEntry
 from cagou.audit.queries import AuditFilters, conditions
+from cagou.secrets import keyring
 
 VAR = run.VAR / "audit"
 PLUGINS = run.BENCH / "plugins"
@@ -163,11 +166,15 @@ ACTIONS = {
     "telework": ("telework:laptop:lend", "Ordinateur portable PC-{n:05d} prêté à « {login} »."),
     "videoconf": ("videoconf:meeting:book", "Réunion vidéo n° {n} réservée par « {login} »."),
 }
-COLUMNS = (*DIGEST_FIELDS, "digest")
+COLUMNS = (*DIGEST_FIELDS, "digest", "nonce", "mac_key", "mac")
 
 
 def generated_entries(count: int) -> Any:
-    """Entries like a year of the platform's life: five modules, a hundred agents, edits with their change."""
+    """Entries like a year of the platform's life: five modules, a hundred agents, edits with their change.
+
+    Each is authenticated as the writers do, with the ring the platform of this run reads.
+    """
+    keys = MacKeys(keyring.read(VAR / "audit.keys", purpose=AUDIT_KEYS))
     chance = random.Random(2026)
     start = datetime.datetime(2025, 11, 1, tzinfo=datetime.UTC)
     for n in range(count):
@@ -194,6 +201,7 @@ def generated_entries(count: int) -> Any:
             "changes": normalize_changes(changes),
         }
         values["digest"] = entry_digest(values)
+        authenticate(values, keys)
         if values["changes"] is not None:
             values["changes"] = json.dumps(values["changes"], ensure_ascii=False)
         yield tuple(values[name] for name in COLUMNS)
@@ -289,7 +297,7 @@ def report(measures: list[run.Measure], load: run.Load, size: dict[str, Any], bu
             "",
             f"## {size['entries']:,} entries".replace(",", " "),
             "",
-            f"- Inserted with COPY in {size['insert']:.1f} s (digests computed as the writers do)",
+            f"- Inserted with COPY in {size['insert']:.1f} s (digests and HMACs computed as the writers do)",
             f"- `cagou audit seal`: {size['seal']:.1f} s — {size['seal_output']}",
             f"- `cagou audit verify`: **{size['verify']:.1f} s** (target < 60 s): "
             f"{'met' if size['verify'] < VERIFY_TARGET_SECONDS else 'NOT MET'} — {size['verify_output']}",

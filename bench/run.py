@@ -36,6 +36,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from cagou.audit.keys import PURPOSE as AUDIT_KEYS
+from cagou.secrets import keyring
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 VAR = ROOT / "var" / "bench"
@@ -158,9 +161,15 @@ def reset_postgresql(url: str) -> None:
 
 
 def prepare_folder(database: Database) -> None:
-    """A fresh CAGOU_VAR: the SQLite file, the jobs queue and the logs of this run only."""
+    """A fresh CAGOU_VAR: the SQLite file, the jobs queue, the logs and the key rings of this run only.
+
+    Production refuses to start without its key rings, as an operator makes
+    them before the first start (``cagou secrets keygen``, ``cagou audit keys create``).
+    """
     shutil.rmtree(database.var, ignore_errors=True)
     database.var.mkdir(parents=True)
+    keyring.create(database.var / "secrets.keys")
+    keyring.create(database.var / "audit.keys", AUDIT_KEYS)
 
 
 def cagou_environment(database: Database, secret: str) -> dict[str, str]:

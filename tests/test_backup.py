@@ -216,12 +216,12 @@ def test_a_running_platform_backed_up_and_restored_into_an_empty_one(
     assert made.returncode == 0, made.stderr
     assert "Sauvegarde écrite" in made.stdout
     assert archive.stat().st_mode & 0o777 == 0o600
-    assert not any(name.endswith(("secrets.keys", "audit-signing.key")) for name in tar_names(archive))
+    assert not any(name.endswith(("secrets.keys", "audit.keys", "audit-signing.key")) for name in tar_names(archive))
 
     # The restored side: an empty database and var folder, and the keys brought from where they are kept.
     restored_var = tmp_path / "restauree" / "var"
     restored_var.mkdir(parents=True)
-    for key in ("secrets.keys", "audit-signing.key", "audit-signing.key.pub"):
+    for key in ("secrets.keys", "audit.keys", "audit-signing.key", "audit-signing.key.pub"):
         shutil.copy2(source_var / key, restored_var / key)
     restored_settings = {**settings, "cagou.var": str(restored_var), "cagou.database_url": restored_database}
     restored_ini = write_ini(tmp_path / "restauree.ini", restored_settings)
@@ -290,6 +290,7 @@ def test_a_restore_without_the_right_key_ring_changes_nothing(tmp_path, settings
     forced = command(restored_ini, "restore", "--ignore-missing-keys", str(archive))
     assert forced.returncode == 0, forced.stderr
     assert "cagou secrets forget" in forced.stdout
+    assert "cagou audit verify --lost-key" in forced.stdout  # the audit log's keys of the instance are not there
     assert is_postgresql() or (restored_var / "cagou.sqlite").exists()
 
 
@@ -335,7 +336,8 @@ def backed_up(tmp_path, settings, registry, run) -> tuple[Path, Path, dict[str, 
 def restored_side(tmp_path, settings, database: str) -> tuple[Path, dict[str, Any]]:
     var = tmp_path / "restauree" / "var"
     var.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(Path(settings["cagou.var"]) / "secrets.keys", var / "secrets.keys")
+    for ring in ("secrets.keys", "audit.keys"):
+        shutil.copy2(Path(settings["cagou.var"]) / ring, var / ring)
     restored = {**settings, "cagou.var": str(var), "cagou.database_url": database}
     return write_ini(tmp_path / "restauree.ini", restored), restored
 

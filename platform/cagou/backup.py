@@ -50,6 +50,7 @@ from pyramid.registry import Registry
 from sqlalchemy.orm import Session
 
 from cagou.audit.checkpoints import SigningKeyError, fingerprint, load_public_key, public_key_path
+from cagou.audit.keys import get_audit_keys, keys_in_use
 from cagou.db import get_engine
 from cagou.secrets import get_secrets
 from cagou.secrets.keyring import KeyRing
@@ -85,6 +86,8 @@ class Manifest:
     secrets_keys: list[str]
     #: Fingerprint of the public key that verifies the audit checkpoints, when it was on the machine.
     audit_public_key: str | None
+    #: Fingerprints of the HMAC keys (cagou.audit.keys) that authenticate what the audit log holds.
+    audit_keys: list[str] = field(default_factory=list)
     #: PostgreSQL: the highest transaction id the audit log refers to (see :func:`check_transaction_ids`).
     audit_transaction_id: int = 0
     notes: list[str] = field(default_factory=list)
@@ -169,6 +172,20 @@ def check_keys(registry: Registry, manifest: Manifest, ignore_missing: bool) -> 
     if missing:
         remarks.append(
             f"Clé(s) {', '.join(missing)} absente(s) : effacez les secrets illisibles avec « cagou secrets forget »."
+        )
+    lacking = sorted(set(manifest.audit_keys) - set(get_audit_keys(registry).ring.fingerprints))
+    if lacking and not ignore_missing:
+        raise BackupError(
+            f"le trousseau {registry.settings['cagou.audit.keys']} (cagou.audit.keys) n'a pas la ou les clé(s) "
+            f"{', '.join(lacking)} qui authentifient le journal d'audit de cette sauvegarde : remettez en place "
+            "celui de l'instance sauvegardée ; s'il est perdu, --ignore-missing-keys restaure quand même, et "
+            f"« cagou audit verify --lost-key » ({', '.join(lacking)}) vérifiera le reste."
+        )
+    if lacking:
+        remarks.append(
+            f"Clé(s) du journal d'audit {', '.join(lacking)} absente(s) : vérifiez avec « cagou audit verify "
+            + " ".join(f"--lost-key {name}" for name in lacking)
+            + " »."
         )
     present = audit_public_key(registry)
     if manifest.audit_public_key and present and present != manifest.audit_public_key:
@@ -296,6 +313,8 @@ def create(registry: Registry, archive: Path) -> Manifest:
         with snapshot(registry, database) as connection:
             applied, rows = revisions(connection), table_rows(connection)
             keys, transaction_id = secrets_keys(registry, connection), audit_transaction_id(connection)
+            with Session(bind=connection) as db:
+                audit_keys = sorted(keys_in_use(db))
         files_folder = Path(registry.settings["cagou.files.directory"])
         files = stored_files(files_folder)
         checkpoints = checkpoint_files(Path(registry.settings["cagou.audit.checkpoints"]))
@@ -311,6 +330,7 @@ def create(registry: Registry, archive: Path) -> Manifest:
             revisions=applied,
             tables=rows,
             secrets_keys=keys,
+            audit_keys=audit_keys,
             audit_transaction_id=transaction_id,
         )
         partial = Path(work) / "archive.tar"

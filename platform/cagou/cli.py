@@ -220,8 +220,9 @@ def backup_command(env: Environment, archive: Path) -> None:
         f"Sauvegarde écrite : {archive} ({manifest.rows} ligne(s) dans {len(manifest.tables)} table(s), "
         f"{manifest.files} fichier(s), {manifest.checkpoints} point(s) de contrôle)."
     )
-    if manifest.secrets_keys:
-        click.echo(f"Pour la restaurer, le trousseau des secrets devra contenir : {', '.join(manifest.secrets_keys)}.")
+    for ring, needed in (("des secrets", manifest.secrets_keys), ("du journal d'audit", manifest.audit_keys)):
+        if needed:
+            click.echo(f"Pour la restaurer, le trousseau {ring} devra contenir : {', '.join(needed)}.")
 
 
 @cli.command("restore")

@@ -11,34 +11,12 @@ everything.
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 
-from cagou.audit.keys import PURPOSE, get_audit_keys, keys_path
-from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal, AuditTombstone
+from cagou.audit.keys import PURPOSE, get_audit_keys, keys_in_use, keys_path
 from cagou.cli import Environment, fail, pass_env
 from cagou.interfaces import IAuditLog
 from cagou.secrets import keyring
 from cagou.secrets.keyring import KeyRing, KeyRingError
-
-#: What each key may authenticate, with how it is named in the listing.
-AUTHENTICATED = (
-    (AuditEntry, "entrée(s)"),
-    (AuditSeal, "maillon(s)"),
-    (AuditTombstone, "trace(s) de purge"),
-    (AuditPurge, "purge(s)"),
-)
-
-
-def uses(request_db: sa.orm.Session) -> dict[str, dict[str, int]]:
-    """For each key fingerprint, how many rows of each kind it authenticates."""
-    found: dict[str, dict[str, int]] = {}
-    for model, label in AUTHENTICATED:
-        rows = request_db.execute(
-            sa.select(model.mac_key, sa.func.count()).where(model.mac_key.is_not(None)).group_by(model.mac_key)
-        )
-        for key_id, number in rows:
-            found.setdefault(str(key_id), {})[label] = number
-    return found
 
 
 def described(counts: dict[str, int]) -> str:
@@ -72,7 +50,7 @@ def keys_list(env: Environment) -> None:
     """Lister les clés et ce que chacune authentifie ; statut 1 si le journal utilise une clé absente."""
     keys = get_audit_keys(env.registry)
     with env.transaction() as request:
-        found = uses(request.db)
+        found = keys_in_use(request.db)
     click.echo(f"Trousseau {keys_path(env.settings)} :")
     for position, name in enumerate(keys.ring.fingerprints):
         role = "authentifie et vérifie" if position == 0 else "vérifie seulement"
@@ -133,7 +111,7 @@ def keys_drop(env: Environment, fingerprint: str) -> None:
     if ring.fingerprints[0] == fingerprint:
         fail(f"La clé {fingerprint} est celle qui authentifie : faites d'abord « cagou audit keys use ».")
     with env.transaction() as request:
-        still = uses(request.db).get(fingerprint)
+        still = keys_in_use(request.db).get(fingerprint)
         if still:
             fail(
                 f"La clé {fingerprint} authentifie encore {described(still)} du journal : elle doit rester au "

@@ -33,8 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from pyramid.registry import Registry
+from sqlalchemy.orm import Session
 
+from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal, AuditTombstone
 from cagou.secrets.keyring import KeyRing, Purpose, WatchedRing, fingerprint
 
 PURPOSE = Purpose(
@@ -145,3 +148,24 @@ def get_audit_keys(registry: Registry) -> MacKeys:
     """The audit log's keys as the ring's file holds them now."""
     keys: AuditKeys = registry["cagou.audit.keys"]
     return keys.keys
+
+
+#: What a key may authenticate, each with how it is named in French.
+AUTHENTICATED = (
+    (AuditEntry, "entrée(s)"),
+    (AuditSeal, "maillon(s)"),
+    (AuditTombstone, "trace(s) de purge"),
+    (AuditPurge, "purge(s)"),
+)
+
+
+def keys_in_use(db: Session) -> dict[str, dict[str, int]]:
+    """For each key fingerprint the log refers to, how many rows of each kind it authenticates."""
+    found: dict[str, dict[str, int]] = {}
+    for model, label in AUTHENTICATED:
+        rows = db.execute(
+            sa.select(model.mac_key, sa.func.count()).where(model.mac_key.is_not(None)).group_by(model.mac_key)
+        )
+        for key_id, number in rows:
+            found.setdefault(str(key_id), {})[label] = number
+    return found
