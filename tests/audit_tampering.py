@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from cagou.audit.models import AuditSeal
+from cagou.cli import build_cli
 from cagou.db import get_engine, transaction_scope
 from cagou.interfaces import IAuditLog
 
@@ -51,3 +54,15 @@ def tampering(registry) -> Iterator[sa.Connection]:
             for name in names:
                 connection.execute(sa.text(f"DROP TRIGGER {name}"))
         yield connection
+
+
+def command_runner(ini: Path, monkeypatch):  # type: ignore[no-untyped-def]
+    """``invoke("audit", "verify")``: the ``cagou`` command on ``ini``, with the sample module, in this process."""
+    monkeypatch.setenv("CAGOU_PLUGINS_EXTRA", "cagou_sample")
+    monkeypatch.setenv("CAGOU_PLUGINS_ENTRY_POINTS", "false")
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(build_cli(), ["-c", str(ini), *args], catch_exceptions=False)
+
+    return invoke

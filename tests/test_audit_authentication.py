@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from audit_tampering import seals, tampering, write
-from click.testing import CliRunner
+from audit_tampering import command_runner, seals, tampering, write
 from pyramid.exceptions import ConfigurationError
 
 from cagou import configure
@@ -22,7 +21,6 @@ from cagou.audit.chain import entry_digest, link_hash
 from cagou.audit.keys import PURPOSE, get_audit_keys, new_nonce
 from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal
 from cagou.audit.sealer import seal, verify
-from cagou.cli import build_cli
 from cagou.db import get_engine, migrate
 from cagou.secrets import keyring
 from cagou.testing import is_postgresql, production, write_ini
@@ -182,15 +180,7 @@ def test_a_purge_record_without_hmac_cannot_move_the_start_of_a_keyed_chain(regi
 
 @pytest.fixture
 def run(tmp_path: Path, settings: dict, monkeypatch):
-    ini = write_ini(tmp_path / "test.ini", settings)
-    monkeypatch.setenv("CAGOU_PLUGINS_EXTRA", "cagou_sample")
-    monkeypatch.setenv("CAGOU_PLUGINS_ENTRY_POINTS", "false")
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(build_cli(), ["-c", str(ini), *args], catch_exceptions=False)
-
-    return invoke
+    return command_runner(write_ini(tmp_path / "test.ini", settings), monkeypatch)
 
 
 def test_a_rotation_keeps_old_entries_verifiable_and_the_old_key_until_they_are_gone(run, registry, ring_path):

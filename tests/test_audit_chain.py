@@ -14,15 +14,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from audit_tampering import seals, tampering, write
-from click.testing import CliRunner
+from audit_tampering import command_runner, seals, tampering, write
 
 from cagou.audit.chain import DIGEST_FIELDS, GENESIS, entry_digest, link_hash
 from cagou.audit.checkpoints import generate_key, load_private_key, load_public_key, public_key_path
 from cagou.audit.keys import get_audit_keys, new_nonce
 from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal, AuditTombstone
 from cagou.audit.sealer import checkpoint, link, purge, seal, verify
-from cagou.cli import build_cli
 from cagou.db import get_engine, transaction_scope
 from cagou.identity.models import AGENT
 from cagou.identity.policy import act_as
@@ -435,15 +433,9 @@ def test_a_chain_cut_after_its_last_checkpoint_is_caught(registry, signing_key):
 
 @pytest.fixture
 def run(tmp_path: Path, settings: dict, monkeypatch):
-    ini = write_ini(tmp_path / "test.ini", settings, audit_retention="sample:30 core:3650")
-    monkeypatch.setenv("CAGOU_PLUGINS_EXTRA", "cagou_sample")
-    monkeypatch.setenv("CAGOU_PLUGINS_ENTRY_POINTS", "false")
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(build_cli(), ["-c", str(ini), *args], catch_exceptions=False)
-
-    return invoke
+    return command_runner(
+        write_ini(tmp_path / "test.ini", settings, audit_retention="sample:30 core:3650"), monkeypatch
+    )
 
 
 def test_the_audit_commands(run, registry, clock):
