@@ -11,12 +11,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import webtest
+from audit_tampering import tampering
 from pyramid.config import Configurator
 from pytest_bdd import given, parsers, scenarios, then, when
-from test_audit_chain import rewrite_everything, tampering
+from test_audit_chain import rewrite_everything
 
+from cagou.audit.chain import entry_digest
 from cagou.audit.checkpoints import generate_key, load_private_key, load_public_key
-from cagou.audit.models import AuditEntry
+from cagou.audit.keys import new_nonce
+from cagou.audit.models import AuditEntry, AuditSeal
 from cagou.audit.sealer import checkpoint, purge, seal, verify
 from cagou.clock import FrozenClock, SystemClock
 from cagou.db import transaction_scope
@@ -115,6 +118,29 @@ def entry_modified(story, registry):
         connection.execute(
             sa.update(AuditEntry).where(AuditEntry.id == story.tampered).values(summary="Rien ne s'est passé.")
         )
+
+
+@given("une entrée accordant des droits a été ajoutée directement dans la base")
+def entry_added(story, registry):
+    with tampering(registry) as connection:
+        latest = (
+            connection.execute(sa.select(AuditEntry.__table__).order_by(AuditEntry.id.desc()).limit(1)).mappings().one()
+        )
+        forged = {**latest, "summary": "Rôle « Administrateur » accordé à « m.intrus ».", "nonce": new_nonce()}
+        del forged["id"]
+        forged["xid"] = None
+        forged["digest"] = entry_digest(forged)
+        story.tampered = connection.scalar(sa.insert(AuditEntry).values(**forged).returning(AuditEntry.id))
+
+
+@given("la dernière entrée a été supprimée de la base avec son maillon")
+def head_removed(registry):
+    with tampering(registry) as connection:
+        position, entry_id = connection.execute(
+            sa.select(AuditSeal.position, AuditSeal.entry_id).order_by(AuditSeal.position.desc()).limit(1)
+        ).one()
+        connection.execute(sa.delete(AuditSeal).where(AuditSeal.position == position))
+        connection.execute(sa.delete(AuditEntry).where(AuditEntry.id == entry_id))
 
 
 @given("une clé de signature a été créée")
@@ -298,10 +324,25 @@ def names_the_entry(story):
     assert "modifiée" in story.result.broken.message
 
 
+@then("la vérification échoue en nommant l'entrée ajoutée, qui n'a pas été écrite par l'application")
+def names_the_forged_entry(story):
+    assert story.result.broken is not None
+    assert story.result.broken.entry_id == story.tampered
+    assert "elle n'a pas été écrite par l'application" in story.result.broken.message
+
+
+@then("la vérification échoue dès la première position")
+def broken_from_the_start(story):
+    assert story.result.broken is not None
+    assert story.result.broken.position == 1
+    assert "Chaînage rompu à la position 1" in story.result.broken.message
+
+
 @then("la vérification échoue au point de contrôle signé")
 def caught_by_checkpoint(story):
     assert story.result.broken is not None
-    assert "ne correspond pas au point de contrôle signé" in story.result.broken.message
+    assert "point de contrôle signé" in story.result.broken.message
+    assert "des entrées ont été supprimées" in story.result.broken.message
 
 
 @then(parsers.re(r'(?P<count>\d+) entrées? du module "(?P<module>\w+)" (est|sont) purgées?$'))

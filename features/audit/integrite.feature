@@ -27,10 +27,22 @@ Fonctionnalité: Un journal d'audit complet et digne de confiance
     Quand je vérifie le journal
     Alors la vérification échoue en nommant l'entrée modifiée
 
-  Scénario: Un journal entièrement réécrit est trahi par son point de contrôle signé
+  Scénario: Une entrée ajoutée dans la base sans les clés du journal est nommée
+    Étant donné que le journal est scellé
+    Et qu'une entrée accordant des droits a été ajoutée directement dans la base
+    Quand je vérifie le journal
+    Alors la vérification échoue en nommant l'entrée ajoutée, qui n'a pas été écrite par l'application
+
+  Scénario: Un journal entièrement réécrit sans les clés du journal est détecté
+    Étant donné que le journal est scellé
+    Et que tout le journal a été réécrit avec des empreintes recalculées
+    Quand je vérifie le journal
+    Alors la vérification échoue dès la première position
+
+  Scénario: Une fin de journal supprimée est trahie par son point de contrôle signé
     Étant donné qu'une clé de signature a été créée
     Et qu'un point de contrôle a été signé
-    Et que tout le journal a été réécrit avec des empreintes recalculées
+    Et que la dernière entrée a été supprimée de la base avec son maillon
     Quand je vérifie le journal
     Alors la vérification échoue au point de contrôle signé
 
