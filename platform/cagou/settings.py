@@ -72,6 +72,9 @@ DEFAULTS: dict[str, str] = {
     "cagou.audit.signing_key": "%(var)s/audit-signing.key",
     "cagou.audit.checkpoints": "%(var)s/audit-checkpoints",
     "cagou.audit.retention": "",
+    # PostgreSQL: the role the purge (and only the purge) connects as, the one
+    # `cagou db grant --purge` names; empty: the main database URL (one role).
+    "cagou.audit.purge_database_url": "",
     # The key ring that encrypts the secrets stored in the database (cagou.secrets): outside the database.
     "cagou.secrets.keys": "%(var)s/secrets.keys",
     # The directory backend (cagou.identity.directory): off while cagou.ldap.url is empty.
