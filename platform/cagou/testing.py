@@ -240,6 +240,26 @@ def clock(registry: Registry) -> FrozenClock:
 
 
 @pytest.fixture
+def owner_registry(registry: Registry, settings: dict[str, Any], migrated_template: str) -> Iterator[Registry]:
+    """On PostgreSQL, the platform on the same database as its owner, for what only the owner may do (migrate).
+
+    A test that migrates (down and up again) drops and recreates the audit
+    functions and tables: the roles are granted again afterwards, as a
+    deployment runs ``cagou db grant`` after ``cagou db upgrade``. On SQLite
+    (no roles), the test's own platform.
+    """
+    if not is_postgresql():
+        yield registry
+        return
+    owner = configure({**settings, "cagou.database_url": migrated_template}).registry
+    try:
+        yield owner
+    finally:
+        get_engine(owner).dispose()
+        create_roles_and_grant(migrated_template)
+
+
+@pytest.fixture
 def app(app_config: Configurator) -> webtest.TestApp:
     """The whole platform behind WebTest."""
     return webtest.TestApp(app_config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
@@ -412,6 +432,7 @@ __all__ = [
     "is_postgresql",
     "login",
     "migrated_template",
+    "owner_registry",
     "purge_url",
     "registry",
     "replace_hook",

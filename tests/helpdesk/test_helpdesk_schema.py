@@ -261,15 +261,20 @@ def test_the_revision_stops_on_categories_that_differ_by_case_only_and_names_the
             connection.rollback()
 
 
-def test_cagou_db_upgrade_names_the_twins_and_changes_nothing(registry, settings, tmp_path, monkeypatch, cagou_modules):
+def test_cagou_db_upgrade_names_the_twins_and_changes_nothing(
+    registry, owner_registry, settings, tmp_path, monkeypatch, cagou_modules
+):
     """What the operator sees: one French line, exit status 1, no traceback; the database stays at revision 0001."""
-    with get_engine(registry).begin() as connection:
-        command.downgrade(migrate.alembic_config(registry, connection), "0001_helpdesk")
+    # Migrations run as the database's owner.
+    with get_engine(owner_registry).begin() as connection:
+        command.downgrade(migrate.alembic_config(owner_registry, connection), "0001_helpdesk")
         twins = [{"name": name, "path": name, "active": True} for name in ("Imprimantes", "IMPRIMANTES")]
         connection.execute(sa.insert(Category), twins)
     monkeypatch.setenv("CAGOU_PLUGINS_EXTRA", " ".join(cagou_modules))
     monkeypatch.setenv("CAGOU_PLUGINS_ENTRY_POINTS", "false")
-    ini = write_ini(tmp_path / "test.ini", settings)
+    ini = write_ini(
+        tmp_path / "test.ini", {**settings, "cagou.database_url": owner_registry.settings["cagou.database_url"]}
+    )
     result = CliRunner().invoke(build_cli(), ["-c", str(ini), "db", "upgrade"])
     assert result.exit_code == 1
     assert result.output.startswith(
