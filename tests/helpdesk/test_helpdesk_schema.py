@@ -138,9 +138,10 @@ def definition(connection: sa.Connection, name: str) -> str:
 
 
 @pytest.mark.parametrize("index", helpdesk_indexes_beyond_alembic(), ids=lambda index: str(index.name))
-def test_the_database_holds_the_index_the_model_declares(registry, index):
+def test_the_database_holds_the_index_the_model_declares(owner_registry, index):
     """The model's index, created under another name, is described exactly as the migrated one (WHERE included)."""
-    with get_engine(registry).connect() as connection:
+    # DDL, rolled back: as the owner, as migrations run.
+    with get_engine(owner_registry).connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN")  # pysqlite would run the DDL outside any transaction
         model_ddl = str(CreateIndex(index).compile(dialect=connection.dialect))
@@ -229,10 +230,11 @@ def migration() -> ModuleType:
     return module
 
 
-def test_the_revision_stops_on_categories_that_differ_by_case_only_and_names_them(registry, helpdesk):
+def test_the_revision_stops_on_categories_that_differ_by_case_only_and_names_them(owner_registry, helpdesk):
     """What an older database may hold (two « Imprimantes » at the root) is named, for an administrator to rename."""
     revision = migration()
-    with get_engine(registry).connect() as connection:
+    # A migration, rolled back: as the owner.
+    with get_engine(owner_registry).connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN")  # pysqlite would run the DDL outside any transaction
         try:
