@@ -155,7 +155,8 @@ def wipe_postgresql(url: str) -> None:
     """
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        # The audit tables refuse DELETE outside a purge (see cagou.audit).
+        # The audit tables refuse DELETE outside a purge (see cagou.audit); on PostgreSQL the
+        # owner (this URL) may still delete when its transaction says so, other roles never.
         connection.execute(sa.text("SET LOCAL cagou.audit_purge = 'on'"))
         for name in children_first(connection):
             connection.execute(sa.delete(sa.table(name)))
