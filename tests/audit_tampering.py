@@ -13,6 +13,7 @@ from cagou.audit.models import AuditSeal
 from cagou.cli import build_cli
 from cagou.db import get_engine, transaction_scope
 from cagou.interfaces import IAuditLog
+from cagou.testing import as_owner, is_postgresql
 
 
 def write(registry, count: int = 1, module: str = "sample", **extra) -> list[int]:
@@ -40,19 +41,21 @@ def seals(registry) -> list[tuple[int, int, str, str]]:
 @contextlib.contextmanager
 def tampering(registry) -> Iterator[sa.Connection]:
     """A connection that gets around the append-only triggers, as the database's owner can."""
-    engine = get_engine(registry)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
+    if is_postgresql():
+        # The application's role cannot: the owner, who migrates the database, can.
+        with as_owner() as connection:
             connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        else:
-            names = connection.scalars(
-                sa.text(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                    "AND (name LIKE '%no_update' OR name LIKE '%no_delete')"
-                )
-            ).all()
-            for name in names:
-                connection.execute(sa.text(f"DROP TRIGGER {name}"))
+            yield connection
+        return
+    with get_engine(registry).begin() as connection:
+        names = connection.scalars(
+            sa.text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                "AND (name LIKE '%no_update' OR name LIKE '%no_delete')"
+            )
+        ).all()
+        for name in names:
+            connection.execute(sa.text(f"DROP TRIGGER {name}"))
         yield connection
 
 

@@ -208,3 +208,10 @@ def test_the_installed_command(tmp_path):
     assert unknown.returncode == 2
     assert "No such command" in unknown.stderr
     assert subprocess.run([str(cagou), "--help"], capture_output=True, check=False).returncode == 0
+
+
+@pytest.mark.skipif(is_postgresql(), reason="SQLite has no roles (tests/test_audit_roles.py tests the grant)")
+def test_db_grant_on_sqlite_says_there_is_nothing_to_grant(run):
+    result = run("db", "grant", "--app", "cagou_app", "--purge", "cagou_purge")
+    assert result.exit_code == 0, result.output
+    assert "il n'y a pas de rôles" in result.output

@@ -239,10 +239,11 @@ def test_a_lost_key_means_enrolling_again(app, registry, demo, run, ring_path):
     assert "core:secrets:forget" in audit_actions(registry)
 
 
-def test_the_migration_encrypts_the_secrets_stored_in_clear(registry, demo):
+def test_the_migration_encrypts_the_secrets_stored_in_clear(registry, owner_registry, demo):
     """Back to the revision before, a secret in clear as it was stored then; the upgrade encrypts it."""
-    with get_engine(registry).begin() as connection:
-        command_config = migrate.alembic_config(registry, connection)
+    # Migrations run as the database's owner.
+    with get_engine(owner_registry).begin() as connection:
+        command_config = migrate.alembic_config(owner_registry, connection)
         from alembic import command
 
         command.downgrade(command_config, "0011_encrypted_secrets-1")
@@ -262,7 +263,7 @@ def test_the_migration_encrypts_the_secrets_stored_in_clear(registry, demo):
             ),
             {"now": "2026-03-20 00:00:00+00:00", "body": "Votre lien : https://cagou.example.nc/mot-de-passe/nouveau"},
         )
-    migrate.upgrade(registry)
+    migrate.upgrade(owner_registry)
     assert migrate.missing_heads(registry) == set()
     [stored] = stored_totp_secrets(registry)
     assert stored.startswith("gAAAAA")

@@ -25,7 +25,7 @@ from pyramid.request import Request
 
 from cagou import backup, configure
 from cagou.contributions import SITES
-from cagou.db import migrate, transaction_scope
+from cagou.db import get_engine, migrate, roles, transaction_scope
 from cagou.demo import load_demo
 from cagou.identity.models import ADMIN, KIND_LABELS
 from cagou.interfaces import IAccounts, IAuditLog
@@ -165,6 +165,30 @@ def upgrade_database(env: Environment) -> None:
     except migrate.MigrationRefusedError as refused:
         raise CagouError(f"migration interrompue, rien n'a changé. {refused}") from refused
     click.echo("Base de données à jour.")
+
+
+@db.command("grant")
+@click.option("--app", "app_role", required=True, help="Le rôle PostgreSQL de l'application (serveurs, worker).")
+@click.option("--purge", "purge_role", required=True, help="Le rôle PostgreSQL de la purge du journal d'audit.")
+@pass_env
+def db_grant(env: Environment, app_role: str, purge_role: str) -> None:
+    """Donner leurs droits aux rôles de l'application et de la purge (PostgreSQL, après chaque db upgrade)."""
+    engine = get_engine(env.registry)
+    if engine.dialect.name != "postgresql":
+        click.echo("La base est SQLite : il n'y a pas de rôles à qui donner des droits.")
+        return
+    try:
+        with engine.begin() as connection:
+            granted = roles.grant(connection, app_role, purge_role)
+    except roles.RoleError as error:
+        fail(str(error))
+    click.echo(
+        f"« {app_role} » lit et écrit {len(granted.tables)} table(s) et celles des tâches "
+        f"({', '.join(granted.job_tables) or 'aucune'}), lit alembic_version."
+    )
+    audit_tables = ", ".join(granted.audit_tables)
+    click.echo(f"« {app_role} » et « {purge_role} » ne peuvent que lire et ajouter dans : {audit_tables}.")
+    click.echo(f"« {purge_role} » seul peut exécuter audit_purge_delete (la purge du journal d'audit).")
 
 
 @db.command("revision")

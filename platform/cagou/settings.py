@@ -76,6 +76,9 @@ DEFAULTS: dict[str, str] = {
     "cagou.audit.keys": "%(var)s/audit.keys",
     # How far back of the entries sealed before it an entry may be dated (a long transaction commits late).
     "cagou.audit.order_tolerance_minutes": "60",
+    # PostgreSQL: the role the purge (and only the purge) connects as, the one
+    # `cagou db grant --purge` names; empty: the main database URL (one role).
+    "cagou.audit.purge_database_url": "",
     # The key ring that encrypts the secrets stored in the database (cagou.secrets): outside the database.
     "cagou.secrets.keys": "%(var)s/secrets.keys",
     # The directory backend (cagou.identity.directory): off while cagou.ldap.url is empty.

@@ -41,7 +41,7 @@ from cagou import configure
 from cagou.audit.keys import PURPOSE as AUDIT_KEYS
 from cagou.clock import FrozenClock
 from cagou.contributions import INTRANET, PUBLIC
-from cagou.db import get_engine, migrate, transaction_scope
+from cagou.db import get_engine, migrate, roles, transaction_scope
 from cagou.identity.models import SecondFactor
 from cagou.identity.second_factor import clear_secret
 from cagou.interfaces import IAccounts, IClock
@@ -79,6 +79,55 @@ def base_settings(var: Path, modules: tuple[str, ...], database_url: str) -> dic
     }
 
 
+def role_url(url: str, role: str) -> str:
+    """``url`` with another user: the same database, as ``role`` (trust authentication, no password)."""
+    return sa.make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+
+
+def test_roles(url: str) -> tuple[str, str]:
+    """The application's and the purge's roles of the test database ``url``.
+
+    Roles belong to the whole cluster, which several checkouts share with a
+    database each: the database's name tells theirs apart.
+    """
+    database = sa.make_url(url).database
+    return f"{database}_app", f"{database}_purge"
+
+
+def app_url(url: str) -> str:
+    """The test database ``url`` as the application's role (see :func:`cagou.db.roles.grant`)."""
+    return role_url(url, test_roles(url)[0])
+
+
+def purge_url(url: str) -> str:
+    """The test database ``url`` as the purge's role."""
+    return role_url(url, test_roles(url)[1])
+
+
+@contextlib.contextmanager
+def as_owner() -> Iterator[sa.Connection]:
+    """A transaction on the PostgreSQL test database as its owner, who may do what the application may not."""
+    url = test_database_url()
+    assert url is not None, "PostgreSQL only: SQLite has no roles"
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def create_roles_and_grant(url: str) -> None:
+    """As the owner ``url``: the two roles if missing, then ``cagou db grant``'s privileges."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for role in test_roles(url):
+            if connection.execute(roles.ROLE_EXISTS, {"name": role}).first() is None:
+                connection.exec_driver_sql(f"CREATE ROLE {connection.dialect.identifier_preparer.quote(role)} LOGIN")
+        roles.grant(connection, *test_roles(url))
+    engine.dispose()
+
+
 def reset_postgresql(url: str) -> None:
     """Start from an empty schema: the test database belongs to the tests."""
     engine = sa.create_engine(url)
@@ -107,7 +156,8 @@ def wipe_postgresql(url: str) -> None:
     """
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        # The audit tables refuse DELETE outside a purge (see cagou.audit).
+        # The audit tables refuse DELETE outside a purge (see cagou.audit); on PostgreSQL the
+        # owner (this URL) may still delete when its transaction says so, other roles never.
         connection.execute(sa.text("SET LOCAL cagou.audit_purge = 'on'"))
         for name in children_first(connection):
             connection.execute(sa.delete(sa.table(name)))
@@ -142,9 +192,12 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory, cagou_modules: t
         settings = base_settings(var, cagou_modules, url)
     else:
         settings = base_settings(var, cagou_modules, f"sqlite:///{var}/cagou.sqlite")
+    # Migrated as the owner (and the job queue's tables made by it), as a deployment does.
     registry = configure(settings).registry
     migrate.upgrade(registry)
     get_engine(registry).dispose()
+    if url is not None:
+        create_roles_and_grant(url)
     return url or f"{var}/cagou.sqlite"
 
 
@@ -157,8 +210,12 @@ def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, .
     keyring.create(var / "secrets.keys")
     keyring.create(var / "audit.keys", AUDIT_KEYS)
     if is_postgresql():
+        # The wipe as the owner; the application as its own role, the purge as its (docs/deployment.md).
         wipe_postgresql(migrated_template)
-        return base_settings(var, cagou_modules, migrated_template)
+        return {
+            **base_settings(var, cagou_modules, app_url(migrated_template)),
+            "cagou.audit.purge_database_url": purge_url(migrated_template),
+        }
     shutil.copyfile(migrated_template, var / "cagou.sqlite")
     return base_settings(var, cagou_modules, f"sqlite:///{var}/cagou.sqlite")
 
@@ -183,6 +240,26 @@ def clock(registry: Registry) -> FrozenClock:
     config.register_service(frozen, IClock)
     config.commit()
     return frozen
+
+
+@pytest.fixture
+def owner_registry(registry: Registry, settings: dict[str, Any], migrated_template: str) -> Iterator[Registry]:
+    """On PostgreSQL, the platform on the same database as its owner, for what only the owner may do (migrate).
+
+    A test that migrates (down and up again) drops and recreates the audit
+    functions and tables: the roles are granted again afterwards, as a
+    deployment runs ``cagou db grant`` after ``cagou db upgrade``. On SQLite
+    (no roles), the test's own platform.
+    """
+    if not is_postgresql():
+        yield registry
+        return
+    owner = configure({**settings, "cagou.database_url": migrated_template}).registry
+    try:
+        yield owner
+    finally:
+        get_engine(owner).dispose()
+        create_roles_and_grant(migrated_template)
 
 
 @pytest.fixture
@@ -347,6 +424,8 @@ __all__ = [
     "PUBLIC",
     "app",
     "app_config",
+    "app_url",
+    "as_owner",
     "cagou_modules",
     "clock",
     "csrf_token",
@@ -356,6 +435,8 @@ __all__ = [
     "is_postgresql",
     "login",
     "migrated_template",
+    "owner_registry",
+    "purge_url",
     "registry",
     "replace_hook",
     "run_jobs",

@@ -138,9 +138,10 @@ def definition(connection: sa.Connection, name: str) -> str:
 
 
 @pytest.mark.parametrize("index", helpdesk_indexes_beyond_alembic(), ids=lambda index: str(index.name))
-def test_the_database_holds_the_index_the_model_declares(registry, index):
+def test_the_database_holds_the_index_the_model_declares(owner_registry, index):
     """The model's index, created under another name, is described exactly as the migrated one (WHERE included)."""
-    with get_engine(registry).connect() as connection:
+    # DDL, rolled back: as the owner, as migrations run.
+    with get_engine(owner_registry).connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN")  # pysqlite would run the DDL outside any transaction
         model_ddl = str(CreateIndex(index).compile(dialect=connection.dialect))
@@ -229,10 +230,11 @@ def migration() -> ModuleType:
     return module
 
 
-def test_the_revision_stops_on_categories_that_differ_by_case_only_and_names_them(registry, helpdesk):
+def test_the_revision_stops_on_categories_that_differ_by_case_only_and_names_them(owner_registry, helpdesk):
     """What an older database may hold (two « Imprimantes » at the root) is named, for an administrator to rename."""
     revision = migration()
-    with get_engine(registry).connect() as connection:
+    # A migration, rolled back: as the owner.
+    with get_engine(owner_registry).connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN")  # pysqlite would run the DDL outside any transaction
         try:
@@ -261,15 +263,20 @@ def test_the_revision_stops_on_categories_that_differ_by_case_only_and_names_the
             connection.rollback()
 
 
-def test_cagou_db_upgrade_names_the_twins_and_changes_nothing(registry, settings, tmp_path, monkeypatch, cagou_modules):
+def test_cagou_db_upgrade_names_the_twins_and_changes_nothing(
+    registry, owner_registry, settings, tmp_path, monkeypatch, cagou_modules
+):
     """What the operator sees: one French line, exit status 1, no traceback; the database stays at revision 0001."""
-    with get_engine(registry).begin() as connection:
-        command.downgrade(migrate.alembic_config(registry, connection), "0001_helpdesk")
+    # Migrations run as the database's owner.
+    with get_engine(owner_registry).begin() as connection:
+        command.downgrade(migrate.alembic_config(owner_registry, connection), "0001_helpdesk")
         twins = [{"name": name, "path": name, "active": True} for name in ("Imprimantes", "IMPRIMANTES")]
         connection.execute(sa.insert(Category), twins)
     monkeypatch.setenv("CAGOU_PLUGINS_EXTRA", " ".join(cagou_modules))
     monkeypatch.setenv("CAGOU_PLUGINS_ENTRY_POINTS", "false")
-    ini = write_ini(tmp_path / "test.ini", settings)
+    ini = write_ini(
+        tmp_path / "test.ini", {**settings, "cagou.database_url": owner_registry.settings["cagou.database_url"]}
+    )
     result = CliRunner().invoke(build_cli(), ["-c", str(ini), "db", "upgrade"])
     assert result.exit_code == 1
     assert result.output.startswith(

@@ -78,7 +78,7 @@ from cagou.audit.keys import (
 )
 from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal, AuditTombstone
 from cagou.audit.retention import EVERY_OTHER_MODULE
-from cagou.db import get_engine
+from cagou.db import get_engine, separate_engine
 
 log = logging.getLogger(__name__)
 
@@ -718,7 +718,11 @@ def purge(
     """Delete the sealed entries older than their module's retention, then sign the new state."""
     condition = doomed_condition(rules, now)
     keys = get_audit_keys(registry)
-    with sealer_lock(get_engine(registry)) as connection:
+    # The purge alone connects as the role that may delete (cagou db grant --purge).
+    with (
+        separate_engine(registry, registry.settings["cagou.audit.purge_database_url"], "purge") as engine,
+        sealer_lock(engine) as connection,
+    ):
         seal_with(connection, keys)
         start = chain_start(connection)
         doomed = [] if condition is None else doomed_entries(connection, condition)
@@ -789,9 +793,18 @@ def first_kept(connection: sa.Connection, start: Start, doomed: set[int]) -> Sta
 
 
 def delete_purged(connection: sa.Connection, purge_id: int, kept_from: int) -> None:
-    """The only deletes of the audit tables: the purged entries, and the chain's prefix before ``kept_from``."""
+    """The only deletes of the audit tables: the purged entries, and the chain's prefix before ``kept_from``.
+
+    On PostgreSQL they are the function ``audit_purge_delete`` (migration
+    0012), which runs as the tables' owner: the purge's role may execute
+    it but holds no DELETE privilege, and the trigger refuses any other role.
+    """
     if is_postgresql(connection):
-        connection.execute(sa.text("SET LOCAL cagou.audit_purge = 'on'"))
+        connection.execute(
+            sa.text("SELECT audit_purge_delete(CAST(:purge_id AS bigint), CAST(:kept_from AS bigint))"),
+            {"purge_id": purge_id, "kept_from": kept_from},
+        )
+        return
     purged_ids = (
         sa.select(SEAL.c.entry_id)
         .select_from(SEAL.join(TOMBSTONE, TOMBSTONE.c.position == SEAL.c.position))

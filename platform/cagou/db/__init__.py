@@ -107,6 +107,24 @@ def get_engine(registry: Registry) -> Engine:
     return engine
 
 
+@contextlib.contextmanager
+def separate_engine(registry: Registry, url: str, purpose: str) -> Iterator[Engine]:
+    """An engine of its own on ``url`` (another role on the same database), disposed after use.
+
+    Built like the main engine, but with a pool of one: a command uses it
+    for one transaction. An empty ``url`` means the main engine, as is.
+    """
+    if not url:
+        yield get_engine(registry)
+        return
+    settings = registry.settings
+    engine = make_engine(url, f"{settings['cagou.database.application_name']} {purpose}", pool_size=1, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def get_session_factory(registry: Registry) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = registry["cagou.session_factory"]
     return factory

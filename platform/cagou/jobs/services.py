@@ -91,6 +91,10 @@ def build_huey(settings: dict[str, Any]) -> Huey:
         dsn = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         try:
             return PostgresHuey("cagou", dsn=dsn, results=False)
+        except psycopg.errors.InsufficientPrivilege:
+            # The application's role may not create tables (docs/deployment.md, the three roles):
+            # the owner's `cagou db upgrade` made them, `cagou db grant` let this role use them.
+            return PostgresHuey("cagou", dsn=dsn, results=False, create_tables=False)
         except psycopg.OperationalError:
             # The database is unreachable (restarting): a process started now answers 503 until it
             # returns, rather than failing to start. Its tables are there since the first start.
