@@ -20,7 +20,8 @@ from cagou import configure
 from cagou.audit.chain import entry_digest, link_hash
 from cagou.audit.keys import PURPOSE, get_audit_keys, new_nonce
 from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal
-from cagou.audit.sealer import seal, verify
+from cagou.audit.sealer import seal
+from cagou.audit.verify import verify
 from cagou.db import get_engine, migrate
 from cagou.secrets import keyring
 from cagou.testing import is_postgresql, production, write_ini

@@ -20,7 +20,9 @@ from cagou.audit.chain import DIGEST_FIELDS, GENESIS, entry_digest, link_hash
 from cagou.audit.checkpoints import generate_key, load_private_key, load_public_key, public_key_path
 from cagou.audit.keys import get_audit_keys, new_nonce
 from cagou.audit.models import AuditEntry, AuditPurge, AuditSeal, AuditTombstone
-from cagou.audit.sealer import checkpoint, link, purge, seal, verify
+from cagou.audit.purge import checkpoint, purge
+from cagou.audit.sealer import link, seal
+from cagou.audit.verify import verify
 from cagou.db import get_engine, transaction_scope
 from cagou.identity.models import AGENT
 from cagou.identity.policy import act_as

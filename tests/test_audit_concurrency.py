@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from cagou.audit.models import AuditEntry, AuditSeal
-from cagou.audit.sealer import seal, sealer_lock, verify
+from cagou.audit.sealer import seal, sealer_lock
 from cagou.audit.services import entry_values
+from cagou.audit.verify import verify
 from cagou.db import get_engine, transaction_scope
 from cagou.interfaces import IAuditLog
 from cagou.testing import is_postgresql

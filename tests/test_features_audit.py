@@ -20,7 +20,9 @@ from cagou.audit.chain import entry_digest
 from cagou.audit.checkpoints import generate_key, load_private_key, load_public_key
 from cagou.audit.keys import new_nonce
 from cagou.audit.models import AuditEntry, AuditSeal
-from cagou.audit.sealer import checkpoint, purge, seal, verify
+from cagou.audit.purge import checkpoint, purge
+from cagou.audit.sealer import seal
+from cagou.audit.verify import verify
 from cagou.clock import FrozenClock, SystemClock
 from cagou.db import transaction_scope
 from cagou.demo import load_demo

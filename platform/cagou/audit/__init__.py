@@ -19,11 +19,11 @@
   refuses it too (triggers of migration ``0009_audit_chain``), except the
   retention purge.
 - **Verifying and signing** (``cagou audit verify``, ``checkpoint``,
-  :mod:`cagou.audit.checkpoints`): the keyed chain catches any entry
+  :mod:`cagou.audit.verify`, :mod:`cagou.audit.checkpoints`): the keyed chain catches any entry
   modified, deleted, inserted, copied, moved or dated out of order;
   Ed25519-signed checkpoints kept outside the database catch the end of the
   chain cut off.
-- **Retention** (``cagou audit purge``, ``cagou.audit.retention``): entries
+- **Retention** (``cagou audit purge``, ``cagou.audit.retention``, :mod:`cagou.audit.purge`): entries
   older than their module's retention go, tombstones and a signed checkpoint
   keep the rest of the chain verifiable.
 - **Reading**: the IT console (:mod:`cagou.console.views`), and for agents the

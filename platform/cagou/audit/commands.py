@@ -17,8 +17,10 @@ from pyramid.registry import Registry
 
 from cagou.audit.checkpoints import SigningKeyError, generate_key, load_private_key, load_public_key, public_key_path
 from cagou.audit.key_commands import keys_group
+from cagou.audit.purge import checkpoint, purge
 from cagou.audit.retention import retention_rules
-from cagou.audit.sealer import Verification, checkpoint, purge, seal, verify
+from cagou.audit.sealer import seal
+from cagou.audit.verify import Verification, verify
 from cagou.cli import Environment, fail, pass_env
 from cagou.interfaces import IAuditLog, IClock
 

@@ -49,7 +49,7 @@ PURGE_DELETE = """
 CREATE OR REPLACE FUNCTION audit_purge_delete(purge_id bigint, kept_from bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 BEGIN
-    -- The three deletes of a purge (cagou.audit.sealer.delete_purged): the
+    -- The three deletes of a purge (cagou.audit.purge.delete_purged): the
     -- entries whose tombstone belongs to this purge, then the chain's prefix.
     PERFORM set_config('cagou.audit_purge', 'on', true);
     DELETE FROM audit_entry WHERE id IN (
