@@ -177,7 +177,10 @@ def test_verify_names_an_entry_inserted_outside_the_chain(registry):
         connection.execute(sa.insert(AuditEntry).values(**values))
     result = verify(registry)
     assert result.broken is not None
-    assert result.broken.message == "Entrée n° 0 insérée hors de la chaîne : elle n'a jamais été scellée."
+    assert result.broken.message == (
+        "Entrée n° 0 insérée hors de la chaîne : elle n'a jamais été scellée, "
+        "elle n'a pas été écrite par l'application."
+    )
 
 
 # -- append-only ------------------------------------------------------------------

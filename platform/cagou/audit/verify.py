@@ -414,7 +414,12 @@ def check_unsealed(connection: sa.Connection, result: Verification, checking: Ch
         sa.select(ENTRY.c.id).where(unsealed, out_of_chain).order_by(ENTRY.c.id).limit(1)
     ).scalar()
     if intruder is not None:
-        return Break(f"Entrée n° {intruder} insérée hors de la chaîne : elle n'a jamais été scellée.", None, intruder)
+        return Break(
+            f"Entrée n° {intruder} insérée hors de la chaîne : elle n'a jamais été scellée, elle n'a pas été "
+            "écrite par l'application.",
+            None,
+            intruder,
+        )
     query = sa.select(ENTRY.c.id, ENTRY.c.digest, ENTRY.c.nonce, ENTRY.c.mac_key, ENTRY.c.mac)
     pending: list[sa.Row[Any]] = list(connection.execute(query.where(unsealed).order_by(ENTRY.c.id)))
     for row in pending:
