@@ -27,22 +27,23 @@ AUDIT_TABLES = ("audit_entry", "audit_seal", "audit_tombstone", "audit_purge")
 REFUSED = "ajout seul|permission denied"
 
 
-@pytest.fixture
-def app_engine() -> Iterator[sa.Engine]:
+def engine_as(role_url) -> Iterator[sa.Engine]:  # type: ignore[no-untyped-def]
+    """An engine on the test database as the role ``role_url`` gives the address of."""
     url = test_database_url()
     assert url is not None
-    engine = sa.create_engine(app_url(url))
+    engine = sa.create_engine(role_url(url))
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def app_engine() -> Iterator[sa.Engine]:
+    yield from engine_as(app_url)
 
 
 @pytest.fixture
 def purge_engine() -> Iterator[sa.Engine]:
-    url = test_database_url()
-    assert url is not None
-    engine = sa.create_engine(purge_url(url))
-    yield engine
-    engine.dispose()
+    yield from engine_as(purge_url)
 
 
 @pytest.fixture
