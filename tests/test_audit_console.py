@@ -89,7 +89,9 @@ def test_a_bad_date_is_refused_next_to_its_field(admin):
     assert page.html.find("title").text.startswith("Erreur")
     assert page.html.find(id="entrees-journal") is None
     reversed_period = admin.get(JOURNAL, {"du": "2026-03-24", "au": "2026-03-20"}, status=400)
-    assert reversed_period.html.find(id="erreur-au").text == "La date de fin doit suivre la date de début."
+    assert reversed_period.html.find(id="erreur-au").text == (
+        "La date de fin (20/03/2026) précède la date de début (24/03/2026) : inversez-les."
+    )
 
 
 def test_full_text_search_on_the_summary(admin, registry):

@@ -194,3 +194,15 @@ class AuditEntryView:
     changes: dict[str, Any] | None
     category: str = "action"
     impersonator: str | None = None
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """An account to create with ``IAccounts.create_many``: no password (directory sign-in, or none)."""
+
+    login: str
+    display_name: str
+    kind: str = "agent"
+    email: str | None = None
+    #: The code of the agent's directorate (``DGS``, ``DEFE``…); unknown codes leave it without one.
+    directorate: str | None = None

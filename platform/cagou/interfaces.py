@@ -108,6 +108,35 @@ class IAccounts(Interface):
     def grant(account, role, directorate=None):
         """Grant ``role`` to ``account`` (within ``directorate`` when given)."""
 
+    def find_agent(text):
+        """The active agent whose login or address is ``text`` (case-insensitive), or None."""
+
+    def staff_by_email(address):
+        """The active agents and IT administrators who use ``address``, oldest account first."""
+
+    def holders_of(roles):
+        """The active accounts holding one of ``roles`` (anywhere), by name."""
+
+    def directorate(code):
+        """The directorate of this code, or None."""
+
+    def ids_of(logins):
+        """login → id of the accounts among ``logins`` that exist."""
+
+    def create_many(people, created_at=None):
+        """Create in one INSERT the :class:`~cagou.contributions.NewAccount` whose login is free.
+
+        For imports and demonstration data. One audit entry for them all;
+        ``cagou_agent_created`` for each agent created. Returns login → id of
+        every login of ``people``, created now or already there.
+        """
+
+    def grant_many(grants):
+        """Grant platform-wide each ``(account id, role)`` not held yet, in one INSERT; one audit entry.
+
+        Returns how many were granted.
+        """
+
 
 class IAuditLog(Interface):
     """The single audit log of the platform."""

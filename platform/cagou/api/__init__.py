@@ -23,3 +23,5 @@ def includeme(config: Configurator) -> None:
         tags=("profil",),
     )
     config.scan(".views")
+    # Every module's ApiError is answered here, in the one error format.
+    config.scan(".errors")

@@ -30,7 +30,7 @@ from pyramid.registry import Registry
 
 from cagou.audit.models import CATEGORY_LABELS, AuditEntry
 from cagou.clock import timezone
-from cagou.web.forms import FormErrors, parse_date
+from cagou.web.forms import FormErrors, read_period
 
 PAGE_SIZE = 100
 MAX_TEXT_LENGTH = 200
@@ -88,16 +88,7 @@ class AuditFilters:
 def read_filters(params: Mapping[str, str], errors: FormErrors) -> AuditFilters:
     """The filters of a query string; problems go to ``errors``, next to their field."""
     raw = {name: " ".join(str(params.get(name, "")).split())[:MAX_TEXT_LENGTH] for name in PARAMETERS}
-    dates: dict[str, datetime.date | None] = {}
-    for name in ("du", "au"):
-        dates[name] = None
-        if raw[name]:
-            dates[name] = parse_date(raw[name])
-            if dates[name] is None:
-                errors.add(name, "Saisissez une date valide au format JJ/MM/AAAA (par exemple 23/03/2026).")
-    date_from, date_to = dates["du"], dates["au"]
-    if date_from and date_to and date_to < date_from:
-        errors.add("au", "La date de fin doit suivre la date de début.")
+    date_from, date_to = read_period(errors, raw)
     if raw["nature"] and raw["nature"] not in CATEGORY_LABELS:
         errors.add("nature", "Choisissez une nature d'entrée de la liste.")
     return AuditFilters(

@@ -28,7 +28,7 @@ from cagou.interfaces import IAuditLog, IClock
 from cagou.mail.delivery import in_arrival_order, read_folder
 from cagou.modules.services import SITE_LABELS, module_states
 from cagou.plugins import Module, get_plugins
-from cagou.web.exports import csv_lines
+from cagou.web.exports import csv_response
 from cagou.web.forms import FormErrors
 
 MAILDIR_KEY = re.compile(r"^[A-Za-z0-9._:,-]{1,200}$")
@@ -252,11 +252,10 @@ def audit_export(request: Request) -> Response:
         category=READ,
     )
     stamp = local(request.registry, request.find_service(IClock).now()).strftime("%Y%m%d-%H%M")
-    response = Response(content_type="text/csv", charset="utf-8")
-    response.content_disposition = f'attachment; filename="journal-audit-{stamp}.csv"'
     # Through the core's CSV writer: summaries and user agents are anyone's text, formulas included.
-    response.app_iter = csv_lines(CSV_COLUMNS, audit_rows(engine, query, request.registry), CSV_BATCH)
-    return response
+    return csv_response(
+        f"journal-audit-{stamp}.csv", CSV_COLUMNS, audit_rows(engine, query, request.registry), CSV_BATCH
+    )
 
 
 def audit_rows(engine: Engine, query: sa.Select[Any], registry: Any) -> Iterator[list[Any]]:

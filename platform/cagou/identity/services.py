@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -11,9 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pyramid.registry import Registry
 from pyramid.request import Request
 from zope.interface import implementer
+from zope.sqlalchemy import mark_changed
 
-from cagou.contributions import AuthenticationUnavailable
-from cagou.identity.models import AGENT, KIND_LABELS, PUBLIC_KINDS, Account, Directorate, RoleGrant
+from cagou.contributions import AuthenticationUnavailable, NewAccount
+from cagou.identity.models import AGENT, KIND_LABELS, PUBLIC_KINDS, STAFF_KINDS, Account, Directorate, RoleGrant
 from cagou.identity.sessions import end_all_sessions
 from cagou.identity.validation import normalize_ridet, password_problem
 from cagou.interfaces import IAccounts, IAuditLog, IClock
@@ -44,7 +46,7 @@ def password_hasher(settings: Mapping[str, Any]) -> PasswordHasher:
 
 def hash_password(registry: Registry, password: str) -> str:
     hasher: PasswordHasher = registry["cagou.password_hasher"]
-    return hasher.hash(password)
+    return str(hasher.hash(password))
 
 
 def verify_password(registry: Registry, account: Account, password: str) -> bool:
@@ -221,6 +223,102 @@ class AccountService:
         scope = f" dans « {directorate.code} »" if directorate else ""
         self._audit("core:account:grant", f"Rôle « {role} »{scope} accordé à « {account.login} ».", account)
 
+    def find_agent(self, text: str) -> Account | None:
+        text = text.strip().lower()
+        query = sa.select(Account).where(
+            sa.or_(sa.func.lower(Account.login) == text, sa.func.lower(Account.email) == text),
+            Account.kind == AGENT,
+            Account.active.is_(True),
+        )
+        account: Account | None = self.db.scalars(query.order_by(Account.id).limit(1)).first()
+        return account
+
+    def staff_by_email(self, address: str) -> list[Account]:
+        query = sa.select(Account).where(
+            sa.func.lower(Account.email) == address.strip().lower(),
+            Account.kind.in_(STAFF_KINDS),
+            Account.active.is_(True),
+        )
+        return list(self.db.scalars(query.order_by(Account.id)))
+
+    def holders_of(self, roles: Iterable[str]) -> list[Account]:
+        query = sa.select(Account).where(
+            Account.active.is_(True),
+            Account.deleted_at.is_(None),
+            Account.id.in_(sa.select(RoleGrant.account_id).where(RoleGrant.role.in_(tuple(roles)))),
+        )
+        return list(self.db.scalars(query.order_by(Account.display_name)))
+
+    def directorate(self, code: str) -> Directorate | None:
+        found: Directorate | None = self.db.scalars(sa.select(Directorate).where(Directorate.code == code)).first()
+        return found
+
+    def ids_of(self, logins: Iterable[str]) -> dict[str, int]:
+        wanted = [login.strip().lower() for login in logins]
+        rows = self.db.execute(sa.select(Account.login, Account.id).where(Account.login.in_(wanted)))
+        return {login: account_id for login, account_id in rows}
+
+    def create_many(self, people: Sequence[NewAccount], created_at: datetime.datetime | None = None) -> dict[str, int]:
+        for person in people:
+            if person.kind not in KIND_LABELS:
+                raise ValueError(f"Type de compte inconnu : « {person.kind} ».")
+        existing = self.ids_of(person.login for person in people)
+        wanted = {person.login.strip().lower(): person for person in people}
+        missing = {login: person for login, person in wanted.items() if login not in existing}
+        if missing:
+            instant = created_at or self.request.find_service(IClock).now()
+            directorates = {
+                code: directorate_id
+                for code, directorate_id in self.db.execute(sa.select(Directorate.code, Directorate.id))
+            }
+            rows = [
+                {
+                    "login": login,
+                    "display_name": person.display_name.strip(),
+                    "kind": person.kind,
+                    "email": person.email,
+                    "ridet": None,
+                    "password_hash": None,
+                    "active": True,
+                    "directorate_id": directorates.get(person.directorate or ""),
+                    "created_at": instant,
+                    "email_verified_at": instant,
+                }
+                for login, person in missing.items()
+            ]
+            self.db.execute(sa.insert(cast(sa.Table, Account.__table__)), rows)
+            mark_changed(self.db)
+            created = self.ids_of(missing)
+            self.request.find_service(IAuditLog).record(
+                "core:account:create-many",
+                f"{counted(len(created), 'compte créé', 'comptes créés')} en une fois.",
+                changes={"after": {"logins": sorted(created)}},
+            )
+            agents = [created[login] for login, person in missing.items() if person.kind == AGENT]
+            for account in self.db.scalars(sa.select(Account).where(Account.id.in_(agents)).order_by(Account.id)):
+                call_active(self.request.registry, "cagou_agent_created", request=self.request, account=account)
+            existing |= created
+        return existing
+
+    def grant_many(self, grants: Iterable[tuple[int, str]]) -> int:
+        wanted = set(grants)
+        ids = {account_id for account_id, _ in wanted}
+        query = sa.select(RoleGrant.account_id, RoleGrant.role).where(
+            RoleGrant.account_id.in_(ids), RoleGrant.directorate_id.is_(None)
+        )
+        held = {(account_id, role) for account_id, role in self.db.execute(query)}
+        missing = sorted(wanted - held)
+        if missing:
+            rows = [{"account_id": account_id, "role": role, "directorate_id": None} for account_id, role in missing]
+            self.db.execute(sa.insert(cast(sa.Table, RoleGrant.__table__)), rows)
+            mark_changed(self.db)
+            self.request.find_service(IAuditLog).record(
+                "core:account:grant-many",
+                f"{counted(len(missing), 'rôle accordé', 'rôles accordés')} en une fois.",
+                changes={"after": {"grants": [[account_id, role] for account_id, role in missing]}},
+            )
+        return len(missing)
+
     def revoke(self, account: Account, grant: RoleGrant) -> None:
         if grant not in account.grants:
             return
@@ -260,6 +358,19 @@ class AccountService:
         self.request.find_service(IAuditLog).record(
             action, summary, object_type="account", object_id=str(account.id), changes=changes
         )
+
+
+def counted(count: int, one: str, several: str) -> str:
+    return f"{count} {one if count < 2 else several}"
+
+
+def account_names(name: str = "account_names") -> sa.Subquery:
+    """Every account's id, login and name, for a module's listing or export to join on; read-only.
+
+    A module never selects the core's tables: this is the shape of them it may
+    rely on, whatever becomes of the table itself.
+    """
+    return sa.select(Account.id, Account.login, Account.display_name).subquery(name)
 
 
 def account_service_factory(context: Any, request: Request) -> AccountService:

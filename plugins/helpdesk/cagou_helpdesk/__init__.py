@@ -13,7 +13,7 @@ from pyramid.config import Configurator
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.static import static_view
 
-from cagou import INTRANET
+from cagou.kit import INTRANET
 from cagou_helpdesk import (
     models,  # noqa: F401  (the module's tables join the metadata)
     reference,

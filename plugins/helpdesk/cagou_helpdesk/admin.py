@@ -40,11 +40,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
-from cagou import INTRANET
-from cagou.db import savepoint
-from cagou.identity.models import Account, RoleGrant
-from cagou.interfaces import IAuditLog
-from cagou.web.forms import FormErrors
+from cagou.kit import INTRANET, Account, FormErrors, IAccounts, IAuditLog, Invalid, Refused, savepoint
 from cagou_helpdesk import services
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import (
@@ -62,7 +58,6 @@ from cagou_helpdesk.models import (
     ServiceLevel,
     Ticket,
 )
-from cagou_helpdesk.services import Invalid, Refused
 
 PERMISSION = "helpdesk:settings:manage"
 PREFIX = "/assistance/administration"
@@ -605,16 +600,8 @@ def group_or_404(request: Request) -> Group:
 
 def holders_of(request: Request, roles: Iterable[str]) -> list[Account]:
     """Active accounts holding one of ``roles``: who may join a group, or manage one."""
-    query = (
-        sa.select(Account)
-        .where(
-            Account.active.is_(True),
-            Account.deleted_at.is_(None),
-            Account.id.in_(sa.select(RoleGrant.account_id).where(RoleGrant.role.in_(tuple(roles)))),
-        )
-        .order_by(Account.display_name)
-    )
-    return list(request.db.scalars(query))
+    holders: list[Account] = request.find_service(IAccounts).holders_of(roles)
+    return holders
 
 
 def account_with_role(
@@ -628,14 +615,15 @@ def account_with_role(
     if len(login) > MAX_LOGIN:
         errors.add(name, f"Un identifiant fait {MAX_LOGIN} caractères au plus.")
         return None
-    account: Account | None = request.db.scalars(sa.select(Account).where(Account.login == login.lower())).one_or_none()
+    accounts = request.find_service(IAccounts)
+    account: Account | None = accounts.by_login(login)
     if account is None or account.deleted_at is not None:
         errors.add(name, f"Aucun compte n'a l'identifiant « {login} ».")
         return None
     if not account.active:
         errors.add(name, f"Le compte « {account.login} » ({account.display_name}) est désactivé.")
         return None
-    if not {grant.role for grant in account.grants} & set(roles):
+    if not accounts.roles_of(account) & set(roles):
         errors.add(
             name,
             f"{account.display_name} ({account.login}) n'a pas le rôle {what} : "
@@ -913,7 +901,7 @@ def group_member_add(request: Request) -> Any:
 @view_config(route_name="helpdesk.admin.group_member_remove", request_method="POST", permission=PERMISSION)
 def group_member_remove(request: Request) -> HTTPSeeOther:
     group = group_or_404(request)
-    account = request.db.get(Account, int(request.matchdict["account"]))
+    account = request.find_service(IAccounts).by_id(int(request.matchdict["account"]))
     if account is None:
         raise HTTPNotFound()
     released = remove_member(request, group, account)

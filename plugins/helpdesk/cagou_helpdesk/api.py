@@ -37,8 +37,7 @@ core's (404, 409, 503) for the OpenAPI document.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -46,14 +45,21 @@ import sqlalchemy as sa
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import exception_view_config, view_config
+from pyramid.view import view_config
 from webob.compat import cgi_FieldStorage as FieldStorage
 
-from cagou import INTRANET
-from cagou.identity.models import Account
-from cagou.interfaces import IAccounts, IFileStorage
-from cagou.web.forms import FormErrors
-from cagou.web.views import json_error
+from cagou.kit import (
+    INTRANET,
+    Account,
+    ApiError,
+    FormErrors,
+    IAccounts,
+    IFileStorage,
+    Invalid,
+    Refused,
+    invalid,
+    refusals,
+)
 from cagou_helpdesk import queries, services
 from cagou_helpdesk.models import (
     API,
@@ -117,7 +123,7 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def required_text(maximum: int) -> dict[str, Any]:
-    """A text that must say something (services.check_text): a visible character, ``maximum`` at most."""
+    """A text that must say something (check_text): a visible character, ``maximum`` at most."""
     return {"type": "string", "minLength": 1, "maxLength": maximum, "pattern": r"\S"}
 
 
@@ -342,40 +348,9 @@ LIST_PARAMETERS = (
 # ---------------------------------------------------------------------------
 
 
-class ApiError(Exception):
-    """A refused API request: its status, a French message, and the field errors when there are some."""
-
-    def __init__(self, status: int, message: str, errors: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = dict(errors or {})
-
-
-def invalid(errors: Mapping[str, str]) -> ApiError:
-    return ApiError(400, "; ".join(errors.values()), errors)
-
-
 def not_found(ticket_id: int | None) -> ApiError:
     name = f"de ticket {reference_of(ticket_id)}" if ticket_id is not None else "de ticket à cette adresse"
     return ApiError(404, f"Pas {name} parmi ceux que vous pouvez voir.")
-
-
-@exception_view_config(ApiError)
-def api_error(error: ApiError, request: Request) -> Response:
-    """The refusal in the API's error format. Being an exception view, it makes pyramid_tm abort the transaction."""
-    return json_error(request, error.status, error.message, error.errors)
-
-
-@contextmanager
-def refusals() -> Iterator[None]:
-    """The services' refusals, as API errors."""
-    try:
-        yield
-    except services.Invalid as error:
-        raise invalid(error.errors) from error
-    except services.Refused as error:
-        raise ApiError(error.status, error.message) from error
 
 
 # ---------------------------------------------------------------------------
@@ -870,9 +845,9 @@ def rate_ticket(request: Request) -> dict[str, Any]:
     body.check()
     try:
         services.rate(request, ticket, str(rating), comment)
-    except services.Invalid as error:
+    except Invalid as error:
         raise invalid(error.errors) from error
-    except services.Refused as error:  # not resolved yet: the refusal is about the rating
+    except Refused as error:  # not resolved yet: the refusal is about the rating
         raise ApiError(error.status, error.message, {"rating": error.message}) from error
     return ticket_json(request, ticket, works_on, detail=True)
 

@@ -37,35 +37,36 @@ What the figures mean, written the same way on the page:
 from __future__ import annotations
 
 import datetime
-import io
 import math
 import re
 import statistics
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import xlsxwriter
 from pyramid.config import Configurator
 from pyramid.renderers import render_to_response
 from pyramid.request import Request
-from pyramid.response import FileIter, Response
+from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import aliased
 
-from cagou import INTRANET
-from cagou.clock import timezone
-from cagou.db import get_engine
-from cagou.db.types import UTCDateTime
-from cagou.identity.models import Account
-from cagou.interfaces import IAuditLog
-from cagou.web.exports import csv_lines
-from cagou.web.forms import FormErrors, parse_date
-from cagou.web.i18n import translate
+from cagou.kit import (
+    INTRANET,
+    FormErrors,
+    IAuditLog,
+    UTCDateTime,
+    account_names,
+    csv_response,
+    get_engine,
+    read_period,
+    timezone,
+    translate,
+    xlsx_file,
+    xlsx_response,
+)
 from cagou_helpdesk import charts
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import OPEN_STATUSES, PRIORITIES, STATUSES, Category, Group, Ticket, reference_of
@@ -213,27 +214,9 @@ def read_filters(request: Request, params: Mapping[str, Any], scope: Scope, erro
     """The filters of a query string; a problem goes to ``errors`` next to its field, in French."""
     raw = raw_params(params)
     current = today(request)
-    start = monday_of(current) - datetime.timedelta(weeks=DEFAULT_WEEKS - 1)
-    end = current
-    if raw["du"]:
-        found = parse_date(raw["du"])
-        if found is None:
-            errors.add("du", "Saisissez une date valide au format JJ/MM/AAAA (par exemple 23/03/2026).")
-        else:
-            start = found
-    if raw["au"]:
-        found = parse_date(raw["au"])
-        if found is None:
-            errors.add("au", "Saisissez une date valide au format JJ/MM/AAAA (par exemple 23/03/2026).")
-        else:
-            end = found
-    if "du" not in errors and "au" not in errors:
-        if end < start:
-            errors.add(
-                "au", f"La date de fin ({end:%d/%m/%Y}) précède la date de début ({start:%d/%m/%Y}) : inversez-les."
-            )
-        elif (end - start).days + 1 > MAX_DAYS:
-            errors.add("au", f"La période est limitée à {MAX_DAYS} jours (deux ans) : raccourcissez-la.")
+    default_start = monday_of(current) - datetime.timedelta(weeks=DEFAULT_WEEKS - 1)
+    start, end = read_period(errors, raw, defaults=(default_start, current), max_days=MAX_DAYS, limit_label="deux ans")
+    start, end = start or default_start, end or current
     group = None
     if raw["groupe"]:
         group = scope.by_code(raw["groupe"])
@@ -581,16 +564,17 @@ def compute(request: Request, filters: Filters, scope: Scope) -> Figures:
         BacklogRow(group, {p: backlog_counts.get(group.id, {}).get(p, 0) for p in PRIORITIES}) for group in shown_groups
     ]
 
+    person = account_names("technician")
     open_count = sa.func.sum(sa.case((is_open, 1), else_=0))
     resolved_count = sa.func.sum(sa.case((resolved_in_period, 1), else_=0))
     technicians = [
         TechnicianRow(login, name, int(opened or 0), int(resolved or 0))
         for login, name, opened, resolved in request.db.execute(
-            sa.select(Account.login, Account.display_name, open_count, resolved_count)
+            sa.select(person.c.login, person.c.display_name, open_count, resolved_count)
             .select_from(Ticket)
-            .join(Account, Ticket.assignee_id == Account.id)
+            .join(person, Ticket.assignee_id == person.c.id)
             .where(*where, sa.or_(is_open, resolved_in_period))
-            .group_by(Account.id, Account.login, Account.display_name)
+            .group_by(person.c.id, person.c.login, person.c.display_name)
         )
     ]
     technicians.sort(key=lambda row: (-row.open, -row.resolved, row.name))
@@ -973,7 +957,7 @@ ExportQuery = sa.Select[*tuple[Any, ...]]
 def export_query(request: Request, filters: Filters, scope: Scope) -> ExportQuery:
     zone = timezone(request.registry)
     start, stop = local_midnight(zone, filters.start), local_midnight(zone, filters.end + datetime.timedelta(days=1))
-    assignee, requester = aliased(Account), aliased(Account)
+    assignee, requester = account_names("assignee"), account_names("requester")
     return (
         sa.select(
             Ticket.id,
@@ -981,8 +965,8 @@ def export_query(request: Request, filters: Filters, scope: Scope) -> ExportQuer
             Ticket.title,
             Category.path.label("category"),
             Group.name.label("group"),
-            assignee.display_name.label("assignee"),
-            requester.display_name.label("requester"),
+            assignee.c.display_name.label("assignee"),
+            requester.c.display_name.label("requester"),
             Ticket.priority,
             Ticket.status,
             Ticket.first_response_at,
@@ -994,9 +978,9 @@ def export_query(request: Request, filters: Filters, scope: Scope) -> ExportQuer
         )
         .select_from(Ticket)
         .join(Group, Ticket.group_id == Group.id)
-        .join(requester, Ticket.requester_id == requester.id)
+        .join(requester, Ticket.requester_id == requester.c.id)
         .outerjoin(Category, Ticket.category_id == Category.id)
-        .outerjoin(assignee, Ticket.assignee_id == assignee.id)
+        .outerjoin(assignee, Ticket.assignee_id == assignee.c.id)
         .where(*conditions(filters, scope), within(Ticket.created_at, start, stop))
         .order_by(Ticket.id)
     )
@@ -1040,11 +1024,6 @@ def export_cells(row: Any, zone: ZoneInfo, instant: datetime.datetime) -> list[C
     ]
 
 
-def csv_cell(value: Cell) -> Cell | str:
-    """Instants in local time as French Excel reads them; text is made safe by the core's writer."""
-    return value.strftime("%d/%m/%Y %H:%M") if isinstance(value, datetime.datetime) else value
-
-
 def export_rows(engine: Engine, query: ExportQuery, zone: ZoneInfo, instant: datetime.datetime) -> Iterator[list[Cell]]:
     """The rows, read a batch at a time on a connection of the export's own."""
     with engine.connect() as connection:
@@ -1052,36 +1031,6 @@ def export_rows(engine: Engine, query: ExportQuery, zone: ZoneInfo, instant: dat
         for batch in result.partitions():
             for row in batch:
                 yield export_cells(row, zone, instant)
-
-
-def xlsx_file(rows: Iterable[list[Cell]]) -> IO[bytes]:
-    """A workbook written row by row (XlsxWriter's ``constant_memory``) into a temporary file."""
-    output = tempfile.TemporaryFile()  # noqa: SIM115  (handed to the response, which closes it)
-    workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": False})
-    sheet = workbook.add_worksheet("Tickets")
-    heading = workbook.add_format({"bold": True, "bg_color": "#DDE3EA", "border": 1})
-    moment = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"})
-    for column, width in enumerate(EXPORT_WIDTHS):
-        sheet.set_column(column, column, width)
-    sheet.freeze_panes(1, 0)
-    for column, title in enumerate(EXPORT_COLUMNS):
-        sheet.write_string(0, column, title, heading)
-    last = 0
-    for last, row in enumerate(rows, start=1):
-        for column, value in enumerate(row):
-            if value is None or value == "":
-                continue
-            if isinstance(value, datetime.datetime):
-                sheet.write_datetime(last, column, value, moment)
-            elif isinstance(value, int):
-                sheet.write_number(last, column, value)
-            else:
-                # Never sheet.write(): it would take "=…" for a formula.
-                sheet.write_string(last, column, value)
-    sheet.autofilter(0, 0, max(last, 1), len(EXPORT_COLUMNS) - 1)
-    workbook.close()
-    output.seek(0)
-    return output
 
 
 def start_export(request: Request, kind: str) -> tuple[Filters, Scope, ExportQuery] | Response:
@@ -1118,10 +1067,7 @@ def export_csv(request: Request) -> Response:
         return started
     _, _, query = started
     rows = export_rows(get_engine(request.registry), query, timezone(request.registry), now(request))
-    response = Response(content_type="text/csv", charset="utf-8")
-    response.content_disposition = f'attachment; filename="{file_name(request, "csv")}"'
-    response.app_iter = csv_lines(EXPORT_COLUMNS, ([csv_cell(value) for value in row] for row in rows), EXPORT_BATCH)
-    return response
+    return csv_response(file_name(request, "csv"), EXPORT_COLUMNS, rows, EXPORT_BATCH)
 
 
 @view_config(route_name="helpdesk.dashboard_xlsx", permission=PERMISSION)
@@ -1133,11 +1079,5 @@ def export_xlsx(request: Request) -> Response:
     _, _, query = started
     zone, instant = timezone(request.registry), now(request)
     result = request.db.execute(query, execution_options={"yield_per": EXPORT_BATCH})
-    output = xlsx_file(export_cells(row, zone, instant) for row in result)
-    response = Response(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.content_disposition = f'attachment; filename="{file_name(request, "xlsx")}"'
-    output.seek(0, io.SEEK_END)
-    response.content_length = output.tell()
-    output.seek(0)
-    response.app_iter = FileIter(output)
-    return response
+    workbook = xlsx_file("Tickets", EXPORT_COLUMNS, (export_cells(row, zone, instant) for row in result), EXPORT_WIDTHS)
+    return xlsx_response(file_name(request, "xlsx"), workbook)

@@ -49,9 +49,7 @@ import sqlalchemy as sa
 from pyramid.request import Request
 from zope.sqlalchemy import mark_changed
 
-from cagou.db import Base
-from cagou.identity.models import AGENT, Account, Directorate, RoleGrant
-from cagou.interfaces import IAccounts
+from cagou.kit import AGENT, Base, IAccounts, NewAccount
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.calendar import BusinessCalendar
 from cagou_helpdesk.models import (
@@ -1134,8 +1132,7 @@ def load_demo(request: Request) -> None:
     With ``helpdesk.demo_history = false``, no tickets: a training instance starts with an empty queue.
     """
     instant = now(request)
-    directorates = {d.code: d.id for d in request.db.scalars(sa.select(Directorate))}
-    people = ensure_people(request, instant, directorates)
+    people = ensure_people(request, instant)
     groups = ensure_groups(request, people)
     categories = ensure_categories(request, groups)
     ensure_articles(request, instant, people, categories)
@@ -1173,42 +1170,29 @@ def queues(request: Request, categories: dict[str, int], groups: dict[str, int])
     return found
 
 
-def ensure_people(request: Request, instant: datetime.datetime, directorates: dict[str, int]) -> dict[str, int]:
-    """Technicians and managers (through IAccounts when they sign in), the requesters in bulk: login -> id."""
+def ensure_people(request: Request, instant: datetime.datetime) -> dict[str, int]:
+    """Technicians and managers (one by one when they sign in, audited), the others in one go: login -> id."""
     accounts = request.find_service(IAccounts)
     for person in STAFF:
         if person.password is None or accounts.by_login(person.login) is not None:
             continue
-        directorate = (
-            request.db.get(Directorate, directorates[person.directorate])
-            if person.directorate in directorates
-            else None
-        )
-        email = f"{person.login}@{DOMAIN}"
         accounts.create(
-            person.login, person.display_name, AGENT, email=email, password=person.password, directorate=directorate
+            person.login,
+            person.display_name,
+            AGENT,
+            email=f"{person.login}@{DOMAIN}",
+            password=person.password,
+            directorate=accounts.directorate(person.directorate),
         )
-    # The agents who never sign in, and the technicians without a password, in one INSERT:
-    # no audit entry and no cagou_agent_created hook for them (demonstration data).
-    bulk = [(p.login, p.display_name, p.directorate) for p in STAFF if p.password is None]
-    bulk += [(login_of(name), name, code) for name, code in REQUESTERS]
-    existing = set(request.db.scalars(sa.select(Account.login).where(Account.login.in_([b[0] for b in bulk]))))
-    missing = [b for b in bulk if b[0] not in existing]
-    if missing:
-        created = instant - datetime.timedelta(days=400)
-        rows = [
-            {
-                "login": login, "display_name": name, "kind": AGENT, "email": f"{login}@{DOMAIN}", "ridet": None,
-                "password_hash": None, "active": True, "directorate_id": directorates.get(code),
-                "created_at": created, "email_verified_at": created,
-            }
-            for login, name, code in missing
-        ]  # fmt: skip
-        request.db.execute(sa.insert(table_of(Account)), rows)
-        mark_changed(request.db)
-    logins = [p.login for p in STAFF] + [b[0] for b in bulk] + [DEMO_AGENT, "admin"]
-    found = request.db.execute(sa.select(Account.login, Account.id).where(Account.login.in_(logins)))
-    people = {login: account_id for login, account_id in found}
+    # The agents who never sign in, and the technicians without a password, in one INSERT.
+    bulk = [
+        NewAccount(p.login, p.display_name, AGENT, f"{p.login}@{DOMAIN}", p.directorate)
+        for p in STAFF
+        if p.password is None
+    ]
+    bulk += [NewAccount(login_of(name), name, AGENT, f"{login_of(name)}@{DOMAIN}", code) for name, code in REQUESTERS]
+    people: dict[str, int] = accounts.create_many(bulk, created_at=instant - datetime.timedelta(days=400))
+    people |= accounts.ids_of([p.login for p in STAFF] + [DEMO_AGENT, "admin"])
     ensure_roles(request, people)
     return people
 
@@ -1218,26 +1202,17 @@ def ensure_roles(request: Request, people: dict[str, int]) -> None:
     wanted = [(p.login, p.role) for p in STAFF if p.login in people]
     if "admin" in people:
         wanted.append(("admin", ADMINISTRATOR))
-    ids = [people[login] for login, _ in wanted]
-    grants = sa.select(RoleGrant.account_id, RoleGrant.role).where(
-        RoleGrant.account_id.in_(ids), RoleGrant.directorate_id.is_(None)
-    )
-    held = {(account_id, role) for account_id, role in request.db.execute(grants)}
     accounts = request.find_service(IAccounts)
     signing_in = {p.login for p in STAFF if p.password is not None} | {"technicien", "admin"}
     bulk = []
     for login, role in wanted:
-        if (people[login], role) in held:
-            continue
         if login in signing_in:
             account = accounts.by_id(people[login])
             assert account is not None
-            accounts.grant(account, role)  # audited, like a grant from the console
+            accounts.grant(account, role)  # audited one by one, like a grant from the console; once only
         else:
-            bulk.append({"account_id": people[login], "role": role, "directorate_id": None})
-    if bulk:
-        request.db.execute(sa.insert(table_of(RoleGrant)), bulk)
-        mark_changed(request.db)
+            bulk.append((people[login], role))
+    accounts.grant_many(bulk)
 
 
 def ensure_groups(request: Request, people: dict[str, int]) -> dict[str, int]:

@@ -6,8 +6,10 @@ import click
 import sqlalchemy as sa
 from pyramid.request import Request
 
-from cagou import (
+from cagou.kit import (
+    AGENT,
     INTRANET,
+    Account,
     HealthResult,
     ModuleInfo,
     NavEntry,
@@ -19,7 +21,6 @@ from cagou import (
     Widget,
     hookimpl,
 )
-from cagou.identity.models import AGENT, Account
 from cagou_helpdesk import demo, inbound, jobs, queries
 from cagou_helpdesk.models import OPEN_STATUSES, Group, Ticket
 from cagou_helpdesk.services import may_read, release_assigned

@@ -53,14 +53,25 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from pyramid.registry import Registry
 from pyramid.request import Request
 
-from cagou import INTRANET, RateLimit
-from cagou.cli import Environment, fail, pass_env
-from cagou.db import is_sqlite_busy, transaction_scope
-from cagou.identity.models import STAFF_KINDS, Account
-from cagou.identity.policy import act_as
-from cagou.interfaces import IAuditLog, IModuleStates, IRateLimits
-from cagou.settings import environment_name
-from cagou.web.forms import FormErrors
+from cagou.kit import (
+    INTRANET,
+    Account,
+    Environment,
+    FormErrors,
+    IAccounts,
+    IAuditLog,
+    IModuleStates,
+    Invalid,
+    IRateLimits,
+    RateLimit,
+    Refused,
+    act_as,
+    environment_name,
+    fail,
+    is_sqlite_busy,
+    pass_env,
+    transaction_scope,
+)
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import (
     CLOSED,
@@ -75,8 +86,6 @@ from cagou_helpdesk.services import (
     MAX_TEXT,
     MAX_TITLE,
     MODULE,
-    Invalid,
-    Refused,
     TicketInput,
     Upload,
     account_can,
@@ -505,16 +514,8 @@ def known_agents(request: Request, address: str) -> list[Account]:
     """The active staff accounts using ``address`` that may ask the helpdesk for help."""
     if not address:
         return []
-    query = (
-        sa.select(Account)
-        .where(
-            sa.func.lower(Account.email) == address.lower(),
-            Account.kind.in_(STAFF_KINDS),
-            Account.active.is_(True),
-        )
-        .order_by(Account.id)
-    )
-    return [account for account in request.db.scalars(query) if account_can(request, account, "helpdesk:ticket:create")]
+    staff = request.find_service(IAccounts).staff_by_email(address)
+    return [account for account in staff if account_can(request, account, "helpdesk:ticket:create")]
 
 
 def threaded_ticket(request: Request, mail: Incoming) -> Ticket | None:

@@ -7,8 +7,7 @@ import datetime
 import sqlalchemy as sa
 from pyramid.registry import Registry
 
-from cagou.db import transaction_scope
-from cagou.interfaces import IMailer
+from cagou.kit import IMailer, transaction_scope
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import CLOSED, OPEN_STATUSES, RESOLVED, Ticket
 from cagou_helpdesk.services import audit, now, set_status, ticket_url

@@ -29,13 +29,10 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
-from cagou import INTRANET
-from cagou.interfaces import IAuditLog
-from cagou.web.forms import FormErrors
+from cagou.kit import INTRANET, FormErrors, IAuditLog, Invalid, check_text
 from cagou_helpdesk import queries, services
 from cagou_helpdesk.admin import sort_key
 from cagou_helpdesk.models import Article, CannedAnswer, Category
-from cagou_helpdesk.services import Invalid, check_text
 
 READ = "helpdesk:article:read"
 WRITE = "helpdesk:article:write"

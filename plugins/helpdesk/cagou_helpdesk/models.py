@@ -15,9 +15,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cagou.db import Base
-from cagou.db.types import UTCDateTime
-from cagou.identity.models import Account
+from cagou.kit import Account, Base, UTCDateTime
 
 # Ticket statuses, in the order of the lifecycle.
 NEW = "new"

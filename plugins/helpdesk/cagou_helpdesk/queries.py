@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pyramid.request import Request
 from sqlalchemy.orm import selectinload
 
-from cagou.identity.models import Account
+from cagou.kit import Account
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import OPEN_STATUSES, STATUSES, Article, Category, Member, Ticket, id_of_reference
 from cagou_helpdesk.services import groups_of, is_admin, now

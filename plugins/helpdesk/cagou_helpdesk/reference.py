@@ -22,7 +22,7 @@ from pyramid.request import Request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from cagou.db import get_session_factory
+from cagou.kit import get_session_factory
 from cagou_helpdesk.models import Category, Group, PriorityRule, ServiceLevel
 
 #: urgency, impact -> priority, until an administrator changes a cell.

@@ -24,11 +24,21 @@ from pyramid.authorization import ACLHelper
 from pyramid.request import Request
 from zope.sqlalchemy import mark_changed
 
-from cagou.identity.models import Account
-from cagou.identity.policy import Root, principals_of
-from cagou.interfaces import IAuditLog, IClock, IFileStorage, IMailer
-from cagou.mail.services import check_address, sender_domain
-from cagou.web.forms import FormErrors
+from cagou.kit import (
+    Account,
+    FormErrors,
+    IAuditLog,
+    IClock,
+    IFileStorage,
+    IMailer,
+    Invalid,
+    Refused,
+    Root,
+    check_address,
+    check_text,
+    principals_of,
+    sender_domain,
+)
 from cagou_helpdesk import reference
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import (
@@ -81,23 +91,6 @@ ACCEPTED_TYPES = {
     "application/vnd.oasis.opendocument.text": "texte OpenDocument",
     "application/vnd.oasis.opendocument.spreadsheet": "tableur OpenDocument",
 }
-
-
-class Invalid(Exception):  # noqa: N818  (read as services.Invalid)
-    """Input refused field by field; nothing was stored."""
-
-    def __init__(self, errors: FormErrors) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-class Refused(Exception):  # noqa: N818  (read as services.Refused)
-    """An action refused as a whole, with a French message and the HTTP status to answer."""
-
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -220,17 +213,6 @@ def may_read(request: Request, ticket: Ticket, actor: Account | None = None) -> 
 # ---------------------------------------------------------------------------
 # Checking what people send
 # ---------------------------------------------------------------------------
-
-
-def check_text(errors: FormErrors, name: str, value: str, label: str, maximum: int, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        errors.add(name, f"{label} est obligatoire.")
-    elif len(value) > maximum:
-        errors.add(
-            name, f"{label} fait {maximum:,} caractères au plus (vous en avez saisi {len(value):,}).".replace(",", " ")
-        )
-    return value
 
 
 def check_choice(errors: FormErrors, name: str, value: str, choices: dict[int, str], label: str) -> int:

@@ -16,7 +16,7 @@ from pyramid.exceptions import ConfigurationError
 from pyramid.registry import Registry
 from pyramid.settings import asbool
 
-from cagou.settings import environment_name
+from cagou.kit import environment_name
 from cagou_helpdesk.calendar import DEFAULT_WORKING_DAYS, DEFAULT_WORKING_HOURS, BusinessCalendar, parse_calendar
 
 DEFAULTS: dict[str, str] = {

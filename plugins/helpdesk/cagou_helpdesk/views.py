@@ -21,12 +21,18 @@ from pyramid.view import view_config
 from webob.compat import cgi_FieldStorage as FieldStorage
 from webob.multidict import MultiDict
 
-from cagou import INTRANET
-from cagou.identity.models import AGENT, Account
-from cagou.identity.policy import Root
-from cagou.interfaces import IAccounts, IFileStorage
-from cagou.plugins import call_enabled, flatten
-from cagou.web.forms import FormErrors
+from cagou.kit import (
+    INTRANET,
+    Account,
+    FormErrors,
+    IAccounts,
+    IFileStorage,
+    Invalid,
+    Refused,
+    Root,
+    call_enabled,
+    flatten,
+)
 from cagou_helpdesk import knowledge, queries, services
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import (
@@ -47,7 +53,7 @@ from cagou_helpdesk.models import (
     as_id,
     id_of_reference,
 )
-from cagou_helpdesk.services import Invalid, Refused, TicketInput, Upload
+from cagou_helpdesk.services import TicketInput, Upload
 
 TICKET = r"/assistance/tickets/{id:\d+}"
 TICKET_TEMPLATE = "cagou_helpdesk:templates/ticket.jinja2"
@@ -215,13 +221,7 @@ def new_submit(request: Request) -> Any:
 
 
 def find_agent(request: Request, text: str) -> Account | None:
-    text = text.strip().lower()
-    query = sa.select(Account).where(
-        sa.or_(sa.func.lower(Account.login) == text, sa.func.lower(Account.email) == text),
-        Account.kind == AGENT,
-        Account.active.is_(True),
-    )
-    found: Account | None = request.db.scalars(query).first()
+    found: Account | None = request.find_service(IAccounts).find_agent(text)
     return found
 
 

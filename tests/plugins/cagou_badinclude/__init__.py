@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
-from cagou import INTRANET, ModuleInfo, hookimpl
+from cagou.kit import INTRANET, ModuleInfo, hookimpl
 
 
 @hookimpl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyramid.request import Request
 
-from cagou import ModuleInfo, NavEntry, Widget, hookimpl
+from cagou.kit import ModuleInfo, NavEntry, Widget, hookimpl
 
 
 @hookimpl

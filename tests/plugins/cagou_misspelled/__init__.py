@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cagou import ModuleInfo, hookimpl
+from cagou.kit import ModuleInfo, hookimpl
 
 
 @hookimpl

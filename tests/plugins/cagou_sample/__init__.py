@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
-from cagou import INTRANET, PUBLIC
+from cagou.kit import INTRANET, PUBLIC
 from cagou_sample import models  # noqa: F401  (the module's tables join the metadata)
 from cagou_sample.hooks import *  # noqa: F403  (the hook implementations are the module's API)
 from cagou_sample.jobs import echo

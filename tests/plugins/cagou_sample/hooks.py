@@ -9,12 +9,16 @@ import sqlalchemy as sa
 from pyramid.registry import Registry
 from pyramid.request import Request
 
-from cagou import (
+from cagou.kit import (
+    AGENT,
     INTRANET,
     PUBLIC,
+    Account,
     AuditEntryView,
+    Directorate,
     Equipment,
     HealthResult,
+    IAccounts,
     ModuleInfo,
     NavEntry,
     Permission,
@@ -25,8 +29,6 @@ from cagou import (
     Widget,
     hookimpl,
 )
-from cagou.identity.models import AGENT, Account, Directorate
-from cagou.interfaces import IAccounts
 from cagou_sample.jobs import tick
 from cagou_sample.models import SampleEvent, SampleNote
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyramid.registry import Registry
 
-from cagou.db import transaction_scope
+from cagou.kit import transaction_scope
 from cagou_sample.models import SampleEvent
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cagou.db import Base
-from cagou.db.types import Encrypted
-from cagou.identity.models import Directorate
+from cagou.kit import Base, Directorate, Encrypted
 
 
 class SampleNote(Base):

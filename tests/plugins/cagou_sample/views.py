@@ -10,8 +10,7 @@ from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from cagou.identity.policy import Root, directorate_acl
-from cagou.interfaces import IAuditLog, IJobQueue
+from cagou.kit import IAuditLog, IJobQueue, Root, directorate_acl
 from cagou_sample.models import SampleNote
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from cagou.db.migrate import MigrationRefusedError
+from cagou.kit import MigrationRefusedError
 
 revision = "0002_helpdesk_indexes"
 down_revision = "0001_helpdesk"
