@@ -58,6 +58,7 @@ from cagou.plugins import call_enabled, flatten
 from cagou.refusals import Invalid, Refused
 from cagou.settings import environment_name
 from cagou.web.exports import csv_cell, csv_lines, csv_response, spreadsheet_text, xlsx_file, xlsx_response
+from cagou.web.form_handling import Form, form_class, submit
 from cagou.web.forms import FormErrors, check_text, parse_date, read_date, read_period
 from cagou.web.i18n import translate
 from cagou.web.views import json_error
@@ -78,6 +79,7 @@ __all__ = [
     "Encrypted",
     "Environment",
     "Equipment",
+    "Form",
     "FormErrors",
     "HealthResult",
     "IAccounts",
@@ -115,6 +117,7 @@ __all__ = [
     "environment_name",
     "fail",
     "flatten",
+    "form_class",
     "get_engine",
     "get_session_factory",
     "hookimpl",
@@ -131,6 +134,7 @@ __all__ = [
     "savepoint",
     "sender_domain",
     "spreadsheet_text",
+    "submit",
     "timezone",
     "transaction_scope",
     "translate",

@@ -18,6 +18,7 @@ from cagou_sample.views import NOTE_SCHEMA, note_context
 def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "sample.notes", "/exemple/")
     config.add_site_route(INTRANET, "sample.note_add", "/exemple/ajouter")
+    config.add_site_route(INTRANET, "sample.note_form", "/exemple/nouvelle")
     config.add_site_route(PUBLIC, "sample.public", "/exemple/")
     config.add_site_route(INTRANET, "sample.note_edit", r"/exemple/{id:\d+}/modifier", factory=note_context)
     config.add_site_route(INTRANET, "sample.api.notes", "/api/v1/exemple/notes")
@@ -42,3 +43,4 @@ def includeme(config: Configurator) -> None:
     )
     config.add_job("sample.echo", echo)
     config.scan("cagou_sample.views")
+    config.scan("cagou_sample.forms")

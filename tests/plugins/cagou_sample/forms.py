@@ -1,0 +1,75 @@
+"""The sample module's form page: the kit's one way to write a form (docs/plugins.md, "Forms")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.request import Request
+from pyramid.view import view_config
+from wtforms import IntegerField, StringField, validators
+
+from cagou.kit import Form, FormErrors, IAuditLog, Invalid, Refused, form_class, submit
+from cagou_sample.models import SampleNote
+
+TEMPLATE = "cagou_sample:templates/note_form.jinja2"
+MAX_TITLE = 200
+
+
+class NoteForm(Form):
+    title = StringField(
+        "Titre",
+        [
+            validators.DataRequired("Le titre est obligatoire."),
+            validators.Length(max=MAX_TITLE, message=f"Le titre fait {MAX_TITLE} caractères au plus."),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    pages = IntegerField("Nombre de pages", [validators.Optional(), validators.NumberRange(min=1, max=999)])
+
+
+def add_note(request: Request, title: str) -> SampleNote:
+    """The service: refuses a title already taken, writes the note and its audit entry."""
+    if title.lower() == "interdit":
+        raise Refused("Ce titre est réservé : choisissez-en un autre.", 409)
+    note = SampleNote(title=title, author_id=request.identity.id)
+    request.db.add(note)
+    request.db.flush()
+    request.find_service(IAuditLog).record(
+        "sample:note:create", f"Note « {title} » ajoutée.", module="sample", object_type="note", object_id=str(note.id)
+    )
+    # Checked after writing on purpose (the table's unique index is case-sensitive):
+    # the refusal must undo the note and its entry.
+    taken = request.db.scalar(sa.select(sa.func.count()).where(sa.func.lower(SampleNote.title) == title.lower()))
+    if taken > 1:
+        raise Invalid(FormErrors(title=f"Une note s'intitule déjà « {title} », à la casse près."))
+    return note
+
+
+def page(request: Request, form: NoteForm) -> dict[str, Any]:
+    return {"form": form, "data": form.data, "errors": form.field_errors()}
+
+
+@view_config(route_name="sample.note_form", request_method="GET", renderer=TEMPLATE, permission="sample:note:view")
+def note_form(request: Request) -> dict[str, Any]:
+    return page(request, NoteForm())
+
+
+@view_config(route_name="sample.note_form", request_method="POST", renderer=TEMPLATE, permission="sample:note:view")
+def note_form_post(request: Request) -> Any:
+    form = NoteForm(request.POST)
+    return submit(
+        request,
+        form,
+        save=lambda form: f"Note « {add_note(request, form.title.data).title} » ajoutée.",
+        redirect_to=request.route_path("sample.notes"),
+        render=lambda form: page(request, form),
+    )
+
+
+#: A form built from stored data, as the aids module builds its procedures' forms.
+SURVEY_FIELDS = {"commune": StringField("Commune", [validators.InputRequired("Indiquez votre commune.")])}
+
+
+def survey_form(formdata: Any = None) -> Form:
+    return form_class("SurveyForm", SURVEY_FIELDS)(formdata)
