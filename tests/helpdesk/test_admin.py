@@ -17,11 +17,13 @@ from cagou import configure
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
+from cagou.kit import Invalid
 from cagou.testing import csrf_token, login
-from cagou_helpdesk import admin, services
+from cagou_helpdesk import services
 from cagou_helpdesk import settings as helpdesk_settings
+from cagou_helpdesk.admin import categories
 from cagou_helpdesk.models import NEW, Category, Group, Member, PriorityRule, ServiceLevel, Ticket
-from cagou_helpdesk.services import Invalid, TicketInput
+from cagou_helpdesk.services import TicketInput
 
 ADMIN = "/intranet/assistance/administration"
 PASSWORD = "un-mot-de-passe-solide-2026"  # the fixture's (tests/helpdesk/conftest.py)
@@ -329,7 +331,7 @@ def another_administrator_adds_meanwhile(monkeypatch, registry, path: str) -> No
     application's check and its INSERT or UPDATE, as a second administrator
     clicking at the same instant may.
     """
-    check_path_lengths = admin.check_path_lengths
+    check_path_lengths = categories.check_path_lengths
 
     def check_then_lose(*args, **kwargs):
         check_path_lengths(*args, **kwargs)
@@ -338,7 +340,7 @@ def another_administrator_adds_meanwhile(monkeypatch, registry, path: str) -> No
             parent = request.db.scalar(sa.select(Category).where(Category.path == parent_path)) if parent_path else None
             request.db.add(Category(name=name, path=path, parent=parent))
 
-    monkeypatch.setattr(admin, "check_path_lengths", check_then_lose)
+    monkeypatch.setattr(categories, "check_path_lengths", check_then_lose)
 
 
 def test_a_category_added_meanwhile_by_another_administrator_is_refused_next_to_the_field(
@@ -385,7 +387,7 @@ def test_a_refusal_of_the_database_that_is_no_lost_race_is_not_disguised(helpdes
     """Only a namesake found on reading the tree again becomes the form's error; anything else stays an error."""
     refusal = sa.exc.IntegrityError("INSERT …", {}, Exception("FOREIGN KEY constraint failed"))
     with transaction_scope(registry) as request, pytest.raises(sa.exc.IntegrityError) as raised:
-        admin.lost_race(request, refusal, "Imprimantes", "", None)
+        categories.lost_race(request, refusal, "Imprimantes", "", None)
     assert raised.value is refusal
 
 

@@ -15,9 +15,10 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
+from cagou.kit import Invalid
 from cagou_helpdesk import services
 from cagou_helpdesk.models import IMPACTS, PRIORITIES, URGENCIES, Category, Group, Ticket
-from cagou_helpdesk.services import Invalid, TicketInput
+from cagou_helpdesk.services import TicketInput
 
 scenarios("helpdesk/administration.feature")
 

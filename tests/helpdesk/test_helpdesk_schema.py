@@ -31,10 +31,10 @@ from cagou.cli import build_cli
 from cagou.db import Base, get_engine, migrate, transaction_scope
 from cagou.db.migrate import MigrationRefusedError
 from cagou.identity.models import Account
+from cagou.kit import Invalid
 from cagou.testing import write_ini
 from cagou_helpdesk import admin, queries, services
 from cagou_helpdesk.models import Category
-from cagou_helpdesk.services import Invalid
 
 MIGRATION = Path(admin.__file__).parent / "migrations" / "0002_helpdesk_indexes.py"
 BARRIER_TIMEOUT_SECONDS = 30

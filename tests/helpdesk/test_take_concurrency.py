@@ -32,10 +32,11 @@ from cagou.db import get_engine, transaction_scope
 from cagou.identity.models import AGENT, Account
 from cagou.identity.policy import act_as
 from cagou.interfaces import IAccounts
+from cagou.kit import Refused
 from cagou.testing import is_postgresql, write_ini
 from cagou_helpdesk import services
 from cagou_helpdesk.models import ASSIGNED, Member, Ticket
-from cagou_helpdesk.services import Refused, TicketInput
+from cagou_helpdesk.services import TicketInput
 
 pytestmark = [
     pytest.mark.postgresql,

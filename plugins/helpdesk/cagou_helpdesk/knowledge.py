@@ -31,7 +31,7 @@ from sqlalchemy.orm import selectinload
 
 from cagou.kit import INTRANET, FormErrors, IAuditLog, Invalid, check_text
 from cagou_helpdesk import queries, services
-from cagou_helpdesk.admin import sort_key
+from cagou_helpdesk.admin.common import sort_key
 from cagou_helpdesk.models import Article, CannedAnswer, Category
 
 READ = "helpdesk:article:read"
