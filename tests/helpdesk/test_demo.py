@@ -25,8 +25,10 @@ from cagou.identity.models import Account, RoleGrant
 from cagou.interfaces import IAccounts
 from cagou.testing import login
 from cagou.web.forms import FormErrors
-from cagou_helpdesk import dashboard, demo
+from cagou_helpdesk import demo
 from cagou_helpdesk import settings as helpdesk_settings
+from cagou_helpdesk.dashboard.figures import compute
+from cagou_helpdesk.dashboard.filters import GroupRef, Scope, read_filters
 from cagou_helpdesk.hooks import ADMINISTRATOR, MANAGER, TECHNICIAN
 from cagou_helpdesk.models import (
     CLOSED,
@@ -386,12 +388,12 @@ def test_the_lockdown_week_is_one_calendar_week_whatever_the_day_it_is_loaded(re
 
     # The manager's peak view, as the dashboard computes it by default (the six weeks up to today).
     with transaction_scope(registry) as request:
-        groups = tuple(dashboard.GroupRef(g.id, g.code, g.name) for g in request.db.scalars(sa.select(Group)))
-        scope = dashboard.Scope(groups, everything=True)
+        groups = tuple(GroupRef(g.id, g.code, g.name) for g in request.db.scalars(sa.select(Group)))
+        scope = Scope(groups, everything=True)
         errors = FormErrors()
-        filters = dashboard.read_filters(request, {}, scope, errors)
+        filters = read_filters(request, {}, scope, errors)
         assert not errors
-        figures = dashboard.compute(request, filters, scope)
+        figures = compute(request, filters, scope)
     assert figures.peak.monday == lockdown_monday
     assert figures.peak.count == len(peak)  # the whole week, counted by the dashboard's own bounds
     # The usual week: the two ordinary weeks before it (9 and 16 March), about 110 tickets each.
