@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 
 help:
 	@echo "make run    - installe, migre, charge la démo et sert http://localhost:6543"
-	@echo "make test   - lance toute la suite de tests (SQLite)"
+	@echo "make test   - installe les paquets Debian des tests s'il en manque, puis lance toute la suite (SQLite)"
 	@echo "make lint   - ruff, mypy et contrats d'imports"
 	@echo "make bench  - mesures de performance (voir bench/README.md)"
 
