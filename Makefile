@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 
 help:
 	@echo "make run    - installe, migre, charge la démo et sert http://localhost:6543"
-	@echo "make test   - lance toute la suite de tests (SQLite)"
+	@echo "make test   - installe les paquets Debian des tests s'il en manque, puis lance toute la suite (SQLite)"
 	@echo "make lint   - ruff, mypy et contrats d'imports"
 	@echo "make bench  - mesures de performance (voir bench/README.md)"
 
@@ -42,10 +42,18 @@ $(INSTALLED): platform/setup.cfg $(PLUGINS) requirements-dev.txt
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
+# The Debian packages the tests need are installed first (.ci/system-packages),
+# or the run stops saying how to get them. A browser or directory test that
+# cannot run then fails instead of being skipped (cagou.testing);
+# `make test CAGOU_REQUIRE_EVERY_TEST=0` runs the others without them.
+test test-postgresql: export CAGOU_REQUIRE_EVERY_TEST ?= 1
+
 test: install
+	.ci/system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgresql: install
+	.ci/system-packages
 	CAGOU_TEST_DATABASE_URL=$${CAGOU_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
 	  $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -25,6 +25,8 @@ from ldap3 import HASHED_SALTED_SHA, MODIFY_REPLACE, SUBTREE, Connection, Server
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.hashed import hashed
 
+from cagou.testing import require_program
+
 SLAPD = Path("/usr/sbin/slapd")
 SCHEMAS = Path("/etc/ldap/schema")
 MODULES = Path("/usr/lib/ldap")
@@ -283,8 +285,7 @@ def directory_settings(server: Slapd, **overrides: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
     """The session's OpenLDAP server, stopped at the end."""
-    if not SLAPD.exists():
-        pytest.skip("slapd is not installed (apt-get install slapd ldap-utils): the directory tests need it")
+    require_program(SLAPD, "slapd")
     server = Slapd(tmp_path_factory.mktemp("slapd"))
     server.start()
     yield server

@@ -7,8 +7,8 @@ termination does). A person signed in through it is served by both
 machines; an address a client forges is not believed; when a machine stops,
 the proxy sends everyone to the other and nobody is signed out.
 
-PostgreSQL only, like tests/test_production_processes.py; skipped without
-Debian's haproxy package, which .ci/run installs.
+PostgreSQL only, like tests/test_production_processes.py; needs Debian's
+haproxy package, which .ci/system-packages installs.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from production_servers import PASSWORD, Browser, free_port, make_bureau, produc
 
 from cagou.audit.models import AuditEntry
 from cagou.db import get_engine, transaction_scope
-from cagou.testing import is_postgresql
+from cagou.testing import is_postgresql, require_program
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
@@ -37,8 +37,14 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.postgresql,
     pytest.mark.skipif(not is_postgresql(), reason="production runs on PostgreSQL; machines cannot share SQLite"),
-    pytest.mark.skipif(not Path(HAPROXY).exists(), reason="Debian's haproxy is not installed"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def haproxy_installed() -> None:
+    """On PostgreSQL, a missing haproxy skips the test, or fails it under make test and in CI."""
+    require_program(HAPROXY, "haproxy")
+
 
 #: docs/deployment.md's HAProxy configuration, without TLS (the test speaks plain HTTP to the proxy, which
 #: says HTTPS as its TLS termination would) and with quicker health checks.

@@ -43,6 +43,8 @@ DEFAULTS: dict[str, str] = {
     "cagou.database.application_name": "cagou",
     # Addresses of the reverse proxies whose X-Forwarded-For gives the client's address.
     "cagou.proxies.trusted": "127.0.0.1 ::1",
+    # One log line per request (cagou.web.request_log): development.ini turns it on.
+    "cagou.log_requests": "false",
     "cagou.secret": DEVELOPMENT_SECRET,
     "cagou.sites": "public intranet",
     # Where people reach the platform: the links in mail sent by jobs and commands.
@@ -99,6 +101,7 @@ DEFAULTS: dict[str, str] = {
 }
 
 BOOLEANS = (
+    "cagou.log_requests",
     "cagou.modules.default_enabled",
     "cagou.plugins.entry_points",
     "cagou.mail.smtp_starttls",

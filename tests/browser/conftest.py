@@ -23,6 +23,7 @@ from waitress.wasyncore import close_all
 
 from cagou.db import transaction_scope
 from cagou.demo import load_demo
+from cagou.testing import require_program
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -64,8 +65,7 @@ def live_server(app_config: Configurator, registry: Registry) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
+    require_program(CHROMIUM, "chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser

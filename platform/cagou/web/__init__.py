@@ -134,3 +134,4 @@ def includeme(config: Configurator) -> None:
     config.scan(".views")
     config.include(".unavailable")
     config.include(".proxies")
+    config.include(".request_log")
