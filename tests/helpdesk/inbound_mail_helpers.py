@@ -22,7 +22,7 @@ from cagou.db import transaction_scope
 from cagou.identity.models import Account
 from cagou.interfaces import IAccounts
 from cagou.testing import delivered_mail
-from cagou_helpdesk.inbound import Listener
+from cagou_helpdesk.inbound.listener import Listener
 from cagou_helpdesk.models import Category, MailLink, Message, Ticket
 from cagou_helpdesk.services import TicketInput, open_ticket
 

@@ -29,7 +29,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from cagou.db import transaction_scope
 from cagou.modules.services import module_states
 from cagou.testing import delivered_mail
-from cagou_helpdesk.inbound import Listener
+from cagou_helpdesk.inbound.listener import Listener
 from cagou_helpdesk.models import CLOSED, Ticket
 from cagou_helpdesk.services import set_status
 

@@ -49,7 +49,7 @@ from cagou.identity.models import AGENT, CITIZEN
 from cagou.interfaces import IAccounts
 from cagou.modules.services import module_states
 from cagou.testing import delivered_mail, is_postgresql, write_ini
-from cagou_helpdesk.inbound import strip_quoted, text_of_html, title_of
+from cagou_helpdesk.inbound.reading import strip_quoted, text_of_html, title_of
 from cagou_helpdesk.models import CLOSED, MAIL, NOTE, REPLY, RESOLVED, MailLink, Ticket
 from cagou_helpdesk.services import set_status
 

@@ -21,7 +21,9 @@ from cagou.kit import (
     Widget,
     hookimpl,
 )
-from cagou_helpdesk import demo, inbound, jobs, queries
+from cagou_helpdesk import demo, jobs, queries
+from cagou_helpdesk.inbound.common import REFUSALS_OVERALL, REFUSALS_PER_SENDER
+from cagou_helpdesk.inbound.listener import mail_command
 from cagou_helpdesk.models import OPEN_STATUSES, Group, Ticket
 from cagou_helpdesk.services import may_read, release_assigned
 
@@ -92,7 +94,7 @@ def cagou_roles() -> list[Role]:
 
 @hookimpl
 def cagou_rate_limits() -> list[RateLimit]:
-    return [inbound.REFUSALS_PER_SENDER, inbound.REFUSALS_OVERALL]
+    return [REFUSALS_PER_SENDER, REFUSALS_OVERALL]
 
 
 @hookimpl
@@ -216,7 +218,7 @@ def cagou_health_checks(request: Request) -> list[HealthResult]:
 
 @hookimpl
 def cagou_cli_commands(cli: click.Group) -> None:
-    cli.add_command(inbound.mail_command)
+    cli.add_command(mail_command)
 
 
 @hookimpl
