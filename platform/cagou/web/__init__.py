@@ -102,7 +102,10 @@ def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     settings.setdefault("jinja2.i18n.domain", "cagou")
     settings.setdefault(
-        "jinja2.filters", "local_time = cagou.web.filters:local_time\nfrancs = cagou.web.filters:francs"
+        "jinja2.filters",
+        "local_time = cagou.web.filters:local_time\n"
+        "mail_date = cagou.web.filters:mail_date\n"
+        "francs = cagou.web.filters:francs",
     )
     settings.setdefault("jinja2.newstyle", "true")
     settings.setdefault("jinja2.trim_blocks", "true")
