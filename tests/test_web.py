@@ -274,6 +274,16 @@ def test_assets_are_served(app):
     assert app.get("/assets/htmx/htmx.min.js").status_int == 200
 
 
+def test_every_page_has_the_platform_favicon(app):
+    """An SVG icon of the core's own, linked from the shared layout (tabs and bookmarks tell Cagou apart)."""
+    for path in ("/intranet/connexion", "/connexion"):
+        icon = app.get(path).html.find("link", rel="icon")
+        assert icon is not None and icon["type"] == "image/svg+xml"
+        served = app.get(icon["href"])
+        assert served.content_type == "image/svg+xml"
+        assert served.text.lstrip().startswith("<svg") and "<script" not in served.text
+
+
 def test_search_is_refused_when_too_long(app, demo):
     login(app, "agent", "demo-agent-2026")
     response = app.get("/intranet/recherche", {"q": "x" * 300}, status=400)
