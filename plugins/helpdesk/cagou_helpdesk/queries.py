@@ -161,7 +161,8 @@ def queue(request: Request, technician: Account, filters: QueueFilter, page_size
     query = sa.select(Ticket).options(
         selectinload(Ticket.requester), selectinload(Ticket.assignee), selectinload(Ticket.category)
     )
-    if not is_admin(request):
+    # "Mon groupe" is the person's groups' queue, an administrator's too (who sees every queue in the other views).
+    if filters.view == "group" or not is_admin(request):
         query = query.where(Ticket.group_id.in_(group_ids))
     if filters.in_group:
         query = query.where(Ticket.group_id == int(filters.in_group))
