@@ -118,6 +118,24 @@ def test_mail_lands_in_the_development_folder_and_the_console_shows_it(app, regi
     app.get("/intranet/console/courriels/..%2F..%2Fetc", status=404)
 
 
+def test_the_console_dates_sent_mail_in_noumea_time_in_french(app, registry):
+    """The Date header is English and UTC (RFC 5322); the console shows it as its other dates, local and French."""
+    send(registry, subject="Accusé de réception")
+    assert run_jobs(registry) == 1
+    [mail] = outbox(registry)
+    noumea = mail.created_at.astimezone(datetime.timezone(datetime.timedelta(hours=11)))
+    expected = noumea.strftime("%d/%m/%Y %H:%M:%S")
+    with transaction_scope(registry) as request:
+        load_demo(request)
+    login(app, "admin", "demo-admin-2026")
+    page = app.get("/intranet/console/courriels/")
+    [cell] = [row.find("td") for row in page.html.select("tbody tr")]
+    assert cell.get_text(strip=True) == expected
+    detail = app.get(page.html.find("a", string="Accusé de réception")["href"])
+    assert expected in detail.text
+    assert "+0000" not in detail.text and "+0000" not in page.text
+
+
 def test_mail_of_the_same_second_is_read_in_the_order_it_arrived(tmp_path):
     # The Date header has no fraction of a second, and the second Message-ID
     # sorts before the first: only the order of delivery tells them apart.

@@ -195,3 +195,98 @@ def test_the_commonest_passwords_are_refused():
     assert password_problem("Wadrawane123456", ["Alice Wadrawane"]) is not None  # guessable from the name
     assert password_problem("Wadrawane123456") is None
     assert password_problem(PASSWORD) is None
+
+
+# -- my profile and my password ----------------------------------------------------
+
+
+def audit_actions(registry, action: str) -> list[str]:
+    with transaction_scope(registry) as request:
+        return list(request.db.scalars(sa.select(AuditEntry.summary).where(AuditEntry.action == action)))
+
+
+def form_of(page: webtest.TestResponse, action: str) -> webtest.forms.Form:
+    """The page's form that posts to ``action`` (the header has the sign-out form)."""
+    [form] = [form for form in page.forms.values() if form.action == action]
+    return form
+
+
+def citizen(registry) -> Account:
+    with transaction_scope(registry) as request:
+        return request.db.scalars(sa.select(Account).where(Account.login == "citoyen")).one()
+
+
+def test_a_citizen_edits_the_name_at_once_and_the_address_once_confirmed(app, registry, demo):
+    login(app, "citoyen", "demo-citoyen-2026", site="public")
+    account_page = app.get("/mon-compte")
+    page = app.get(account_page.html.find("a", string="Modifier mon profil")["href"])
+    form_of(page, "/mon-compte/profil")["display_name"] = ""
+    form_of(page, "/mon-compte/profil")["email"] = "pas-une-adresse"
+    refused = form_of(page, "/mon-compte/profil").submit(status=400)
+    assert refused.html.find(id="erreur-display_name") is not None
+    assert "adresse électronique valide" in refused.html.find(id="erreur-email").text
+    assert citizen(registry).display_name == "Jeanne Martin"  # nothing stored half-way
+    form_of(refused, "/mon-compte/profil")["display_name"] = "Jeanne Martin-Wamytan"
+    form_of(refused, "/mon-compte/profil")["email"] = "Jeanne.Wamytan@example.nc"
+    done = form_of(refused, "/mon-compte/profil").submit().follow()
+    assert "Un lien de confirmation a été envoyé à jeanne.wamytan@example.nc" in done.text
+    account = citizen(registry)
+    assert (account.display_name, account.email) == ("Jeanne Martin-Wamytan", "jeanne.martin@example.nc")
+    [mail] = delivered_mail(registry)
+    assert mail["To"] == "jeanne.wamytan@example.nc"
+    link = link_in(mail)
+    app.get(link.replace("wamytan", "pirate"), status=400)  # the link is bound to its address
+    confirmed = app.get(link)
+    assert "jeanne.wamytan@example.nc" in confirmed.html.find("main").text
+    assert citizen(registry).email == "jeanne.wamytan@example.nc"
+    app.get(link, status=400)  # once only
+    assert audit_actions(registry, "core:account:email") == [
+        "Adresse du compte « citoyen » changée en « jeanne.wamytan@example.nc » (confirmée par lien)."
+    ]
+    assert len(audit_actions(registry, "core:account:update")) == 1
+
+
+def test_an_address_that_has_an_account_gets_a_warning_and_changes_nothing(app, registry, demo):
+    register(app, email="deja.pris@example.nc")
+    sent_before = len(delivered_mail(registry))
+    login(app, "citoyen", "demo-citoyen-2026", site="public")
+    page = app.get("/mon-compte/profil")
+    form = form_of(page, "/mon-compte/profil")
+    form["email"] = "deja.pris@example.nc"
+    assert "Un lien de confirmation a été envoyé" in form.submit().follow().text  # the same answer as for any address
+    [mail] = delivered_mail(registry)[sent_before:]
+    assert (mail["To"], mail["Subject"]) == ("deja.pris@example.nc", "Votre compte existe déjà")
+    assert citizen(registry).email == "jeanne.martin@example.nc"
+
+
+def test_a_citizen_changes_the_password_and_the_other_sessions_end(app, registry, demo):
+    elsewhere = webtest.TestApp(app.app, extra_environ={"HTTP_HOST": "localhost"})
+    login(elsewhere, "citoyen", "demo-citoyen-2026", site="public")
+    login(app, "citoyen", "demo-citoyen-2026", site="public")
+    page = app.get(app.get("/mon-compte").html.find("a", string="Changer mon mot de passe")["href"])
+    form = form_of(page, "/mon-compte/mot-de-passe")
+    form["current_password"], form["password"], form["password_confirm"] = "faux", PASSWORD, PASSWORD
+    wrong = form.submit(status=400)
+    assert "Mot de passe actuel incorrect" in wrong.html.find(id="erreur-current_password").text
+    form = form_of(wrong, "/mon-compte/mot-de-passe")
+    form["current_password"], form["password"], form["password_confirm"] = "demo-citoyen-2026", "motdepasse123", ""
+    weak = form.submit(status=400)
+    assert "trop courant" in weak.html.find(id="erreur-password").text
+    form = form_of(weak, "/mon-compte/mot-de-passe")
+    form["current_password"], form["password"], form["password_confirm"] = "demo-citoyen-2026", PASSWORD, "autre"
+    assert (
+        form_of(weak, "/mon-compte/mot-de-passe").submit(status=400).html.find(id="erreur-password_confirm") is not None
+    )
+    assert elsewhere.get("/mon-compte").status_int == 200  # nothing changed yet
+    form = form_of(weak, "/mon-compte/mot-de-passe")
+    form["current_password"], form["password"], form["password_confirm"] = "demo-citoyen-2026", PASSWORD, PASSWORD
+    done = form.submit().follow()
+    assert "Votre mot de passe a été changé" in done.text
+    assert app.get("/mon-compte").status_int == 200  # this session stays open
+    assert elsewhere.get("/mon-compte").status_int == 303  # the other one ended
+    assert audit_actions(registry, "core:account:password") == [
+        "Mot de passe du compte « citoyen » changé par son titulaire."
+    ]
+    assert len(audit_actions(registry, "core:account:password-refused")) == 1
+    app.reset()
+    assert "Jeanne Martin" in login(app, "citoyen", PASSWORD, site="public").text

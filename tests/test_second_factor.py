@@ -44,9 +44,24 @@ def test_the_password_alone_does_not_open_the_console(app, demo):
     assert "/intranet/second-facteur" in response.location
     page = app.get("/intranet/")
     nav = page.html.find("nav", attrs={"aria-label": "Navigation principale"})
-    assert "Console informatique" not in nav.text
+    assert nav is None or "Console informatique" not in nav.text
     console = app.get("/intranet/console/")
     assert "/intranet/second-facteur?next=%2Fintranet%2Fconsole%2F" in console.location
+
+
+def test_no_module_menu_until_the_second_factor_is_given(app, registry, demo):
+    """On the second-factor page the session is not fully signed in: no modules' menu, no search, only sign-out."""
+    page = password_step(app).follow()
+    assert page.html.find(id="formulaire-second-facteur") is not None
+    assert page.html.find("nav", attrs={"aria-label": "Navigation principale"}) is None
+    assert "Assistance" not in page.html.find("header").get_text()
+    assert page.html.find("form", attrs={"role": "search"}) is None
+    assert page.html.find("button", string="Se déconnecter") is not None
+    submit_code(page, totp_code(registry, "admin"), status=200)
+    space = app.get("/intranet/")
+    nav = space.html.find("nav", attrs={"aria-label": "Navigation principale"})
+    assert "Assistance" in nav.text and "Console informatique" in nav.text
+    assert space.html.find("form", attrs={"role": "search"}) is not None
 
 
 def test_enrolment_shows_a_qr_code_then_ten_recovery_codes_once(app, registry, demo):

@@ -274,6 +274,52 @@ def test_assets_are_served(app):
     assert app.get("/assets/htmx/htmx.min.js").status_int == 200
 
 
+def test_every_page_has_the_platform_favicon(app):
+    """An SVG icon of the core's own, linked from the shared layout (tabs and bookmarks tell Cagou apart)."""
+    for path in ("/intranet/connexion", "/connexion"):
+        icon = app.get(path).html.find("link", rel="icon")
+        assert icon is not None and icon["type"] == "image/svg+xml"
+        served = app.get(icon["href"])
+        assert served.content_type == "image/svg+xml"
+        assert served.text.lstrip().startswith("<svg") and "<script" not in served.text
+
+
+def relative_luminance(hex_colour: str) -> float:
+    """WCAG 2.1's relative luminance of a #rrggbb colour."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_destructive_buttons_are_red_and_set_apart_from_the_others(app, registry, demo):
+    """Deactivate, delete, revoke: a danger style of their own (AA contrast), in a form set apart."""
+    login(app, "admin", "demo-admin-2026")
+    with transaction_scope(registry) as request:
+        agent = request.find_service(IAccounts).by_login("agent")
+        assert agent is not None
+        agent_id = agent.id
+    page = app.get(f"/intranet/console/comptes/{agent_id}")
+    deactivate = page.html.find("button", string="Désactiver le compte")
+    assert "danger" in deactivate["class"]
+    assert "danger-zone" in deactivate.find_parent("form")["class"]
+    app.post("/intranet/deconnexion", {"csrf_token": csrf_token(page)})
+    login(app, "citoyen", "demo-citoyen-2026", site="public")
+    delete = app.get("/mon-compte").html.find("button", string="Supprimer définitivement mon compte")
+    assert "danger" in delete["class"]
+    assert "danger-zone" in delete.find_parent("form")["class"]
+
+    css = app.get("/static/cagou.css").text
+    [generic] = [line for line in css.splitlines() if line.startswith('.button, button[type="submit"]')]
+    assert ":not(.danger)" in generic and ":not(.link-danger)" in generic  # else the blue rule wins over red
+    [danger] = [line for line in css.splitlines() if line.startswith("button.danger {")]
+    assert "background: var(--error)" in danger and "color: #fff" in danger
+    [error] = [line for line in css.splitlines() if line.strip().startswith("--error:")]
+    red = error.split(":")[1].strip(" ;")
+    assert (1.0 + 0.05) / (relative_luminance(red) + 0.05) >= 4.5
+    [zone] = [line for line in css.splitlines() if line.startswith(".danger-zone {")]
+    assert "margin-top: 2rem" in zone
+
+
 def test_search_is_refused_when_too_long(app, demo):
     login(app, "agent", "demo-agent-2026")
     response = app.get("/intranet/recherche", {"q": "x" * 300}, status=400)

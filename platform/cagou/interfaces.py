@@ -87,6 +87,12 @@ class IAccounts(Interface):
     def set_password(account, password):
         """Hash and store a new password for ``account``."""
 
+    def change_password(account, password, keep=None):
+        """The holder's new password, audited; their sessions end but ``keep`` (the current one)."""
+
+    def change_email(account, email):
+        """A public account's new address (and login), once its holder confirmed it; audited."""
+
     def deactivate(account):
         """Deactivate ``account``; agents trigger ``cagou_agent_deactivated`` once."""
 

@@ -416,3 +416,36 @@ def test_without_history_the_demonstration_has_the_helpdesk_but_no_ticket(settin
             assert request.db.scalar(sa.select(sa.func.count()).select_from(Article)) > 0
     finally:
         get_engine(registry).dispose()
+
+
+def breach_of(ticket: Ticket, now: datetime.datetime) -> bool:
+    """As the queue highlights a row (queries.is_breaching): open, not waiting, a due date passed."""
+    if ticket.status not in OPEN_STATUSES or ticket.paused_since is not None:
+        return False
+    dues = [ticket.resolution_due] + ([ticket.first_response_due] if ticket.first_response_at is None else [])
+    return min(due for due in dues if due is not None) <= now
+
+
+@pytest.mark.parametrize("days_later", [0, 3, 17])
+def test_a_minority_of_open_tickets_are_out_of_their_service_level(registry, clock, days_later):
+    """Most rows "Hors délai" would empty the highlight of meaning: the bureau keeps most of its promises.
+
+    Whatever the day it is loaded, under 15 % of the open tickets are late,
+    and some are (the highlight is there to see); the lockdown's first week
+    still shows the bureau submerged: more of its tickets were solved late
+    than in an ordinary week.
+    """
+    clock.advance(days=days_later)
+    load(registry)
+    everything = tickets(registry)
+    open_tickets = [t for t in everything if t.status in OPEN_STATUSES]
+    breached = [t for t in open_tickets if breach_of(t, clock.now())]
+    assert len(open_tickets) >= 20
+    assert 0 < len(breached) < 0.15 * len(open_tickets)
+
+    def late_share(week: int) -> float:
+        solved = [t for t in everything if t.resolved_at is not None and week_of(clock, t.created_at) == week]
+        return sum(t.resolved_at > t.resolution_due for t in solved) / len(solved)
+
+    if days_later == 0:
+        assert late_share(demo.PEAK_WEEK) > 2 * late_share(0)

@@ -58,6 +58,11 @@ def test_my_space_shows_my_requests_and_my_queue(app, registry, sign_in):
     assert "Mes demandes en cours" in space.text
     assert "Imprimante du 3e étage" in space.text
     assert "Ma file d'assistance" not in space.text
+    # The widget's links are a list the layout spaces: no written "·" to start a line when they wrap.
+    widget = space.html.find("a", string="Toutes mes demandes").find_parent(class_="widget")
+    assert "·" not in widget.get_text()
+    links = widget.find("ul", class_="links")
+    assert [item.a.text for item in links.find_all("li")] == ["Demander une intervention", "Toutes mes demandes"]
     sign_in("tech1")
     space = app.get("/intranet/")
     assert "Ma file d'assistance" in space.text

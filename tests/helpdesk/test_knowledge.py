@@ -440,3 +440,55 @@ def test_the_requester_sees_no_canned_answers(app, sign_in, helpdesk, registry):
     sign_in("agent")
     page = app.get(f"/intranet/assistance/tickets/{ticket_id}")
     assert page.html.select("details.canned") == []
+
+
+# ---------------------------------------------------------------------------
+# Suggestions by relevance (the database's own full-text search)
+# ---------------------------------------------------------------------------
+
+
+def suggested(app: webtest.TestApp, title: str) -> list[str]:
+    fragment = app.get("/intranet/assistance/suggestions", {"title": title}, headers={"HX-Request": "true"})
+    return [link.text for link in fragment.html.find_all("a")]
+
+
+@pytest.fixture
+def demo_articles(app, registry, clock):
+    """The demonstration's knowledge base (VPN, laptops, Teams, passwords, Wi-Fi…), read by a demo agent."""
+    from cagou.demo import load_demo
+    from cagou.testing import login
+
+    with transaction_scope(registry) as request:
+        load_demo(request)
+    login(app, "agent", "demo-agent-2026")
+
+
+def test_a_printer_jam_is_offered_nothing_rather_than_unrelated_articles(app, demo_articles):
+    """The walk through the demo typed a printer jam and got Teams, remote desktop, Wi-Fi, call forwarding…"""
+    assert suggested(app, "L'imprimante ne marche plus : bourrage papier") == []
+    assert suggested(app, "Imprimante du 2e étage en bourrage") == []
+    assert suggested(app, "Bonjour, j'ai un problème depuis ce matin") == []
+
+
+def test_suggestions_come_by_relevance(app, demo_articles):
+    assert suggested(app, "Je n'arrive plus à me connecter au VPN depuis chez moi")[0] == (
+        "Se connecter au VPN depuis chez soi"
+    )
+    assert suggested(app, "Mot de passe Windows oublié")[0] == "Réinitialiser son mot de passe Windows"
+    teams = suggested(app, "Réunion Teams impossible")
+    assert teams[0] == "Participer à une réunion Teams ou en visioconférence"
+    assert "Réinitialiser son mot de passe Windows" not in teams
+
+
+def test_an_edited_article_is_found_by_its_new_words(app, registry, sign_in, helpdesk):
+    """The full-text index follows the article (SQLite: the FTS5 table's triggers)."""
+    with transaction_scope(registry) as request:
+        article = request.db.get_one(Article, helpdesk.articles["vpn"])
+        article.title = "Débloquer une imprimante en bourrage"
+        article.body = "Ouvrez le capot, retirez la feuille coincée."
+    sign_in("agent")
+    assert suggested(app, "Imprimante en bourrage") == ["Débloquer une imprimante en bourrage"]
+    assert suggested(app, "VPN maison") == []
+    with transaction_scope(registry) as request:
+        request.db.delete(request.db.get_one(Article, helpdesk.articles["vpn"]))
+    assert suggested(app, "Imprimante en bourrage") == []

@@ -553,6 +553,30 @@ def test_breaching_tickets_are_highlighted_and_the_manager_is_told_once(app, reg
     assert "a dépassé son délai de première réponse" in notices[0].get_content()
 
 
+def test_mon_groupe_is_only_for_the_members_of_a_group(app, registry, sign_in, helpdesk):
+    """An administrator in no group saw "Mon groupe" holding every ticket; it is now their groups' queue only."""
+    open_as(app, sign_in, category="Logiciels", title="Écran noir")  # BAU's queue
+    open_as(app, sign_in, category="Réseau > VPN", title="VPN coupé")  # INFRA's
+    sign_in("hdadmin")
+
+    def shown(**params: str) -> tuple[list[str], str, list[str]]:
+        page = app.get("/intranet/assistance/file/", params)
+        tabs = page.html.find("nav", attrs={"aria-label": "Vues de la file"})
+        titles = sorted(next(cell.stripped_strings) for cell in page.html.select("table.queue tbody td:nth-of-type(3)"))
+        return [a.text for a in tabs.find_all("a")], tabs.find("a", attrs={"aria-current": "page"}).text, titles
+
+    views, current, titles = shown()
+    assert "Mon groupe" not in views
+    assert current == "Non attribués" and titles == ["VPN coupé", "Écran noir"]
+    assert shown(view="group")[1:] == ("Non attribués", ["VPN coupé", "Écran noir"])
+    with transaction_scope(registry) as request:
+        request.db.add(Member(group_id=helpdesk.groups["BAU"], account_id=helpdesk.accounts["hdadmin"]))
+    views, current, titles = shown()
+    assert "Mon groupe" in views
+    assert current == "Mon groupe" and titles == ["Écran noir"]
+    assert shown(view="unassigned")[2] == ["VPN coupé", "Écran noir"]  # every queue, as an administrator
+
+
 def test_a_deactivated_technicians_tickets_return_to_the_queue(app, registry, sign_in, helpdesk):
     ticket_id = open_as(app, sign_in, category="Logiciels")
     sign_in("tech1")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from cagou.plugins import Plugins, get_plugins
 #: Tables that live in the database but belong to a library, not to a model:
 #: the job queue's, and the audit log's SQLite full-text index (FTS5 and its shadow tables).
 FOREIGN_TABLE_PREFIXES = ("huey_", "audit_entry_fts")
+#: Any module's SQLite full-text index made by a migration, ``<table>_fts``, and
+#: its FTS5 shadow tables (``<table>_fts_data``, ``…_idx``, ``…_docsize``, ``…_config``).
+FULL_TEXT_TABLE = re.compile(r"_fts(_(data|idx|docsize|config|content))?$")
 #: Indexes made by a migration on an expression no model can declare on both
 #: databases (full-text indexes) are named ``…_fts``.
 MIGRATION_ONLY_INDEX_SUFFIX = "_fts"
@@ -37,7 +41,7 @@ MIGRATION_ONLY_INDEX_SUFFIX = "_fts"
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Leave the tables and indexes that are not models' out of the comparison with the models."""
     if type_ == "table" and name is not None:
-        return not name.startswith(FOREIGN_TABLE_PREFIXES)
+        return not name.startswith(FOREIGN_TABLE_PREFIXES) and FULL_TEXT_TABLE.search(name) is None
     if type_ == "index" and name is not None:
         return not name.endswith(MIGRATION_ONLY_INDEX_SUFFIX)
     return True

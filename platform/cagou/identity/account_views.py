@@ -1,4 +1,4 @@
-"""Public accounts: registration with a confirmed address, password reset, deletion.
+"""Public accounts: registration with a confirmed address, password reset, profile, deletion.
 
 Citizens and companies register on the public extension; their login is
 their address, confirmed by a single-use link before they can sign in. A
@@ -18,7 +18,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED, forget
 from pyramid.view import view_config
 
 from cagou.identity import links
-from cagou.identity.models import CITIZEN, COMPANY, RESET_PASSWORD, VERIFY_EMAIL, Account
+from cagou.identity.models import CHANGE_EMAIL, CITIZEN, COMPANY, RESET_PASSWORD, VERIFY_EMAIL, Account
 from cagou.identity.services import verify_password
 from cagou.identity.validation import name_problem, normalize_ridet, password_problem
 from cagou.interfaces import IAccounts, IAuditLog, IMailer, IRateLimits
@@ -270,3 +270,111 @@ def account_delete(request: Request) -> Any:
     request.session.invalidate()
     request.session.flash("Votre compte a été supprimé. Les dossiers déposés restent conservés par l'administration.")
     return HTTPSeeOther(request.route_path("home"))
+
+
+# -- my profile and my password --------------------------------------------------
+
+PROFILE = "cagou:identity/templates/profile.jinja2"
+PASSWORD_PAGE = "cagou:identity/templates/password.jinja2"  # noqa: S105  (a template, not a password)
+
+
+@view_config(route_name="account.profile", renderer=PROFILE, permission="core:account:self")
+def account_profile(request: Request) -> Any:
+    """The name changes at once; a new address only once a link mailed to it is opened (it is the login)."""
+    account: Account = request.identity
+    if request.method != "POST":
+        return {"values": {"display_name": account.display_name, "email": account.email or ""}, "errors": FormErrors()}
+    values = form_values(request, ("display_name", "email"))
+    errors = FormErrors()
+    problem = name_problem(values["display_name"])
+    if problem:
+        errors.add("display_name", problem)
+    try:
+        values["email"] = check_address(values["email"]).lower()
+    except ValueError:
+        errors.add("email", "Saisissez une adresse électronique valide, par exemple nom@exemple.nc.")
+    if errors:
+        request.response.status_int = 400
+        return {"values": values, "errors": errors}
+    accounts = request.find_service(IAccounts)
+    accounts.update(account, values["display_name"], account.email)
+    if values["email"] != (account.email or "").lower():
+        ask_to_confirm_address(request, account, values["email"])
+        request.session.flash(
+            f"Un lien de confirmation a été envoyé à {values['email']} : l'adresse de votre compte "
+            "changera quand vous l'aurez ouvert (il reste valable deux jours)."
+        )
+    else:
+        request.session.flash("Votre profil a été enregistré.")
+    return HTTPSeeOther(request.route_path("account"))
+
+
+def ask_to_confirm_address(request: Request, account: Account, address: str) -> None:
+    """Mail the new address a link bound to it; an address that has an account gets a warning instead.
+
+    The page says the same in both cases, so that it never tells whether an address has an account.
+    """
+    accounts = request.find_service(IAccounts)
+    if accounts.by_login(address) or accounts.public_by_email(address):
+        request.find_service(IMailer).send(address, "Votre compte existe déjà", already_registered(request))
+        return
+    token = links.issue(request, account, CHANGE_EMAIL, bound_to=address)
+    url = request.route_url("account.email.confirm", _query={"jeton": token, "adresse": address})
+    body = (
+        f"Bonjour {account.display_name},\n\n"
+        "Pour que cette adresse devienne celle de votre compte sur les services en ligne de la Province Sud, "
+        f"ouvrez ce lien dans les deux jours :\n\n{url}\n\n"
+        "Si vous n'avez rien demandé, ignorez ce message : rien ne changera.\n"
+    )
+    request.find_service(IMailer).send(address, "Confirmez votre nouvelle adresse électronique", body)
+
+
+@view_config(route_name="account.email.confirm", renderer=MESSAGE, permission=ANYONE)
+def account_email_confirm(request: Request) -> dict[str, Any]:
+    address = request.params.get("adresse", "").strip().lower()[:254]
+    accounts = request.find_service(IAccounts)
+    try:
+        account = links.consume(request, request.params.get("jeton", ""), CHANGE_EMAIL, bound_to=address)
+        taken = accounts.by_login(address) or accounts.public_by_email(address)
+        if taken is not None and taken.id != account.id:
+            # Taken since the link was sent (a registration meanwhile): the account keeps its address.
+            raise links.LinkRefusedError("Cette adresse est désormais celle d'un autre compte : rien n'a changé.")
+    except links.LinkRefusedError as error:
+        request.response.status_int = 400
+        return {"title": "Lien inutilisable", "paragraphs": [str(error)], "link": ("account", "Mon compte")}
+    accounts.change_email(account, address)
+    return {
+        "title": "Adresse confirmée",
+        "paragraphs": [f"L'adresse de votre compte est désormais {address} : connectez-vous avec elle."],
+        "link": ("account", "Mon compte"),
+    }
+
+
+@view_config(route_name="account.password", renderer=PASSWORD_PAGE, permission="core:account:self")
+def account_password(request: Request) -> Any:
+    """The current password, then a new one under the platform's policy; the other sessions end."""
+    account: Account = request.identity
+    errors = FormErrors()
+    if request.method != "POST":
+        return {"errors": errors}
+    values = form_values(request, ("current_password", "password", "password_confirm"))
+    if not verify_password(request.registry, account, values["current_password"]):
+        errors.add("current_password", "Mot de passe actuel incorrect : le mot de passe n'a pas été changé.")
+        request.find_service(IAuditLog).record(
+            "core:account:password-refused",
+            f"Changement du mot de passe du compte « {account.login} » refusé : mot de passe actuel incorrect.",
+            object_type="account",
+            object_id=str(account.id),
+        )
+    else:
+        problem = password_problem(values["password"], [account.login, account.display_name, account.email or ""])
+        if problem:
+            errors.add("password", problem)
+        elif values["password"] != values["password_confirm"]:
+            errors.add("password_confirm", "Les deux mots de passe ne sont pas identiques.")
+    if errors:
+        request.response.status_int = 400
+        return {"errors": errors}
+    request.find_service(IAccounts).change_password(account, values["password"], keep=request.login_session)
+    request.session.flash("Votre mot de passe a été changé ; vos autres connexions ont été fermées.")
+    return HTTPSeeOther(request.route_path("account"))

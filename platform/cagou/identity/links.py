@@ -14,12 +14,13 @@ import secrets
 import sqlalchemy as sa
 from pyramid.request import Request
 
-from cagou.identity.models import RESET_PASSWORD, VERIFY_EMAIL, Account, AccountLink
+from cagou.identity.models import CHANGE_EMAIL, RESET_PASSWORD, VERIFY_EMAIL, Account, AccountLink
 from cagou.interfaces import IClock
 
 LIFETIMES = {
     VERIFY_EMAIL: datetime.timedelta(days=2),
     RESET_PASSWORD: datetime.timedelta(hours=1),
+    CHANGE_EMAIL: datetime.timedelta(days=2),
 }
 MAXIMUM_TOKEN_LENGTH = 100
 
@@ -28,12 +29,14 @@ class LinkRefusedError(Exception):
     """The link cannot be used; ``str(error)`` says why, in French."""
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _digest(token: str, bound_to: str = "") -> str:
+    # A link bound to a value (the new address of an address change) is stored under the digest of
+    # both: the value travels in the link in clear, and a link whose value was altered is not found.
+    return hashlib.sha256((f"{token}\n{bound_to}" if bound_to else token).encode()).hexdigest()
 
 
-def issue(request: Request, account: Account, purpose: str) -> str:
-    """A new link token for ``account``; earlier unused links of that purpose die."""
+def issue(request: Request, account: Account, purpose: str, bound_to: str = "") -> str:
+    """A new link token for ``account``, bound to ``bound_to`` if given; earlier unused links of that purpose die."""
     now = request.find_service(IClock).now()
     request.db.execute(
         sa.update(AccountLink)
@@ -44,7 +47,7 @@ def issue(request: Request, account: Account, purpose: str) -> str:
     token = secrets.token_urlsafe(32)
     request.db.add(
         AccountLink(
-            id=_digest(token),
+            id=_digest(token, bound_to),
             account_id=account.id,
             purpose=purpose,
             created_at=now,
@@ -54,11 +57,11 @@ def issue(request: Request, account: Account, purpose: str) -> str:
     return token
 
 
-def check(request: Request, token: str, purpose: str) -> AccountLink:
+def check(request: Request, token: str, purpose: str, bound_to: str = "") -> AccountLink:
     """The link behind ``token`` if it can still be used; raises LinkRefusedError otherwise."""
     if not token or len(token) > MAXIMUM_TOKEN_LENGTH:
         raise LinkRefusedError("Ce lien n'est pas valable : vérifiez que vous l'avez copié en entier.")
-    link: AccountLink | None = request.db.get(AccountLink, _digest(token))
+    link: AccountLink | None = request.db.get(AccountLink, _digest(token, bound_to))
     if link is None or link.purpose != purpose:
         raise LinkRefusedError("Ce lien n'est pas valable : vérifiez que vous l'avez copié en entier.")
     if link.used_at is not None:
@@ -73,9 +76,9 @@ def check(request: Request, token: str, purpose: str) -> AccountLink:
     return link
 
 
-def consume(request: Request, token: str, purpose: str) -> Account:
+def consume(request: Request, token: str, purpose: str, bound_to: str = "") -> Account:
     """Use the link once; return its account. Raises LinkRefusedError when it cannot be used."""
-    link = check(request, token, purpose)
+    link = check(request, token, purpose, bound_to)
     link.used_at = request.find_service(IClock).now()
     account: Account = request.db.get_one(Account, link.account_id)
     return account

@@ -118,6 +118,8 @@ class LoginSession(Base):
 
 VERIFY_EMAIL = "verify-email"
 RESET_PASSWORD = "reset-password"  # noqa: S105  (a purpose, not a password)
+#: A public account's new address, confirmed by a link mailed to it (the link is bound to the address).
+CHANGE_EMAIL = "change-email"
 
 
 class AccountLink(Base):

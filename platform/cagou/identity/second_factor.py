@@ -23,6 +23,7 @@ import segno
 import sqlalchemy as sa
 from pyramid.request import Request
 
+from cagou.contributions import INTRANET
 from cagou.identity.models import Account, LoginSession, RecoveryCode, SecondFactor
 from cagou.interfaces import IClock, ISecrets
 
@@ -41,6 +42,18 @@ def strong_roles(request: Request) -> frozenset[str]:
 
 def needs_second_factor(request: Request, account: Account) -> bool:
     return any(grant.role in strong_roles(request) for grant in account.grants)
+
+
+def awaits_second_factor(request: Request) -> bool:
+    """A signed-in person whose roles need the second factor has not given it in this session."""
+    session = request.login_session
+    return (
+        request.identity is not None
+        and session is not None
+        and session.second_factor_at is None
+        and request.site == INTRANET
+        and needs_second_factor(request, request.identity)
+    )
 
 
 def factor_of(request: Request, account: Account) -> SecondFactor | None:

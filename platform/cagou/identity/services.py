@@ -15,7 +15,16 @@ from zope.interface import implementer
 from zope.sqlalchemy import mark_changed
 
 from cagou.contributions import AuthenticationUnavailable, NewAccount
-from cagou.identity.models import AGENT, KIND_LABELS, PUBLIC_KINDS, STAFF_KINDS, Account, Directorate, RoleGrant
+from cagou.identity.models import (
+    AGENT,
+    KIND_LABELS,
+    PUBLIC_KINDS,
+    STAFF_KINDS,
+    Account,
+    Directorate,
+    LoginSession,
+    RoleGrant,
+)
 from cagou.identity.sessions import end_all_sessions
 from cagou.identity.validation import normalize_ridet, password_problem
 from cagou.interfaces import IAccounts, IAuditLog, IClock
@@ -155,6 +164,43 @@ class AccountService:
         account.password_hash = hash_password(self.request.registry, password)
         end_all_sessions(self.db, account.id, self.request.find_service(IClock).now(), "mot de passe changé")
         self._audit("core:account:password", f"Mot de passe du compte « {account.login} » changé.", account)
+
+    def change_password(self, account: Account, password: str, keep: LoginSession | None = None) -> None:
+        """The holder's new password: the person's other sessions end, as after a reset; ``keep`` stays open.
+
+        Whoever knew the old password and signed in elsewhere is signed out;
+        the person who just changed it is not.
+        """
+        self._check_password(password, account)
+        account.password_hash = hash_password(self.request.registry, password)
+        query = sa.update(LoginSession).where(LoginSession.account_id == account.id, LoginSession.ended_at.is_(None))
+        if keep is not None:
+            query = query.where(LoginSession.id != keep.id)
+        now = self.request.find_service(IClock).now()
+        self.db.execute(
+            query.values(ended_at=now, end_reason="mot de passe changé").execution_options(synchronize_session=False)
+        )
+        self._audit(
+            "core:account:password", f"Mot de passe du compte « {account.login} » changé par son titulaire.", account
+        )
+
+    def change_email(self, account: Account, email: str) -> None:
+        """A public account's new address, confirmed by its holder; the login follows when it was the address.
+
+        Registration makes the address the login; an account given another
+        login (the demonstration's « citoyen ») keeps it.
+        """
+        before = {"login": account.login, "email": account.email}
+        if account.email is not None and account.login.lower() == account.email.lower():
+            account.login = email
+        account.email = email
+        account.email_verified_at = self.request.find_service(IClock).now()
+        self._audit(
+            "core:account:email",
+            f"Adresse du compte « {before['login']} » changée en « {email} » (confirmée par lien).",
+            account,
+            {"before": before, "after": {"login": account.login, "email": email}},
+        )
 
     def deactivate(self, account: Account) -> None:
         if not account.active:

@@ -11,6 +11,7 @@ from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from cagou.contributions import INTRANET, PUBLIC
+from cagou.identity.second_factor import awaits_second_factor
 from cagou.settings import is_production
 from cagou.sites import COMMON
 from cagou.web.i18n import LOCALE_NAMES
@@ -68,6 +69,8 @@ def template_globals(event: BeforeRender) -> None:
         return
     event.setdefault("layout", FRAGMENT if is_htmx(request) else LAYOUT)
     event.setdefault("navigation", lambda: navigation(request))
+    # The header's search, like the navigation, waits until the session is fully signed in.
+    event.setdefault("awaits_second_factor", lambda: awaits_second_factor(request))
     event.setdefault("flash_messages", lambda: flash_messages(request))
     event.setdefault("locale_names", LOCALE_NAMES)
     event.setdefault("site", request.site)
@@ -102,7 +105,10 @@ def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     settings.setdefault("jinja2.i18n.domain", "cagou")
     settings.setdefault(
-        "jinja2.filters", "local_time = cagou.web.filters:local_time\nfrancs = cagou.web.filters:francs"
+        "jinja2.filters",
+        "local_time = cagou.web.filters:local_time\n"
+        "mail_date = cagou.web.filters:mail_date\n"
+        "francs = cagou.web.filters:francs",
     )
     settings.setdefault("jinja2.newstyle", "true")
     settings.setdefault("jinja2.trim_blocks", "true")

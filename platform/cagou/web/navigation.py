@@ -1,4 +1,9 @@
-"""The main navigation: entries from the enabled modules that the person may follow."""
+"""The main navigation: entries from the enabled modules that the person may follow.
+
+None until the person is fully signed in: on the second-factor page the roles
+that need no second factor (the helpdesk's requester, every agent's) already
+count, but the modules are not open yet, so their menu is not shown either.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import dataclass
 from pyramid.request import Request
 
 from cagou.contributions import NavEntry
+from cagou.identity.second_factor import awaits_second_factor
 from cagou.plugins import call_enabled, flatten
 
 
@@ -19,6 +25,8 @@ class NavLink:
 
 def navigation(request: Request) -> list[NavLink]:
     """The links of the current site's navigation, in order, the current page marked."""
+    if awaits_second_factor(request):
+        return []
     entries: list[NavEntry] = flatten(call_enabled(request, "cagou_navigation"))
     links = []
     for entry in sorted(entries, key=lambda e: (e.order, e.title)):

@@ -18,7 +18,7 @@ from cagou.audit.services import record_refused_access
 from cagou.contributions import INTRANET, SearchResult, Widget
 from cagou.db import get_engine
 from cagou.identity.policy import kept_out_of_the_api
-from cagou.identity.second_factor import needs_second_factor
+from cagou.identity.second_factor import awaits_second_factor
 from cagou.identity.views import signed_out_submission
 from cagou.plugins import call_enabled, enabled_modules, flatten, get_plugins
 
@@ -73,18 +73,6 @@ def json_error(
     response = Response(json_body=body, status=status, charset="utf-8")
     response.headers.update(headers or {})
     return response
-
-
-def awaits_second_factor(request: Request) -> bool:
-    """A signed-in person whose roles need the second factor has not given it in this session."""
-    session = request.login_session
-    return (
-        request.identity is not None
-        and session is not None
-        and session.second_factor_at is None
-        and request.site == INTRANET
-        and needs_second_factor(request, request.identity)
-    )
 
 
 @view_config(route_name="health", renderer="json", permission=NO_PERMISSION_REQUIRED)

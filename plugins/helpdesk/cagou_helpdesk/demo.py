@@ -878,6 +878,7 @@ class Planner:
         work = self.minutes(WORK_MINUTES[priority] * (1 + 1.2 * lockdown), 0.8)
         if ticket.topic == "portable" and lockdown:
             work += self.minutes(300, 0.5)  # a laptop to prepare and hand over
+        answer, work = self.keep_promises(priority, lockdown, answer, work)
         waiting_for, wait = None, 0
         draw = chance.random()
         if draw < 0.05:
@@ -955,6 +956,24 @@ class Planner:
         ticket.status, ticket.resolved_at, ticket.updated_at = RESOLVED, solved_at, solved_at
         self.notice_breach(ticket, until=solved_at, since=since)
         self.close_and_rate(ticket)
+
+    def keep_promises(self, priority: int, lockdown: float, answer: int, work: int) -> tuple[int, int]:
+        """Most tickets that would miss a due date are taken up in time: the bureau watches its queue's highlights.
+
+        Without this the log-normal tails left four open tickets in ten "Hors
+        délai" on any day, which empties the highlight of meaning. A ticket
+        about to breach is rescued (answered, or solved, before its due date)
+        with a chance that falls in the first week of lockdown, when the
+        bureau was submerged and the dashboard must show it.
+        """
+        rescue = 0.97 - 0.2 * lockdown**3
+        first_response, resolution = self.rules.levels[priority]
+        if answer > first_response and self.chance.random() < rescue:
+            answer = max(1, round(first_response * self.chance.uniform(0.4, 0.9)))
+        # Business minutes from the ticket's creation, as dues() counts them (a pause shifts both alike).
+        if answer + work > resolution and resolution > answer and self.chance.random() < rescue:
+            work = max(1, round((resolution - answer) * self.chance.uniform(0.5, 0.9)))
+        return answer, work
 
     def close_and_rate(self, ticket: PlannedTicket) -> None:
         """Closed by the hourly job once the reopening delay is over; rated by some requesters."""

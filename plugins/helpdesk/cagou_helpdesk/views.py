@@ -436,13 +436,18 @@ def quote_filename(name: str) -> str:
 
 def queue_values(request: Request, errors: FormErrors | None = None) -> dict[str, Any]:
     filters = queries.QueueFilter.from_params(request.params)
-    page = queries.queue(request, me(request), filters)
     groups = services.groups_of(request, me(request))
+    views = queries.VIEWS
+    if not groups:
+        # "Mon groupe" is for the members of a group; the others (an administrator) start on the unassigned tickets.
+        views = {key: title for key, title in queries.VIEWS.items() if key != "group"}
+        filters.view = "unassigned" if filters.view == "group" else filters.view
+    page = queries.queue(request, me(request), filters)
     all_groups = list(request.db.scalars(sa.select(Group).order_by(Group.name)))
     return {
         "filters": filters,
         "page": page,
-        "views": queries.VIEWS,
+        "views": views,
         "sorts": queries.SORTS,
         "statuses": STATUSES,
         "priorities": PRIORITIES,
