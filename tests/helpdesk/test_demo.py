@@ -25,10 +25,14 @@ from cagou.identity.models import Account, RoleGrant
 from cagou.interfaces import IAccounts
 from cagou.testing import login
 from cagou.web.forms import FormErrors
-from cagou_helpdesk import demo
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.dashboard.figures import compute
 from cagou_helpdesk.dashboard.filters import GroupRef, Scope, read_filters
+from cagou_helpdesk.demo.catalogue import CATEGORIES
+from cagou_helpdesk.demo.common import DEMO_AGENT
+from cagou_helpdesk.demo.loading import load_demo
+from cagou_helpdesk.demo.people import REQUESTERS, STAFF, login_of
+from cagou_helpdesk.demo.planner import INCIDENT_DUPLICATES, PEAK_WEEK, Planner, Rules
 from cagou_helpdesk.hooks import ADMINISTRATOR, MANAGER, TECHNICIAN
 from cagou_helpdesk.models import (
     CLOSED,
@@ -67,7 +71,7 @@ def settings(settings):
 def load(registry) -> None:
     with transaction_scope(registry) as request:
         load_core_demo(request)
-        demo.load_demo(request)
+        load_demo(request)
 
 
 @pytest.fixture
@@ -143,7 +147,7 @@ def test_the_history_is_added_to_an_existing_bureau_only_once(registry, clock):
             ("INFRA", "Bureau des infrastructures"),
         ]
         paths = list(request.db.scalars(sa.select(Category.path)))
-        assert len(paths) == len(set(paths)) == len(demo.CATEGORIES)
+        assert len(paths) == len(set(paths)) == len(CATEGORIES)
 
 
 def test_the_bureau_its_technicians_and_managers(loaded):
@@ -169,10 +173,10 @@ def test_the_bureau_its_technicians_and_managers(loaded):
 
 @pytest.mark.parametrize(
     ("login_name", "display_name"),
-    [(p.login, p.display_name) for p in demo.STAFF if p.password is not None],
+    [(p.login, p.display_name) for p in STAFF if p.password is not None],
 )
 def test_the_new_technicians_sign_in_with_their_demonstration_password(app, loaded, login_name, display_name):
-    password = next(p.password for p in demo.STAFF if p.login == login_name)
+    password = next(p.password for p in STAFF if p.login == login_name)
     page = login(app, login_name, password)
     assert page.status_int == 200
     assert display_name in app.get("/intranet/").text
@@ -180,7 +184,7 @@ def test_the_new_technicians_sign_in_with_their_demonstration_password(app, load
 
 def test_the_demo_agent_has_a_ticket_at_each_stage(loaded):
     with transaction_scope(loaded) as request:
-        agent = request.find_service(IAccounts).by_login(demo.DEMO_AGENT)
+        agent = request.find_service(IAccounts).by_login(DEMO_AGENT)
         mine = list(request.db.scalars(sa.select(Ticket).where(Ticket.requester_id == agent.id)))
     statuses = collections.Counter(ticket.status for ticket in mine)
     assert len(mine) >= 5
@@ -215,7 +219,7 @@ def test_the_morning_the_vpn_fell_over(loaded, clock):
         parent = parents[0]
         assert "VPN" in parent.title and parent.priority == 1 and parent.group.code == "INFRA"
         assert week_of(clock, parent.created_at) == 2
-        assert len(parent.children) == demo.INCIDENT_DUPLICATES
+        assert len(parent.children) == INCIDENT_DUPLICATES
         assert parent.resolved_at is not None
         for child in parent.children:
             assert child.category is not None and child.category.path == "Réseau > VPN"
@@ -333,11 +337,11 @@ def test_the_knowledge_base_and_the_canned_answers(loaded):
 def test_the_same_clock_gives_the_same_history_and_another_clock_moves_it(loaded, clock):
     with transaction_scope(loaded) as request:
         settings = helpdesk_settings.get(loaded)
-        rules = demo.Rules(settings.calendar, priority_matrix(request), service_levels(request), settings.reopen_days)
-    requesters = [demo.login_of(name) for name, _ in demo.REQUESTERS]
+        rules = Rules(settings.calendar, priority_matrix(request), service_levels(request), settings.reopen_days)
+    requesters = [login_of(name) for name, _ in REQUESTERS]
 
     def summary(instant: datetime.datetime) -> list[tuple[object, ...]]:
-        planned = demo.Planner(instant, rules, requesters).plan()
+        planned = Planner(instant, rules, requesters).plan()
         return [(t.created_at, t.title, t.status, t.resolved_at, len(t.messages)) for t in planned]
 
     assert summary(clock.now()) == summary(clock.now())
@@ -369,15 +373,15 @@ def test_the_lockdown_week_is_one_calendar_week_whatever_the_day_it_is_loaded(re
     load(registry)
     with transaction_scope(registry) as request:
         settings = helpdesk_settings.get(registry)
-        rules = demo.Rules(settings.calendar, priority_matrix(request), service_levels(request), settings.reopen_days)
-    planned = demo.Planner(instant, rules, [demo.login_of(name) for name, _ in demo.REQUESTERS]).plan()
+        rules = Rules(settings.calendar, priority_matrix(request), service_levels(request), settings.reopen_days)
+    planned = Planner(instant, rules, [login_of(name) for name, _ in REQUESTERS]).plan()
 
     # The lockdown week's tickets are those of one week, Monday to Sunday in Nouméa: the week of 23 March.
     lockdown_monday = datetime.date(2026, 3, 23)
-    peak = [t for t in planned if t.week == demo.PEAK_WEEK]
+    peak = [t for t in planned if t.week == PEAK_WEEK]
     assert {monday_of(t.created_at) for t in peak} == {lockdown_monday}
     assert 420 <= len(peak) <= 480
-    assert not [t for t in planned if t.week != demo.PEAK_WEEK and monday_of(t.created_at) == lockdown_monday]
+    assert not [t for t in planned if t.week != PEAK_WEEK and monday_of(t.created_at) == lockdown_monday]
 
     # Nothing in the future: tickets, what happened to them, their messages.
     with transaction_scope(registry) as request:
@@ -448,4 +452,4 @@ def test_a_minority_of_open_tickets_are_out_of_their_service_level(registry, clo
         return sum(t.resolved_at > t.resolution_due for t in solved) / len(solved)
 
     if days_later == 0:
-        assert late_share(demo.PEAK_WEEK) > 2 * late_share(0)
+        assert late_share(PEAK_WEEK) > 2 * late_share(0)

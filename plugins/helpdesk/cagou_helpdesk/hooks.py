@@ -21,7 +21,8 @@ from cagou.kit import (
     Widget,
     hookimpl,
 )
-from cagou_helpdesk import demo, jobs, queries
+from cagou_helpdesk import jobs, queries
+from cagou_helpdesk.demo.loading import load_demo
 from cagou_helpdesk.inbound.common import REFUSALS_OVERALL, REFUSALS_PER_SENDER
 from cagou_helpdesk.inbound.listener import mail_command
 from cagou_helpdesk.models import OPEN_STATUSES, Group, Ticket
@@ -223,4 +224,4 @@ def cagou_cli_commands(cli: click.Group) -> None:
 
 @hookimpl
 def cagou_load_demo(request: Request) -> None:
-    demo.load_demo(request)
+    load_demo(request)
