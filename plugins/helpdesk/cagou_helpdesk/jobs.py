@@ -1,4 +1,4 @@
-"""The helpdesk's scheduled work: breach notices and automatic closing."""
+"""The helpdesk's background work: a new ticket's acknowledgement, breach notices and automatic closing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from cagou.db import transaction_scope
 from cagou.interfaces import IMailer
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import CLOSED, OPEN_STATUSES, RESOLVED, Ticket
-from cagou_helpdesk.services import audit, now, set_status, ticket_url
+from cagou_helpdesk.services import audit, now, send_acknowledgement, set_status, ticket_url
+
+
+def acknowledge_job(registry: Registry, ticket_id: int) -> None:
+    """Queued by the request that opened the ticket, in its transaction: the acknowledgement goes to the outbox."""
+    with transaction_scope(registry) as request:
+        send_acknowledgement(request, ticket_id)
 
 
 def breached_condition(instant: datetime.datetime) -> sa.ColumnElement[bool]:

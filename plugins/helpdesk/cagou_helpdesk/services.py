@@ -26,7 +26,7 @@ from zope.sqlalchemy import mark_changed
 
 from cagou.identity.models import Account
 from cagou.identity.policy import Root, principals_of
-from cagou.interfaces import IAuditLog, IClock, IFileStorage, IMailer
+from cagou.interfaces import IAuditLog, IClock, IFileStorage, IJobQueue, IMailer
 from cagou.mail.services import check_address, sender_domain
 from cagou.web.forms import FormErrors
 from cagou_helpdesk import reference
@@ -65,6 +65,8 @@ MAX_TITLE = 200
 MAX_TEXT = 20_000
 MAX_FILENAME = 255
 PHONE_NUMBER = re.compile(r"^[+0-9 .()-]{6,20}$")
+#: The job that mails a new ticket's acknowledgement (registered in the module's includeme).
+ACKNOWLEDGE_JOB = "helpdesk.acknowledge"
 NO_GROUP = "Aucun groupe de techniciens n'est configuré : prévenez l'administrateur de l'assistance."
 
 
@@ -362,8 +364,20 @@ def open_ticket(
         "category": category.path,
     }  # fmt: skip
     audit(request, ticket, "create", f"Ticket {ticket.reference} ouvert{on_behalf} : « {title} ».", after=after)
-    notify(request, ticket, f"Demande enregistrée : {ticket.title}", acknowledgement(request, ticket, group.name))
+    # The acknowledgement is composed by the worker (send_acknowledgement): its job is one row written in
+    # this transaction, so a request that fails sends nothing, and the request no longer pays for the
+    # mail's text, its outbox row, its Message-ID and its link.
+    request.find_service(IJobQueue).enqueue(ACKNOWLEDGE_JOB, ticket_id=ticket.id)
     return ticket
+
+
+def send_acknowledgement(request: Request, ticket_id: int) -> None:
+    """The worker's part of opening a ticket: mail the requester its reference (job ``helpdesk.acknowledge``)."""
+    ticket = request.db.get(Ticket, ticket_id)
+    if ticket is None:  # the ticket's row commits with its job: only a purge removes it before
+        return
+    body = acknowledgement(request, ticket, ticket.group.name)
+    notify(request, ticket, f"Demande enregistrée : {ticket.title}", body)
 
 
 def acknowledgement(request: Request, ticket: Ticket, group_name: str) -> str:
