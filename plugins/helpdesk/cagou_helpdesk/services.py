@@ -371,13 +371,13 @@ def open_ticket(
     return ticket
 
 
-def send_acknowledgement(request: Request, ticket_id: int) -> None:
-    """The worker's part of opening a ticket: mail the requester its reference (job ``helpdesk.acknowledge``)."""
+def send_acknowledgement(request: Request, ticket_id: int) -> int | None:
+    """The worker's part of opening a ticket: the requester's acknowledgement in the outbox; its row's id."""
     ticket = request.db.get(Ticket, ticket_id)
     if ticket is None:  # the ticket's row commits with its job: only a purge removes it before
-        return
+        return None
     body = acknowledgement(request, ticket, ticket.group.name)
-    notify(request, ticket, f"Demande enregistrée : {ticket.title}", body)
+    return notify(request, ticket, f"Demande enregistrée : {ticket.title}", body)
 
 
 def acknowledgement(request: Request, ticket: Ticket, group_name: str) -> str:
@@ -791,15 +791,18 @@ def audit(
     )
 
 
-def notify(request: Request, ticket: Ticket, subject: str, body: str) -> None:
-    """Mail the requester, with a Message-ID the helpdesk remembers so that their reply finds the ticket."""
+def notify(request: Request, ticket: Ticket, subject: str, body: str) -> int | None:
+    """Mail the requester, with a Message-ID the helpdesk remembers so that their reply finds the ticket.
+
+    Returns the outbox row's id, or None when the requester's address is unusable.
+    """
     try:
         address = check_address(ticket.requester.email or "")
     except ValueError:
         log.warning("No notification for %s: unusable address %r", ticket.reference, ticket.requester.email)
-        return
+        return None
     message_id = make_msgid(idstring=f"helpdesk.{ticket.id}", domain=sender_domain(request.registry))
-    request.find_service(IMailer).send(
+    mail_id = request.find_service(IMailer).send(
         address,
         f"[{ticket.reference}] {subject}",
         body,
@@ -810,3 +813,4 @@ def notify(request: Request, ticket: Ticket, subject: str, body: str) -> None:
     link = {"message_id": message_id, "ticket_id": ticket.id, "incoming": False, "created_at": now(request)}
     request.db.connection().execute(sa.insert(cast(sa.Table, MailLink.__table__)), link)
     mark_changed(request.db)
+    return mail_id
