@@ -802,7 +802,7 @@ def notify(request: Request, ticket: Ticket, subject: str, body: str) -> int | N
         log.warning("No notification for %s: unusable address %r", ticket.reference, ticket.requester.email)
         return None
     message_id = make_msgid(idstring=f"helpdesk.{ticket.id}", domain=sender_domain(request.registry))
-    mail_id = request.find_service(IMailer).send(
+    mail_id: int = request.find_service(IMailer).send(
         address,
         f"[{ticket.reference}] {subject}",
         body,
