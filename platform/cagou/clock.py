@@ -7,11 +7,12 @@ zone (``cagou.timezone``, Pacific/Noumea by default) for display.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from pyramid.config import Configurator
 from pyramid.registry import Registry
+from pyramid_services import IServiceRegistry, ProxyFactory, SingletonServiceWrapper
 from zope.interface import implementer
 
 from cagou.interfaces import IClock
@@ -35,6 +36,23 @@ class FrozenClock:
 
     def advance(self, **delta: Any) -> None:
         self.instant += datetime.timedelta(**delta)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime.datetime: ...
+
+
+def registered_clock(registry: Registry) -> Clock:
+    """The ``IClock`` service without a request (the worker's mail delivery, which builds none).
+
+    The clock is registered as an instance, here and by the tests that freeze it.
+    """
+    proxy = registry.getUtility(IServiceRegistry).find_factory(IClock)
+    factory = proxy.factory if isinstance(proxy, ProxyFactory) else proxy
+    if not isinstance(factory, SingletonServiceWrapper):
+        raise TypeError("The IClock service must be registered as an instance")
+    clock: Clock = factory.service
+    return clock
 
 
 def timezone(registry: Registry) -> ZoneInfo:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 import sqlalchemy as sa
 import webtest
 
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
+from cagou.interfaces import IAccounts
+from cagou.jobs.services import get_huey
 from cagou.testing import csrf_token, delivered_mail
 from cagou_helpdesk.models import (
     ASSIGNED,
@@ -23,6 +26,7 @@ from cagou_helpdesk.models import (
     Message,
     Ticket,
 )
+from cagou_helpdesk.services import TicketInput, open_ticket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PASSWORD = "un-mot-de-passe-solide-2026"  # every account's, in the helpdesk fixture of conftest.py
@@ -131,6 +135,18 @@ def test_an_agent_opens_a_ticket_that_lands_in_its_category_group(app, registry,
     assert acknowledgement["To"] == "agent@province-sud.nc"
     assert acknowledgement["Subject"] == "[HD-000001] Demande enregistrée : Le VPN refuse ma connexion"
     assert acknowledgement["Reply-To"] == "assistance@cagou.example.nc"
+
+
+def test_a_ticket_whose_transaction_rolls_back_queues_no_acknowledgement_and_sends_nothing(registry, helpdesk):
+    """The acknowledgement's job is written in the ticket's transaction: a request failing after it sends nothing."""
+    data = TicketInput(title="Échouera", description="La requête échoue après le ticket.", category="Réseau > VPN")
+    with pytest.raises(RuntimeError), transaction_scope(registry) as request:
+        open_ticket(request, data, request.find_service(IAccounts).by_login("agent"))
+        raise RuntimeError("the request fails once the ticket is written")
+    assert get_huey(registry).pending_count() == 0
+    assert tickets(registry) == []
+    assert audit_actions(registry) == []
+    assert delivered_mail(registry) == []
 
 
 def test_the_category_is_typed_case_insensitively_and_service_levels_are_set(app, registry, sign_in, clock):

@@ -42,6 +42,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from zope.sqlalchemy.datamanager import ZopeTransactionEvents
 
 #: Constraint names that Alembic can find again on both databases.
 NAMING_CONVENTION = {
@@ -130,10 +131,63 @@ def get_session_factory(registry: Registry) -> sessionmaker[Session]:
     return factory
 
 
+#: Where a request's session keeps zope.sqlalchemy's events, bound to the request's transaction manager.
+ZOPE_EVENTS = "cagou.zope_events"
+
+
 def _request_db(request: Request) -> Session:
-    session = get_session_factory(request.registry)()
-    zope.sqlalchemy.register(session, transaction_manager=request.tm)
+    events = ZopeTransactionEvents(transaction_manager=request.tm)
+    session: Session = get_session_factory(request.registry)(info={ZOPE_EVENTS: events})
     return session
+
+
+def _events_of(session: Session) -> ZopeTransactionEvents | None:
+    events: ZopeTransactionEvents | None = session.info.get(ZOPE_EVENTS)
+    return events
+
+
+def join_request_transactions(factory: sessionmaker[Session]) -> None:
+    """zope.sqlalchemy's seven listeners, put once on the session factory rather than on each request's session.
+
+    ``zope.sqlalchemy.register(session)`` adds them to every new session, and
+    adding an event listener costs more than the listener: every request paid
+    it. These hand each event to the ``ZopeTransactionEvents`` that the
+    request's session carries, bound to the request's transaction manager;
+    a session made without one (outside a request) joins no transaction, as
+    before.
+    """
+
+    def after_begin(session: Session, transaction: Any, connection: Any) -> None:
+        if (events := _events_of(session)) is not None:
+            events.after_begin(session, transaction, connection)
+
+    def after_attach(session: Session, instance: Any) -> None:
+        if (events := _events_of(session)) is not None:
+            events.after_attach(session, instance)
+
+    def after_flush(session: Session, flush_context: Any) -> None:
+        if (events := _events_of(session)) is not None:
+            events.after_flush(session, flush_context)
+
+    def after_bulk_update(update_context: Any) -> None:
+        if (events := _events_of(update_context.session)) is not None:
+            events.after_bulk_update(update_context)
+
+    def after_bulk_delete(delete_context: Any) -> None:
+        if (events := _events_of(delete_context.session)) is not None:
+            events.after_bulk_delete(delete_context)
+
+    def before_commit(session: Session) -> None:
+        if (events := _events_of(session)) is not None:
+            events.before_commit(session)
+
+    def do_orm_execute(execute_state: Any) -> None:
+        if (events := _events_of(execute_state.session)) is not None:
+            events.do_orm_execute(execute_state)
+
+    listeners = (after_begin, after_attach, after_flush, after_bulk_update, after_bulk_delete, before_commit)
+    for listener in (*listeners, do_orm_execute):
+        event.listen(factory, listener.__name__, listener)
 
 
 #: Paths answered without a database transaction: the health check and static files.
@@ -234,7 +288,9 @@ def includeme(config: Configurator) -> None:
     config.registry["cagou.engine"] = engine
     # Objects stay readable after their transaction commits (after-commit hooks,
     # commands printing what they did); each request opens a fresh session.
-    config.registry["cagou.session_factory"] = sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    join_request_transactions(factory)
+    config.registry["cagou.session_factory"] = factory
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     settings.setdefault("tm.activate_hook", needs_transaction)
     # pyramid_tm would ask who is signed in before routing, to label the

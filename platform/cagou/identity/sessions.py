@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from pyramid.request import Request
 from sqlalchemy.orm import Session, joinedload
 
+from cagou.clock import registered_clock
 from cagou.identity.models import Account, LoginSession, RoleGrant
 from cagou.interfaces import IClock
 
@@ -81,7 +82,9 @@ def current_session(request: Request) -> LoginSession | None:
     session: LoginSession | None = found.unique().first()
     if session is None or session.ended_at is not None:
         return None
-    now = request.find_service(IClock).now()
+    # The registered clock without the request's service container: a signed-in request that needs no
+    # service (most of them read) no longer builds one.
+    now = registered_clock(request.registry).now()
     if now - session.last_seen_at >= idle_limit(request):
         session.ended_at, session.end_reason = now, "inactivité"
         request.environ["cagou.session_expired"] = True

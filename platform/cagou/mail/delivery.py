@@ -6,14 +6,14 @@ import email
 import mailbox
 import re
 import smtplib
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.policy import default
 from pathlib import Path
 from typing import Any, Protocol
 
 
 class Delivery(Protocol):
-    def deliver(self, message: EmailMessage) -> None: ...
+    def deliver(self, message: Message) -> None: ...
 
 
 class FolderDelivery:
@@ -21,11 +21,16 @@ class FolderDelivery:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
+        self.folder: mailbox.Maildir | None = None
 
-    def deliver(self, message: EmailMessage) -> None:
-        # Maildir creates its cur/new/tmp folders only when the folder itself is new.
-        self.directory.parent.mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(self.directory, create=True).add(message)
+    def deliver(self, message: Message) -> None:
+        # Opened at the first mail, not at start-up (commands that send nothing create no folder), then
+        # kept: every module's notifications come here, and opening it checks three folders each time.
+        if self.folder is None or not self.directory.exists():
+            # Maildir creates its cur/new/tmp folders only when the folder itself is new.
+            self.directory.parent.mkdir(parents=True, exist_ok=True)
+            self.folder = mailbox.Maildir(self.directory, create=True)
+        self.folder.add(message)
 
 
 class SmtpDelivery:
@@ -38,7 +43,7 @@ class SmtpDelivery:
         self.password = password
         self.starttls = starttls
 
-    def deliver(self, message: EmailMessage) -> None:
+    def deliver(self, message: Message) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=15) as smtp:
             if self.starttls:
                 smtp.starttls()

@@ -13,11 +13,16 @@ The bodies are kept encrypted (``ISecrets``) and decrypted only to be sent.
 from __future__ import annotations
 
 import datetime
+import email.charset
+import functools
 import logging
 import re
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from typing import Any, cast
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 import zope.sqlalchemy
@@ -25,7 +30,8 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from zope.interface import implementer
 
-from cagou.db import transaction_scope
+from cagou.clock import registered_clock
+from cagou.db import get_engine, transaction_scope
 from cagou.interfaces import IClock, IJobQueue, IMailer, ISecrets
 from cagou.mail.delivery import Delivery
 from cagou.mail.models import FAILED, PENDING, SENT, OutboxMail
@@ -93,21 +99,79 @@ def sender_domain(registry: Registry) -> str:
     return sender.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
 
 
-def build_message(registry: Registry, mail: OutboxMail) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = registry.settings["cagou.mail.sender"]
+#: Bodies in quoted-printable UTF-8, as the default policy wrote them (readable in a raw message); headers
+#: in base64 encoded words, whose length compat32 computes at once, where it sums quoted-printable
+#: lengths character by character again for every character of a header.
+UTF8 = email.charset.Charset("utf-8")
+UTF8.body_encoding = email.charset.QP
+UTF8.header_encoding = email.charset.BASE64
+#: The columns the worker reads to send a message, and the row it locks meanwhile.
+PENDING_MAIL = (
+    sa.select(OUTBOX_TABLE)
+    .where(OUTBOX_TABLE.c.id == sa.bindparam("mail_id"), OUTBOX_TABLE.c.status == PENDING)
+    .with_for_update(skip_locked=True)
+)
+#: After an attempt, the row's outcome: one statement built once, its values bound at each mail.
+RECORD_ATTEMPT = (
+    sa.update(OUTBOX_TABLE)
+    .where(OUTBOX_TABLE.c.id == sa.bindparam("mail_id"))
+    .values({name: sa.bindparam(name) for name in ("status", "attempts", "next_attempt_at", "sent_at", "last_error")})
+)
+
+
+class MailRow(Protocol):
+    """What :func:`build_message` reads: an outbox row, as the ORM or a Core select gives it."""
+
+    to_address: str
+    reply_to: str | None
+    subject: str
+    message_id: str
+    created_at: datetime.datetime
+    body_text: str
+    body_html: str | None
+
+
+def build_message(registry: Registry, mail: MailRow) -> Message:
+    """The message to send, with the legacy ``compat32`` policy of ``email.mime``.
+
+    The default policy parses every header through its registry when it is
+    set and folds it again when the message is written: about 3 ms of CPU
+    per mail, more than the rest of the delivery. compat32 stores the
+    strings; only the address headers need care, so that a sender's name
+    with accents is encoded and its address is not.
+    """
+    text = text_part("plain", get_secrets(registry).decrypt(mail.body_text))
+    message: Message = text
+    if mail.body_html:
+        html = text_part("html", get_secrets(registry).decrypt(mail.body_html))
+        message = MIMEMultipart("alternative", _subparts=[text, html])
+    message["From"] = sender_header(registry.settings["cagou.mail.sender"])
+    # Bare addresses: the mailer's check_address let neither a name nor spaces nor brackets in.
     message["To"] = mail.to_address
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
-    message["Subject"] = mail.subject
+    # compat32 takes a Header as a value (its documented use; the stub says str): encoded words once.
+    subject = mail.subject if mail.subject.isascii() else cast(str, Header(mail.subject, UTF8, header_name="Subject"))
+    message["Subject"] = subject
     message["Message-ID"] = mail.message_id
     message["Date"] = format_datetime(mail.created_at)
     message["Auto-Submitted"] = "auto-generated"
-    secrets = get_secrets(registry)
-    message.set_content(secrets.decrypt(mail.body_text))
-    if mail.body_html:
-        message.add_alternative(secrets.decrypt(mail.body_html), subtype="html")
     return message
+
+
+def text_part(subtype: str, text: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part.set_payload(text, UTF8)
+    return part
+
+
+@functools.cache
+def sender_header(sender: str) -> str:
+    """``Name <address>`` with the name encoded when it is not ASCII (compat32 would encode the address too).
+
+    Cached: it is one setting, parsed once.
+    """
+    return formataddr(parseaddr(sender), UTF8)
 
 
 def get_delivery(registry: Registry) -> Delivery:
@@ -121,27 +185,33 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 
 
 def deliver_mail(registry: Registry, mail_id: int) -> bool:
-    """Try to deliver one pending message now; True when it left."""
-    with transaction_scope(registry) as request:
-        query = sa.select(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status == PENDING)
-        mail = request.db.scalars(query.with_for_update(skip_locked=True)).one_or_none()
+    """Try to deliver one pending message now; True when it left.
+
+    One Core transaction on the engine: every module's notifications go
+    through here, and a request-like scope with its ORM session, unit of
+    work and transaction manager cost more CPU than the mail itself.
+    """
+    with get_engine(registry).begin() as connection:
+        mail = connection.execute(PENDING_MAIL, {"mail_id": mail_id}).one_or_none()
         if mail is None:
             return False
-        now = request.find_service(IClock).now()
+        now = registered_clock(registry).now()
+        attempts = mail.attempts + 1
+        outcome = {"mail_id": mail_id, "attempts": attempts, "next_attempt_at": mail.next_attempt_at}
         try:
             get_delivery(registry).deliver(build_message(registry, mail))
         except Exception as error:
-            mail.attempts += 1
-            mail.last_error = f"{type(error).__name__}: {error}"[:2000]
-            mail.next_attempt_at = now + retry_delay(mail.attempts)
-            if mail.attempts >= registry.settings["cagou.mail.max_attempts"]:
-                mail.status = FAILED
-            log.warning("Mail %s not delivered (attempt %s): %s", mail.id, mail.attempts, error)
+            failed = attempts >= registry.settings["cagou.mail.max_attempts"]
+            outcome.update(
+                status=FAILED if failed else PENDING,
+                next_attempt_at=now + retry_delay(attempts),
+                sent_at=None,
+                last_error=f"{type(error).__name__}: {error}"[:2000],
+            )
+            connection.execute(RECORD_ATTEMPT, outcome)
+            log.warning("Mail %s not delivered (attempt %s): %s", mail_id, attempts, error)
             return False
-        mail.status = SENT
-        mail.sent_at = now
-        mail.attempts += 1
-        mail.last_error = None
+        connection.execute(RECORD_ATTEMPT, {**outcome, "status": SENT, "sent_at": now, "last_error": None})
         return True
 
 

@@ -30,6 +30,7 @@ from cagou.kit import (
     IAuditLog,
     IClock,
     IFileStorage,
+    IJobQueue,
     IMailer,
     Invalid,
     Refused,
@@ -75,6 +76,8 @@ MAX_TITLE = 200
 MAX_TEXT = 20_000
 MAX_FILENAME = 255
 PHONE_NUMBER = re.compile(r"^[+0-9 .()-]{6,20}$")
+#: The job that mails a new ticket's acknowledgement (registered in the module's includeme).
+ACKNOWLEDGE_JOB = "helpdesk.acknowledge"
 NO_GROUP = "Aucun groupe de techniciens n'est configuré : prévenez l'administrateur de l'assistance."
 
 
@@ -344,8 +347,20 @@ def open_ticket(
         "category": category.path,
     }  # fmt: skip
     audit(request, ticket, "create", f"Ticket {ticket.reference} ouvert{on_behalf} : « {title} ».", after=after)
-    notify(request, ticket, f"Demande enregistrée : {ticket.title}", acknowledgement(request, ticket, group.name))
+    # The acknowledgement is composed by the worker (send_acknowledgement): its job is one row written in
+    # this transaction, so a request that fails sends nothing, and the request no longer pays for the
+    # mail's text, its outbox row, its Message-ID and its link.
+    request.find_service(IJobQueue).enqueue(ACKNOWLEDGE_JOB, ticket_id=ticket.id)
     return ticket
+
+
+def send_acknowledgement(request: Request, ticket_id: int) -> int | None:
+    """The worker's part of opening a ticket: the requester's acknowledgement in the outbox; its row's id."""
+    ticket = request.db.get(Ticket, ticket_id)
+    if ticket is None:  # the ticket's row commits with its job: only a purge removes it before
+        return None
+    body = acknowledgement(request, ticket, ticket.group.name)
+    return notify(request, ticket, f"Demande enregistrée : {ticket.title}", body)
 
 
 def acknowledgement(request: Request, ticket: Ticket, group_name: str) -> str:
@@ -759,15 +774,18 @@ def audit(
     )
 
 
-def notify(request: Request, ticket: Ticket, subject: str, body: str) -> None:
-    """Mail the requester, with a Message-ID the helpdesk remembers so that their reply finds the ticket."""
+def notify(request: Request, ticket: Ticket, subject: str, body: str) -> int | None:
+    """Mail the requester, with a Message-ID the helpdesk remembers so that their reply finds the ticket.
+
+    Returns the outbox row's id, or None when the requester's address is unusable.
+    """
     try:
         address = check_address(ticket.requester.email or "")
     except ValueError:
         log.warning("No notification for %s: unusable address %r", ticket.reference, ticket.requester.email)
-        return
+        return None
     message_id = make_msgid(idstring=f"helpdesk.{ticket.id}", domain=sender_domain(request.registry))
-    request.find_service(IMailer).send(
+    mail_id: int = request.find_service(IMailer).send(
         address,
         f"[{ticket.reference}] {subject}",
         body,
@@ -778,3 +796,4 @@ def notify(request: Request, ticket: Ticket, subject: str, body: str) -> None:
     link = {"message_id": message_id, "ticket_id": ticket.id, "incoming": False, "created_at": now(request)}
     request.db.connection().execute(sa.insert(cast(sa.Table, MailLink.__table__)), link)
     mark_changed(request.db)
+    return mail_id
