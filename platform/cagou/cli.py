@@ -23,7 +23,7 @@ from pyramid.paster import get_appsettings, setup_logging
 from pyramid.registry import Registry
 from pyramid.request import Request
 
-from cagou import backup, configure
+from cagou import backup, configure, scaffold
 from cagou.contributions import SITES
 from cagou.db import get_engine, migrate, roles, transaction_scope
 from cagou.demo import load_demo
@@ -355,6 +355,32 @@ def modules_enable(env: Environment, name: str, site: str) -> None:
 def modules_disable(env: Environment, name: str, site: str) -> None:
     """Désactiver le module NAME (ses données sont conservées)."""
     _switch(env, name, site, False)
+
+
+@cli.group()
+def module() -> None:
+    """Créer un nouveau module (pour les développeurs)."""
+
+
+@module.command("new")
+@click.argument("name")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("plugins"),
+    show_default=True,
+    help="Dossier où créer le module (dans NAME/).",
+)
+def module_new(name: str, directory: Path) -> None:
+    """Créer la distribution du module NAME : page, formulaire, API, migration, tests, fonctionnalité."""
+    # No --config and no database: generating files needs neither, so it works before any installation.
+    try:
+        target = scaffold.create(name, directory)
+    except scaffold.ScaffoldError as error:
+        fail(str(error))
+    click.echo(f"Module « {name} » créé dans {target}.")
+    click.echo(f"Ensuite : make install, puis cagou db upgrade ; la page est servie à /intranet/{name}/.")
+    click.echo(f"Ses tests : .venv/bin/pytest {target} ; le guide : docs/plugins.md.")
 
 
 # -- accounts ------------------------------------------------------------------
