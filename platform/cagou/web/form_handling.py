@@ -20,7 +20,7 @@ each message next to its field and what was typed kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import wtforms
 from pyramid.httpexceptions import HTTPSeeOther
@@ -69,6 +69,22 @@ class Form(wtforms.Form):
             raise Invalid(self.field_errors())
 
 
+class TextField(wtforms.StringField):
+    """A text field whose data is always text: empty when the field was not sent."""
+
+    data: str
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = str(valuelist[0]) if valuelist else ""
+
+    def _value(self) -> str:
+        return self.data or ""
+
+
+FormT = TypeVar("FormT", bound=Form)
+Saved = TypeVar("Saved")
+
+
 def form_class(name: str, fields: Mapping[str, Any], base: type[Form] = Form) -> type[Form]:
     """A form class built at run time from ``fields`` (name → an unbound WTForms field)."""
     return type(name, (base,), dict(fields))
@@ -76,30 +92,34 @@ def form_class(name: str, fields: Mapping[str, Any], base: type[Form] = Form) ->
 
 def submit(
     request: Request,
-    form: Form,
-    save: Callable[[Form], str | None],
-    redirect_to: str | Callable[[], str],
-    render: Callable[[Form], dict[str, Any]],
+    form: FormT,
+    save: Callable[[FormT], Saved],
+    *,
+    redirect_to: str | Callable[[Saved], str],
+    render: Callable[[FormT], dict[str, Any]],
+    message: str | Callable[[Saved], str | None] | None = None,
 ) -> HTTPSeeOther | dict[str, Any]:
     """The POST of a page's form: check, save, flash and redirect, or the page again with its messages.
 
-    ``save`` calls the service and returns the message to flash (None: none);
-    it raises ``Invalid`` or ``Refused``, and then nothing it wrote is kept:
-    the transaction is doomed, so pyramid_tm aborts it once the page is
-    rendered. ``render`` gives the page's values for the refused form.
+    ``save`` calls the service with the form's data and returns what it saved;
+    ``message`` (flashed) and ``redirect_to`` may be computed from it. A
+    service refuses by raising ``Invalid`` or ``Refused``; then nothing it
+    wrote is kept: the transaction is doomed, so pyramid_tm aborts it once the
+    page is rendered. ``render`` gives the page's values for the refused form.
     """
     try:
         form.check()
-        message = save(form)
+        saved = save(form)
     except Invalid as error:
         form.add_errors(error.errors)
         return refused(request, 400, render(form))
     except Refused as error:
         form.refusal = error.message
         return refused(request, error.status, render(form))
-    if message:
-        request.session.flash(message)
-    return HTTPSeeOther(redirect_to() if callable(redirect_to) else redirect_to)
+    flashed = message(saved) if callable(message) else message
+    if flashed:
+        request.session.flash(flashed)
+    return HTTPSeeOther(redirect_to(saved) if callable(redirect_to) else redirect_to)
 
 
 def refused(request: Request, status: int, values: dict[str, Any]) -> dict[str, Any]:

@@ -61,7 +61,8 @@ def note_form_post(request: Request) -> Any:
     return submit(
         request,
         form,
-        save=lambda form: f"Note « {add_note(request, form.title.data).title} » ajoutée.",
+        lambda form: add_note(request, form.title.data),
+        message=lambda note: f"Note « {note.title} » ajoutée.",
         redirect_to=request.route_path("sample.notes"),
         render=lambda form: page(request, form),
     )

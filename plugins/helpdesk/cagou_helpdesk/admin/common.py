@@ -68,3 +68,8 @@ def check_name(errors: FormErrors, name: str, value: str, label: str, maximum: i
 
 def base_values(request: Request, section: str) -> dict[str, Any]:
     return {"sections": SECTIONS, "section": section, "errors": FormErrors()}
+
+
+def at_most_1000(value: str) -> str:
+    """What a text field of the administration keeps of what was sent: the checks say when it is too long."""
+    return value[:1000]

@@ -12,10 +12,10 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
-from cagou.kit import Account, FormErrors, IAccounts, Invalid
+from cagou.kit import Account, Form, FormErrors, IAccounts, Invalid, TextField, submit
 from cagou_helpdesk import services
 from cagou_helpdesk.admin.categories import default_group_code, groups, load_tree
-from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, base_values, check_name, record, sort_key
+from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_1000, base_values, check_name, record, sort_key
 from cagou_helpdesk.models import (
     ASSIGNED,
     IN_PROGRESS,
@@ -227,6 +227,11 @@ def groups_page(request: Request) -> dict[str, Any]:
     return groups_values(request)
 
 
+class GroupForm(Form):
+    code = TextField(filters=[at_most_1000])
+    name = TextField(filters=[at_most_1000])
+
+
 @view_config(
     route_name="helpdesk.admin.groups",
     request_method="POST",
@@ -234,14 +239,14 @@ def groups_page(request: Request) -> dict[str, Any]:
     permission=PERMISSION,
 )
 def group_add(request: Request) -> Any:
-    data = {name: str(request.POST.get(name, ""))[:1000] for name in ("code", "name")}
-    try:
-        group = create_group(request, data["code"], data["name"])
-    except Invalid as error:
-        request.response.status_int = 400
-        return groups_values(request, error.errors, data)
-    request.session.flash(f"Groupe « {group.name} » créé : ajoutez-lui des membres.")
-    return HTTPSeeOther(request.route_path("helpdesk.admin.group", id=group.id))
+    return submit(
+        request,
+        GroupForm(request.POST),
+        lambda form: create_group(request, form.code.data, form.name.data),
+        message=lambda group: f"Groupe « {group.name} » créé : ajoutez-lui des membres.",
+        redirect_to=lambda group: request.route_path("helpdesk.admin.group", id=group.id),
+        render=lambda form: groups_values(request, form.field_errors(), form.data),
+    )
 
 
 def group_values(
@@ -268,8 +273,21 @@ def group_values(
     return values
 
 
-def group_form(request: Request, name: str) -> str:
-    return str(request.POST.get(name, ""))[:1000]
+class RenameForm(Form):
+    name = TextField(filters=[at_most_1000])
+
+
+class ManagerForm(Form):
+    manager = TextField(filters=[at_most_1000])
+
+
+class MemberForm(Form):
+    member = TextField(filters=[at_most_1000])
+
+
+def back_to(request: Request, group: Group, anchor: str | None = None) -> str:
+    path: str = request.route_path("helpdesk.admin.group", id=group.id, **({"_anchor": anchor} if anchor else {}))
+    return path
 
 
 @view_config(
@@ -290,14 +308,14 @@ def group_page(request: Request) -> dict[str, Any]:
 )
 def group_rename(request: Request) -> Any:
     group = group_or_404(request)
-    name = group_form(request, "name")
-    try:
-        changed = rename_group(request, group, name)
-    except Invalid as error:
-        request.response.status_int = 400
-        return group_values(request, group, error.errors, {"name": name})
-    request.session.flash(f"Groupe renommé « {group.name} »." if changed else "Aucune modification.")
-    return HTTPSeeOther(request.route_path("helpdesk.admin.group", id=group.id))
+    return submit(
+        request,
+        RenameForm(request.POST),
+        lambda form: rename_group(request, group, form.name.data),
+        message=lambda changed: f"Groupe renommé « {group.name} »." if changed else "Aucune modification.",
+        redirect_to=back_to(request, group),
+        render=lambda form: group_values(request, group, form.field_errors(), form.data),
+    )
 
 
 @view_config(
@@ -308,19 +326,22 @@ def group_rename(request: Request) -> Any:
 )
 def group_manager(request: Request) -> Any:
     group = group_or_404(request)
-    login = group_form(request, "manager")
-    try:
-        changed = set_manager(request, group, login)
-    except Invalid as error:
-        request.response.status_int = 400
-        return group_values(request, group, error.errors, {"manager": login})
+    return submit(
+        request,
+        ManagerForm(request.POST),
+        lambda form: set_manager(request, group, form.manager.data),
+        message=lambda changed: manager_message(group, changed),
+        redirect_to=back_to(request, group),
+        render=lambda form: group_values(request, group, form.field_errors(), form.data),
+    )
+
+
+def manager_message(group: Group, changed: bool) -> str:
     if not changed:
-        request.session.flash("Aucune modification.")
-    elif group.manager is not None:
-        request.session.flash(f"{group.manager.display_name} est responsable du groupe « {group.name} ».")
-    else:
-        request.session.flash(f"Le groupe « {group.name} » n'a plus de responsable.")
-    return HTTPSeeOther(request.route_path("helpdesk.admin.group", id=group.id))
+        return "Aucune modification."
+    if group.manager is not None:
+        return f"{group.manager.display_name} est responsable du groupe « {group.name} »."
+    return f"Le groupe « {group.name} » n'a plus de responsable."
 
 
 @view_config(
@@ -331,14 +352,14 @@ def group_manager(request: Request) -> Any:
 )
 def group_member_add(request: Request) -> Any:
     group = group_or_404(request)
-    login = group_form(request, "member")
-    try:
-        account = add_member(request, group, login)
-    except Invalid as error:
-        request.response.status_int = 400
-        return group_values(request, group, error.errors, {"member": login})
-    request.session.flash(f"{account.display_name} est membre du groupe « {group.name} ».")
-    return HTTPSeeOther(request.route_path("helpdesk.admin.group", id=group.id, _anchor="membres-titre"))
+    return submit(
+        request,
+        MemberForm(request.POST),
+        lambda form: add_member(request, group, form.member.data),
+        message=lambda account: f"{account.display_name} est membre du groupe « {group.name} ».",
+        redirect_to=back_to(request, group, "membres-titre"),
+        render=lambda form: group_values(request, group, form.field_errors(), form.data),
+    )
 
 
 @view_config(route_name="helpdesk.admin.group_member_remove", request_method="POST", permission=PERMISSION)
@@ -355,4 +376,4 @@ def group_member_remove(request: Request) -> HTTPSeeOther:
         else:
             message += f" Les {released} tickets ouverts qui lui étaient attribués retournent dans la file du groupe."
     request.session.flash(message)
-    return HTTPSeeOther(request.route_path("helpdesk.admin.group", id=group.id, _anchor="membres-titre"))
+    return HTTPSeeOther(back_to(request, group, "membres-titre"))
