@@ -43,6 +43,8 @@ class Form(wtforms.Form):
     def __init__(self, formdata: Any = None, **kwargs: Any) -> None:
         super().__init__(formdata, **kwargs)
         self.refusal: str | None = None
+        #: A service's messages about something other than one field (a group of fields, a fieldset).
+        self.other_errors = FormErrors()
 
     def field_errors(self) -> FormErrors:
         """The first message of each field (and of the whole form, under ``form``)."""
@@ -50,18 +52,20 @@ class Form(wtforms.Form):
         for name, field in self._fields.items():
             if isinstance(field.errors, list | tuple) and field.errors:
                 errors.add(name, str(field.errors[0]))
-        for message in [*self.form_errors, self.refusal]:
-            if message:
-                errors.add(FORM, str(message))
+        for name, other in self.other_errors.items():
+            errors.add(name, other)
+        for whole in [*self.form_errors, self.refusal]:
+            if whole:
+                errors.add(FORM, str(whole))
         return errors
 
     def add_errors(self, errors: Mapping[str, str]) -> None:
-        """Tie a service's messages to the form's fields, as the validators' own are."""
+        """Tie a service's messages to the form's fields, as the validators' own are (others keep their name)."""
         for name, message in errors.items():
             if name in self._fields:
                 self._fields[name].errors = [*self._fields[name].errors, message]
             else:
-                self.refusal = self.refusal or message
+                self.other_errors.add(name, message)
 
     def check(self) -> None:
         """Validate, raising :class:`Invalid` with the messages when something is refused."""

@@ -73,3 +73,8 @@ def base_values(request: Request, section: str) -> dict[str, Any]:
 def at_most_1000(value: str) -> str:
     """What a text field of the administration keeps of what was sent: the checks say when it is too long."""
     return value[:1000]
+
+
+def at_most_10(value: str) -> str:
+    """What a number field of the administration keeps of what was sent."""
+    return value[:10]

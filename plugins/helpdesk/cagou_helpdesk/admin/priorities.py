@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from cagou.kit import FormErrors, Invalid
+from cagou.kit import FormErrors, Invalid, TextField, form_class, submit
 from cagou_helpdesk import services
-from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, base_values, record
+from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_10, base_values, record
 from cagou_helpdesk.models import (
     IMPACTS,
     PRIORITIES,
@@ -23,6 +22,13 @@ from cagou_helpdesk.models import (
 
 def cell_name(urgency: int, impact: int) -> str:
     return f"cell-{urgency}-{impact}"
+
+
+#: One field per cell of the matrix, built from the urgencies and impacts.
+MatrixForm = form_class(
+    "MatrixForm",
+    {cell_name(urgency, impact): TextField(filters=[at_most_10]) for urgency in URGENCIES for impact in IMPACTS},
+)
 
 
 def save_matrix(request: Request, form: Mapping[str, str]) -> dict[tuple[int, int], tuple[int, int]]:
@@ -110,15 +116,18 @@ def priorities(request: Request) -> dict[str, Any]:
     permission=PERMISSION,
 )
 def priorities_save(request: Request) -> Any:
-    form = {name: str(value)[:10] for name, value in request.POST.items()}
-    try:
-        changed = save_matrix(request, form)
-    except Invalid as error:
-        request.response.status_int = 400
-        return priorities_values(request, error.errors, form)
-    if changed:
-        cells = "1 case modifiée" if len(changed) == 1 else f"{len(changed)} cases modifiées"
-        request.session.flash(f"Matrice des priorités enregistrée ({cells}) : elle s'applique aux nouveaux tickets.")
-    else:
-        request.session.flash("Aucune modification.")
-    return HTTPSeeOther(request.route_path("helpdesk.admin.priorities"))
+    return submit(
+        request,
+        MatrixForm(request.POST),
+        lambda form: save_matrix(request, form.data),
+        message=matrix_message,
+        redirect_to=request.route_path("helpdesk.admin.priorities"),
+        render=lambda form: priorities_values(request, form.field_errors(), form.data),
+    )
+
+
+def matrix_message(changed: Mapping[tuple[int, int], tuple[int, int]]) -> str:
+    if not changed:
+        return "Aucune modification."
+    cells = "1 case modifiée" if len(changed) == 1 else f"{len(changed)} cases modifiées"
+    return f"Matrice des priorités enregistrée ({cells}) : elle s'applique aux nouveaux tickets."

@@ -6,14 +6,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from cagou.kit import FormErrors, Invalid
+from cagou.kit import FormErrors, Invalid, TextField, form_class, submit
 from cagou_helpdesk import services
 from cagou_helpdesk import settings as helpdesk_settings
-from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, base_values, record
+from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_10, base_values, record
 from cagou_helpdesk.models import (
     PRIORITIES,
     ServiceLevel,
@@ -29,6 +28,18 @@ MEASURES: dict[str, str] = {"first_response": "Première réponse", "resolution"
 
 def level_name(measure: str, priority: int) -> str:
     return f"{measure}-{priority}"
+
+
+#: Hours and minutes of each delay of each priority, built from the measures and priorities.
+LevelsForm = form_class(
+    "LevelsForm",
+    {
+        f"{level_name(measure, priority)}-{unit}": TextField(filters=[at_most_10])
+        for measure in MEASURES
+        for priority in PRIORITIES
+        for unit in ("hours", "minutes")
+    },
+)
 
 
 def read_duration(errors: FormErrors, form: Mapping[str, str], measure: str, priority: int) -> int | None:
@@ -165,17 +176,19 @@ def service_levels(request: Request) -> dict[str, Any]:
     permission=PERMISSION,
 )
 def service_levels_save(request: Request) -> Any:
-    form = {name: str(value)[:10] for name, value in request.POST.items()}
-    try:
-        changed = save_service_levels(request, form)
-    except Invalid as error:
-        request.response.status_int = 400
-        return service_levels_values(request, error.errors, form)
-    if changed:
-        names = ", ".join(PRIORITIES[priority] for priority in sorted(changed))
-        request.session.flash(
-            f"Niveaux de service enregistrés ({names}) : ils s'appliquent aux tickets ouverts désormais."
-        )
-    else:
-        request.session.flash("Aucune modification.")
-    return HTTPSeeOther(request.route_path("helpdesk.admin.service_levels"))
+    return submit(
+        request,
+        LevelsForm(request.POST),
+        lambda form: save_service_levels(request, form.data),
+        message=levels_message,
+        redirect_to=request.route_path("helpdesk.admin.service_levels"),
+        render=lambda form: service_levels_values(request, form.field_errors(), form.data),
+    )
+
+
+def levels_message(changed: Iterable[int]) -> str:
+    priorities = sorted(changed)
+    if not priorities:
+        return "Aucune modification."
+    names = ", ".join(PRIORITIES[priority] for priority in priorities)
+    return f"Niveaux de service enregistrés ({names}) : ils s'appliquent aux tickets ouverts désormais."
