@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +11,9 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
-from cagou.kit import FormErrors, Invalid, Refused, savepoint
+from cagou.kit import Form, FormErrors, Invalid, Refused, TextField, savepoint, submit
 from cagou_helpdesk import settings as helpdesk_settings
-from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, base_values, check_name, record, sort_key
+from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_1000, base_values, check_name, record, sort_key
 from cagou_helpdesk.models import (
     Category,
     Group,
@@ -192,12 +191,14 @@ class CategoryInput:
     group: str = ""
 
     @classmethod
-    def from_post(cls, post: Mapping[str, str]) -> CategoryInput:
-        return cls(**{name: str(post.get(name, ""))[:1000] for name in ("name", "parent", "group")})
-
-    @classmethod
     def of(cls, category: Category) -> CategoryInput:
         return cls(category.name, str(category.parent_id or ""), str(category.default_group_id or ""))
+
+
+class CategoryForm(Form):
+    name = TextField(filters=[at_most_1000])
+    parent = TextField(filters=[at_most_1000])
+    group = TextField(filters=[at_most_1000])
 
 
 def add_category(request: Request, data: CategoryInput) -> Category:
@@ -366,14 +367,16 @@ def categories(request: Request) -> dict[str, Any]:
     permission=PERMISSION,
 )
 def category_add(request: Request) -> Any:
-    data = CategoryInput.from_post(request.POST)
-    try:
-        category = add_category(request, data)
-    except Invalid as error:
-        request.response.status_int = 400
-        return categories_values(request, error.errors, data)
-    request.session.flash(f"Catégorie « {category.path} » ajoutée.")
-    return HTTPSeeOther(request.route_path("helpdesk.admin.categories", _anchor=f"categorie-{category.id}"))
+    return submit(
+        request,
+        CategoryForm(request.POST),
+        lambda form: add_category(request, CategoryInput(**form.data)),
+        message=lambda category: f"Catégorie « {category.path} » ajoutée.",
+        redirect_to=lambda category: request.route_path(
+            "helpdesk.admin.categories", _anchor=f"categorie-{category.id}"
+        ),
+        render=lambda form: categories_values(request, form.field_errors(), CategoryInput(**form.data)),
+    )
 
 
 def category_values(
@@ -415,17 +418,16 @@ def category_page(request: Request) -> dict[str, Any]:
 )
 def category_edit(request: Request) -> Any:
     category = category_or_404(request)
-    data = CategoryInput.from_post(request.POST)
-    try:
-        changes = update_category(request, category, data)
-    except Invalid as error:
-        request.response.status_int = 400
-        return category_values(request, category, error.errors, data)
-    if changes:
-        request.session.flash(f"Catégorie « {category.path} » : {', '.join(changes)}.")
-    else:
-        request.session.flash("Aucune modification.")
-    return HTTPSeeOther(request.route_path("helpdesk.admin.category", id=category.id))
+    return submit(
+        request,
+        CategoryForm(request.POST),
+        lambda form: update_category(request, category, CategoryInput(**form.data)),
+        message=lambda changes: (
+            f"Catégorie « {category.path} » : {', '.join(changes)}." if changes else "Aucune modification."
+        ),
+        redirect_to=request.route_path("helpdesk.admin.category", id=category.id),
+        render=lambda form: category_values(request, category, form.field_errors(), CategoryInput(**form.data)),
+    )
 
 
 @view_config(
