@@ -29,7 +29,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
-from cagou.kit import INTRANET, FormErrors, IAuditLog, Invalid, check_text
+from cagou.kit import INTRANET, Form, FormErrors, IAuditLog, Invalid, TextField, check_text, submit
 from cagou_helpdesk import queries, services
 from cagou_helpdesk.admin.common import sort_key
 from cagou_helpdesk.models import Article, CannedAnswer, Category
@@ -114,16 +114,16 @@ class ArticleInput:
     category: str = ""
 
     @classmethod
-    def from_post(cls, post: Any) -> ArticleInput:
-        return cls(
-            title=str(post.get("title", ""))[: MAX_TITLE * 10],
-            body=str(post.get("body", ""))[: MAX_ARTICLE * 2],
-            category=str(post.get("category", ""))[:20],
-        )
-
-    @classmethod
     def of(cls, article: Article) -> ArticleInput:
         return cls(article.title, article.body, str(article.category_id or ""))
+
+
+class ArticleForm(Form):
+    """What is kept of what was sent is longer than allowed: the checks say by how much."""
+
+    title = TextField(filters=[lambda value: value[: MAX_TITLE * 10]])
+    body = TextField(filters=[lambda value: value[: MAX_ARTICLE * 2]])
+    category = TextField(filters=[lambda value: value[:20]])
 
 
 def check_article(request: Request, data: ArticleInput, current: Article | None) -> tuple[str, str, Category | None]:
@@ -275,14 +275,16 @@ def article_new(request: Request) -> dict[str, Any]:
     permission=WRITE,
 )
 def article_create(request: Request) -> Any:
-    data = ArticleInput.from_post(request.POST)
-    try:
-        created = create_article(request, data)
-    except Invalid as error:
-        request.response.status_int = 400
-        return form_values(request, data, None, error.errors)
-    request.session.flash(f"Article « {created.title} » enregistré comme brouillon : publiez-le quand il est prêt.")
-    return HTTPSeeOther(request.route_path("helpdesk.article", id=created.id))
+    return submit(
+        request,
+        ArticleForm(request.POST),
+        lambda form: create_article(request, ArticleInput(**form.data)),
+        message=lambda created: (
+            f"Article « {created.title} » enregistré comme brouillon : publiez-le quand il est prêt."
+        ),
+        redirect_to=lambda created: request.route_path("helpdesk.article", id=created.id),
+        render=lambda form: form_values(request, ArticleInput(**form.data), None, form.field_errors()),
+    )
 
 
 @view_config(
@@ -304,14 +306,14 @@ def article_edit_form(request: Request) -> dict[str, Any]:
 )
 def article_edit(request: Request) -> Any:
     found = article_or_404(request)
-    data = ArticleInput.from_post(request.POST)
-    try:
-        changed = update_article(request, found, data)
-    except Invalid as error:
-        request.response.status_int = 400
-        return form_values(request, data, found, error.errors)
-    request.session.flash(f"Article « {found.title} » enregistré." if changed else "Aucune modification.")
-    return HTTPSeeOther(request.route_path("helpdesk.article", id=found.id))
+    return submit(
+        request,
+        ArticleForm(request.POST),
+        lambda form: update_article(request, found, ArticleInput(**form.data)),
+        message=lambda changed: f"Article « {found.title} » enregistré." if changed else "Aucune modification.",
+        redirect_to=request.route_path("helpdesk.article", id=found.id),
+        render=lambda form: form_values(request, ArticleInput(**form.data), found, form.field_errors()),
+    )
 
 
 @view_config(route_name="helpdesk.article_publish", request_method="POST", permission=WRITE)
@@ -408,11 +410,9 @@ def canned_values(
     }
 
 
-def canned_form(request: Request) -> dict[str, str]:
-    return {
-        "title": str(request.POST.get("title", ""))[: MAX_TITLE * 10],
-        "body": str(request.POST.get("body", ""))[: MAX_ANSWER * 2],
-    }
+class CannedForm(Form):
+    title = TextField(filters=[lambda value: value[: MAX_TITLE * 10]])
+    body = TextField(filters=[lambda value: value[: MAX_ANSWER * 2]])
 
 
 @view_config(
@@ -426,14 +426,14 @@ def canned(request: Request) -> dict[str, Any]:
     route_name="helpdesk.canned", request_method="POST", renderer=TEMPLATES + "canned_list.jinja2", permission=WRITE
 )
 def canned_create(request: Request) -> Any:
-    data = canned_form(request)
-    try:
-        answer = create_canned(request, data["title"], data["body"])
-    except Invalid as error:
-        request.response.status_int = 400
-        return canned_values(request, error.errors, data)
-    request.session.flash(f"Réponse type « {answer.title} » créée.")
-    return HTTPSeeOther(request.route_path("helpdesk.canned", _anchor=f"reponse-{answer.id}"))
+    return submit(
+        request,
+        CannedForm(request.POST),
+        lambda form: create_canned(request, form.title.data, form.body.data),
+        message=lambda answer: f"Réponse type « {answer.title} » créée.",
+        redirect_to=lambda answer: request.route_path("helpdesk.canned", _anchor=f"reponse-{answer.id}"),
+        render=lambda form: canned_values(request, form.field_errors(), form.data),
+    )
 
 
 def canned_edit_values(
@@ -465,14 +465,14 @@ def canned_edit_form(request: Request) -> dict[str, Any]:
 )
 def canned_edit(request: Request) -> Any:
     answer = canned_or_404(request)
-    data = canned_form(request)
-    try:
-        changed = update_canned(request, answer, data["title"], data["body"])
-    except Invalid as error:
-        request.response.status_int = 400
-        return canned_edit_values(request, answer, error.errors, data)
-    request.session.flash(f"Réponse type « {answer.title} » enregistrée." if changed else "Aucune modification.")
-    return HTTPSeeOther(request.route_path("helpdesk.canned", _anchor=f"reponse-{answer.id}"))
+    return submit(
+        request,
+        CannedForm(request.POST),
+        lambda form: update_canned(request, answer, form.title.data, form.body.data),
+        message=lambda changed: f"Réponse type « {answer.title} » enregistrée." if changed else "Aucune modification.",
+        redirect_to=request.route_path("helpdesk.canned", _anchor=f"reponse-{answer.id}"),
+        render=lambda form: canned_edit_values(request, answer, form.field_errors(), form.data),
+    )
 
 
 @view_config(route_name="helpdesk.canned_delete", request_method="POST", permission=WRITE)
