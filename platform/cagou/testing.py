@@ -26,6 +26,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from cagou.audit.keys import PURPOSE as AUDIT_KEYS
 from cagou.clock import FrozenClock
 from cagou.contributions import INTRANET, PUBLIC
 from cagou.db import get_engine, migrate, roles, transaction_scope
+from cagou.demo import load_demo
 from cagou.identity.models import SecondFactor
 from cagou.identity.second_factor import clear_secret
 from cagou.interfaces import IAccounts, IClock
@@ -128,11 +130,20 @@ def create_roles_and_grant(url: str) -> None:
     engine.dispose()
 
 
+#: The schemas that keep a copy of the demonstration's rows on PostgreSQL (see :class:`DemoTemplates`).
+SNAPSHOT_SCHEMA_PREFIX = "cagou_test_demo_"
+
+
 def reset_postgresql(url: str) -> None:
-    """Start from an empty schema: the test database belongs to the tests."""
+    """Start from an empty schema, without a previous session's snapshots: the test database belongs to the tests."""
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        snapshots = connection.scalars(
+            sa.text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, :prefix)"),
+            {"prefix": SNAPSHOT_SCHEMA_PREFIX},
+        ).all()
+        for schema in ["public", *snapshots]:
+            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
 
@@ -144,6 +155,11 @@ FOREIGN_KEYS = sa.text(
 )
 RESTART_SEQUENCES = sa.text(
     "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+)
+SEQUENCES = sa.text("SELECT relname FROM pg_class WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace")
+COLUMNS = sa.text(
+    "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:table AS regclass) AND attnum > 0 "
+    "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum"
 )
 
 
@@ -174,6 +190,130 @@ def children_first(connection: sa.Connection) -> list[str]:
         if child != parent:
             sorter.add(parent, child)
     return list(sorter.static_order())
+
+
+#: Settings that name the test's own folder or database: the demonstration does not depend on them.
+PER_TEST_SETTINGS = ("here", "cagou.var", "cagou.database_url", "cagou.audit.purge_database_url")
+#: A template of the demonstration is made again once this old (seconds), as its data are dated from when it was
+#: made (six weeks of tickets "ending now"): a test then starts from data as recent as if it had loaded them itself.
+DEMO_TEMPLATE_MAX_AGE = 300.0
+#: The instant of the ``clock`` fixture.
+FROZEN_INSTANT = datetime.datetime(2026, 3, 23, 22, 0, tzinfo=datetime.UTC)
+
+
+@dataclass
+class DemoTemplate:
+    """The demonstration loaded once: its folder (key rings, SQLite database), and its rows on PostgreSQL."""
+
+    var: Path
+    made_at: float
+    #: PostgreSQL: the schema holding a copy of the tables' rows, and the script that copies them back.
+    schema: str = ""
+    script: str = ""
+
+
+class DemoTemplates:
+    """The demonstration data (:func:`cagou.demo.load_demo`), loaded once per kind of platform and copied into tests.
+
+    Loading it takes about a second per test on SQLite, 4 s with the
+    helpdesk's six weeks of tickets, and twice that on PostgreSQL; copying it
+    takes milliseconds. A template is made the first time a test asks for it,
+    with the test's own settings (those naming its folder and database aside)
+    and its clock, frozen or not, by the real ``load_demo``. The key rings go
+    with the data: the audit entries are sealed and the secrets encrypted
+    with them.
+
+    On SQLite the template is a folder, copied into the test's. On
+    PostgreSQL, where every test shares one database, the rows are copied
+    into a schema of their own, and back into the emptied tables of the test
+    (``session_replication_role = replica``: the audit tables' triggers, which
+    stamp new entries and refuse changes, must let the copies in unchanged,
+    which needs a superuser as the test database's owner).
+    """
+
+    def __init__(self, root: Path, database: str) -> None:
+        self.root = root
+        self.database = database  # migrated_template: the owner's URL on PostgreSQL, else the SQLite file
+        self.templates: dict[tuple[Any, ...], DemoTemplate] = {}
+
+    def restore(self, settings: dict[str, Any], instant: datetime.datetime | None) -> None:
+        """Put the demonstration into the test's folder and its empty database, before its platform starts.
+
+        ``instant``: the frozen clock's, or None for the system clock's time.
+        """
+        key = (
+            instant,
+            *sorted((name, str(value)) for name, value in settings.items() if name not in PER_TEST_SETTINGS),
+        )
+        template = self.templates.get(key)
+        if template is None or (instant is None and time.monotonic() - template.made_at > DEMO_TEMPLATE_MAX_AGE):
+            template = self.templates[key] = self.make(settings, instant, template.schema if template else "")
+        var = Path(settings["cagou.var"])
+        for source in template.var.iterdir():
+            if not source.name.endswith("-shm"):  # SQLite's shared memory belongs to open connections; none is
+                shutil.copyfile(source, var / source.name)
+        if template.schema:
+            self.copy_rows(template)
+
+    def make(self, settings: dict[str, Any], instant: datetime.datetime | None, schema: str) -> DemoTemplate:
+        var = self.root / f"demo{len(self.templates)}-{time.monotonic_ns()}" / "var"
+        var.mkdir(parents=True)
+        keyring.create(var / "secrets.keys")
+        keyring.create(var / "audit.keys", AUDIT_KEYS)
+        made: dict[str, Any] = {**settings, "here": str(var.parent), "cagou.var": str(var)}
+        if not is_postgresql():
+            shutil.copyfile(self.database, var / "cagou.sqlite")
+            made["cagou.database_url"] = f"sqlite:///{var}/cagou.sqlite"
+        registry = configure(made).registry
+        if instant is not None:
+            config = Configurator(registry=registry)
+            config.register_service(FrozenClock(instant), IClock)
+            config.commit()
+        try:
+            with transaction_scope(registry) as request:
+                load_demo(request)
+        finally:
+            get_engine(registry).dispose()  # SQLite: the whole database in its file, none left in its log
+        template = DemoTemplate(var=var, made_at=time.monotonic())
+        if is_postgresql():
+            self.snapshot(template, schema or f"{SNAPSHOT_SCHEMA_PREFIX}{len(self.templates)}")
+            wipe_postgresql(self.database)
+        return template
+
+    def snapshot(self, template: DemoTemplate, schema: str) -> None:
+        """Copy the rows the demonstration wrote (PostgreSQL's shared database) into ``schema``.
+
+        The copying back is prepared here as one script, sent in one round trip before each test.
+        """
+        engine = sa.create_engine(self.database)
+        # Names from the catalog, quoted: nothing here comes from outside the suite.
+        with engine.begin() as connection:
+            quote = connection.dialect.identifier_preparer.quote
+            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {quote(schema)} CASCADE"))
+            connection.execute(sa.text(f"CREATE SCHEMA {quote(schema)}"))
+            # No trigger, no foreign key check: the rows are those the real triggers and checks let in.
+            script = ["SET LOCAL session_replication_role = replica"]
+            for name in connection.scalars(TABLES).all():
+                source, copy = f"public.{quote(name)}", f"{quote(schema)}.{quote(name)}"
+                if connection.scalar(sa.text(f"SELECT EXISTS (SELECT FROM {source})")):  # noqa: S608
+                    connection.execute(sa.text(f"CREATE TABLE {copy} AS SELECT * FROM {source}"))  # noqa: S608
+                    # By name: a test that migrated down and up again may have put the columns in another order.
+                    columns = ", ".join(quote(column) for column in connection.scalars(COLUMNS, {"table": source}))
+                    script.append(f"INSERT INTO {source} ({columns}) SELECT {columns} FROM {copy}")  # noqa: S608
+            for name in connection.scalars(SEQUENCES).all():
+                sequence = f"public.{quote(name)}"
+                position = sa.text(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
+                last_value, is_called = connection.execute(position).one()
+                script.append(f"SELECT setval('{sequence}', {int(last_value)}, {bool(is_called)})")
+        engine.dispose()
+        template.schema, template.script = schema, ";\n".join(script)
+
+    def copy_rows(self, template: DemoTemplate) -> None:
+        """Copy the template's rows into the emptied tables; put the sequences where the demonstration left them."""
+        engine = sa.create_engine(self.database)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(template.script)
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -220,8 +360,18 @@ def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, .
     return base_settings(var, cagou_modules, f"sqlite:///{var}/cagou.sqlite")
 
 
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory, migrated_template: str) -> DemoTemplates:
+    return DemoTemplates(tmp_path_factory.mktemp("demo-templates"), migrated_template)
+
+
 @pytest.fixture
-def app_config(settings: dict[str, Any]) -> Iterator[Configurator]:
+def app_config(
+    request: pytest.FixtureRequest, settings: dict[str, Any], demo_templates: DemoTemplates
+) -> Iterator[Configurator]:
+    if "demonstration" in request.fixturenames:
+        # The data are in place before the platform starts, as if it had loaded them (see ``demonstration``).
+        demo_templates.restore(settings, request.getfixturevalue("demonstration_instant"))
     config = configure(settings)
     yield config
     get_engine(config.registry).dispose()
@@ -233,9 +383,30 @@ def registry(app_config: Configurator) -> Registry:
 
 
 @pytest.fixture
+def demonstration(app_config: Configurator) -> None:
+    """The demonstration data (:func:`cagou.demo.load_demo`) in the test's database, copied from a template.
+
+    What loading them before anything else would give, with the test's
+    settings, at the time ``demonstration_instant`` says. ``app_config``
+    copies them, before the platform starts, when the test asks for this
+    fixture (directly or through another).
+    """
+
+
+@pytest.fixture
+def demonstration_instant(request: pytest.FixtureRequest) -> datetime.datetime | None:
+    """When the ``demonstration`` is loaded: at the ``clock`` fixture's instant if the test freezes the clock with it,
+    else at the system clock's time (when the template was made, at most :data:`DEMO_TEMPLATE_MAX_AGE` ago).
+
+    A test module whose clock is frozen otherwise overrides this fixture with its instant.
+    """
+    return FROZEN_INSTANT if "clock" in request.fixturenames else None
+
+
+@pytest.fixture
 def clock(registry: Registry) -> FrozenClock:
     """Freeze the platform's clock (a Monday morning in Nouméa)."""
-    frozen = FrozenClock(datetime.datetime(2026, 3, 23, 22, 0, tzinfo=datetime.UTC))
+    frozen = FrozenClock(FROZEN_INSTANT)
     config = Configurator(registry=registry)
     config.register_service(frozen, IClock)
     config.commit()
@@ -434,6 +605,9 @@ __all__ = [
     "clock",
     "csrf_token",
     "delivered_mail",
+    "demo_templates",
+    "demonstration",
+    "demonstration_instant",
     "free_port",
     "give_second_factor",
     "is_postgresql",
