@@ -169,15 +169,21 @@ def wipe_postgresql(url: str) -> None:
     DELETE, children first, rather than TRUNCATE: on the few rows a test
     leaves, TRUNCATE's fixed cost per table (a new file for each) made the
     wipe take 0.2 to 0.4 s, before every test; DELETE takes a tenth of it.
+    The statements go as one script, in one round trip rather than one each
+    (about 40): a third of the time on a busy machine.
     """
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        # The audit tables refuse DELETE outside a purge (see cagou.audit); on PostgreSQL the
-        # owner (this URL) may still delete when its transaction says so, other roles never.
-        connection.execute(sa.text("SET LOCAL cagou.audit_purge = 'on'"))
-        for name in children_first(connection):
-            connection.execute(sa.delete(sa.table(name)))
-        connection.execute(RESTART_SEQUENCES)
+        quote = connection.dialect.identifier_preparer.quote
+        script = [
+            # The audit tables refuse DELETE outside a purge (see cagou.audit); on PostgreSQL the
+            # owner (this URL) may still delete when its transaction says so, other roles never.
+            "SET LOCAL cagou.audit_purge = 'on'",
+            # Names from the catalog, quoted.
+            *(f"DELETE FROM public.{quote(name)}" for name in children_first(connection)),  # noqa: S608
+            str(RESTART_SEQUENCES),
+        ]
+        connection.exec_driver_sql(";\n".join(script))
     engine.dispose()
 
 
@@ -235,6 +241,8 @@ class DemoTemplates:
         self.root = root
         self.database = database  # migrated_template: the owner's URL on PostgreSQL, else the SQLite file
         self.templates: dict[tuple[Any, ...], DemoTemplate] = {}
+        #: The folders of the tests given the demonstration.
+        self.restored: set[str] = set()
 
     def restore(self, settings: dict[str, Any], instant: datetime.datetime | None) -> None:
         """Put the demonstration into the test's folder and its empty database, before its platform starts.
@@ -254,6 +262,7 @@ class DemoTemplates:
                 shutil.copyfile(source, var / source.name)
         if template.schema:
             self.copy_rows(template)
+        self.restored.add(str(var))
 
     def make(self, settings: dict[str, Any], instant: datetime.datetime | None, schema: str) -> DemoTemplate:
         var = self.root / f"demo{len(self.templates)}-{time.monotonic_ns()}" / "var"
@@ -383,7 +392,7 @@ def registry(app_config: Configurator) -> Registry:
 
 
 @pytest.fixture
-def demonstration(app_config: Configurator) -> None:
+def demonstration(app_config: Configurator, settings: dict[str, Any], demo_templates: DemoTemplates) -> None:
     """The demonstration data (:func:`cagou.demo.load_demo`) in the test's database, copied from a template.
 
     What loading them before anything else would give, with the test's
@@ -391,6 +400,10 @@ def demonstration(app_config: Configurator) -> None:
     copies them, before the platform starts, when the test asks for this
     fixture (directly or through another).
     """
+    # Asked for too late (getfixturevalue, a pytest-bdd step), after the platform started: no data, say so.
+    assert settings["cagou.var"] in demo_templates.restored, (
+        "ask for `demonstration` in the test's arguments or fixtures"
+    )
 
 
 @pytest.fixture
