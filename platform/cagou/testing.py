@@ -130,20 +130,11 @@ def create_roles_and_grant(url: str) -> None:
     engine.dispose()
 
 
-#: The schemas that keep a copy of the demonstration's rows on PostgreSQL (see :class:`DemoTemplates`).
-SNAPSHOT_SCHEMA_PREFIX = "cagou_test_demo_"
-
-
 def reset_postgresql(url: str) -> None:
-    """Start from an empty schema, without a previous session's snapshots: the test database belongs to the tests."""
+    """Start from an empty schema: the test database belongs to the tests."""
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        snapshots = connection.scalars(
-            sa.text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, :prefix)"),
-            {"prefix": SNAPSHOT_SCHEMA_PREFIX},
-        ).all()
-        for schema in ["public", *snapshots]:
-            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
 
@@ -213,9 +204,9 @@ class DemoTemplate:
 
     var: Path
     made_at: float
-    #: PostgreSQL: the schema holding a copy of the tables' rows, and the script that copies them back.
-    schema: str = ""
-    script: str = ""
+    #: PostgreSQL: each table's rows (``COPY``'s text format) with their columns, and where the sequences stood.
+    rows: tuple[tuple[str, str, bytes], ...] = ()
+    sequences: str = ""
 
 
 class DemoTemplates:
@@ -230,11 +221,12 @@ class DemoTemplates:
     with them.
 
     On SQLite the template is a folder, copied into the test's. On
-    PostgreSQL, where every test shares one database, the rows are copied
-    into a schema of their own, and back into the emptied tables of the test
-    (``session_replication_role = replica``: the audit tables' triggers, which
-    stamp new entries and refuse changes, must let the copies in unchanged,
-    which needs a superuser as the test database's owner).
+    PostgreSQL, where every test shares one database, the rows are read out
+    with ``COPY`` and kept in memory (not in another schema of the database,
+    which ``pg_dump`` would save with the rest), then copied into the emptied
+    tables of each test (``session_replication_role = replica``: the audit
+    tables' triggers, which stamp new entries and refuse changes, must let the
+    copies in unchanged, which needs a superuser as the test database's owner).
     """
 
     def __init__(self, root: Path, database: str) -> None:
@@ -255,16 +247,16 @@ class DemoTemplates:
         )
         template = self.templates.get(key)
         if template is None or (instant is None and time.monotonic() - template.made_at > DEMO_TEMPLATE_MAX_AGE):
-            template = self.templates[key] = self.make(settings, instant, template.schema if template else "")
+            template = self.templates[key] = self.make(settings, instant)
         var = Path(settings["cagou.var"])
         for source in template.var.iterdir():
             if not source.name.endswith("-shm"):  # SQLite's shared memory belongs to open connections; none is
                 shutil.copyfile(source, var / source.name)
-        if template.schema:
+        if template.rows or template.sequences:
             self.copy_rows(template)
         self.restored.add(str(var))
 
-    def make(self, settings: dict[str, Any], instant: datetime.datetime | None, schema: str) -> DemoTemplate:
+    def make(self, settings: dict[str, Any], instant: datetime.datetime | None) -> DemoTemplate:
         var = self.root / f"demo{len(self.templates)}-{time.monotonic_ns()}" / "var"
         var.mkdir(parents=True)
         keyring.create(var / "secrets.keys")
@@ -285,43 +277,46 @@ class DemoTemplates:
             get_engine(registry).dispose()  # SQLite: the whole database in its file, none left in its log
         template = DemoTemplate(var=var, made_at=time.monotonic())
         if is_postgresql():
-            self.snapshot(template, schema or f"{SNAPSHOT_SCHEMA_PREFIX}{len(self.templates)}")
+            self.snapshot(template)
             wipe_postgresql(self.database)
         return template
 
-    def snapshot(self, template: DemoTemplate, schema: str) -> None:
-        """Copy the rows the demonstration wrote (PostgreSQL's shared database) into ``schema``.
-
-        The copying back is prepared here as one script, sent in one round trip before each test.
-        """
+    def snapshot(self, template: DemoTemplate) -> None:
+        """Read the rows the demonstration wrote in PostgreSQL's shared database, and the sequences' positions."""
         engine = sa.create_engine(self.database)
-        # Names from the catalog, quoted: nothing here comes from outside the suite.
         with engine.begin() as connection:
-            quote = connection.dialect.identifier_preparer.quote
-            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {quote(schema)} CASCADE"))
-            connection.execute(sa.text(f"CREATE SCHEMA {quote(schema)}"))
-            # No trigger, no foreign key check: the rows are those the real triggers and checks let in.
-            script = ["SET LOCAL session_replication_role = replica"]
+            quote = connection.dialect.identifier_preparer.quote  # names from the catalog, quoted
+            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open
+            rows = []
             for name in connection.scalars(TABLES).all():
-                source, copy = f"public.{quote(name)}", f"{quote(schema)}.{quote(name)}"
-                if connection.scalar(sa.text(f"SELECT EXISTS (SELECT FROM {source})")):  # noqa: S608
-                    connection.execute(sa.text(f"CREATE TABLE {copy} AS SELECT * FROM {source}"))  # noqa: S608
-                    # By name: a test that migrated down and up again may have put the columns in another order.
-                    columns = ", ".join(quote(column) for column in connection.scalars(COLUMNS, {"table": source}))
-                    script.append(f"INSERT INTO {source} ({columns}) SELECT {columns} FROM {copy}")  # noqa: S608
+                table = f"public.{quote(name)}"
+                # By name: a test that migrated down and up again may have put the columns in another order.
+                columns = ", ".join(quote(column) for column in connection.scalars(COLUMNS, {"table": table}))
+                with cursor.copy(f"COPY {table} ({columns}) TO STDOUT") as copy:
+                    data = b"".join(bytes(block) for block in copy)
+                if data:
+                    rows.append((table, columns, data))
+            positions = []
             for name in connection.scalars(SEQUENCES).all():
                 sequence = f"public.{quote(name)}"
                 position = sa.text(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
                 last_value, is_called = connection.execute(position).one()
-                script.append(f"SELECT setval('{sequence}', {int(last_value)}, {bool(is_called)})")
+                positions.append(f"setval('{sequence}', {int(last_value)}, {bool(is_called)})")
         engine.dispose()
-        template.schema, template.script = schema, ";\n".join(script)
+        template.rows, template.sequences = tuple(rows), f"SELECT {', '.join(positions)}" if positions else ""
 
     def copy_rows(self, template: DemoTemplate) -> None:
         """Copy the template's rows into the emptied tables; put the sequences where the demonstration left them."""
         engine = sa.create_engine(self.database)
         with engine.begin() as connection:
-            connection.exec_driver_sql(template.script)
+            # No trigger, no foreign key check: the rows are those the real triggers and checks let in.
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open
+            for table, columns, data in template.rows:
+                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    copy.write(data)
+            if template.sequences:
+                connection.exec_driver_sql(template.sequences)
         engine.dispose()
 
 
