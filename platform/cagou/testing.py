@@ -286,7 +286,7 @@ class DemoTemplates:
         engine = sa.create_engine(self.database)
         with engine.begin() as connection:
             quote = connection.dialect.identifier_preparer.quote  # names from the catalog, quoted
-            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open
+            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open: in the transaction
             rows = []
             for name in connection.scalars(TABLES).all():
                 table = f"public.{quote(name)}"
@@ -311,7 +311,7 @@ class DemoTemplates:
         with engine.begin() as connection:
             # No trigger, no foreign key check: the rows are those the real triggers and checks let in.
             connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open
+            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open: in the transaction
             for table, columns, data in template.rows:
                 with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     copy.write(data)
