@@ -20,7 +20,6 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.identity.policy import principals_of
 from cagou.interfaces import IAccounts
 from cagou.sites import API_PREFIX, COMMON, route_site
@@ -78,9 +77,8 @@ def observed(response: webtest.TestResponse) -> str:
 
 
 @pytest.fixture
-def people(app_config, registry):
+def people(app_config, registry, demonstration):
     with transaction_scope(registry) as request:
-        load_demo(request)
         accounts = request.find_service(IAccounts)
         accounts.grant(accounts.by_login("technicien"), "sample:reader")
     browsers = {}

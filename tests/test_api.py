@@ -11,16 +11,14 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from cagou import INTRANET, PUBLIC
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.identity import tokens
 from cagou.interfaces import IAccounts
 from cagou.testing import csrf_token, login
 
 
 @pytest.fixture
-def agent(app, registry):
+def agent(app, registry, demonstration):
     with transaction_scope(registry) as request:
-        load_demo(request)
         accounts = request.find_service(IAccounts)
         accounts.grant(accounts.by_login("agent"), "sample:reader")
     return login(app, "agent", "demo-agent-2026")

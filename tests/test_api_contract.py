@@ -24,7 +24,6 @@ from hypothesis import HealthCheck, settings
 from pyramid.registry import Registry
 
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.interfaces import IAccounts
 from cagou.testing import login
 from cagou_helpdesk import services
@@ -57,9 +56,8 @@ def prepared_schema(app: webtest.TestApp, token: str, parameters: dict[str, Any]
 
 
 @pytest.fixture
-def technician_token(app: webtest.TestApp, registry: Registry) -> str:
+def technician_token(app: webtest.TestApp, registry: Registry, demonstration: None) -> str:
     with transaction_scope(registry) as request:
-        load_demo(request)
         accounts = request.find_service(IAccounts)
         accounts.grant(accounts.by_login(TECHNICIAN[0]), "sample:reader")
     login(app, *TECHNICIAN)

@@ -12,7 +12,6 @@ import webtest
 from cagou.audit.models import AuditEntry
 from cagou.audit.sealer import seal
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.identity.policy import act_as
 from cagou.interfaces import IAccounts, IAuditLog
 from cagou.testing import login
@@ -32,9 +31,7 @@ def record_as(registry, login_name: str | None, action: str, summary: str, modul
 
 
 @pytest.fixture
-def admin(app, registry, clock):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def admin(app, demonstration, clock):
     login(app, "admin", "demo-admin-2026")
     return app
 
@@ -202,9 +199,8 @@ def test_the_csv_export_defuses_formulas_anyone_can_put_in_the_log(app, admin, r
 
 
 @pytest.fixture
-def note(registry) -> str:
+def note(registry, demonstration) -> str:
     with transaction_scope(registry) as request:
-        load_demo(request)
         request.find_service(IAccounts).grant(request.find_service(IAccounts).by_login("technicien"), "sample:reader")
         note = SampleNote(title="Budget 2026")
         request.db.add(note)

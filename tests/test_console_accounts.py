@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.identity.models import Account
 from cagou.testing import csrf_token, login
 from cagou_sample.models import SampleEvent
@@ -16,9 +15,7 @@ STRONG = "pandanus-niaouli-houle"
 
 
 @pytest.fixture
-def admin(app, registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def admin(app, demonstration):
     return login(app, "admin", "demo-admin-2026")
 
 

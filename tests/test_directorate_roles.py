@@ -6,16 +6,15 @@ import pytest
 import sqlalchemy as sa
 
 from cagou.db import transaction_scope
-from cagou.demo import ensure_directorates, load_demo
+from cagou.demo import ensure_directorates
 from cagou.interfaces import IAccounts
 from cagou.testing import login
 from cagou_sample.models import SampleNote
 
 
 @pytest.fixture
-def notes(registry) -> dict[str, int]:
+def notes(registry, demonstration) -> dict[str, int]:
     with transaction_scope(registry) as request:
-        load_demo(request)
         return {note.title: note.id for note in request.db.scalars(sa.select(SampleNote))}
 
 

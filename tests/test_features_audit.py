@@ -25,13 +25,15 @@ from cagou.audit.sealer import seal
 from cagou.audit.verify import verify
 from cagou.clock import FrozenClock, SystemClock
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.identity.policy import act_as
 from cagou.interfaces import IAccounts, IAuditLog, IClock
 from cagou.testing import csrf_token, login
 from cagou_sample.models import SampleNote
 
 scenarios("audit")
+# Every scenario here begins with "les données de démonstration": a template's copy, put in place
+# before the platform starts (``demonstration`` in cagou.testing) rather than loaded by the step.
+pytestmark = pytest.mark.usefixtures("demonstration")
 
 JOURNAL = "/intranet/console/journal/"
 PASSWORDS = {"technicien": "demo-technicien-2026", "agent": "demo-agent-2026", "admin": "demo-admin-2026"}
@@ -75,9 +77,8 @@ def keys(registry) -> tuple[Path, Path]:
 
 
 @given("les données de démonstration")
-def demo_data(registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo_data(demonstration):
+    """Copied before the scenario starts (``pytestmark`` above): every scenario's background begins with them."""
 
 
 @given(parsers.parse('"{login_name}" a le rôle "{role}"'))

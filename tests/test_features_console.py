@@ -9,13 +9,15 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from cagou import configure
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.interfaces import IAccounts, IMailer
 from cagou.modules.services import module_states
 from cagou.testing import csrf_token, login, run_jobs
 from cagou_sample.models import SampleNote
 
 scenarios("console")
+# Every scenario here begins with "les données de démonstration": a template's copy, put in place
+# before the platform starts (``demonstration`` in cagou.testing) rather than loaded by the step.
+pytestmark = pytest.mark.usefixtures("demonstration")
 
 SITES = {"l'intranet": "intranet", "l'extension publique": "public"}
 
@@ -34,9 +36,8 @@ def browser(app) -> Browser:
 
 
 @given("les données de démonstration")
-def demo_data(registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo_data(demonstration):
+    """Copied before the scenario starts (``pytestmark`` above): every scenario's background begins with them."""
 
 
 @given(parsers.parse('"{login_name}" a le rôle "{role}"'))

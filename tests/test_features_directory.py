@@ -12,7 +12,6 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.identity.directory import RoleMapping, normalise_dn, read_config
 from cagou.identity.models import Directorate
 from cagou.interfaces import IAccounts
@@ -24,6 +23,9 @@ from cagou_sample.models import SampleEvent
 pytestmark = pytest.mark.directory
 
 scenarios("identity/annuaire.feature")
+# Every scenario here begins with "les données de démonstration": a template's copy, put in place
+# before the platform starts (``demonstration`` in cagou.testing) rather than loaded by the step.
+pytestmark = pytest.mark.usefixtures("demonstration")
 
 
 @pytest.fixture
@@ -47,9 +49,8 @@ def group_dn(name: str) -> str:
 
 
 @given("les données de démonstration")
-def demo_data(registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo_data(demonstration):
+    """Copied before the scenario starts (``pytestmark`` above): every scenario's background begins with them."""
 
 
 @given(

@@ -28,8 +28,7 @@ import sqlalchemy as sa
 import webtest
 from webtest.forms import Checkbox, File, MultipleSelect, Radio, Select, Submit
 
-from cagou.db import get_engine, transaction_scope
-from cagou.demo import load_demo
+from cagou.db import get_engine
 from cagou.testing import login
 
 ACCOUNTS = [
@@ -66,10 +65,8 @@ REFUSAL_TABLES = {"audit_entry", "attempt_counter", "login_session"}
 
 
 @pytest.fixture
-def demo(app, registry):
+def demo(app, demonstration):
     """The demonstration, and a ticket of the agent's for the ticket pages' forms."""
-    with transaction_scope(registry) as request:
-        load_demo(request)
     login(app, "agent", "demo-agent-2026")
     form = app.get("/intranet/assistance/nouvelle").forms["formulaire-demande"]
     form["title"], form["category"], form["description"] = "Écran noir", "Logiciels", "Depuis ce matin."

@@ -17,16 +17,14 @@ import webob
 
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.testing import csrf_token, login
 
 SURROGATE = b"\xed\xa0\x80"  # U+D800 written as UTF-8 would, which no valid UTF-8 holds
 
 
 @pytest.fixture
-def demo(registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo(demonstration):
+    """The demonstration data, copied from a template (``demonstration`` in cagou.testing)."""
 
 
 def refusals(registry) -> list[AuditEntry]:

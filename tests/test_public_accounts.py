@@ -10,7 +10,6 @@ import webtest
 
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.identity.models import COMPANY, Account
 from cagou.identity.validation import normalize_ridet, password_problem
 from cagou.testing import csrf_token, delivered_mail, login
@@ -20,9 +19,8 @@ LINK = re.compile(r"http://localhost(/\S+)")
 
 
 @pytest.fixture
-def demo(registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo(demonstration):
+    """The demonstration data, copied from a template (``demonstration`` in cagou.testing)."""
 
 
 def register(app: webtest.TestApp, status: int = 303, **fields: str) -> webtest.TestResponse:

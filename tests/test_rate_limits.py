@@ -9,16 +9,14 @@ import webtest
 
 from cagou import RateLimit, configure
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.interfaces import IRateLimits
 from cagou.ratelimits.services import CORE_RULES, parse_rules
 from cagou.testing import login
 
 
 @pytest.fixture
-def demo(registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo(demonstration):
+    """The demonstration data, copied from a template (``demonstration`` in cagou.testing)."""
 
 
 def attempt(app: webtest.TestApp, login_name: str, password: str, address: str = "10.0.0.1", status: int = 401):

@@ -8,15 +8,13 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from cagou.db import get_engine, transaction_scope
-from cagou.demo import load_demo
+from cagou.db import get_engine
 from cagou.testing import login
 
 
 @pytest.fixture
-def demo(registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo(demonstration):
+    """The demonstration data, copied from a template (``demonstration`` in cagou.testing)."""
 
 
 @contextlib.contextmanager

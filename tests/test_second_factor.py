@@ -7,17 +7,14 @@ import re
 import pytest
 import webtest
 
-from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.testing import totp_code
 
 FORM = "formulaire-second-facteur"
 
 
 @pytest.fixture
-def demo(registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo(demonstration):
+    """The demonstration data, copied from a template (``demonstration`` in cagou.testing)."""
 
 
 def password_step(app: webtest.TestApp, login_name: str = "admin", password: str = "demo-admin-2026"):

@@ -17,7 +17,6 @@ from cagou import configure, main
 from cagou.audit.models import AuditEntry
 from cagou.cli import build_cli
 from cagou.db import get_engine, migrate, transaction_scope
-from cagou.demo import load_demo
 from cagou.interfaces import IMailer, ISecrets
 from cagou.mail.services import count_due_deliveries
 from cagou.secrets import get_secrets, keyring
@@ -28,9 +27,8 @@ PLUGINS_PATH = str(Path(__file__).parent / "plugins")
 
 
 @pytest.fixture
-def demo(registry, clock):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo(demonstration, clock):
+    """The demonstration data, loaded at the frozen clock's instant (``demonstration`` in cagou.testing)."""
 
 
 @pytest.fixture

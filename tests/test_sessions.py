@@ -8,16 +8,14 @@ import webtest
 
 from cagou import FLASH_MESSAGES_KEPT, configure
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.identity.models import LoginSession
 from cagou.interfaces import IAccounts
 from cagou.testing import csrf_token, login, production
 
 
 @pytest.fixture
-def demo(registry):
-    with transaction_scope(registry) as request:
-        load_demo(request)
+def demo(demonstration):
+    """The demonstration data, copied from a template (``demonstration`` in cagou.testing)."""
 
 
 def session_cookie(app: webtest.TestApp) -> str:

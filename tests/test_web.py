@@ -9,18 +9,16 @@ import webtest
 from cagou import configure
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.interfaces import IAccounts
 from cagou.modules.services import module_states
 from cagou.testing import csrf_token, give_second_factor, login, production
 
 
 @pytest.fixture
-def demo(registry):
+def demo(registry, demonstration):
     """The demonstration data, with the helpdesk switched off: these tests read what the
     core and the sample module contribute (tests/helpdesk covers the helpdesk's share)."""
     with transaction_scope(registry) as request:
-        load_demo(request)
         module_states(registry).set_enabled(request, "helpdesk", "intranet", False)
 
 

@@ -16,13 +16,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from pyramid.config import Configurator
-from pyramid.registry import Registry
 from waitress import create_server
 from waitress.server import BaseWSGIServer
 from waitress.wasyncore import close_all
 
-from cagou.db import transaction_scope
-from cagou.demo import load_demo
 from cagou.testing import require_program
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,10 +44,8 @@ def settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def live_server(app_config: Configurator, registry: Registry) -> Iterator[str]:
+def live_server(app_config: Configurator, demonstration: None) -> Iterator[str]:
     """The base URL of the test application, served over real HTTP with demo data."""
-    with transaction_scope(registry) as request:
-        load_demo(request)
     server = create_server(app_config.make_wsgi_app(), host="127.0.0.1", port=0)
     assert isinstance(server, BaseWSGIServer)  # one address: a single server, not a multi-socket one
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)

@@ -35,6 +35,12 @@ MANAGER = ("responsable", "demo-responsable-2026")
 MONDAY = datetime.datetime(2026, 3, 29, 19, 0, tzinfo=datetime.UTC)
 
 
+@pytest.fixture
+def demonstration_instant() -> datetime.datetime:
+    """The demonstration is loaded at this moment, like everything else in these tests."""
+    return MONDAY
+
+
 @pytest.fixture(autouse=True)
 def monday(registry: Registry) -> FrozenClock:
     """Set before anything else (autouse), so that the demonstration loads at this moment."""
