@@ -50,14 +50,21 @@ node_modules/.package-lock.json: package.json package-lock.json
 # `make test CAGOU_REQUIRE_EVERY_TEST=0` runs the others without them.
 test test-postgresql: export CAGOU_REQUIRE_EVERY_TEST ?= 1
 
+# A module that carries its own tests (plugins/NAME/tests, as `cagou module new` writes them)
+# runs them in a pytest of its own, after the core's: its conftest chooses the modules of its
+# platform, once per session.
+MODULE_TESTS := $(wildcard plugins/*/tests)
+POSTGRESQL_URL = $${CAGOU_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+
 test: install
 	.ci/system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(foreach tests,$(MODULE_TESTS),$(BIN)/pytest $(PYTEST_ARGS) $(dir $(tests)) &&) true
 
 test-postgresql: install
 	.ci/system-packages
-	CAGOU_TEST_DATABASE_URL=$${CAGOU_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-	  $(BIN)/pytest $(PYTEST_ARGS)
+	CAGOU_TEST_DATABASE_URL=$(POSTGRESQL_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	$(foreach tests,$(MODULE_TESTS),CAGOU_TEST_DATABASE_URL=$(POSTGRESQL_URL) $(BIN)/pytest $(PYTEST_ARGS) $(dir $(tests)) &&) true
 
 lint: install
 	$(BIN)/ruff check
