@@ -2,7 +2,7 @@
 
 - One category per path whatever the case (``ix_helpdesk_category_lower_path``):
   the database refuses a twin even when nothing checked before, and two
-  administrators racing through ``admin.add_category`` store one category.
+  administrators racing through ``admin.categories.add_category`` store one category.
 - The partial indexes of revision 0002 are the models' (Alembic's comparison
   sees neither their WHERE nor, on SQLite, an index on an expression), and the
   planner takes them for the queue's and "take the next one"'s own queries.
@@ -27,16 +27,18 @@ from click.testing import CliRunner
 from sqlalchemy import event
 from sqlalchemy.schema import CreateIndex
 
+import cagou_helpdesk
 from cagou.cli import build_cli
 from cagou.db import Base, get_engine, migrate, transaction_scope
 from cagou.db.migrate import MigrationRefusedError
 from cagou.identity.models import Account
 from cagou.kit import Invalid
 from cagou.testing import write_ini
-from cagou_helpdesk import admin, queries, services
+from cagou_helpdesk import queries, services
+from cagou_helpdesk.admin import categories
 from cagou_helpdesk.models import Category
 
-MIGRATION = Path(admin.__file__).parent / "migrations" / "0002_helpdesk_indexes.py"
+MIGRATION = Path(cagou_helpdesk.__file__).parent / "migrations" / "0002_helpdesk_indexes.py"
 BARRIER_TIMEOUT_SECONDS = 30
 
 
@@ -66,19 +68,19 @@ def test_the_database_refuses_a_subcategory_that_differs_by_case_only(registry, 
 def test_two_administrators_adding_the_same_category_at_the_same_instant_store_one(registry, helpdesk, monkeypatch):
     """Both read the tree and pass the check before either writes: the database lets one through."""
     both_checked = threading.Barrier(2, timeout=BARRIER_TIMEOUT_SECONDS)
-    check_path_lengths = admin.check_path_lengths
+    check_path_lengths = categories.check_path_lengths
 
     def check_then_wait(*args, **kwargs):
         check_path_lengths(*args, **kwargs)
         both_checked.wait()
 
-    monkeypatch.setattr(admin, "check_path_lengths", check_then_wait)
+    monkeypatch.setattr(categories, "check_path_lengths", check_then_wait)
     outcomes: dict[str, object] = {}
 
     def administrator(name: str) -> None:
         try:
             with transaction_scope(registry) as request:
-                outcomes[name] = admin.add_category(request, admin.CategoryInput(name=name)).path
+                outcomes[name] = categories.add_category(request, categories.CategoryInput(name=name)).path
         except Exception as error:  # the outcome is what the test checks
             outcomes[name] = error
 

@@ -78,6 +78,9 @@ class TextField(wtforms.StringField):
 
     data: str
 
+    def process_data(self, value: Any) -> None:
+        self.data = "" if value is None else str(value)
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = str(valuelist[0]) if valuelist else ""
 
