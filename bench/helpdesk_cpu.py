@@ -21,9 +21,9 @@ measure, each through its WSGI application with WebTest, in alternating rounds
 The figure is `time.process_time()` per request (the process's CPU, not the
 wall clock), median over the rounds. WebTest's own cost is in all three.
 
-Then the worker's part: the jobs the tickets queued are run as the worker runs
-them (the acknowledgement composed, then its delivery, each in its own
-transaction), and *one mail's delivery* is timed alone, in rounds of the same
+Then the worker's part: the jobs the tickets queued (the acknowledgements'
+deliveries) are run as the worker runs them, and *one mail's delivery* is
+timed alone, in rounds of the same
 size: `deliver_mail` on a pending acknowledgement, with the production
 settings' delivery (a Maildir folder for the benchmark), median of the rounds.
 

@@ -138,7 +138,7 @@ def test_an_agent_opens_a_ticket_that_lands_in_its_category_group(app, registry,
 
 
 def test_a_ticket_whose_transaction_rolls_back_queues_no_acknowledgement_and_sends_nothing(registry, helpdesk):
-    """The acknowledgement's job is written in the ticket's transaction: a request failing after it sends nothing."""
+    """The acknowledgement is written in the ticket's transaction: a request failing after it sends nothing."""
     data = TicketInput(title="Échouera", description="La requête échoue après le ticket.", category="Réseau > VPN")
     with pytest.raises(RuntimeError), transaction_scope(registry) as request:
         open_ticket(request, data, request.find_service(IAccounts).by_login("agent"))

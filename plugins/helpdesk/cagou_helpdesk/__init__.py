@@ -20,7 +20,6 @@ from cagou_helpdesk import (
     settings,
 )
 from cagou_helpdesk.hooks import *  # noqa: F403  (the hook implementations are the module's API)
-from cagou_helpdesk.services import ACKNOWLEDGE_JOB
 
 
 def includeme(config: Configurator) -> None:
@@ -34,7 +33,6 @@ def includeme(config: Configurator) -> None:
         route_name="helpdesk.static",
         permission=NO_PERMISSION_REQUIRED,
     )
-    config.add_job(ACKNOWLEDGE_JOB, "cagou_helpdesk.jobs.acknowledge_job")
     config.include("cagou_helpdesk.views")
     config.include("cagou_helpdesk.knowledge")
     config.include("cagou_helpdesk.admin")

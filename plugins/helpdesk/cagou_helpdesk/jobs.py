@@ -7,23 +7,10 @@ import datetime
 import sqlalchemy as sa
 from pyramid.registry import Registry
 
-from cagou.kit import IMailer, deliver_mail, transaction_scope
+from cagou.kit import IMailer, transaction_scope
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import CLOSED, OPEN_STATUSES, RESOLVED, Ticket
-from cagou_helpdesk.services import audit, now, send_acknowledgement, set_status, ticket_url
-
-
-def acknowledge_job(registry: Registry, ticket_id: int) -> None:
-    """Queued by the request that opened the ticket, in its transaction: the acknowledgement, composed and sent.
-
-    Sent at once, once its outbox row is committed: it leaves before the mails
-    queued after the ticket (its resolution, a reply), as when the request wrote
-    it. The delivery job queued with the row then finds it sent and does nothing.
-    """
-    with transaction_scope(registry) as request:
-        mail_id = send_acknowledgement(request, ticket_id)
-    if mail_id is not None:
-        deliver_mail(registry, mail_id)
+from cagou_helpdesk.services import audit, now, set_status, ticket_url
 
 
 def breached_condition(instant: datetime.datetime) -> sa.ColumnElement[bool]:

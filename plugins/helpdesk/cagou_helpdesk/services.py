@@ -30,7 +30,6 @@ from cagou.kit import (
     IAuditLog,
     IClock,
     IFileStorage,
-    IJobQueue,
     IMailer,
     Invalid,
     Refused,
@@ -76,8 +75,6 @@ MAX_TITLE = 200
 MAX_TEXT = 20_000
 MAX_FILENAME = 255
 PHONE_NUMBER = re.compile(r"^[+0-9 .()-]{6,20}$")
-#: The job that mails a new ticket's acknowledgement (registered in the module's includeme).
-ACKNOWLEDGE_JOB = "helpdesk.acknowledge"
 NO_GROUP = "Aucun groupe de techniciens n'est configuré : prévenez l'administrateur de l'assistance."
 
 
@@ -347,20 +344,11 @@ def open_ticket(
         "category": category.path,
     }  # fmt: skip
     audit(request, ticket, "create", f"Ticket {ticket.reference} ouvert{on_behalf} : « {title} ».", after=after)
-    # The acknowledgement is composed by the worker (send_acknowledgement): its job is one row written in
-    # this transaction, so a request that fails sends nothing, and the request no longer pays for the
-    # mail's text, its outbox row, its Message-ID and its link.
-    request.find_service(IJobQueue).enqueue(ACKNOWLEDGE_JOB, ticket_id=ticket.id)
+    # Written in the request's transaction, with the ticket: a request that fails sends nothing, and a
+    # ticket is never stored without its acknowledgement (a job composing it was lost in a database
+    # outage, and its immediate delivery raced the delivery job of a second worker).
+    notify(request, ticket, f"Demande enregistrée : {ticket.title}", acknowledgement(request, ticket, group.name))
     return ticket
-
-
-def send_acknowledgement(request: Request, ticket_id: int) -> int | None:
-    """The worker's part of opening a ticket: the requester's acknowledgement in the outbox; its row's id."""
-    ticket = request.db.get(Ticket, ticket_id)
-    if ticket is None:  # the ticket's row commits with its job: only a purge removes it before
-        return None
-    body = acknowledgement(request, ticket, ticket.group.name)
-    return notify(request, ticket, f"Demande enregistrée : {ticket.title}", body)
 
 
 def acknowledgement(request: Request, ticket: Ticket, group_name: str) -> str:
