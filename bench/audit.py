@@ -1,9 +1,10 @@
 """The audit log's benchmark, run by ``make bench`` after bench/run.py (see bench/README.md).
 
 1. Throughput: an authenticated JSON endpoint (``POST /intranet/banc/audit``,
-   the bench-only module of ``bench/plugins/cagou_benchaudit``) that writes one
-   audit entry, against the same endpoint with ``?audit=0``, which skips the
-   entry. Production server settings (gunicorn.conf.py, production.ini), PostgreSQL,
+   the bench-only module of ``bench/plugins/cagou_benchaudit``) that writes a
+   file's change and one audit entry, against the same endpoint with
+   ``?audit=0``, which writes the change without the entry. Production
+   server settings (gunicorn.conf.py, production.ini), PostgreSQL,
    16 client processes with a signed-in session cookie and the CSRF header,
    the two measured in alternating slices of the same run. Target: the audit
    log costs at most 15 % of the throughput.
@@ -44,6 +45,9 @@ from cagou.audit.models import AuditEntry
 from cagou.audit.queries import AuditFilters, conditions
 from cagou.secrets import keyring
 
+sys.path.insert(0, str(run.BENCH / "plugins"))
+from cagou_benchaudit import CREATE_CHANGES
+
 VAR = run.VAR / "audit"
 PLUGINS = run.BENCH / "plugins"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cagou_bench_audit"
@@ -78,6 +82,10 @@ def prepare(url: str, env: dict[str, str]) -> None:
     run.reset_postgresql(url)
     for arguments in (["db", "upgrade"], ["demo"], ["modules", "enable", "benchaudit"]):
         cagou(env, *arguments)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(CREATE_CHANGES))
+    engine.dispose()
 
 
 def csrf_token(port: int, cookie: str) -> str:
@@ -283,7 +291,7 @@ def report(measures: list[run.Measure], load: run.Load, size: dict[str, Any], bu
         "",
         *context(load, busy),
         f"- Endpoint: `POST {ENDPOINT}` (JSON, session cookie and CSRF header, signed in as `agent`), "
-        "one audit entry per request, or none with `?audit=0`",
+        "one change and one audit entry per request, or the change alone with `?audit=0`",
         "",
         "## Throughput (PostgreSQL)",
         "",

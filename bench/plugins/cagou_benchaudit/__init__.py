@@ -1,10 +1,12 @@
 """A module for the benchmark only: one authenticated JSON endpoint that writes one audit entry.
 
 ``POST /intranet/banc/audit`` (signed in, CSRF header, JSON body
-``{"reference": "…"}``) records one entry through ``IAuditLog`` — what a
-module does when an agent updates a file — and answers JSON.
-``?audit=0`` answers the same without the entry: the baseline of the same
-run, so that the difference is what the audit log costs. Loaded by
+``{"reference": "…"}``) does what a module does when an agent updates a
+file: it writes the change (one row of ``bench_dossier_change``, a table
+``bench/audit.py`` creates) and records one entry through ``IAuditLog``,
+then answers JSON. ``?audit=0`` writes the same change without the entry:
+the baseline of the same run, so that the difference is what the audit log
+adds to a request that changes something (an entry never comes alone). Loaded by
 ``bench/audit.py`` with ``cagou.plugins.extra`` and ``PYTHONPATH``, as the
 tests load their sample module; never installed.
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+import zope.sqlalchemy
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
@@ -21,6 +25,12 @@ from cagou import INTRANET, ModuleInfo, hookimpl
 from cagou.interfaces import IAuditLog
 
 MAX_REFERENCE_LENGTH = 64
+#: The module's own change, written on both sides of the comparison.
+CREATE_CHANGES = (
+    "CREATE TABLE bench_dossier_change (id bigserial PRIMARY KEY, reference varchar(64) NOT NULL, "
+    "state varchar(32) NOT NULL, changed_at timestamptz NOT NULL DEFAULT now())"
+)
+WRITE_CHANGE = sa.text("INSERT INTO bench_dossier_change (reference, state) VALUES (:reference, :state)")
 
 
 @hookimpl
@@ -35,6 +45,8 @@ def write(request: Request) -> dict[str, Any]:
         raise HTTPBadRequest('Envoyez un objet JSON : {"reference": "…"}.') from error
     mode = request.params.get("audit", "1")
     audited = mode == "1"
+    request.db.execute(WRITE_CHANGE, {"reference": reference, "state": "en instruction"})
+    zope.sqlalchemy.mark_changed(request.db)
     if audited:
         request.find_service(IAuditLog).record(
             "benchaudit:dossier:update",
