@@ -45,9 +45,6 @@ from cagou.audit.models import AuditEntry
 from cagou.audit.queries import AuditFilters, conditions
 from cagou.secrets import keyring
 
-sys.path.insert(0, str(run.BENCH / "plugins"))
-from cagou_benchaudit import CREATE_CHANGES
-
 VAR = run.VAR / "audit"
 PLUGINS = run.BENCH / "plugins"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cagou_bench_audit"
@@ -55,6 +52,11 @@ ENDPOINT = "/intranet/banc/audit"
 AUDIT_ON, AUDIT_OFF = "Audit on", "Audit off"
 COST_TARGET = 0.15
 VERIFY_TARGET_SECONDS = 60.0
+#: The table the bench module writes its changes to, on both sides of the comparison.
+CREATE_CHANGES = (
+    "CREATE TABLE bench_dossier_change (id bigserial PRIMARY KEY, reference varchar(64) NOT NULL, "
+    "state varchar(32) NOT NULL, changed_at timestamptz NOT NULL DEFAULT now())"
+)
 CSRF_HEADER = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 
 

@@ -26,10 +26,6 @@ from cagou.interfaces import IAuditLog
 
 MAX_REFERENCE_LENGTH = 64
 #: The module's own change, written on both sides of the comparison.
-CREATE_CHANGES = (
-    "CREATE TABLE bench_dossier_change (id bigserial PRIMARY KEY, reference varchar(64) NOT NULL, "
-    "state varchar(32) NOT NULL, changed_at timestamptz NOT NULL DEFAULT now())"
-)
 WRITE_CHANGE = sa.text("INSERT INTO bench_dossier_change (reference, state) VALUES (:reference, :state)")
 
 
