@@ -79,6 +79,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/audit_cpu.py
 	$(BIN)/python bench/helpdesk.py
 	$(BIN)/python bench/helpdesk_cpu.py
 	$(BIN)/python bench/processes.py
