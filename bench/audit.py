@@ -358,10 +358,7 @@ def main() -> int:
         size["verify_output"] = size["verify_output"].splitlines()[0]
         size["queries"] = query_times(arguments.postgresql_url)
     text = report(measures, load, size, busy)
-    VAR.mkdir(parents=True, exist_ok=True)
-    (run.VAR / "audit.md").write_text(text, encoding="utf-8")
-    print()
-    print(text)
+    run.publish("audit.md", text)
     failed = any(m.errors for m in measures)
     return 1 if failed else 0
 

@@ -37,9 +37,8 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cagou_bench_audit_cp
 SIDES = {audit.AUDIT_ON: "1", audit.AUDIT_OFF: "0"}
 
 
-def signed_in_poster(url: str) -> Callable[[str], object]:
+def signed_in_poster(env: dict[str, str]) -> Callable[[str], object]:
     """The production application in this process; a function posting one change, audited or not."""
-    env = audit.environment(url, secrets.token_urlsafe(48))
     os.environ.update({key: value for key, value in env.items() if key.startswith("CAGOU_")})
     sys.path.insert(0, str(audit.PLUGINS))
     from serve import cagou_app
@@ -147,8 +146,9 @@ def main() -> int:
     parser.add_argument("--postgresql-url", default=DEFAULT_URL, help="a database this run may drop")
     arguments = parser.parse_args()
     url = arguments.postgresql_url
-    audit.prepare(url, audit.environment(url, secrets.token_urlsafe(48)))
-    post = signed_in_poster(url)
+    env = audit.environment(url, secrets.token_urlsafe(48))
+    audit.prepare(url, env)
+    post = signed_in_poster(env)
     engine = sa.create_engine(url)
     database = sa.make_url(url).database or ""
 
@@ -165,9 +165,7 @@ def main() -> int:
     parts = record_parts(post, arguments.requests)
     engine.dispose()
     text = report(figures, parts, arguments.requests, arguments.rounds)
-    run.VAR.mkdir(parents=True, exist_ok=True)
-    (run.VAR / "audit-cpu.md").write_text(text, encoding="utf-8")
-    print(text)
+    run.publish("audit-cpu.md", text)
     return 0
 
 

@@ -744,10 +744,7 @@ def main() -> int:
         drains.append(drain(BASELINE, bare_port, url, anonymous, BASELINE_TAKE_GROUP, args.take_tickets))
     lines = context(args, tickets, fill_seconds, run.busy_lines(busy_before, run.cpu_busy()))
     text = report(args, queue, created, drains, lines)
-    VAR.mkdir(parents=True, exist_ok=True)
-    (run.VAR / "helpdesk.md").write_text(text, encoding="utf-8")
-    print()
-    print(text)
+    run.publish("helpdesk.md", text)
     failed = any(m.errors for m in [line.measure for line in queue] + created) or not all(
         d.exactly_once for d in drains
     )

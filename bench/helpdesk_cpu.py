@@ -234,9 +234,7 @@ def main() -> int:
     print("CPU per mail delivered…", flush=True)
     figures[MAIL] = measure_mail(registry, arguments.requests, arguments.rounds)
     text = report(figures, arguments.requests, arguments.rounds)
-    run.VAR.mkdir(parents=True, exist_ok=True)
-    (run.VAR / "helpdesk-cpu.md").write_text(text, encoding="utf-8")
-    print(text)
+    run.publish("helpdesk-cpu.md", text)
     return 0
 
 

@@ -127,9 +127,7 @@ def main() -> int:
     tickets = prepare(args.postgresql_url, env, args.tickets)
     lines = measure(env, args)
     text = report(args, tickets, lines, run.busy_lines(busy_before, run.cpu_busy()))
-    (run.VAR / "processes.md").write_text(text, encoding="utf-8")
-    print()
-    print(text)
+    run.publish("processes.md", text)
     return 1 if any(m.errors for _, m in lines) else 0
 
 

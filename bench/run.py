@@ -587,6 +587,15 @@ def databases(names: str, postgresql_url: str) -> list[Database]:
     return [known[name] for name in chosen]
 
 
+def publish(name: str, text: str) -> None:
+    """Print a bench's Markdown report and keep it in var/bench/ under ``name``."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    (VAR / name).write_text(text, encoding="utf-8")
+    print()
+    print(text)
+    print(f"(written to {(VAR / name).relative_to(ROOT)})")
+
+
 def main() -> int:
     # A SIGTERM must stop the servers too: turned into SystemExit, it runs the finally blocks.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -603,11 +612,7 @@ def main() -> int:
     print("Start-up…", flush=True)
     startups = [measure_startup(database, arguments.startup_runs, secret) for database in chosen]
     text = report(measures, startups, load, busy_lines(busy_before, cpu_busy()))
-    VAR.mkdir(parents=True, exist_ok=True)
-    (VAR / "results.md").write_text(text, encoding="utf-8")
-    print()
-    print(text)
-    print(f"(written to {(VAR / 'results.md').relative_to(ROOT)})")
+    publish("results.md", text)
     return 1 if any(m.errors for m in measures) else 0
 
 
