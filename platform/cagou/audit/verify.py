@@ -7,7 +7,8 @@ without a tombstone), a position missing, a link altered (an entry inserted,
 removed or moved in the chain), an entry written outside the chain (older
 than the sealing horizon yet unsealed). With the public key, it also checks
 the signed checkpoints (:mod:`cagou.audit.checkpoints`): a table rewritten
-with fresh hashes disagrees with them.
+with fresh hashes disagrees with them. A long chain is walked in segments, one
+process per core (:mod:`cagou.audit.segments`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import datetime
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,16 @@ from cagou.audit.sealer import (
     link,
     seal,
     tombstone_state,
+)
+from cagou.audit.segments import (
+    PARALLEL_FROM,
+    Segment,
+    StartState,
+    default_walkers,
+    next_position,
+    plan,
+    start_state,
+    walk_segments,
 )
 from cagou.db import get_engine
 
@@ -106,8 +118,8 @@ class Checking:
         )
 
 
-def stream_chain(connection: sa.Connection, start: int) -> Iterator[sa.Row[Any]]:
-    """Every link from ``start`` on, with its entry (or None) and its tombstone (or None)."""
+def stream_chain(connection: sa.Connection, start: int, stop: int | None = None) -> Iterator[sa.Row[Any]]:
+    """Every link from ``start`` on (to ``stop`` excluded), with its entry (or None) and its tombstone (or None)."""
     columns = [
         SEAL.c.position,
         SEAL.c.entry_id,
@@ -129,6 +141,8 @@ def stream_chain(connection: sa.Connection, start: int) -> Iterator[sa.Row[Any]]
         TOMBSTONE, TOMBSTONE.c.position == SEAL.c.position
     )
     query = sa.select(*columns).select_from(joined).where(SEAL.c.position >= start).order_by(SEAL.c.position)
+    if stop is not None:
+        query = query.where(SEAL.c.position < stop)
     yield from connection.execute(query, execution_options={"yield_per": STREAM})
 
 
@@ -138,11 +152,7 @@ def check_link(
     """The problems of one link: a missing position, a broken or unkeyed link, an entry not authentic."""
     position, entry_id = row.position, row.entry_id
     if position != expected:
-        return Break(
-            f"Position {expected} absente de la chaîne : une entrée scellée a été supprimée "
-            f"(la chaîne reprend à la position {position}).",
-            expected,
-        )
+        return missing(expected, position)
     key_id = row.link_key
     if key_id is None and result.keyed_from is not None:
         return Break(
@@ -178,6 +188,14 @@ def check_link(
     elif (problem := check_entry_mac(row, checking, result)) is not None:
         return problem
     return check_order(row, checking, result)
+
+
+def missing(expected: int, resumed: int) -> Break:
+    return Break(
+        f"Position {expected} absente de la chaîne : une entrée scellée a été supprimée "
+        f"(la chaîne reprend à la position {resumed}).",
+        expected,
+    )
 
 
 def link_holds(keys: MacKeys, key_id: str | None, previous: str, row: sa.Row[Any]) -> bool:
@@ -279,11 +297,15 @@ def verify(
     public_key: Ed25519PublicKey | None = None,
     folder: Path | None = None,
     lost_keys: frozenset[str] = frozenset(),
+    walkers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
 ) -> Verification:
     """Seal, then check the whole chain (and the signed checkpoints when a public key is given).
 
     ``lost_keys`` are fingerprints of keys declared lost: what they
     authenticated is counted as unverifiable instead of stopping the check.
+    A chain of more than ``parallel_from`` positions is walked by ``walkers``
+    processes (by default one per core, at most four).
     """
     seal(registry)
     engine = get_engine(registry)
@@ -296,10 +318,11 @@ def verify(
             connection.execution_options(isolation_level="REPEATABLE READ")
         result.start = chain_start(connection)
         result.head = chain_head(connection)
+        segments = plan(result.start.kept_from, result.head.position, walkers or default_walkers(), parallel_from)
         result.broken = (
             check_signatures(signed)
             or check_purges(connection, checking)
-            or walk(connection, result, signed, checking)
+            or walk(connection, result, signed, checking, segments)
             or check_start(connection, result)
             or check_copies(connection)
             or check_unsealed(connection, result, checking)
@@ -321,29 +344,47 @@ def check_signatures(signed: list[SignedCheckpoint]) -> Break | None:
     return None
 
 
+@dataclass(frozen=True)
+class Walked:
+    """What the walk of one segment found, and the position after the last link it walked."""
+
+    segment: Segment
+    tally: Verification
+    reached: int
+
+    @property
+    def last(self) -> bool:
+        """Whether the walk ends here: a break, or a chain that stops before the segment's end."""
+        return self.tally.broken is not None or (self.segment.stop is not None and self.reached < self.segment.stop)
+
+
 def walk(
-    connection: sa.Connection, result: Verification, signed: list[SignedCheckpoint], checking: Checking
+    connection: sa.Connection,
+    result: Verification,
+    signed: list[SignedCheckpoint],
+    checking: Checking,
+    segments: list[Segment],
 ) -> Break | None:
-    """Walk the chain from its start; the first broken link, or None."""
+    """Walk the chain from its start, segment by segment; the first broken link, or None."""
     start = result.start
     by_position: dict[int, list[SignedCheckpoint]] = {}
     for one in signed:
         by_position.setdefault(one.checkpoint.position, []).append(one)
-    for one in by_position.get(start.kept_from - 1, []):
-        if (problem := check_against(one, start.kept_from - 1, start.previous_hash)) is not None:
-            return problem
-    expected, previous = start.kept_from, start.previous_hash
-    for row in stream_chain(connection, start.kept_from):
-        if (problem := check_link(row, expected, previous, checking, result)) is not None:
-            return problem
-        for one in by_position.get(row.position, []):
-            if (problem := check_against(one, row.position, row.chain_hash)) is not None:
-                return problem
-        if row.found is None:
-            result.purged += 1
-        else:
-            result.checked += 1
-        expected, previous = row.position + 1, row.chain_hash
+    if (problem := vouched(by_position, start.kept_from - 1, start.previous_hash)) is not None:
+        return problem
+    walk_one = partial(walk_segment, start=start, by_position=by_position, checking=checking)
+    expected = start.kept_from
+    # In position order: the first break of the chain is in the first segment that has one.
+    for walked in walk_segments(connection, segments, walk_one, lambda walked: walked.last):
+        tally = walked.tally
+        result.checked += tally.checked
+        result.purged += tally.purged
+        result.unauthenticated += tally.unauthenticated
+        result.unverifiable += tally.unverifiable
+        result.keyed_from = tally.keyed_from if result.keyed_from is None else result.keyed_from
+        result.latest, expected = tally.latest, walked.reached
+        if tally.broken is not None:
+            return tally.broken
     beyond = [one for one in signed if one.checkpoint.position >= expected]
     if beyond:
         last = beyond[-1]
@@ -352,6 +393,46 @@ def walk(
             f"{last.label} atteste la position {last.checkpoint.position} : des entrées ont été supprimées.",
             expected,
         )
+    return None
+
+
+def walk_segment(
+    connection: sa.Connection,
+    segment: Segment,
+    start: Start,
+    by_position: dict[int, list[SignedCheckpoint]],
+    checking: Checking,
+) -> Walked:
+    """Walk one segment from the state the walk holds before it, up to its first broken link."""
+    if segment.start == start.kept_from:
+        state = StartState(start.previous_hash, None, None)
+    else:
+        state = start_state(connection, start.kept_from, segment.start)
+    tally = Verification(keyed_from=state.keyed_from, latest=state.latest)
+    expected, previous = segment.start, state.previous_hash
+    for row in stream_chain(connection, segment.start, segment.stop):
+        tally.broken = check_link(row, expected, previous, checking, tally) or vouched(
+            by_position, row.position, row.chain_hash
+        )
+        if tally.broken is not None:
+            return Walked(segment, tally, expected)
+        if row.found is None:
+            tally.purged += 1
+        else:
+            tally.checked += 1
+        expected, previous = row.position + 1, row.chain_hash
+    if segment.stop is not None and expected < segment.stop:
+        # The segment's last links are missing: the walk would have named the first at the next link.
+        resumed = next_position(connection, expected)
+        tally.broken = None if resumed is None else missing(expected, resumed)
+    return Walked(segment, tally, expected)
+
+
+def vouched(by_position: dict[int, list[SignedCheckpoint]], position: int, chain_hash: str) -> Break | None:
+    """The first checkpoint signed at ``position`` that disagrees with its link's hash."""
+    for one in by_position.get(position, []):
+        if (problem := check_against(one, position, chain_hash)) is not None:
+            return problem
     return None
 
 
