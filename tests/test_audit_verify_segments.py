@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from audit_tampering import seals, tampering, write
+from audit_tampering import command_runner, seals, tampering, write
 
 from cagou.audit import verify as verify_module
 from cagou.audit.chain import GENESIS, entry_digest, link_hash
@@ -28,7 +28,7 @@ from cagou.audit.segments import Segment, enter_snapshot, plan, walk_segments
 from cagou.audit.verify import Verification, verify
 from cagou.db import get_engine
 from cagou.secrets import keyring
-from cagou.testing import is_postgresql
+from cagou.testing import is_postgresql, write_ini
 
 COUNT = 30
 WALKERS = 3
@@ -407,3 +407,12 @@ def test_a_walker_that_fails_fails_the_verification(registry):
             walk_segments(connection, [Segment(1, 2), Segment(2, 3), Segment(3)], walk_one, lambda _: False)
         # A break stops the walk: what comes after it is neither waited for nor counted.
         assert walk_segments(connection, [Segment(1, 2), Segment(2, 3), Segment(3)], walk_one, lambda _: True) == [1]
+
+
+def test_the_command_takes_a_number_of_walkers(registry, tmp_path, settings, monkeypatch):
+    run = command_runner(write_ini(tmp_path / "test.ini", settings), monkeypatch)
+    write(registry, 2)
+    verified = run("audit", "verify", "--walkers", "2")
+    assert verified.exit_code == 0, verified.output
+    assert "Journal d'audit intact : 2 entrée(s) vérifiée(s)" in verified.output
+    assert run("audit", "verify", "--walkers", "0").exit_code == 2  # refused as a usage error

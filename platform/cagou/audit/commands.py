@@ -20,6 +20,7 @@ from cagou.audit.key_commands import keys_group
 from cagou.audit.purge import checkpoint, purge
 from cagou.audit.retention import retention_rules
 from cagou.audit.sealer import seal
+from cagou.audit.segments import MAX_WALKERS, PARALLEL_FROM
 from cagou.audit.verify import Verification, verify
 from cagou.cli import Environment, fail, pass_env
 from cagou.interfaces import IAuditLog, IClock
@@ -73,15 +74,23 @@ def audit_seal(env: Environment) -> None:
     metavar="EMPREINTE",
     help="Clé d'authentification déclarée perdue : ce qu'elle authentifie est compté comme invérifiable.",
 )
+@click.option(
+    "--walkers",
+    type=click.IntRange(min=1),
+    help=f"Processus qui vérifient la chaîne en parallèle au-delà de {number(PARALLEL_FROM)} positions "
+    f"(par défaut : un par cœur, au plus {MAX_WALKERS}).",
+)
 @pass_env
-def audit_verify(env: Environment, public_key: Path | None, folder: Path | None, lost_keys: tuple[str, ...]) -> None:
+def audit_verify(
+    env: Environment, public_key: Path | None, folder: Path | None, lost_keys: tuple[str, ...], walkers: int | None
+) -> None:
     """Vérifier toute la chaîne et les points de contrôle signés ; statut 1 si le journal est altéré."""
     registry = env.registry
     try:
         key = verification_key(registry, public_key)
     except SigningKeyError as error:
         fail(str(error))
-    result = verify(registry, key, folder or checkpoints_folder(registry), frozenset(lost_keys))
+    result = verify(registry, key, folder or checkpoints_folder(registry), frozenset(lost_keys), walkers)
     report(result)
     if not result.intact:
         sys.exit(1)
