@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pluggy
 import sqlalchemy as sa
 
+from cagou import hookspecs
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.demo import ensure_directorates
@@ -94,6 +96,22 @@ def test_observers_see_entries_only_after_commit(registry):
         request.find_service(IAuditLog).record("sample:note:test", "Validé.", module="sample", object_id="7")
         assert observed == []
     assert [(entry.summary, entry.object_id) for entry in observed] == [("Validé.", "7")]
+
+
+def test_without_observers_an_entry_adds_nothing_to_the_commit(registry, monkeypatch):
+    with transaction_scope(registry) as request:
+        request.find_service(IAuditLog).record("sample:note:test", "Observé.", module="sample")
+        assert len(list(request.tm.get().getAfterCommitHooks())) == 1
+    # The same modules, none implementing the hook.
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    monkeypatch.setattr(get_plugins(registry), "manager", manager)
+    with transaction_scope(registry) as request:
+        request.find_service(IAuditLog).record("sample:note:test", "Non observé.", module="sample")
+        assert list(request.tm.get().getAfterCommitHooks()) == []
+    with transaction_scope(registry) as request:
+        summaries = request.db.scalars(sa.select(AuditEntry.summary).where(AuditEntry.action == "sample:note:test"))
+        assert sorted(summaries) == ["Non observé.", "Observé."]
 
 
 def test_a_failing_observer_loses_nothing(registry, monkeypatch):

@@ -43,6 +43,7 @@ from cagou.identity.policy import set_root_acl
 from cagou.interfaces import IPlugins
 from cagou.plugins import Module, Plugins, discover, flatten
 from cagou.secrets import check_stored_secrets
+from cagou.services import replace_find_service
 from cagou.settings import is_production, normalize
 from cagou.sites import check_every_route_has_a_site, prune_unserved_routes
 from cagou.web.i18n import setup_translations
@@ -95,6 +96,8 @@ def configure(settings: dict[str, Any]) -> Configurator:
     config.include("cagou.sites")
     # Services are looked up from the request; the registrations below need it.
     config.include("pyramid_services")
+    # The same lookups without a wired container per request (see cagou.services).
+    replace_find_service(config)
     # request.db, one transaction per request, retries on conflicts.
     config.include("cagou.db")
     # Time before everything that stamps a record with it.

@@ -72,14 +72,13 @@ class MacKeys:
 
     ring: KeyRing
     by_fingerprint: dict[str, bytes] = field(init=False)
+    #: The fingerprint of the key that authenticates, computed once: every entry written asks for it.
+    current: str = field(init=False)
 
     def __post_init__(self) -> None:
         keys = {fingerprint(key): base64.urlsafe_b64decode(key) for key in self.ring.keys}
         object.__setattr__(self, "by_fingerprint", keys)
-
-    @property
-    def current(self) -> str:
-        return self.ring.fingerprints[0]
+        object.__setattr__(self, "current", fingerprint(self.ring.keys[0]))
 
     def mac(self, message: bytes, key_id: str | None = None) -> str:
         """The HMAC-SHA-256 (hex) of ``message`` with key ``key_id`` (the current one by default)."""
