@@ -17,7 +17,7 @@ application doing the same SQL, served the same way):
    in as its own agent, post the real new-ticket form (multipart, CSRF token)
    back to back; the baseline parses the same form and inserts the same row;
    and, to show what the platform alone costs, a signed-in JSON POST that
-   stores nothing (bench/plugins/cagou_benchaudit with ``?audit=0``).
+   stores nothing (bench/plugins/cagou_benchaudit with ``?audit=0&change=0``).
    Alternating slices, as bench/run.py does. Target: at least 50 % of the
    baseline's throughput.
 3. "Take the next one": 20 technicians (one client process each, signed in)
@@ -63,7 +63,7 @@ PLUGINS = run.BENCH / "plugins"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cagou_bench_helpdesk"
 FORM = "/intranet/assistance/nouvelle"
 #: bench/plugins/cagou_benchaudit's endpoint without its audit entry: a signed-in, CSRF-checked POST doing nothing.
-EMPTY_POST = "/intranet/banc/audit?audit=0"
+EMPTY_POST = "/intranet/banc/audit?audit=0&change=0"
 QUEUE = "/intranet/assistance/file/"
 NEXT = "/intranet/assistance/file/suivant"
 DEFAULT_PAGE = "my group's open tickets (default)"
@@ -231,8 +231,10 @@ def fill(url: str, count: int) -> float:
     Their due dates are the creation plus a fixed delay per priority (no
     business-hours calendar: only the queue's sorting and filtering read them).
     """
-    from cagou_helpdesk.demo import REQUESTS, TOPICS, default_queue
-    from cagou_helpdesk.services import DEFAULT_MATRIX
+    from cagou_helpdesk.demo.catalogue import TOPICS
+    from cagou_helpdesk.demo.planner import default_queue
+    from cagou_helpdesk.demo.texts import REQUESTS
+    from cagou_helpdesk.reference import DEFAULT_MATRIX
 
     started = time.perf_counter()
     engine = sa.create_engine(url)

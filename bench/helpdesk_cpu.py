@@ -15,7 +15,7 @@ measure, each through its WSGI application with WebTest, in alternating rounds
   signed-in agent (session, CSRF token, checks, the ticket, its audit entry,
   the acknowledgement in the outbox and its job);
 - *Cagou, empty POST*: the signed-in JSON POST with its CSRF header that stores
-  nothing (bench/plugins/cagou_benchaudit, `?audit=0`): the platform alone;
+  nothing (bench/plugins/cagou_benchaudit, `?audit=0&change=0`): the platform alone;
 - *Bare Pyramid*: bench/bare_helpdesk.py's form, parsed and inserted.
 
 The figure is `time.process_time()` per request (the process's CPU, not the

@@ -6,7 +6,10 @@ file: it writes the change (one row of ``bench_dossier_change``, a table
 ``bench/audit.py`` creates) and records one entry through ``IAuditLog``,
 then answers JSON. ``?audit=0`` writes the same change without the entry:
 the baseline of the same run, so that the difference is what the audit log
-adds to a request that changes something (an entry never comes alone). Loaded by
+adds to a request that changes something (an entry never comes alone).
+``?audit=0&change=0`` writes nothing at all: the platform's own signed-in
+empty POST, which bench/helpdesk.py and bench/helpdesk_cpu.py compare the
+ticket form with. Loaded by
 ``bench/audit.py`` with ``cagou.plugins.extra`` and ``PYTHONPATH``, as the
 tests load their sample module; never installed.
 """
@@ -41,8 +44,9 @@ def write(request: Request) -> dict[str, Any]:
         raise HTTPBadRequest('Envoyez un objet JSON : {"reference": "…"}.') from error
     mode = request.params.get("audit", "1")
     audited = mode == "1"
-    request.db.execute(WRITE_CHANGE, {"reference": reference, "state": "en instruction"})
-    zope.sqlalchemy.mark_changed(request.db)
+    if audited or request.params.get("change", "1") == "1":
+        request.db.execute(WRITE_CHANGE, {"reference": reference, "state": "en instruction"})
+        zope.sqlalchemy.mark_changed(request.db)
     if audited:
         request.find_service(IAuditLog).record(
             "benchaudit:dossier:update",

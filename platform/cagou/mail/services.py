@@ -13,16 +13,10 @@ The bodies are kept encrypted (``ISecrets``) and decrypted only to be sent.
 from __future__ import annotations
 
 import datetime
-import email.charset
-import functools
 import logging
 import re
-from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
-from typing import Any, Protocol, cast
+from email.utils import make_msgid
+from typing import Any, cast
 
 import sqlalchemy as sa
 import zope.sqlalchemy
@@ -34,8 +28,8 @@ from cagou.clock import registered_clock
 from cagou.db import get_engine, transaction_scope
 from cagou.interfaces import IClock, IJobQueue, IMailer, ISecrets
 from cagou.mail.delivery import Delivery
+from cagou.mail.messages import build_message
 from cagou.mail.models import FAILED, PENDING, SENT, OutboxMail
-from cagou.secrets import get_secrets
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +93,6 @@ def sender_domain(registry: Registry) -> str:
     return sender.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
 
 
-#: Bodies in quoted-printable UTF-8, as the default policy wrote them (readable in a raw message); headers
-#: in base64 encoded words, whose length compat32 computes at once, where it sums quoted-printable
-#: lengths character by character again for every character of a header.
-UTF8 = email.charset.Charset("utf-8")
-UTF8.body_encoding = email.charset.QP
-UTF8.header_encoding = email.charset.BASE64
 #: The columns the worker reads to send a message, and the row it locks meanwhile.
 PENDING_MAIL = (
     sa.select(OUTBOX_TABLE)
@@ -117,61 +105,6 @@ RECORD_ATTEMPT = (
     .where(OUTBOX_TABLE.c.id == sa.bindparam("mail_id"))
     .values({name: sa.bindparam(name) for name in ("status", "attempts", "next_attempt_at", "sent_at", "last_error")})
 )
-
-
-class MailRow(Protocol):
-    """What :func:`build_message` reads: an outbox row, as the ORM or a Core select gives it."""
-
-    to_address: str
-    reply_to: str | None
-    subject: str
-    message_id: str
-    created_at: datetime.datetime
-    body_text: str
-    body_html: str | None
-
-
-def build_message(registry: Registry, mail: MailRow) -> Message:
-    """The message to send, with the legacy ``compat32`` policy of ``email.mime``.
-
-    The default policy parses every header through its registry when it is
-    set and folds it again when the message is written: about 3 ms of CPU
-    per mail, more than the rest of the delivery. compat32 stores the
-    strings; only the address headers need care, so that a sender's name
-    with accents is encoded and its address is not.
-    """
-    text = text_part("plain", get_secrets(registry).decrypt(mail.body_text))
-    message: Message = text
-    if mail.body_html:
-        html = text_part("html", get_secrets(registry).decrypt(mail.body_html))
-        message = MIMEMultipart("alternative", _subparts=[text, html])
-    message["From"] = sender_header(registry.settings["cagou.mail.sender"])
-    # Bare addresses: the mailer's check_address let neither a name nor spaces nor brackets in.
-    message["To"] = mail.to_address
-    if mail.reply_to:
-        message["Reply-To"] = mail.reply_to
-    # compat32 takes a Header as a value (its documented use; the stub says str): encoded words once.
-    subject = mail.subject if mail.subject.isascii() else cast(str, Header(mail.subject, UTF8, header_name="Subject"))
-    message["Subject"] = subject
-    message["Message-ID"] = mail.message_id
-    message["Date"] = format_datetime(mail.created_at)
-    message["Auto-Submitted"] = "auto-generated"
-    return message
-
-
-def text_part(subtype: str, text: str) -> MIMENonMultipart:
-    part = MIMENonMultipart("text", subtype, charset="utf-8")
-    part.set_payload(text, UTF8)
-    return part
-
-
-@functools.cache
-def sender_header(sender: str) -> str:
-    """``Name <address>`` with the name encoded when it is not ASCII (compat32 would encode the address too).
-
-    Cached: it is one setting, parsed once.
-    """
-    return formataddr(parseaddr(sender), UTF8)
 
 
 def get_delivery(registry: Registry) -> Delivery:
