@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from pyramid.registry import Registry
 
-from browser.browsing import CITIZEN, STAFF, sign_in
+from cagou.testing_browser import CITIZEN, STAFF, sign_in
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from browser.browsing import sign_in
-from browser.conftest import OpenPage
+from cagou.testing_browser import sign_in
+from cagou.testing_browser import OpenPage
 
 pytestmark = pytest.mark.browser
 

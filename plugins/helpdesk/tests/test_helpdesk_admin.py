@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from pyramid.registry import Registry
 
-from browser.browsing import assert_accessible, sign_in
-from browser.conftest import OpenPage
+from cagou.testing_browser import assert_accessible, sign_in
+from cagou.testing_browser import OpenPage
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou_helpdesk.models import Article, CannedAnswer, Category, Group, Member
