@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-
 # cagou.testing_browser: Chromium's fixtures (tests/browser); ldap_server: the real OpenLDAP server of
 # the directory tests (tests/ldap_server.py).
 pytest_plugins = ["cagou.testing", "cagou.testing_browser", "ldap_server"]

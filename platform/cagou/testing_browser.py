@@ -53,6 +53,9 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 #: Impacts that fail a test; "minor" and "moderate" ones are printed, not fatal.
 BLOCKING_IMPACTS = ("serious", "critical")
 
+#: A phone, or 400 % zoom: the width at which pages must reflow (WCAG 2.1, criterion 1.4.10).
+NARROW = {"width": 320, "height": 700}
+
 STAFF = "intranet"
 CITIZEN = "public"
 
@@ -111,6 +114,25 @@ def assert_accessible(page: Page) -> None:
         print(f"axe on {page.url}:\n{describe(violations)}")
     blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, f"Accessibility violations on {page.url}:\n{describe(blocking)}"
+
+
+def overflow(page: Page) -> list[str]:
+    """What sticks out of the window on the right, outside a table's own scrolling box."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".table-scroll"))
+            .slice(0, 5)
+            .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)} px`)"""
+    )
+    return found
+
+
+def assert_reflows(page: Page, path: str) -> None:
+    """The page at ``path`` opens and does not scroll sideways at :data:`NARROW` (WCAG 2.1, 1.4.10)."""
+    response = page.goto(path)
+    assert response is not None and response.status == 200, path
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= NARROW["width"], f"{path} scrolls sideways ({page_width} px): {overflow(page)}"
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ pytestmark = [
     pytest.mark.skipif(not is_postgresql(), reason="row locks and SKIP LOCKED are PostgreSQL's; SQLite has one writer"),
 ]
 
-#: Every password of the ``helpdesk`` fixture (tests/helpdesk/conftest.py).
+#: Every password of the ``helpdesk`` fixture (plugins/helpdesk/tests/conftest.py).
 PASSWORD = "un-mot-de-passe-solide-2026"
 TECHNICIANS = 8
 TICKETS = 120
