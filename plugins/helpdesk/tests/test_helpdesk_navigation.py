@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from pyramid.registry import Registry
 
+from cagou.db import transaction_scope
+from cagou.interfaces import IAccounts
 from cagou.testing_browser import NARROW, OpenPage, assert_reflows, sign_in
 
 pytestmark = pytest.mark.browser
@@ -35,6 +38,14 @@ STAFF = {
 
 def main_nav(page: Page) -> Locator:
     return page.get_by_role("navigation", name="Navigation principale")
+
+
+def test_navigation_lists_the_helpdesk_among_the_enabled_modules(page: Page, registry: Registry) -> None:
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        accounts.grant(accounts.by_login("agent"), "sample:reader")
+    sign_in(page, "agent", "demo-agent-2026")
+    expect(main_nav(page).get_by_role("link")).to_have_text(["Mon espace", "Assistance", "Notes d'exemple"])
 
 
 def test_navigation_of_the_it_administrator(page: Page) -> None:
