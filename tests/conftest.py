@@ -1,40 +1,35 @@
-"""The core's test suite runs the platform with the sample module of tests/plugins."""
+"""The core's test suite runs the platform with the sample module of tests/plugins, and no business module.
+
+A business module's tests are its own (plugins/NAME/tests, docs/plugins.md
+"Testing a module"): they run in a pytest of their own, with its modules.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-# ldap_server: the real OpenLDAP server of the directory tests (tests/ldap_server.py).
-pytest_plugins = ["cagou.testing", "ldap_server"]
+# cagou.testing_browser: Chromium's fixtures (tests/browser); ldap_server: the real OpenLDAP server of
+# the directory tests (tests/ldap_server.py).
+pytest_plugins = ["cagou.testing", "cagou.testing_browser", "ldap_server"]
 
-ACCESS_MATRIX = Path(__file__).parent.parent / "test-artifacts" / "access-matrix.md"
+# The tests' helpers are imported in the functions: pytest must import cagou.testing itself (pytest_plugins)
+# to rewrite its assertions, and a conftest's imports come first.
+ACCESS_MATRIX = "access-matrix.md"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    ACCESS_MATRIX.unlink(missing_ok=True)
+    from cagou.testing_checks import ARTIFACTS
+
+    (ARTIFACTS / ACCESS_MATRIX).unlink(missing_ok=True)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     """Show who may open what, as tests/test_access_matrix.py observed it."""
-    if ACCESS_MATRIX.exists():
-        terminalreporter.write_sep("=", "access matrix (test-artifacts/access-matrix.md)")
-        terminalreporter.write_line(ACCESS_MATRIX.read_text())
+    from cagou.testing_checks import ARTIFACTS, show_matrix
+
+    show_matrix(terminalreporter, ARTIFACTS / ACCESS_MATRIX)
 
 
 @pytest.fixture(scope="session")
 def cagou_modules() -> tuple[str, ...]:
-    return ("cagou_sample", "cagou_helpdesk")
-
-
-@pytest.fixture
-def settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """The helpdesk's groups, categories and people in the demonstration, without its six weeks of tickets.
-
-    The core's tests load the demonstration for its accounts; the tickets took
-    about 1 s per test on SQLite and 2.5 s on PostgreSQL. The helpdesk's demo
-    test and the browser tests ask for them again.
-    """
-    return {**settings, "helpdesk.demo_history": "false"}
+    return ("cagou_sample",)

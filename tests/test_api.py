@@ -193,10 +193,10 @@ def test_a_method_a_path_does_not_take_gets_405_with_allow_in_json(app, agent):
 def test_the_intranet_api_is_for_agents_only(app, registry, agent, login_name, password):
     """A citizen's or a company's session or token gets 403 on every intranet API route, modules' included."""
     reserved = {"error": "L'API de l'intranet est réservée aux agents."}
-    token = token_of(registry, login_name, ["core:profile:read", "helpdesk:ticket:create"])
+    token = token_of(registry, login_name, ["core:profile:read", "sample:note:view"])
     api = ApiClient(app.app, {"Authorization": f"Bearer {token}"})
     assert api.get("/intranet/api/v1/moi", status=403).json == reserved
-    assert api.get("/intranet/api/v1/assistance/tickets", status=403).json == reserved
+    assert api.get("/intranet/api/v1/exemple/notes", status=403).json == reserved
     app.reset()
     login(app, login_name, password, site=PUBLIC)
     assert app.get("/intranet/api/v1/moi", status=403).json == reserved
@@ -231,4 +231,4 @@ def test_every_operation_lists_its_refusals_in_the_one_error_format(app):
             for status in statuses - {"200", "201"}:
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Erreur"}, (method, path, status)
-    assert "409" in spec["paths"]["/intranet/api/v1/assistance/tickets/{id}"]["patch"]["responses"]
+    assert "409" in spec["paths"]["/intranet/api/v1/exemple/notes"]["post"]["responses"]

@@ -3,7 +3,9 @@
 The platform is served by a real process (waitress through pserve) while the
 commands run as an operator runs them, in their own processes. The keys are
 not in the archive: the test puts them in place on the restored side first,
-as the operator brings them from where they are kept.
+as the operator brings them from where they are kept. The records are the
+core's and the sample module's; plugins/helpdesk/tests/test_backup_helpdesk.py
+does the same with a helpdesk ticket and its attachment.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,11 @@ from cagou.identity import tokens
 from cagou.interfaces import IAccounts, IFileStorage
 from cagou.secrets import keyring
 from cagou.testing import free_port, is_postgresql, login, write_ini
-from cagou_helpdesk.models import Attachment, Ticket
+from cagou.testing_production import module_folders
+from cagou_sample.models import SampleNote
 
-PLUGINS_PATH = str(Path(__file__).parent / "plugins")
+MODULES = "cagou_sample"
+PLUGINS_PATH = os.pathsep.join(module_folders(MODULES))
 CAGOU = str(Path(sys.executable).parent / "cagou")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ATTACHMENT = "09:00 le client VPN répond « erreur 809 »\n".encode() * 50
@@ -53,7 +56,7 @@ def command(ini: Path, *args: str) -> subprocess.CompletedProcess[str]:
         **os.environ,
         "PYTHONPATH": PLUGINS_PATH,
         "CAGOU_PLUGINS_ENTRY_POINTS": "false",
-        "CAGOU_PLUGINS_EXTRA": "cagou_sample cagou_helpdesk",
+        "CAGOU_PLUGINS_EXTRA": MODULES,
     }
     return subprocess.run([CAGOU, "-c", str(ini), *args], env=environment, capture_output=True, text=True, timeout=300)
 
@@ -81,23 +84,11 @@ class Browser:
             return int(error.code)
 
 
-def post_multipart(url: str, token: str, fields: dict[str, str], files: list[tuple[str, bytes]]) -> dict[str, Any]:
-    """POST as an API client with a personal token: ``fields`` and one ``attachments`` part per file."""
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    ]
-    for filename, data in files:
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="{filename}"\r\n'
-            "Content-Type: text/plain\r\n\r\n"
-        )
-        parts.append(head.encode() + data + b"\r\n")
-    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"}
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310  (loopback)
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+def post_json(url: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST as an API client with a personal token."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  (loopback)
         answer: dict[str, Any] = json.loads(response.read())
     return answer
 
@@ -129,12 +120,15 @@ def restored_database(settings) -> Iterator[str]:
     admin.dispose()
 
 
-def write_data(registry, base: str, clock_free_app: webtest.TestApp) -> dict[str, Any]:
-    """Accounts, a ticket with its attachment, audit entries: through the served process where a person would."""
+def write_data(registry, base: str, clock_free_app: webtest.TestApp) -> str:
+    """Accounts, a note, a file, audit entries, through the served process where a person would; the file's key."""
     with transaction_scope(registry) as request:
         load_demo(request)
-        agent = request.find_service(IAccounts).by_login("agent")
-        _token, clear = tokens.issue(request, agent, "sauvegarde", ["helpdesk:ticket:create"], 30)
+        accounts = request.find_service(IAccounts)
+        agent = accounts.by_login("agent")
+        accounts.grant(agent, "sample:reader")
+        _token, clear = tokens.issue(request, agent, "sauvegarde", ["sample:note:view"], 30)
+        key = request.find_service(IFileStorage).store(ATTACHMENT, "vpn.log", "text/plain")
     for number in (1, 2):
         status = Browser(base).submit(
             "/inscription",
@@ -150,19 +144,11 @@ def write_data(registry, base: str, clock_free_app: webtest.TestApp) -> dict[str
         assert status == 200  # the "mail sent" page, after the redirect
     refused = Browser(base).submit("/intranet/connexion", {"login": "agent", "password": "pas-le-bon"})
     assert refused == 401
-    ticket = post_multipart(
-        f"{base}/intranet/api/v1/assistance/tickets",
-        clear,
-        {
-            "title": "Le VPN refuse la connexion",
-            "description": "Erreur 809 depuis ce matin.",
-            "category": "Réseau > VPN",
-        },
-        [("vpn.log", ATTACHMENT)],
-    )
+    note = post_json(f"{base}/intranet/api/v1/exemple/notes", clear, {"title": "Le VPN refuse la connexion"})
+    assert note["title"] == "Le VPN refuse la connexion"
     # The IT administrator enrols the second factor: a secret encrypted with the key ring.
     login(clock_free_app, "admin", "demo-admin-2026")
-    return ticket
+    return key
 
 
 def snapshot(registry) -> dict[str, Any]:
@@ -170,8 +156,7 @@ def snapshot(registry) -> dict[str, Any]:
     with transaction_scope(registry) as request:
         return {
             "accounts": sorted(request.find_service(IAccounts).by_id(i).login for i in account_ids(request)),
-            "tickets": sorted(request.db.scalars(sa.select(Ticket.title))),
-            "attachments": sorted((a.filename, a.file_key) for a in request.db.scalars(sa.select(Attachment))),
+            "notes": sorted(request.db.scalars(sa.select(SampleNote.title))),
             "audit": audit_entries(request),
         }
 
@@ -198,11 +183,11 @@ def test_a_running_platform_backed_up_and_restored_into_an_empty_one(
     base, ini = served
     source_var = Path(settings["cagou.var"])
     assert command(ini, "audit", "keygen").returncode == 0
-    ticket = write_data(registry, base, app)
+    file_key = write_data(registry, base, app)
     checkpoint = command(ini, "audit", "checkpoint")
     assert checkpoint.returncode == 0, checkpoint.stderr
     before = snapshot(registry)
-    assert len(before["attachments"]) == 1 and before["tickets"] == ["Le VPN refuse la connexion"]
+    assert "Le VPN refuse la connexion" in before["notes"]  # beside the demonstration's
 
     archive = tmp_path / "sauvegarde.tar"
     stop = threading.Event()
@@ -238,13 +223,10 @@ def test_a_running_platform_backed_up_and_restored_into_an_empty_one(
     try:
         after = snapshot(other)
         assert after["accounts"] == before["accounts"]
-        assert after["tickets"] == before["tickets"]
-        assert after["attachments"] == before["attachments"]
+        assert after["notes"] == before["notes"]
         assert after["audit"][: len(before["audit"])] == before["audit"]  # and the entries written during the backup
-        [(_name, key)] = after["attachments"]
         with transaction_scope(other) as request:
-            assert request.find_service(IFileStorage).open(key).read() == ATTACHMENT
-        assert ticket["attachments"][0]["filename"] == "vpn.log"
+            assert request.find_service(IFileStorage).open(file_key).read() == ATTACHMENT
         # The second factor restored opens with the key ring put in place.
         restored_app = webtest.TestApp(
             configure(restored_settings).make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"}
@@ -320,7 +302,7 @@ def run(monkeypatch, cagou_modules):
 
 @pytest.fixture
 def backed_up(tmp_path, settings, registry, run) -> tuple[Path, Path, dict[str, Any]]:
-    """An archive of a platform with a ticket's attachment; the restored side's ini and settings, keys in place."""
+    """An archive of a platform with a stored file; the restored side's ini and settings, keys in place."""
     with transaction_scope(registry) as request:
         load_demo(request)
         request.find_service(IFileStorage).store(ATTACHMENT, "vpn.log", "text/plain")

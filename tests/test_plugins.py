@@ -22,7 +22,7 @@ def with_modules(settings: dict, *modules: str) -> dict:
 
 def test_core_and_listed_modules_are_loaded(registry):
     plugins = get_plugins(registry)
-    assert [m.name for m in plugins.loaded()] == [CORE, "helpdesk", "sample"]
+    assert [m.name for m in plugins.loaded()] == [CORE, "sample"]
     sample = plugins.modules["sample"]
     assert sample.title == "Module d'exemple"
     assert sample.version == "1.0"

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from production_servers import PASSWORD, Browser, free_port, make_bureau, production_environment, start_server, stop
 
 from cagou.audit.models import AuditEntry
 from cagou.db import get_engine, transaction_scope
-from cagou.testing import is_postgresql, require_program
+from cagou.testing import free_port, is_postgresql, require_program
+from cagou.testing_production import PASSWORD, Browser, make_agents, production_environment, start_server, stop
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
@@ -131,7 +131,7 @@ def sign_in_failures(registry) -> list[AuditEntry]:
 
 
 def test_two_machines_behind_haproxy_share_the_people_and_survive_one_stopping(tmp_path, settings, registry):
-    make_bureau(registry, agents=1, technicians=0)
+    make_agents(registry, 1)
     environment = production_environment(settings, f"cagou-proxy-{tmp_path.name[-12:]}")
     with (
         start_server(tmp_path, environment, workers=1, threads=4) as one,

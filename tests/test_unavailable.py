@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import webtest
-from production_servers import free_port
 
 from cagou import configure
 from cagou.db import get_engine
+from cagou.testing import free_port
 
 UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques instants."
 

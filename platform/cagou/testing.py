@@ -53,6 +53,9 @@ from cagou.plugins import get_plugins
 from cagou.secrets import keyring
 from cagou.settings import DEFAULTS
 
+# The other helpers of the tests hold assertions too: pytest rewrites them when a suite imports them.
+pytest.register_assert_rewrite("cagou.testing_browser", "cagou.testing_checks", "cagou.testing_production")
+
 TEST_DATABASE_ENV = "CAGOU_TEST_DATABASE_URL"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 

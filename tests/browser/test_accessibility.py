@@ -10,11 +10,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from pyramid.registry import Registry
 
-from browser.browsing import assert_accessible, sign_in
-from browser.conftest import OpenPage
 from cagou.db import transaction_scope
 from cagou.interfaces import IMailer
 from cagou.testing import run_jobs
+from cagou.testing_browser import OpenPage, assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 

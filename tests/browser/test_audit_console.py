@@ -6,10 +6,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from pyramid.registry import Registry
 
-from browser.browsing import assert_accessible, sign_in
-from browser.conftest import OpenPage
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts, IAuditLog
+from cagou.testing_browser import OpenPage, assert_accessible, sign_in
 from cagou_sample.models import SampleNote
 
 pytestmark = pytest.mark.browser

@@ -9,10 +9,9 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 from pyramid.registry import Registry
 
-from browser.browsing import sign_in
-from browser.conftest import OpenPage
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
+from cagou.testing_browser import OpenPage, sign_in
 
 pytestmark = pytest.mark.browser
 

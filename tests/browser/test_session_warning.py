@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.browsing import sign_in
+from cagou.testing_browser import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -22,6 +22,8 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "sample.public", "/exemple/")
     config.add_site_route(INTRANET, "sample.note_edit", r"/exemple/{id:\d+}/modifier", factory=note_context)
     config.add_site_route(INTRANET, "sample.api.notes", "/api/v1/exemple/notes")
+    # One note by its number: the API contract's test reads a record that exists, and many that do not.
+    config.add_site_route(INTRANET, "sample.api.note", "/api/v1/exemple/notes/{id}")
     config.add_api_operation(
         "sample.api.notes",
         "GET",
@@ -39,6 +41,14 @@ def includeme(config: Configurator) -> None:
         response=NOTE_SCHEMA,
         status=201,
         errors={409: "Une note porte déjà ce titre."},
+        tags=("exemple",),
+    )
+    config.add_api_operation(
+        "sample.api.note",
+        "GET",
+        summary="Une note d'exemple",
+        permission="sample:note:view",
+        response=NOTE_SCHEMA,
         tags=("exemple",),
     )
     config.add_job("sample.echo", echo)

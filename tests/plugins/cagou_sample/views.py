@@ -71,6 +71,16 @@ def api_note_add(request: Request) -> Any:
     return {"id": note.id, "title": note.title}
 
 
+@view_config(route_name="sample.api.note", request_method="GET", renderer="json", permission="sample:note:view")
+def api_note(request: Request) -> dict[str, Any]:
+    number = request.matchdict["id"]
+    # Anything but a number names no note (the input guard already answers 404 past 32 bits).
+    note = request.db.get(SampleNote, int(number)) if number.isascii() and number.isdigit() else None
+    if note is None:
+        raise HTTPNotFound()
+    return {"id": note.id, "title": note.title}
+
+
 class NoteContext:
     """A note as a resource: its ACL says who may act on it, by its directorate."""
 

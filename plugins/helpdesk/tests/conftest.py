@@ -11,12 +11,17 @@
 - a published article about the VPN and a draft one.
 
 Every password is :data:`PASSWORD`; each account's address is ``<login>@province-sud.nc``.
+
+The platform of these tests loads the helpdesk and the core's sample module
+(tests/plugins, on pytest's path through setup.cfg): the helpdesk shows what
+another module lends on a ticket (test_integration.py).
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import webtest
@@ -25,11 +30,45 @@ from pyramid.registry import Registry
 from cagou.db import transaction_scope
 from cagou.identity.models import AGENT
 from cagou.interfaces import IAccounts
-from cagou.testing import login
 from cagou_helpdesk.models import Article, Category, Group, Member
+
+pytest_plugins = ["cagou.testing", "cagou.testing_browser"]
 
 PASSWORD = "un-mot-de-passe-solide-2026"
 TECHNICIANS = {"tech1": "BAU", "tech2": "BAU", "reseau": "INFRA"}
+# The tests' helpers are imported in the functions: pytest must import cagou.testing itself (pytest_plugins)
+# to rewrite its assertions, and a conftest's imports come first.
+ACCESS_MATRIX = "access-matrix-helpdesk.md"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from cagou.testing_checks import ARTIFACTS
+
+    (ARTIFACTS / ACCESS_MATRIX).unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """Show who may open the helpdesk's pages, as test_access_matrix_helpdesk.py observed it."""
+    from cagou.testing_checks import ARTIFACTS, show_matrix
+
+    show_matrix(terminalreporter, ARTIFACTS / ACCESS_MATRIX)
+
+
+@pytest.fixture(scope="session")
+def cagou_modules() -> tuple[str, ...]:
+    return ("cagou_sample", "cagou_helpdesk")
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The helpdesk's groups, categories and people in the demonstration, without its six weeks of tickets.
+
+    Tests load the demonstration for its accounts; the tickets took about 1 s
+    per test on SQLite and 2.5 s on PostgreSQL. The browser tests have them
+    (the dashboard draws them); the demo test asks for them again.
+    """
+    history = request.node.get_closest_marker("browser") is not None
+    return {**settings, "helpdesk.demo_history": "true" if history else "false"}
 
 
 @dataclass
@@ -118,6 +157,8 @@ def sign_in(app: webtest.TestApp, helpdesk: Bureau):
     """``sign_in("tech1")`` signs the test browser in as one of the bureau's people."""
 
     def sign_in_(name: str) -> webtest.TestResponse:
+        from cagou.testing import login
+
         app.reset()
         return login(app, name, PASSWORD)
 

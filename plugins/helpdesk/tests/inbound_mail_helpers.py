@@ -1,6 +1,6 @@
 """What the inbound-mail tests share: a real listener on loopback, real SMTP clients, counting what was stored.
 
-Used by tests/helpdesk/test_inbound_mail.py and the steps of
+Used by test_inbound_mail.py and the steps of
 features/helpdesk/courriel.feature.
 """
 

@@ -26,7 +26,7 @@ from cagou_helpdesk.models import NEW, Category, Group, Member, PriorityRule, Se
 from cagou_helpdesk.services import TicketInput
 
 ADMIN = "/intranet/assistance/administration"
-PASSWORD = "un-mot-de-passe-solide-2026"  # the fixture's (tests/helpdesk/conftest.py)
+PASSWORD = "un-mot-de-passe-solide-2026"  # the fixture's (plugins/helpdesk/tests/conftest.py)
 PAGES = [
     f"{ADMIN}/",
     f"{ADMIN}/categories/",

@@ -15,11 +15,10 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from pyramid.registry import Registry
 
-from browser.browsing import assert_accessible, sign_in
-from browser.conftest import OpenPage
 from cagou.db import transaction_scope
 from cagou.identity.models import Account
 from cagou.interfaces import IAccounts
+from cagou.testing_browser import OpenPage, assert_accessible, sign_in
 from cagou_helpdesk.models import Article, CannedAnswer, Category, Group, Member, Ticket, id_of_reference
 from cagou_helpdesk.services import TicketInput, open_ticket
 

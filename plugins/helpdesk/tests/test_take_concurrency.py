@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from production_servers import Browser, free_port
 
 from cagou.audit.models import AuditEntry
 from cagou.db import get_engine, transaction_scope
@@ -33,7 +32,8 @@ from cagou.identity.models import AGENT, Account
 from cagou.identity.policy import act_as
 from cagou.interfaces import IAccounts
 from cagou.kit import Refused
-from cagou.testing import is_postgresql, write_ini
+from cagou.testing import free_port, is_postgresql, write_ini
+from cagou.testing_production import Browser
 from cagou_helpdesk import services
 from cagou_helpdesk.models import ASSIGNED, Member, Ticket
 from cagou_helpdesk.services import TicketInput
@@ -43,7 +43,7 @@ pytestmark = [
     pytest.mark.skipif(not is_postgresql(), reason="row locks and SKIP LOCKED are PostgreSQL's; SQLite has one writer"),
 ]
 
-#: Every password of the ``helpdesk`` fixture (tests/helpdesk/conftest.py).
+#: Every password of the ``helpdesk`` fixture (plugins/helpdesk/tests/conftest.py).
 PASSWORD = "un-mot-de-passe-solide-2026"
 TECHNICIANS = 8
 TICKETS = 120

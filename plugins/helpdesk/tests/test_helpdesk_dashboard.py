@@ -21,11 +21,10 @@ from playwright.sync_api import ConsoleMessage, Page, Response, expect
 from pyramid.config import Configurator
 from pyramid.registry import Registry
 
-from browser.browsing import assert_accessible, sign_in
-from browser.conftest import OpenPage
 from cagou.clock import FrozenClock
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts, IClock
+from cagou.testing_browser import OpenPage, assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 

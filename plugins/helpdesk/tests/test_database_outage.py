@@ -33,27 +33,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from production_servers import (
-    BIN,
-    NEW_TICKET,
-    PASSWORD,
-    ROOT,
-    TICKET_PATH,
-    Browser,
-    free_port,
-    make_bureau,
-    production_environment,
-    start_server,
-    start_worker,
-    stored_tickets,
-    ticket_form,
-    whole_tickets,
-)
+from production_bureau import NEW_TICKET, TICKET_PATH, make_bureau, stored_tickets, ticket_form, whole_tickets
 
 from cagou import configure
 from cagou.db import get_engine, migrate, transaction_scope
 from cagou.mail.models import SENT, OutboxMail
-from cagou.testing import base_settings, is_postgresql
+from cagou.testing import base_settings, free_port, is_postgresql
+from cagou.testing_production import BIN, PASSWORD, ROOT, Browser, production_environment, start_server, start_worker
 
 POSTGRESQL_BIN = Path("/usr/lib/postgresql/15/bin")
 AGENTS = 6

@@ -1,12 +1,16 @@
-"""The platform served as in production, by real gunicorn processes, for the tests that need them.
+"""The platform served as in production, by real gunicorn processes, for the core's and the modules' tests.
 
 :func:`start_server` runs ``gunicorn --config gunicorn.conf.py --paste
 production.ini`` (one "machine": a master and its worker processes) with the
 environment an operator gives it: the test database, a secret, the test
-folder as ``CAGOU_VAR``, the test modules. Several servers on one database
+folder as ``CAGOU_VAR``, the suite's modules. Several servers on one database
 stand for several machines behind a reverse proxy. :class:`Browser` is a
 client with its own cookies; :func:`connections_by_process` counts the
-PostgreSQL connections each process holds (their ``application_name``).
+PostgreSQL connections each process holds (their ``application_name``);
+:func:`make_agents` makes the people who sign in.
+
+The files are the repository's (``gunicorn.conf.py``, ``production.ini``):
+the tests run from its root, as ``make test`` runs them.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from __future__ import annotations
 import contextlib
 import html
 import http.client
+import importlib.util
 import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,24 +35,34 @@ from typing import Any
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
+from cagou.db import transaction_scope
+from cagou.identity.models import AGENT
+from cagou.interfaces import IAccounts
+from cagou.testing import free_port
+
+ROOT = Path.cwd()
 BIN = Path(sys.executable).parent
-PLUGINS_PATH = str(Path(__file__).resolve().parent / "plugins")
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 READY_SECONDS = 60
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def module_folders(modules: str) -> list[str]:
+    """The folders the server's processes import ``modules`` from (a test module is on no installed path)."""
+    folders = []
+    for name in modules.split():
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin is not None:
+            folders.append(str(Path(spec.origin).parent.parent))
+    return folders
 
 
 def production_environment(settings: dict[str, Any], application_name: str, **extra: str) -> dict[str, str]:
     """What production.ini needs from the environment, on the test's database and folder."""
     return {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [PLUGINS_PATH, os.environ.get("PYTHONPATH", "")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [*module_folders(settings["cagou.plugins.extra"]), os.environ.get("PYTHONPATH", "")])
+        ),
         "CAGOU_SECRET": secrets.token_urlsafe(48),
         "CAGOU_DATABASE_URL": settings["cagou.database_url"],
         "CAGOU_VAR": settings["cagou.var"],
@@ -216,89 +230,15 @@ def connections_by_process(url: str, application_name: str) -> dict[str, set[int
     return found
 
 
-# -- a small helpdesk bureau, its tickets --------------------------------------------------------
-
-#: Every password of :func:`make_bureau`'s people.
-PASSWORD = "un-mot-de-passe-solide-2026"
-CATEGORY = "Production > Poste de travail"
-NEW_TICKET = "/intranet/assistance/nouvelle"
-NEXT_TICKET = "/intranet/assistance/file/suivant"
-QUEUE = "/intranet/assistance/file/"
-TICKET_PATH = re.compile(r"/intranet/assistance/tickets/(\d+)$")
+#: Every password of :func:`make_agents`'s people.
+PASSWORD = "un-mot-de-passe-solide-2026"  # noqa: S105  (test accounts, on the tests' own database)
 
 
-@dataclass(frozen=True)
-class Bureau:
-    agents: list[str]
-    technicians: list[str]
-
-
-def make_bureau(registry: Any, agents: int, technicians: int) -> Bureau:
-    """Agents who open tickets, technicians of one group that receives them; the helpdesk enabled on the intranet.
-
-    Production enables no module by default (production.ini).
-    """
-    from cagou.db import transaction_scope
-    from cagou.identity.models import AGENT
-    from cagou.interfaces import IAccounts
-    from cagou.modules.services import module_states
-    from cagou_helpdesk.models import Category, Group, Member
-
+def make_agents(registry: Any, count: int, prefix: str = "agent") -> list[str]:
+    """``count`` agents without a role, ``agent0``…, whose password is :data:`PASSWORD`; their logins."""
+    logins = [f"{prefix}{n}" for n in range(count)]
     with transaction_scope(registry) as request:
         accounts = request.find_service(IAccounts)
-        group = Group(code="PROD", name="Bureau de la production")
-        request.db.add(group)
-        request.db.flush()
-        parent = Category(name="Production", path="Production")
-        request.db.add(parent)
-        request.db.add(Category(name="Poste de travail", path=CATEGORY, parent=parent, default_group=group))
-        made = Bureau([f"agent{n}" for n in range(agents)], [f"tech{n}" for n in range(technicians)])
-        for login in made.agents + made.technicians:
-            account = accounts.create(login, login.capitalize(), AGENT, email=f"{login}@province-sud.nc",
-                                      password=PASSWORD)  # fmt: skip
-            if login in made.technicians:
-                accounts.grant(account, "helpdesk:technician")
-                request.db.add(Member(group_id=group.id, account_id=account.id))
-        module_states(registry).set_enabled(request, "helpdesk", "intranet", True)
-    return made
-
-
-def ticket_form(token: str, title: str) -> dict[str, str]:
-    return {
-        "csrf_token": token, "title": title, "description": "Mon poste ne démarre plus depuis ce matin.",
-        "category": CATEGORY, "urgency": "2", "impact": "1", "contact_phone": "27 45 12",
-    }  # fmt: skip
-
-
-def stored_tickets(registry: Any) -> dict[str, list[int]]:
-    """Title -> ids of the tickets with that title."""
-    from cagou.db import transaction_scope
-    from cagou_helpdesk.models import Ticket
-
-    found: dict[str, list[int]] = {}
-    with transaction_scope(registry) as request:
-        for ticket_id, title in request.db.execute(sa.select(Ticket.id, Ticket.title)):
-            found.setdefault(title, []).append(ticket_id)
-    return found
-
-
-def whole_tickets(registry: Any) -> tuple[set[int], set[int]]:
-    """(every ticket, those with their audit entry and their acknowledgement in the outbox): whole or absent."""
-    from cagou.audit.models import AuditEntry
-    from cagou.db import transaction_scope
-    from cagou.mail.models import OutboxMail
-    from cagou_helpdesk.models import Ticket
-
-    with transaction_scope(registry) as request:
-        tickets = set(request.db.scalars(sa.select(Ticket.id)))
-        audited = {
-            int(object_id)
-            for object_id in request.db.scalars(
-                sa.select(AuditEntry.object_id).where(
-                    AuditEntry.object_type == "ticket", AuditEntry.action == "helpdesk:ticket:create"
-                )
-            )
-        }
-        mails = request.db.scalar(sa.select(sa.func.count()).select_from(OutboxMail))
-    assert mails is not None and mails >= len(tickets), f"{mails} mails in the outbox for {len(tickets)} tickets"
-    return tickets, tickets & audited
+        for login in logins:
+            accounts.create(login, login.capitalize(), AGENT, email=f"{login}@province-sud.nc", password=PASSWORD)
+    return logins
