@@ -26,7 +26,8 @@ from pyramid.registry import Registry
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou.testing import login
-from cagou_helpdesk import services
+from cagou_helpdesk import checks
+from cagou_helpdesk.interfaces import ITickets
 
 OPENAPI = "/intranet/api/openapi.json"
 TECHNICIAN = ("technicien", "demo-technicien-2026")
@@ -77,11 +78,11 @@ def api_schema_on_a_ticket(app: webtest.TestApp, registry: Registry, technician_
     """Every path on one ticket of the technician's group, which they asked for, with its file: what exists."""
     with transaction_scope(registry) as request:
         technician = request.find_service(IAccounts).by_login(TECHNICIAN[0])
-        data = services.TicketInput(
+        data = checks.TicketInput(
             title="Écran noir", description="Rien ne s'affiche.", category="Logiciels",
-            uploads=[services.Upload("capture.png", PNG)],
+            uploads=[checks.Upload("capture.png", PNG)],
         )  # fmt: skip
-        ticket = services.open_ticket(request, data, technician)
+        ticket = request.find_service(ITickets).open(data, technician)
         request.db.flush()
         attachment = ticket.attachments[0].id
     # A category that exists, so that new tickets are opened too, not only refused.

@@ -30,7 +30,7 @@ from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
 from cagou.kit import INTRANET, Form, FormErrors, IAuditLog, Invalid, TextField, check_text, submit
-from cagou_helpdesk import queries, services
+from cagou_helpdesk import checks, queries, rules
 from cagou_helpdesk.admin.common import sort_key
 from cagou_helpdesk.models import Article, CannedAnswer, Category
 
@@ -42,7 +42,7 @@ TEMPLATES = "cagou_helpdesk:templates/"
 
 MAX_TITLE = 200
 MAX_ARTICLE = 50_000
-MAX_ANSWER = services.MAX_TEXT
+MAX_ANSWER = checks.MAX_TEXT
 MAX_QUERY = 200
 SEARCH_LIMIT = 50
 #: The ticket page's reply form (``<form id="reponse">``), which the canned-answer links replace with htmx.
@@ -70,7 +70,7 @@ def record(request: Request, action: str, summary: str, object_type: str, object
     request.find_service(IAuditLog).record(
         f"helpdesk:{action}",
         summary,
-        module=services.MODULE,
+        module=rules.MODULE,
         object_type=object_type,
         object_id=str(object_id),
         changes=changes or None,
@@ -145,7 +145,7 @@ def check_article(request: Request, data: ArticleInput, current: Article | None)
 def create_article(request: Request, data: ArticleInput) -> Article:
     """A new draft; raises :class:`Invalid`."""
     title, body, category = check_article(request, data, None)
-    instant = services.now(request)
+    instant = rules.now(request)
     article = Article(
         title=title, body=body, category=category, published=False, author=request.identity,
         created_at=instant, updated_at=instant,
@@ -164,7 +164,7 @@ def update_article(request: Request, article: Article, data: ArticleInput) -> bo
     if (title, body, category.id if category else None) == (article.title, article.body, article.category_id):
         return False
     article.title, article.body, article.category = title, body, category
-    article.updated_at = services.now(request)
+    article.updated_at = rules.now(request)
     request.db.flush()
     record(request, "article:update", f"Article « {title} » modifié.", "article", article.id,
            before=before, after=snapshot(article))  # fmt: skip
@@ -175,7 +175,7 @@ def publish_article(request: Request, article: Article, published: bool) -> bool
     if article.published == published:
         return False
     article.published = published
-    article.updated_at = services.now(request)
+    article.updated_at = rules.now(request)
     verb, summary = ("publish", "publié") if published else ("unpublish", "retiré de la publication")
     record(request, f"article:{verb}", f"Article « {article.title} » {summary}.", "article", article.id,
            before={"published": not published}, after={"published": published})  # fmt: skip

@@ -33,8 +33,10 @@ from cagou.kit import (
     call_enabled,
     flatten,
 )
-from cagou_helpdesk import knowledge, queries, services
+from cagou_helpdesk import knowledge, permissions, queries, rules
 from cagou_helpdesk import settings as helpdesk_settings
+from cagou_helpdesk.checks import TicketInput, Upload
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import (
     IMPACTS,
     NOTE,
@@ -53,7 +55,6 @@ from cagou_helpdesk.models import (
     as_id,
     id_of_reference,
 )
-from cagou_helpdesk.services import TicketInput, Upload
 
 TICKET = r"/assistance/tickets/{id:\d+}"
 TICKET_TEMPLATE = "cagou_helpdesk:templates/ticket.jinja2"
@@ -103,7 +104,7 @@ def ticket_context(request: Request) -> TicketContext | Root:
         return Root(request)  # the permission check refuses, or asks to sign in, before anything is looked up
     ticket_id = as_id(request.matchdict["id"])
     ticket = request.db.get(Ticket, ticket_id) if ticket_id is not None else None
-    if ticket is None or not services.may_read(request, ticket):
+    if ticket is None or not permissions.may_read(request, ticket):
         raise HTTPNotFound()
     return TicketContext(request, ticket)
 
@@ -205,7 +206,7 @@ def new_submit(request: Request) -> Any:
             return new_ticket_values(request, errors, values)
         requester, opened_by, source = found, me(request), PHONE
     try:
-        ticket = services.open_ticket(request, data, requester, opened_by=opened_by, source=source)
+        ticket = request.find_service(ITickets).open(data, requester, opened_by=opened_by, source=source)
     except Invalid as invalid:
         if data.uploads and "attachments" not in invalid.errors:
             invalid.errors.add("attachments", "Joignez à nouveau vos fichiers : le navigateur ne les garde pas.")
@@ -241,7 +242,7 @@ def suggest(request: Request) -> dict[str, Any]:
 
 
 def ticket_values(request: Request, ticket: Ticket, errors: FormErrors | None = None, **extra: Any) -> dict[str, Any]:
-    working = services.may_work_on(request, ticket)
+    working = permissions.may_work_on(request, ticket)
     messages = [message for message in ticket.messages if working or message.kind == REPLY]
     values: dict[str, Any] = {
         "ticket": ticket,
@@ -250,10 +251,10 @@ def ticket_values(request: Request, ticket: Ticket, errors: FormErrors | None = 
         "working": working,
         "is_requester": request.identity is not None and request.identity.id == ticket.requester_id,
         "breaching": queries.is_breaching(request, ticket),
-        "reopen_until": services.reopen_deadline(request, ticket),
-        "can_reopen": ticket.status == RESOLVED and services.can_still_reopen(request, ticket),
+        "reopen_until": rules.reopen_deadline(request, ticket),
+        "can_reopen": ticket.status == RESOLVED and rules.can_still_reopen(request, ticket),
         "statuses": STATUSES,
-        "transitions": services.TRANSITIONS[ticket.status],
+        "transitions": rules.TRANSITIONS[ticket.status],
         "waiting_for": WAITING_FOR,
         "priorities": PRIORITIES,
         "reply_body": "",
@@ -302,7 +303,7 @@ def reply(context: TicketContext, request: Request) -> Any:
     kind = NOTE if request.POST.get("kind") == NOTE else REPLY
     body = request.POST.get("body", "")
     try:
-        services.add_message(request, ticket, me(request), body, kind, uploads_of(request))
+        request.find_service(ITickets).add_message(ticket, me(request), body, kind, uploads_of(request))
     except Invalid as invalid:
         return render_ticket(request, ticket, invalid.errors, 400, reply_body=body)
     except Refused as refused:
@@ -313,10 +314,10 @@ def reply(context: TicketContext, request: Request) -> Any:
 @view_config(route_name="helpdesk.reopen", request_method="POST", permission="helpdesk:ticket:create")
 def reopen(context: TicketContext, request: Request) -> Any:
     ticket = context.ticket
-    if request.identity.id != ticket.requester_id and not services.may_work_on(request, ticket):
+    if request.identity.id != ticket.requester_id and not permissions.may_work_on(request, ticket):
         raise HTTPNotFound()
     try:
-        services.reopen(request, ticket, me(request))
+        request.find_service(ITickets).reopen(ticket, me(request))
     except Refused as refused:
         return refused_page(request, ticket, "reopen", refused)
     return back_to(request, ticket, f"Le ticket {ticket.reference} est rouvert.")
@@ -328,7 +329,7 @@ def rate(context: TicketContext, request: Request) -> Any:
     if request.identity.id != ticket.requester_id:
         raise HTTPNotFound()
     try:
-        services.rate(request, ticket, request.POST.get("rating", ""), request.POST.get("comment", ""))
+        request.find_service(ITickets).rate(ticket, request.POST.get("rating", ""), request.POST.get("comment", ""))
     except Invalid as invalid:
         return render_ticket(request, ticket, invalid.errors, 400)
     except Refused as refused:
@@ -340,7 +341,7 @@ def rate(context: TicketContext, request: Request) -> Any:
 def take(context: TicketContext, request: Request) -> Any:
     ticket = context.ticket
     try:
-        services.take(request, ticket, me(request))
+        request.find_service(ITickets).take(ticket, me(request))
     except Refused as refused:
         return refused_page(request, ticket, "take", refused)
     return back_to(request, ticket, f"Vous avez pris le ticket {ticket.reference}.")
@@ -357,7 +358,7 @@ def assign(context: TicketContext, request: Request) -> Any:
         assignee = request.find_service(IAccounts).by_login(login) if login else None
         if login and assignee is None:
             raise Refused(f"Aucun compte n'a l'identifiant « {login[:100]} ».", 400)
-        services.assign(request, ticket, group, assignee, me(request))
+        request.find_service(ITickets).assign(ticket, group, assignee, me(request))
     except Refused as refused:
         return refused_page(request, ticket, "assign", refused)
     return back_to(request, ticket, f"Ticket {ticket.reference} attribué.")
@@ -367,8 +368,8 @@ def assign(context: TicketContext, request: Request) -> Any:
 def status(context: TicketContext, request: Request) -> Any:
     ticket = context.ticket
     try:
-        services.change_status(
-            request, ticket, request.POST.get("status", ""), request.POST.get("waiting_for") or None, me(request)
+        request.find_service(ITickets).change_status(
+            ticket, request.POST.get("status", ""), request.POST.get("waiting_for") or None, me(request)
         )
     except Refused as refused:
         return refused_page(request, ticket, "status", refused)
@@ -380,7 +381,7 @@ def priority(context: TicketContext, request: Request) -> Any:
     ticket = context.ticket
     form = {"priority": request.POST.get("priority", ""), "reason": request.POST.get("reason", "")}
     try:
-        services.override_priority(request, ticket, form["priority"], form["reason"], me(request))
+        request.find_service(ITickets).override_priority(ticket, form["priority"], form["reason"], me(request))
     except Invalid as invalid:
         return render_ticket(request, ticket, invalid.errors, 400, form=form)
     except Refused as refused:
@@ -400,9 +401,9 @@ def link(context: TicketContext, request: Request) -> Any:
     reference = request.POST.get("parent", "")
     try:
         parent = ticket_by_reference(request, reference)
-        if parent is None or not services.may_read(request, parent):
+        if parent is None or not permissions.may_read(request, parent):
             raise Refused(f"Aucun ticket « {reference.strip()[:40]} » : donnez une référence comme HD-000123.", 400)
-        services.link_to_incident(request, ticket, parent, me(request))
+        request.find_service(ITickets).link_to_incident(ticket, parent, me(request))
     except Refused as refused:
         return refused_page(request, ticket, "parent", refused, form={"parent": reference})
     return back_to(request, ticket, f"Ticket {ticket.reference} rattaché à l'incident {parent.reference}.")
@@ -414,7 +415,11 @@ def attachment(context: TicketContext, request: Request) -> Response:
     found = request.db.get(Attachment, attachment_id) if attachment_id is not None else None
     if found is None or found.ticket_id != context.ticket.id:
         raise HTTPNotFound()
-    if found.message is not None and found.message.kind == NOTE and not services.may_work_on(request, context.ticket):
+    if (
+        found.message is not None
+        and found.message.kind == NOTE
+        and not permissions.may_work_on(request, context.ticket)
+    ):
         raise HTTPNotFound()
     try:
         body = request.find_service(IFileStorage).open(found.file_key).read()
@@ -436,7 +441,7 @@ def quote_filename(name: str) -> str:
 
 def queue_values(request: Request, errors: FormErrors | None = None) -> dict[str, Any]:
     filters = queries.QueueFilter.from_params(request.params)
-    groups = services.groups_of(request, me(request))
+    groups = permissions.groups_of(request, me(request))
     views = queries.VIEWS
     if not groups:
         # "Mon groupe" is for the members of a group; the others (an administrator) start on the unassigned tickets.
@@ -454,10 +459,10 @@ def queue_values(request: Request, errors: FormErrors | None = None) -> dict[str
         "groups": groups,
         "all_groups": all_groups,
         # An administrator sees every queue; a technician, their own groups'.
-        "filter_groups": all_groups if services.is_admin(request) else groups,
+        "filter_groups": all_groups if permissions.is_admin(request) else groups,
         "breaching": {ticket.id: queries.is_breaching(request, ticket) for ticket in page.tickets},
         "errors": errors or FormErrors(),
-        "now": services.now(request),
+        "now": rules.now(request),
     }
 
 
@@ -469,7 +474,7 @@ def queue(request: Request) -> dict[str, Any]:
 @view_config(route_name="helpdesk.take_next", request_method="POST", permission="helpdesk:ticket:work")
 def take_next(request: Request) -> Any:
     try:
-        ticket = services.take_next(request, me(request))
+        ticket = request.find_service(ITickets).take_next(me(request))
     except Refused as refused:
         errors = FormErrors()
         errors.add("form", refused.message)
@@ -515,23 +520,25 @@ def apply_bulk(request: Request, post: MultiDict[str, Any], tickets: list[Ticket
     technician = me(request)
     if action == "take":
         for ticket in tickets:
-            services.assign(request, ticket, ticket.group, technician, technician)
+            request.find_service(ITickets).assign(ticket, ticket.group, technician, technician)
     elif action == "assign":
         group_id = post.get("group", "")
         group = request.db.get(Group, int(group_id)) if group_id.isdigit() else None
         if group is None:
             raise Refused("Choisissez le groupe à qui attribuer la sélection.", 400)
         for ticket in tickets:
-            services.assign(request, ticket, group, None, technician)
+            request.find_service(ITickets).assign(ticket, group, None, technician)
     elif action == "status":
         for ticket in tickets:
-            services.change_status(request, ticket, post.get("status", ""), post.get("waiting_for") or None, technician)
+            request.find_service(ITickets).change_status(
+                ticket, post.get("status", ""), post.get("waiting_for") or None, technician
+            )
     elif action == "link":
         parent = ticket_by_reference(request, post.get("parent", ""))
-        if parent is None or not services.may_work_on(request, parent):
+        if parent is None or not permissions.may_work_on(request, parent):
             raise Refused("Donnez la référence de l'incident principal (HD-000123).", 400)
         for ticket in tickets:
             if ticket.id != parent.id:
-                services.link_to_incident(request, ticket, parent, technician)
+                request.find_service(ITickets).link_to_incident(ticket, parent, technician)
     else:
         raise Refused("Choisissez une action de la liste.", 400)

@@ -9,7 +9,7 @@ from typing import Any
 from pyramid.request import Request
 
 from cagou.kit import FormErrors, IAuditLog
-from cagou_helpdesk import services
+from cagou_helpdesk import rules
 
 PERMISSION = "helpdesk:settings:manage"
 PREFIX = "/assistance/administration"
@@ -39,7 +39,7 @@ def record(
     request.find_service(IAuditLog).record(
         f"helpdesk:{action}",
         summary,
-        module=services.MODULE,
+        module=rules.MODULE,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         changes=changes,

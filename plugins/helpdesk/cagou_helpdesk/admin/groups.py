@@ -13,13 +13,10 @@ from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
 from cagou.kit import Account, Form, FormErrors, IAccounts, Invalid, TextField, submit
-from cagou_helpdesk import services
 from cagou_helpdesk.admin.categories import default_group_code, groups, load_tree
 from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_1000, base_values, check_name, record, sort_key
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import (
-    ASSIGNED,
-    IN_PROGRESS,
-    NEW,
     OPEN_STATUSES,
     Group,
     Member,
@@ -174,21 +171,8 @@ def remove_member(request: Request, group: Group, account: Account) -> int:
            group.id, before={"member": account.login})  # fmt: skip
     if group.manager_id == account.id:
         return 0  # as the manager, they still work on the group's tickets
-    tickets = request.db.scalars(
-        sa.select(Ticket).where(
-            Ticket.group_id == group.id, Ticket.assignee_id == account.id, Ticket.status.in_(OPEN_STATUSES)
-        )
-    ).all()
-    for ticket in tickets:
-        ticket.assignee = None
-        if ticket.status in (ASSIGNED, IN_PROGRESS):
-            ticket.status = NEW
-        ticket.updated_at = services.now(request)
-        summary = (
-            f"Ticket {ticket.reference} rendu à la file « {group.name} » : {account.display_name} a quitté le groupe."
-        )
-        services.audit(request, ticket, "release", summary, {"assignee": account.login}, {"assignee": None})
-    return len(tickets)
+    released: int = request.find_service(ITickets).release_in_group(group, account)
+    return released
 
 
 def groups_values(

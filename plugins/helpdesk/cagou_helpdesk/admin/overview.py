@@ -7,7 +7,7 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from cagou_helpdesk import services
+from cagou_helpdesk import rules
 from cagou_helpdesk.admin.categories import default_group_code, groups, load_tree
 from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, base_values
 from cagou_helpdesk.admin.service_levels import format_minutes
@@ -32,9 +32,9 @@ def overview(request: Request) -> dict[str, Any]:
         groups=groups(request),
         default_group=default_group_code(request),
         custom_cells=sum(
-            1 for cell, value in services.priority_matrix(request).items() if services.DEFAULT_MATRIX[cell] != value
+            1 for cell, value in rules.priority_matrix(request).items() if rules.DEFAULT_MATRIX[cell] != value
         ),
-        levels=services.service_levels(request),
+        levels=rules.service_levels(request),
         priorities=PRIORITIES,
         format_minutes=format_minutes,
     )

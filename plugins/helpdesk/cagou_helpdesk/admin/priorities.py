@@ -10,7 +10,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from cagou.kit import FormErrors, Invalid, TextField, form_class, submit
-from cagou_helpdesk import services
+from cagou_helpdesk import rules
 from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_10, base_values, record
 from cagou_helpdesk.models import (
     IMPACTS,
@@ -49,13 +49,13 @@ def save_matrix(request: Request, form: Mapping[str, str]) -> dict[tuple[int, in
                 )
     if errors:
         raise Invalid(errors)
-    current = services.priority_matrix(request)
+    current = rules.priority_matrix(request)
     changed = {cell: (current[cell], priority) for cell, priority in wanted.items() if current[cell] != priority}
     if not changed:
         return {}
-    rules = {(rule.urgency, rule.impact): rule for rule in request.db.scalars(sa.select(PriorityRule))}
+    stored = {(rule.urgency, rule.impact): rule for rule in request.db.scalars(sa.select(PriorityRule))}
     for (urgency, impact), priority in wanted.items():
-        rule = rules.get((urgency, impact))
+        rule = stored.get((urgency, impact))
         if rule is None:
             request.db.add(PriorityRule(urgency=urgency, impact=impact, priority=priority))
         else:
@@ -80,7 +80,7 @@ def save_matrix(request: Request, form: Mapping[str, str]) -> dict[tuple[int, in
 def priorities_values(
     request: Request, errors: FormErrors | None = None, form: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    matrix = services.priority_matrix(request)
+    matrix = rules.priority_matrix(request)
     selected = {
         (u, i): str(form.get(cell_name(u, i), "")) if form is not None else str(matrix[(u, i)])
         for u in URGENCIES
@@ -92,7 +92,7 @@ def priorities_values(
         impacts=IMPACTS,
         priorities=PRIORITIES,
         selected=selected,
-        defaults=services.DEFAULT_MATRIX,
+        defaults=rules.DEFAULT_MATRIX,
         cell_name=cell_name,
         errors=errors or FormErrors(),
     )

@@ -10,7 +10,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from cagou.kit import FormErrors, Invalid, TextField, form_class, submit
-from cagou_helpdesk import services
+from cagou_helpdesk import rules
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_10, base_values, record
 from cagou_helpdesk.models import (
@@ -85,7 +85,7 @@ def save_service_levels(
                 wanted[priority] = (first, resolution)
     if errors:
         raise Invalid(errors)
-    current = services.service_levels(request)
+    current = rules.service_levels(request)
     changed = {priority: (current[priority], level) for priority, level in wanted.items() if current[priority] != level}
     stored = {level.priority: level for level in request.db.scalars(sa.select(ServiceLevel))}
     for priority, ((before_first, before_resolution), (first, resolution)) in sorted(changed.items()):
@@ -130,7 +130,7 @@ def weekday_ranges(weekdays: Iterable[int]) -> list[tuple[int, int]]:
 def service_levels_values(
     request: Request, errors: FormErrors | None = None, form: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    levels = services.service_levels(request)
+    levels = rules.service_levels(request)
     shown: dict[str, str] = {}
     for priority, (first, resolution) in levels.items():
         for measure, minutes in (("first_response", first), ("resolution", resolution)):
