@@ -21,10 +21,10 @@ from cagou.kit import Invalid
 from cagou.testing import csrf_token, login
 from cagou_helpdesk import permissions, rules
 from cagou_helpdesk import settings as helpdesk_settings
-from cagou_helpdesk.admin import categories
 from cagou_helpdesk.checks import TicketInput
 from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import NEW, Category, Group, Member, PriorityRule, ServiceLevel, Ticket
+from cagou_helpdesk.services import categories
 
 ADMIN = "/intranet/assistance/administration"
 PASSWORD = "un-mot-de-passe-solide-2026"  # the fixture's (tests/helpdesk/conftest.py)

@@ -2,7 +2,7 @@
 
 - One category per path whatever the case (``ix_helpdesk_category_lower_path``):
   the database refuses a twin even when nothing checked before, and two
-  administrators racing through ``admin.categories.add_category`` store one category.
+  administrators racing through ``ICategories.add`` store one category.
 - The partial indexes of revision 0002 are the models' (Alembic's comparison
   sees neither their WHERE nor, on SQLite, an index on an expression), and the
   planner takes them for the queue's and "take the next one"'s own queries.
@@ -35,9 +35,9 @@ from cagou.identity.models import Account
 from cagou.kit import Invalid
 from cagou.testing import write_ini
 from cagou_helpdesk import checks, queries
-from cagou_helpdesk.admin import categories
-from cagou_helpdesk.interfaces import ITickets
+from cagou_helpdesk.interfaces import ICategories, ITickets
 from cagou_helpdesk.models import Category
+from cagou_helpdesk.services import categories
 
 MIGRATION = Path(cagou_helpdesk.__file__).parent / "migrations" / "0002_helpdesk_indexes.py"
 BARRIER_TIMEOUT_SECONDS = 30
@@ -81,7 +81,7 @@ def test_two_administrators_adding_the_same_category_at_the_same_instant_store_o
     def administrator(name: str) -> None:
         try:
             with transaction_scope(registry) as request:
-                outcomes[name] = categories.add_category(request, categories.CategoryInput(name=name)).path
+                outcomes[name] = request.find_service(ICategories).add(categories.CategoryInput(name=name)).path
         except Exception as error:  # the outcome is what the test checks
             outcomes[name] = error
 

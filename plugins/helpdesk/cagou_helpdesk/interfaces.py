@@ -144,28 +144,31 @@ class ITickets(Interface):
 
 
 class ICategories(Interface):
-    """The category tree: where a ticket goes and under which name."""
+    """The category tree: where a ticket goes and under which name (``CategoryInput`` of :mod:`.checks`)."""
 
     def add(data):
-        """Create a category from a ``CategoryInput`` and return it.
+        """Create an active category under ``data.parent`` (or at the root) and return it.
 
-        ``Invalid`` for a missing or long name, a taken name among its
-        siblings, an unknown parent or group, a path too long. Audits
-        ``category:create``.
+        ``Invalid`` for a missing or long name, a name holding « > », a name
+        taken among its siblings (whatever the case and accents, also when
+        another administrator stored it a moment before), an unknown or
+        disabled parent, an unknown group, a path too long. Audits
+        ``helpdesk:category:create``.
         """
 
     def update(category, data):
-        """Rename, move or regroup ``category``; the labels of the fields that changed.
+        """Rename, move and set the group of ``category``; what changed, in French words.
 
-        The same checks as :meth:`add`, and no category moves under itself.
-        Audits ``category:update`` when something changed.
+        The checks of :meth:`add`, and no category goes under itself or its
+        own branch. Renaming or moving rewrites the descendants' paths. Audits
+        ``category:rename``, ``category:move``, ``category:group`` for what changed.
         """
 
     def set_active(category, active):
-        """Enable or disable ``category`` with its descendants (enabling also enables its ancestors).
+        """Deactivate ``category`` with its subtree, or reactivate it alone; the categories changed.
 
-        Returns the categories whose state changed; audits ``category:enable``
-        or ``category:disable``.
+        ``Refused`` (409) when reactivating a category whose parent is
+        disabled. Audits ``category:activate`` or ``category:deactivate``.
         """
 
 
@@ -173,72 +176,79 @@ class IGroups(Interface):
     """The groups of technicians: their name, their manager, their members."""
 
     def create(code, name):
-        """Create a group; ``Invalid`` for a taken or malformed code or name. Audits ``group:create``."""
+        """Create a group and return it.
+
+        ``Invalid`` for a missing, malformed or taken code, a missing, long or
+        taken name. Audits ``helpdesk:group:create``.
+        """
 
     def rename(group, name):
         """Rename ``group``; False when the name did not change.
 
-        ``Invalid`` for a taken name. Audits ``group:rename``.
+        ``Invalid`` for a missing, long or taken name. Audits ``group:rename``.
         """
 
     def set_manager(group, login):
-        """Make the account ``login`` (holding the manager's role) manage ``group``, or nobody when empty.
+        """Make the account ``login`` (an active holder of the manager's role) manage ``group``; empty: nobody.
 
-        False when nothing changed; ``Invalid`` for an unknown login or a
-        person without the role. Audits ``group:manager``.
+        False when nothing changed; ``Invalid`` for an unknown, disabled or
+        role-less login. Audits ``group:manager``.
         """
 
     def add_member(group, login):
-        """Add the technician ``login`` to ``group`` and return their account.
+        """Add the technician (or manager) ``login`` to ``group`` and return their account.
 
-        ``Invalid`` for an unknown login, a person without the technician's
-        role or one already a member. Audits ``group:member_add``.
+        ``Invalid`` for an unknown, disabled or role-less login, or one
+        already a member. Audits ``group:member_add``.
         """
 
     def remove_member(group, account):
         """Take ``account`` out of ``group``; their open tickets of it go back to its queue. How many did.
 
-        Audits ``group:member_remove`` and, for each ticket, ``ticket:release``.
+        A manager keeps their tickets. Audits ``group:member_remove`` and, for
+        each ticket given back, ``ticket:release``.
         """
 
 
 class IPriorities(Interface):
-    """The priority matrix: urgency by impact."""
+    """The priority matrix: urgency by impact. Tickets already open keep their priority."""
 
     def save_matrix(form):
-        """Store the matrix sent by the administration's form; the cells that changed, ``(before, after)``.
+        """Store the nine cells sent by the administration's form; the cells that changed, as (before, after).
 
         ``Invalid`` for a cell that names no priority. Audits
-        ``priorities:update`` when something changed.
+        ``helpdesk:priority_matrix:update`` when something changed.
         """
 
 
 class IServiceLevels(Interface):
-    """The service levels: first response and resolution delays, per priority."""
+    """The service levels: first response and resolution delays per priority, in business time."""
 
     def save(form):
-        """Store the delays sent by the administration's form; the priorities whose delays changed.
+        """Store the delays sent by the administration's form; those that changed, as (before, after).
 
-        ``Invalid`` for a delay that is not a duration or a resolution shorter
-        than the first response. Audits ``service_levels:update`` when
-        something changed.
+        ``Invalid`` for hours or minutes that are not whole numbers, minutes
+        past 59, a delay not positive or past the maximum, a resolution shorter
+        than the first response. Audits ``helpdesk:service_level:update`` for
+        each priority changed.
         """
 
 
 class IKnowledgeBase(Interface):
-    """The knowledge base's articles and the technicians' canned answers."""
+    """The knowledge base's articles (``ArticleInput`` of :mod:`.checks`) and the technicians' canned answers."""
 
     def create_article(data):
-        """Write an article (a draft) from an ``ArticleInput`` and return it.
+        """Write a new draft by the signed-in person and return it.
 
-        ``Invalid`` for a missing or long title or body, an unknown category,
-        a taken title. Audits ``article:create``.
+        ``Invalid`` for a missing or long title or text, an unknown or
+        disabled category. Audits ``helpdesk:article:create``.
         """
 
     def update_article(article, data):
-        """Change an article; False when nothing changed.
+        """Save an edit; False when nothing changed.
 
-        The checks of :meth:`create_article`; audits ``article:update``.
+        The checks of :meth:`create_article` (the article keeps its category
+        even if it was disabled since). Audits ``article:update``.
         """
 
     def publish_article(article, published):
@@ -248,13 +258,17 @@ class IKnowledgeBase(Interface):
         """
 
     def create_canned(title, body):
-        """Write a canned answer; ``Invalid`` for a missing, long or taken title or body. Audits ``canned:create``."""
+        """Write a canned answer and return it.
+
+        ``Invalid`` for a missing or long title or text, or a title already
+        taken (whatever the case). Audits ``helpdesk:canned_answer:create``.
+        """
 
     def update_canned(answer, title, body):
         """Change a canned answer; False when nothing changed.
 
-        The checks of :meth:`create_canned`; audits ``canned:update``.
+        The checks of :meth:`create_canned`. Audits ``canned_answer:update``.
         """
 
     def delete_canned(answer):
-        """Delete a canned answer. Audits ``canned:delete``."""
+        """Delete a canned answer. Audits ``canned_answer:delete``."""

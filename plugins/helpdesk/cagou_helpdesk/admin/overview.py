@@ -8,12 +8,13 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from cagou_helpdesk import rules
-from cagou_helpdesk.admin.categories import default_group_code, groups, load_tree
+from cagou_helpdesk.admin.categories import default_group_code, groups
 from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, base_values
-from cagou_helpdesk.admin.service_levels import format_minutes
+from cagou_helpdesk.checks import format_minutes
 from cagou_helpdesk.models import (
     PRIORITIES,
 )
+from cagou_helpdesk.tree import load_tree
 
 
 @view_config(
