@@ -139,6 +139,9 @@ class ITickets(Interface):
     def mark_breached(ticket, which):
         """Note, once, that the ticket is past its service level (``which`` delay, in French). Audits ``breach``."""
 
+    def remember_incoming(message_id, ticket_id):
+        """Remember that the mail ``message_id`` went into the ticket; ``IntegrityError`` when it already did."""
+
     def record(ticket, action, summary, before=None, after=None):
         """Write the entry ``helpdesk:ticket:<action>`` for a fact about the ticket the caller saw (a mail received)."""
 

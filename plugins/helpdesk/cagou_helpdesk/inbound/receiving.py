@@ -69,7 +69,7 @@ from cagou_helpdesk.models import (
     id_of_reference,
 )
 from cagou_helpdesk.permissions import account_can, may_work_on
-from cagou_helpdesk.rules import MODULE, now, takes_replies
+from cagou_helpdesk.rules import MODULE, takes_replies
 
 
 def mail_category(registry: Registry) -> str:
@@ -258,11 +258,8 @@ def handle(request: Request, mail: Incoming) -> Outcome:
     else:
         outcome = reply(request, mail, ticket, author)
     assert outcome.ticket_id is not None
-    request.db.add(
-        MailLink(message_id=mail.message_id, ticket_id=outcome.ticket_id, incoming=True, created_at=now(request))
-    )
-    # A concurrent delivery of the same message stops here (primary key), before anything is committed.
-    request.db.flush()
+    # A concurrent delivery of the same message stops there (primary key), before anything is committed.
+    request.find_service(ITickets).remember_incoming(mail.message_id, outcome.ticket_id)
     return outcome
 
 

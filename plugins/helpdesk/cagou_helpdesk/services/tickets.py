@@ -487,6 +487,12 @@ class TicketService:
     # Audit and mail
     # -----------------------------------------------------------------------
 
+    def remember_incoming(self, message_id: str, ticket_id: int) -> None:
+        """The mail was versed into the ticket: a second delivery of it is recognised, and refused here."""
+        link = MailLink(message_id=message_id, ticket_id=ticket_id, incoming=True, created_at=now(self.request))
+        self.request.db.add(link)
+        self.request.db.flush()  # the primary key refuses a concurrent delivery of the same message now
+
     def record(
         self,
         ticket: Ticket,
