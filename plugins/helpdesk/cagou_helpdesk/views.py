@@ -24,6 +24,7 @@ from webob.multidict import MultiDict
 from cagou.kit import (
     INTRANET,
     Account,
+    Form,
     FormErrors,
     IAccounts,
     IFileStorage,
@@ -32,6 +33,7 @@ from cagou.kit import (
     Root,
     call_enabled,
     flatten,
+    submit,
 )
 from cagou_helpdesk import knowledge, permissions, queries, rules
 from cagou_helpdesk import settings as helpdesk_settings
@@ -83,6 +85,7 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "helpdesk.take_next", "/assistance/file/suivant")
     config.add_site_route(INTRANET, "helpdesk.bulk", "/assistance/file/lot")
     config.scan("cagou_helpdesk.views")
+    config.scan("cagou_helpdesk.ticket_actions")
 
 
 # ---------------------------------------------------------------------------
@@ -273,140 +276,15 @@ def ticket_values(request: Request, ticket: Ticket, errors: FormErrors | None = 
     return values
 
 
-def render_ticket(request: Request, ticket: Ticket, errors: FormErrors, status: int, **extra: Any) -> Response:
-    refuse(request, status)
-    response: Response = render_to_response(
-        TICKET_TEMPLATE, ticket_values(request, ticket, errors, **extra), request=request, response=request.response
-    )
-    return response
-
-
-def refused_page(request: Request, ticket: Ticket, field: str, refused: Refused, **extra: Any) -> Response:
-    errors = FormErrors()
-    errors.add(field, refused.message)
-    return render_ticket(request, ticket, errors, refused.status, **extra)
-
-
-def back_to(request: Request, ticket: Ticket, message: str, anchor: str = "") -> HTTPSeeOther:
-    request.session.flash(message)
-    return HTTPSeeOther(request.route_path("helpdesk.ticket", id=ticket.id, _anchor=anchor))
-
-
 @view_config(route_name="helpdesk.ticket", renderer=TICKET_TEMPLATE, permission="helpdesk:ticket:create")
 def ticket_page(context: TicketContext, request: Request) -> dict[str, Any]:
     return ticket_values(request, context.ticket)
-
-
-@view_config(route_name="helpdesk.reply", request_method="POST", permission="helpdesk:ticket:create")
-def reply(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    kind = NOTE if request.POST.get("kind") == NOTE else REPLY
-    body = request.POST.get("body", "")
-    try:
-        request.find_service(ITickets).add_message(ticket, me(request), body, kind, uploads_of(request))
-    except Invalid as invalid:
-        return render_ticket(request, ticket, invalid.errors, 400, reply_body=body)
-    except Refused as refused:
-        return refused_page(request, ticket, "body", refused, reply_body=body)
-    return back_to(request, ticket, "Note interne ajoutée." if kind == NOTE else "Réponse envoyée.", "fil")
-
-
-@view_config(route_name="helpdesk.reopen", request_method="POST", permission="helpdesk:ticket:create")
-def reopen(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    if request.identity.id != ticket.requester_id and not permissions.may_work_on(request, ticket):
-        raise HTTPNotFound()
-    try:
-        request.find_service(ITickets).reopen(ticket, me(request))
-    except Refused as refused:
-        return refused_page(request, ticket, "reopen", refused)
-    return back_to(request, ticket, f"Le ticket {ticket.reference} est rouvert.")
-
-
-@view_config(route_name="helpdesk.rate", request_method="POST", permission="helpdesk:ticket:create")
-def rate(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    if request.identity.id != ticket.requester_id:
-        raise HTTPNotFound()
-    try:
-        request.find_service(ITickets).rate(ticket, request.POST.get("rating", ""), request.POST.get("comment", ""))
-    except Invalid as invalid:
-        return render_ticket(request, ticket, invalid.errors, 400)
-    except Refused as refused:
-        return refused_page(request, ticket, "rating", refused)
-    return back_to(request, ticket, "Merci pour votre avis.")
-
-
-@view_config(route_name="helpdesk.take", request_method="POST", permission="helpdesk:ticket:work")
-def take(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    try:
-        request.find_service(ITickets).take(ticket, me(request))
-    except Refused as refused:
-        return refused_page(request, ticket, "take", refused)
-    return back_to(request, ticket, f"Vous avez pris le ticket {ticket.reference}.")
-
-
-@view_config(route_name="helpdesk.assign", request_method="POST", permission="helpdesk:ticket:work")
-def assign(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    group_id, login = request.POST.get("group", ""), request.POST.get("assignee", "").strip()
-    group = request.db.get(Group, int(group_id)) if group_id.isdigit() else None
-    try:
-        if group is None:
-            raise Refused("Choisissez un groupe de la liste.", 400)
-        assignee = request.find_service(IAccounts).by_login(login) if login else None
-        if login and assignee is None:
-            raise Refused(f"Aucun compte n'a l'identifiant « {login[:100]} ».", 400)
-        request.find_service(ITickets).assign(ticket, group, assignee, me(request))
-    except Refused as refused:
-        return refused_page(request, ticket, "assign", refused)
-    return back_to(request, ticket, f"Ticket {ticket.reference} attribué.")
-
-
-@view_config(route_name="helpdesk.status", request_method="POST", permission="helpdesk:ticket:work")
-def status(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    try:
-        request.find_service(ITickets).change_status(
-            ticket, request.POST.get("status", ""), request.POST.get("waiting_for") or None, me(request)
-        )
-    except Refused as refused:
-        return refused_page(request, ticket, "status", refused)
-    return back_to(request, ticket, f"Ticket {ticket.reference} : {ticket.status_label.lower()}.")
-
-
-@view_config(route_name="helpdesk.priority", request_method="POST", permission="helpdesk:ticket:work")
-def priority(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    form = {"priority": request.POST.get("priority", ""), "reason": request.POST.get("reason", "")}
-    try:
-        request.find_service(ITickets).override_priority(ticket, form["priority"], form["reason"], me(request))
-    except Invalid as invalid:
-        return render_ticket(request, ticket, invalid.errors, 400, form=form)
-    except Refused as refused:
-        return refused_page(request, ticket, "priority", refused, form=form)
-    return back_to(request, ticket, f"Priorité du ticket {ticket.reference} : {ticket.priority_label}.")
 
 
 def ticket_by_reference(request: Request, text: str) -> Ticket | None:
     text = text.strip().upper()
     ticket_id = as_id(text) if text.isdigit() else id_of_reference(text)
     return request.db.get(Ticket, ticket_id) if ticket_id is not None else None
-
-
-@view_config(route_name="helpdesk.link", request_method="POST", permission="helpdesk:ticket:work")
-def link(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    reference = request.POST.get("parent", "")
-    try:
-        parent = ticket_by_reference(request, reference)
-        if parent is None or not permissions.may_read(request, parent):
-            raise Refused(f"Aucun ticket « {reference.strip()[:40]} » : donnez une référence comme HD-000123.", 400)
-        request.find_service(ITickets).link_to_incident(ticket, parent, me(request))
-    except Refused as refused:
-        return refused_page(request, ticket, "parent", refused, form={"parent": reference})
-    return back_to(request, ticket, f"Ticket {ticket.reference} rattaché à l'incident {parent.reference}.")
 
 
 @view_config(route_name="helpdesk.attachment", permission="helpdesk:ticket:create")
@@ -471,22 +349,27 @@ def queue(request: Request) -> dict[str, Any]:
     return queue_values(request)
 
 
-@view_config(route_name="helpdesk.take_next", request_method="POST", permission="helpdesk:ticket:work")
+@view_config(
+    route_name="helpdesk.take_next", request_method="POST", renderer=QUEUE_TEMPLATE, permission="helpdesk:ticket:work"
+)
 def take_next(request: Request) -> Any:
-    try:
-        ticket = request.find_service(ITickets).take_next(me(request))
-    except Refused as refused:
-        errors = FormErrors()
-        errors.add("form", refused.message)
-        refuse(request, refused.status)
-        return render_to_response(
-            QUEUE_TEMPLATE, queue_values(request, errors), request=request, response=request.response
-        )
-    if ticket is None:
-        request.session.flash("Aucun ticket non attribué dans vos files : bravo !")
-        return HTTPSeeOther(request.route_path("helpdesk.queue"))
-    request.session.flash(f"Vous avez pris le ticket {ticket.reference}.")
-    return HTTPSeeOther(request.route_path("helpdesk.ticket", id=ticket.id))
+    """The queue's button: the most urgent ticket of one's groups, or a word that there is none."""
+    return submit(
+        request,
+        Form(request.POST),
+        lambda form: request.find_service(ITickets).take_next(me(request)),
+        message=lambda ticket: (
+            f"Vous avez pris le ticket {ticket.reference}."
+            if ticket is not None
+            else "Aucun ticket non attribué dans vos files : bravo !"
+        ),
+        redirect_to=lambda ticket: (
+            request.route_path("helpdesk.ticket", id=ticket.id)
+            if ticket is not None
+            else request.route_path("helpdesk.queue")
+        ),
+        render=lambda form: queue_values(request, form.field_errors()),
+    )
 
 
 BULK_ACTIONS = {"take": "Me les attribuer", "assign": "Attribuer", "status": "Changer le statut", "link": "Rattacher"}

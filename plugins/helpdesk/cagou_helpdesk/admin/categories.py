@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from cagou.kit import Form, FormErrors, Refused, TextField, submit
+from cagou.kit import Form, FormErrors, TextField, submit
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_1000, base_values
 from cagou_helpdesk.checks import CategoryInput, sort_key
@@ -35,6 +35,12 @@ def category_or_404(request: Request) -> Category:
     if category is None:
         raise HTTPNotFound()
     return category
+
+
+class StateForm(Form):
+    """The category page's button: enable or disable (``active``: "1" or not)."""
+
+    active = TextField(filters=[at_most_1000])
 
 
 class CategoryForm(Form):
@@ -149,20 +155,24 @@ def category_edit(request: Request) -> Any:
 def category_state(request: Request) -> Any:
     category = category_or_404(request)
     active = request.POST.get("active") == "1"
-    try:
-        changed = request.find_service(ICategories).set_active(category, active)
-    except Refused as error:
-        request.response.status_int = error.status
-        return category_values(request, category, FormErrors(state=error.message))
+    return submit(
+        request,
+        StateForm(request.POST),
+        lambda form: request.find_service(ICategories).set_active(category, active),
+        message=lambda changed: state_message(category, changed, active),
+        redirect_to=request.route_path("helpdesk.admin.category", id=category.id),
+        render=lambda form: category_values(request, category, FormErrors(state=form.field_errors()["form"])),
+    )
+
+
+def state_message(category: Category, changed: list[Category], active: bool) -> str:
     if not changed:
-        request.session.flash("Aucune modification.")
-    elif active:
-        request.session.flash(f"Catégorie « {category.path} » réactivée : on peut de nouveau la choisir.")
-    else:
-        count = len(changed) - 1
-        also = f" avec {count} sous-catégorie{'s' if count > 1 else ''}" if count else ""
-        request.session.flash(
-            f"Catégorie « {category.path} » désactivée{also} : les nouveaux tickets ne peuvent plus la choisir, "
-            "les tickets existants la gardent."
-        )
-    return HTTPSeeOther(request.route_path("helpdesk.admin.category", id=category.id))
+        return "Aucune modification."
+    if active:
+        return f"Catégorie « {category.path} » réactivée : on peut de nouveau la choisir."
+    count = len(changed) - 1
+    also = f" avec {count} sous-catégorie{'s' if count > 1 else ''}" if count else ""
+    return (
+        f"Catégorie « {category.path} » désactivée{also} : les nouveaux tickets ne peuvent plus la choisir, "
+        "les tickets existants la gardent."
+    )
