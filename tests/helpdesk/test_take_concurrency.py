@@ -6,7 +6,7 @@ processes serve the platform and technicians race through HTTP. Every
 ticket must be taken exactly once, by one technician, with one audit entry:
 none lost, none twice. On PostgreSQL the candidate ticket is read with
 ``FOR UPDATE SKIP LOCKED`` and taken by a conditional ``UPDATE`` (see
-``services.take_next`` and ``services.claim``); SQLite serialises writers,
+``ITickets.take_next`` and ``ITickets.claim``); SQLite serialises writers,
 so the race only means something here.
 """
 
