@@ -173,7 +173,7 @@ def bench_people(env: dict[str, str], agents: int, technicians: int, take_ticket
     from cagou.db import get_engine, transaction_scope
     from cagou.identity.models import AGENT
     from cagou.interfaces import IAccounts
-    from cagou_helpdesk import services
+    from cagou_helpdesk import rules
     from cagou_helpdesk import settings as helpdesk_settings
     from cagou_helpdesk.models import Category, Group, Member
 
@@ -196,9 +196,9 @@ def bench_people(env: dict[str, str], agents: int, technicians: int, take_ticket
             request.db.add(Member(group_id=group.id, account_id=account.id))
         category = request.db.scalars(sa.select(Category).where(Category.path == CATEGORY)).one()
         requester = accounts.by_login("agent")
-        matrix, levels = services.priority_matrix(request), services.service_levels(request)
+        matrix, levels = rules.priority_matrix(request), rules.service_levels(request)
         calendar = helpdesk_settings.get(registry).calendar
-        now = services.now(request)
+        now = rules.now(request)
         rows = []
         chance = random.Random(4)
         for target in (group, baseline):

@@ -67,6 +67,7 @@ def test_the_module_is_made_in_plugins_by_default(tmp_path: Path, monkeypatch: p
     assert made == [
         f"plugins/{NAME}/{PACKAGE}/__init__.py",
         f"plugins/{NAME}/{PACKAGE}/hooks.py",
+        f"plugins/{NAME}/{PACKAGE}/interfaces.py",
         f"plugins/{NAME}/{PACKAGE}/locale/en/LC_MESSAGES/{PACKAGE}.po",
         f"plugins/{NAME}/{PACKAGE}/migrations/0001_{NAME}.py",
         f"plugins/{NAME}/{PACKAGE}/models.py",

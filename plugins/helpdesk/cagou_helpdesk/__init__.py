@@ -1,7 +1,8 @@
 """Helpdesk: IT intervention requests, from the agent's request to the peak-week dashboard.
 
 The package only wires: each concern lives in its own file (``models``,
-``services`` for every change to a ticket, ``queries`` for reading them,
+``interfaces`` and ``services`` for every change of its data, ``queries``
+for reading them, ``permissions`` and ``rules`` for the questions both ask,
 ``views`` for the agents' and technicians' pages, ``inbound`` for mail,
 ``dashboard``, ``api``, ``admin``, ``jobs``, ``demo``), and ``hooks`` is how it
 plugs into the platform. It imports nothing from any other module.
@@ -33,6 +34,7 @@ def includeme(config: Configurator) -> None:
         route_name="helpdesk.static",
         permission=NO_PERMISSION_REQUIRED,
     )
+    config.include("cagou_helpdesk.services")
     config.include("cagou_helpdesk.views")
     config.include("cagou_helpdesk.knowledge")
     config.include("cagou_helpdesk.admin")

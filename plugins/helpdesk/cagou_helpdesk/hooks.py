@@ -25,8 +25,9 @@ from cagou_helpdesk import jobs, queries
 from cagou_helpdesk.demo.loading import load_demo
 from cagou_helpdesk.inbound.common import REFUSALS_OVERALL, REFUSALS_PER_SENDER
 from cagou_helpdesk.inbound.listener import mail_command
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import OPEN_STATUSES, Group, Ticket
-from cagou_helpdesk.services import may_read, release_assigned
+from cagou_helpdesk.permissions import may_read
 
 __all__ = [
     "cagou_agent_deactivated",
@@ -175,7 +176,7 @@ def cagou_search(request: Request, query: str, limit: int) -> list[SearchResult]
 
 @hookimpl
 def cagou_agent_deactivated(request: Request, account: Account) -> None:
-    release_assigned(request, account)
+    request.find_service(ITickets).release_assigned(account)
 
 
 @hookimpl

@@ -9,8 +9,10 @@ from pyramid.registry import Registry
 
 from cagou.kit import IMailer, transaction_scope
 from cagou_helpdesk import settings as helpdesk_settings
+from cagou_helpdesk.interfaces import ITickets
+from cagou_helpdesk.mails import ticket_url
 from cagou_helpdesk.models import CLOSED, OPEN_STATUSES, RESOLVED, Ticket
-from cagou_helpdesk.services import audit, now, set_status, ticket_url
+from cagou_helpdesk.rules import now
 
 
 def breached_condition(instant: datetime.datetime) -> sa.ColumnElement[bool]:
@@ -32,8 +34,8 @@ def notify_breaches(registry: Registry) -> None:
         query = (
             sa.select(Ticket).where(breached_condition(instant)).order_by(Ticket.id).with_for_update(skip_locked=True)
         )
+        tickets = request.find_service(ITickets)
         for ticket in request.db.scalars(query):
-            ticket.breach_notified_at = instant
             which = (
                 "première réponse"
                 if ticket.first_response_at is None
@@ -41,7 +43,7 @@ def notify_breaches(registry: Registry) -> None:
                 and ticket.first_response_due < instant
                 else "résolution"
             )
-            audit(request, ticket, "breach", f"Ticket {ticket.reference} hors délai ({which}).")
+            tickets.mark_breached(ticket, which)
             manager = ticket.group.manager
             if manager is not None and manager.email and manager.active:
                 body = (
@@ -61,5 +63,6 @@ def close_resolved(registry: Registry) -> None:
         days = helpdesk_settings.get(registry).reopen_days
         limit = now(request) - datetime.timedelta(days=days)
         query = sa.select(Ticket).where(Ticket.status == RESOLVED, Ticket.resolved_at < limit).order_by(Ticket.id)
+        tickets = request.find_service(ITickets)
         for ticket in request.db.scalars(query.with_for_update(skip_locked=True)):
-            set_status(request, ticket, CLOSED)
+            tickets.set_status(ticket, CLOSED)

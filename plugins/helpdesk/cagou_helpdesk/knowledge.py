@@ -11,8 +11,8 @@ Canned answers are ready-made replies technicians insert and adapt on a
 ticket: they manage them with ``helpdesk:article:write``, and the ticket page
 shows them through the small fragment of :func:`canned_choice`.
 
-Every change is in the audit log (``helpdesk:article:*``,
-``helpdesk:canned_answer:*``).
+Every change goes through ``IKnowledgeBase`` (``services/knowledge.py``) and is
+in the audit log (``helpdesk:article:*``, ``helpdesk:canned_answer:*``).
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
-from cagou.kit import INTRANET, Form, FormErrors, IAuditLog, Invalid, TextField, check_text, submit
-from cagou_helpdesk import queries, services
-from cagou_helpdesk.admin.common import sort_key
+from cagou.kit import INTRANET, Form, FormErrors, TextField, submit
+from cagou_helpdesk import queries
+from cagou_helpdesk.checks import MAX_ANSWER, MAX_ARTICLE, MAX_TITLE, ArticleInput, sort_key
+from cagou_helpdesk.interfaces import IKnowledgeBase
 from cagou_helpdesk.models import Article, CannedAnswer, Category
 
 READ = "helpdesk:article:read"
@@ -40,9 +41,6 @@ WRITE = "helpdesk:article:write"
 WORK = "helpdesk:ticket:work"
 TEMPLATES = "cagou_helpdesk:templates/"
 
-MAX_TITLE = 200
-MAX_ARTICLE = 50_000
-MAX_ANSWER = services.MAX_TEXT
 MAX_QUERY = 200
 SEARCH_LIMIT = 50
 #: The ticket page's reply form (``<form id="reponse">``), which the canned-answer links replace with htmx.
@@ -64,17 +62,6 @@ def includeme(config: Configurator) -> None:
     route(INTRANET, "helpdesk.canned_edit", r"/assistance/reponses-types/{id:\d+}")
     route(INTRANET, "helpdesk.canned_delete", r"/assistance/reponses-types/{id:\d+}/supprimer")
     config.scan("cagou_helpdesk.knowledge")
-
-
-def record(request: Request, action: str, summary: str, object_type: str, object_id: int, **changes: Any) -> None:
-    request.find_service(IAuditLog).record(
-        f"helpdesk:{action}",
-        summary,
-        module=services.MODULE,
-        object_type=object_type,
-        object_id=str(object_id),
-        changes=changes or None,
-    )
 
 
 def paragraphs(body: str) -> list[list[str]]:
@@ -107,88 +94,12 @@ def article_or_404(request: Request) -> Article:
     return article
 
 
-@dataclass
-class ArticleInput:
-    title: str = ""
-    body: str = ""
-    category: str = ""
-
-    @classmethod
-    def of(cls, article: Article) -> ArticleInput:
-        return cls(article.title, article.body, str(article.category_id or ""))
-
-
 class ArticleForm(Form):
     """What is kept of what was sent is longer than allowed: the checks say by how much."""
 
     title = TextField(filters=[lambda value: value[: MAX_TITLE * 10]])
     body = TextField(filters=[lambda value: value[: MAX_ARTICLE * 2]])
     category = TextField(filters=[lambda value: value[:20]])
-
-
-def check_article(request: Request, data: ArticleInput, current: Article | None) -> tuple[str, str, Category | None]:
-    errors = FormErrors()
-    title = check_text(errors, "title", " ".join(data.title.split()), "Le titre", MAX_TITLE)
-    body = check_text(errors, "body", data.body.replace("\r\n", "\n"), "Le texte de l'article", MAX_ARTICLE)
-    category = None
-    if data.category.strip():
-        value = data.category.strip()
-        category = request.db.get(Category, int(value)) if value.isdigit() else None
-        keeps = current is not None and category is not None and category.id == current.category_id
-        if category is None or (not category.active and not keeps):
-            errors.add("category", "Choisissez une catégorie de la liste, ou aucune.")
-    if errors:
-        raise Invalid(errors)
-    return title, body, category
-
-
-def create_article(request: Request, data: ArticleInput) -> Article:
-    """A new draft; raises :class:`Invalid`."""
-    title, body, category = check_article(request, data, None)
-    instant = services.now(request)
-    article = Article(
-        title=title, body=body, category=category, published=False, author=request.identity,
-        created_at=instant, updated_at=instant,
-    )  # fmt: skip
-    request.db.add(article)
-    request.db.flush()
-    record(request, "article:create", f"Article « {title} » rédigé (brouillon).", "article", article.id,
-           before=None, after=snapshot(article))  # fmt: skip
-    return article
-
-
-def update_article(request: Request, article: Article, data: ArticleInput) -> bool:
-    """Save an edit; whether anything changed. Raises :class:`Invalid`."""
-    title, body, category = check_article(request, data, article)
-    before = snapshot(article)
-    if (title, body, category.id if category else None) == (article.title, article.body, article.category_id):
-        return False
-    article.title, article.body, article.category = title, body, category
-    article.updated_at = services.now(request)
-    request.db.flush()
-    record(request, "article:update", f"Article « {title} » modifié.", "article", article.id,
-           before=before, after=snapshot(article))  # fmt: skip
-    return True
-
-
-def publish_article(request: Request, article: Article, published: bool) -> bool:
-    if article.published == published:
-        return False
-    article.published = published
-    article.updated_at = services.now(request)
-    verb, summary = ("publish", "publié") if published else ("unpublish", "retiré de la publication")
-    record(request, f"article:{verb}", f"Article « {article.title} » {summary}.", "article", article.id,
-           before={"published": not published}, after={"published": published})  # fmt: skip
-    return True
-
-
-def snapshot(article: Article) -> dict[str, object]:
-    return {
-        "title": article.title,
-        "category": article.category.path if article.category else None,
-        "published": article.published,
-        "length": len(article.body),
-    }
 
 
 def article_categories(request: Request, current: Article | None = None) -> list[Category]:
@@ -278,7 +189,7 @@ def article_create(request: Request) -> Any:
     return submit(
         request,
         ArticleForm(request.POST),
-        lambda form: create_article(request, ArticleInput(**form.data)),
+        lambda form: request.find_service(IKnowledgeBase).create_article(ArticleInput(**form.data)),
         message=lambda created: (
             f"Article « {created.title} » enregistré comme brouillon : publiez-le quand il est prêt."
         ),
@@ -309,7 +220,7 @@ def article_edit(request: Request) -> Any:
     return submit(
         request,
         ArticleForm(request.POST),
-        lambda form: update_article(request, found, ArticleInput(**form.data)),
+        lambda form: request.find_service(IKnowledgeBase).update_article(found, ArticleInput(**form.data)),
         message=lambda changed: f"Article « {found.title} » enregistré." if changed else "Aucune modification.",
         redirect_to=request.route_path("helpdesk.article", id=found.id),
         render=lambda form: form_values(request, ArticleInput(**form.data), found, form.field_errors()),
@@ -322,7 +233,7 @@ def article_publish(request: Request) -> HTTPSeeOther:
     wanted = request.POST.get("published")
     if wanted not in ("0", "1"):
         raise HTTPBadRequest("Le champ « published » vaut 0 ou 1.")
-    if not publish_article(request, found, wanted == "1"):
+    if not request.find_service(IKnowledgeBase).publish_article(found, wanted == "1"):
         request.session.flash("Aucune modification.")
     elif found.published:
         request.session.flash(f"Article « {found.title} » publié : les agents le voient et la recherche le propose.")
@@ -356,48 +267,6 @@ def canned_answer_text(request: Request, value: str) -> str:
     return answer.body if answer is not None else ""
 
 
-def check_canned(request: Request, title: str, body: str, current: CannedAnswer | None) -> tuple[str, str]:
-    errors = FormErrors()
-    title = check_text(errors, "title", " ".join(title.split()), "Le titre", MAX_TITLE)
-    body = check_text(errors, "body", body.replace("\r\n", "\n"), "Le texte de la réponse", MAX_ANSWER)
-    if title and "title" not in errors:
-        for other in canned_answers(request):
-            if other is not current and other.title.casefold() == title.casefold():
-                errors.add("title", f"Une réponse type s'intitule déjà « {other.title} » : choisissez un autre titre.")
-    if errors:
-        raise Invalid(errors)
-    return title, body
-
-
-def create_canned(request: Request, title: str, body: str) -> CannedAnswer:
-    title, body = check_canned(request, title, body, None)
-    answer = CannedAnswer(title=title, body=body)
-    request.db.add(answer)
-    request.db.flush()
-    record(request, "canned_answer:create", f"Réponse type « {title} » créée.", "canned_answer", answer.id,
-           before=None, after={"title": title, "body": body})  # fmt: skip
-    return answer
-
-
-def update_canned(request: Request, answer: CannedAnswer, title: str, body: str) -> bool:
-    title, body = check_canned(request, title, body, answer)
-    if (title, body) == (answer.title, answer.body):
-        return False
-    before = {"title": answer.title, "body": answer.body}
-    answer.title, answer.body = title, body
-    request.db.flush()
-    record(request, "canned_answer:update", f"Réponse type « {title} » modifiée.", "canned_answer", answer.id,
-           before=before, after={"title": title, "body": body})  # fmt: skip
-    return True
-
-
-def delete_canned(request: Request, answer: CannedAnswer) -> None:
-    record(request, "canned_answer:delete", f"Réponse type « {answer.title} » supprimée.", "canned_answer", answer.id,
-           before={"title": answer.title, "body": answer.body}, after=None)  # fmt: skip
-    request.db.delete(answer)
-    request.db.flush()
-
-
 def canned_values(
     request: Request, errors: FormErrors | None = None, data: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -429,7 +298,7 @@ def canned_create(request: Request) -> Any:
     return submit(
         request,
         CannedForm(request.POST),
-        lambda form: create_canned(request, form.title.data, form.body.data),
+        lambda form: request.find_service(IKnowledgeBase).create_canned(form.title.data, form.body.data),
         message=lambda answer: f"Réponse type « {answer.title} » créée.",
         redirect_to=lambda answer: request.route_path("helpdesk.canned", _anchor=f"reponse-{answer.id}"),
         render=lambda form: canned_values(request, form.field_errors(), form.data),
@@ -468,7 +337,7 @@ def canned_edit(request: Request) -> Any:
     return submit(
         request,
         CannedForm(request.POST),
-        lambda form: update_canned(request, answer, form.title.data, form.body.data),
+        lambda form: request.find_service(IKnowledgeBase).update_canned(answer, form.title.data, form.body.data),
         message=lambda changed: f"Réponse type « {answer.title} » enregistrée." if changed else "Aucune modification.",
         redirect_to=request.route_path("helpdesk.canned", _anchor=f"reponse-{answer.id}"),
         render=lambda form: canned_edit_values(request, answer, form.field_errors(), form.data),
@@ -479,7 +348,7 @@ def canned_edit(request: Request) -> Any:
 def canned_delete(request: Request) -> HTTPSeeOther:
     answer = canned_or_404(request)
     title = answer.title
-    delete_canned(request, answer)
+    request.find_service(IKnowledgeBase).delete_canned(answer)
     request.session.flash(f"Réponse type « {title} » supprimée.")
     return HTTPSeeOther(request.route_path("helpdesk.canned"))
 

@@ -133,7 +133,7 @@ class Member(Base):
 
 #: The tickets of the open queue's partial index: queries.queue's condition, word for word.
 OPEN_QUEUE_WHERE = sa.column("status").in_(OPEN_STATUSES)
-#: The tickets "take the next one" hands out (services.take_next's condition), in their partial index.
+#: The tickets "take the next one" hands out (ITickets.take_next's condition), in their partial index.
 NEXT_WHERE = sa.and_(sa.column("status") == NEW, sa.column("assignee_id").is_(None), sa.column("parent_id").is_(None))
 
 
@@ -156,7 +156,7 @@ class Ticket(Base):
             postgresql_where=OPEN_QUEUE_WHERE,
             sqlite_where=OPEN_QUEUE_WHERE,
         ),
-        # "Take the next one" (services.take_next): the first unassigned new ticket of a group, in its order.
+        # "Take the next one" (ITickets.take_next): the first unassigned new ticket of a group, in its order.
         sa.Index(
             "ix_helpdesk_ticket_next",
             "group_id",

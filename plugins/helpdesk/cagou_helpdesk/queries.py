@@ -22,7 +22,8 @@ from sqlalchemy.orm import selectinload
 from cagou.kit import Account
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import OPEN_STATUSES, STATUSES, Article, Category, Member, Ticket, id_of_reference
-from cagou_helpdesk.services import groups_of, is_admin, now
+from cagou_helpdesk.permissions import groups_of, is_admin
+from cagou_helpdesk.rules import now
 
 PAGE_SIZE = 50
 

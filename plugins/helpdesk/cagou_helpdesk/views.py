@@ -24,6 +24,7 @@ from webob.multidict import MultiDict
 from cagou.kit import (
     INTRANET,
     Account,
+    Form,
     FormErrors,
     IAccounts,
     IFileStorage,
@@ -32,9 +33,12 @@ from cagou.kit import (
     Root,
     call_enabled,
     flatten,
+    submit,
 )
-from cagou_helpdesk import knowledge, queries, services
+from cagou_helpdesk import knowledge, permissions, queries, rules
 from cagou_helpdesk import settings as helpdesk_settings
+from cagou_helpdesk.checks import TicketInput, Upload
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import (
     IMPACTS,
     NOTE,
@@ -53,7 +57,6 @@ from cagou_helpdesk.models import (
     as_id,
     id_of_reference,
 )
-from cagou_helpdesk.services import TicketInput, Upload
 
 TICKET = r"/assistance/tickets/{id:\d+}"
 TICKET_TEMPLATE = "cagou_helpdesk:templates/ticket.jinja2"
@@ -82,6 +85,7 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "helpdesk.take_next", "/assistance/file/suivant")
     config.add_site_route(INTRANET, "helpdesk.bulk", "/assistance/file/lot")
     config.scan("cagou_helpdesk.views")
+    config.scan("cagou_helpdesk.ticket_actions")
 
 
 # ---------------------------------------------------------------------------
@@ -103,7 +107,7 @@ def ticket_context(request: Request) -> TicketContext | Root:
         return Root(request)  # the permission check refuses, or asks to sign in, before anything is looked up
     ticket_id = as_id(request.matchdict["id"])
     ticket = request.db.get(Ticket, ticket_id) if ticket_id is not None else None
-    if ticket is None or not services.may_read(request, ticket):
+    if ticket is None or not permissions.may_read(request, ticket):
         raise HTTPNotFound()
     return TicketContext(request, ticket)
 
@@ -205,7 +209,7 @@ def new_submit(request: Request) -> Any:
             return new_ticket_values(request, errors, values)
         requester, opened_by, source = found, me(request), PHONE
     try:
-        ticket = services.open_ticket(request, data, requester, opened_by=opened_by, source=source)
+        ticket = request.find_service(ITickets).open(data, requester, opened_by=opened_by, source=source)
     except Invalid as invalid:
         if data.uploads and "attachments" not in invalid.errors:
             invalid.errors.add("attachments", "Joignez à nouveau vos fichiers : le navigateur ne les garde pas.")
@@ -241,7 +245,7 @@ def suggest(request: Request) -> dict[str, Any]:
 
 
 def ticket_values(request: Request, ticket: Ticket, errors: FormErrors | None = None, **extra: Any) -> dict[str, Any]:
-    working = services.may_work_on(request, ticket)
+    working = permissions.may_work_on(request, ticket)
     messages = [message for message in ticket.messages if working or message.kind == REPLY]
     values: dict[str, Any] = {
         "ticket": ticket,
@@ -250,10 +254,10 @@ def ticket_values(request: Request, ticket: Ticket, errors: FormErrors | None = 
         "working": working,
         "is_requester": request.identity is not None and request.identity.id == ticket.requester_id,
         "breaching": queries.is_breaching(request, ticket),
-        "reopen_until": services.reopen_deadline(request, ticket),
-        "can_reopen": ticket.status == RESOLVED and services.can_still_reopen(request, ticket),
+        "reopen_until": rules.reopen_deadline(request, ticket),
+        "can_reopen": ticket.status == RESOLVED and rules.can_still_reopen(request, ticket),
         "statuses": STATUSES,
-        "transitions": services.TRANSITIONS[ticket.status],
+        "transitions": rules.TRANSITIONS[ticket.status],
         "waiting_for": WAITING_FOR,
         "priorities": PRIORITIES,
         "reply_body": "",
@@ -272,120 +276,9 @@ def ticket_values(request: Request, ticket: Ticket, errors: FormErrors | None = 
     return values
 
 
-def render_ticket(request: Request, ticket: Ticket, errors: FormErrors, status: int, **extra: Any) -> Response:
-    refuse(request, status)
-    response: Response = render_to_response(
-        TICKET_TEMPLATE, ticket_values(request, ticket, errors, **extra), request=request, response=request.response
-    )
-    return response
-
-
-def refused_page(request: Request, ticket: Ticket, field: str, refused: Refused, **extra: Any) -> Response:
-    errors = FormErrors()
-    errors.add(field, refused.message)
-    return render_ticket(request, ticket, errors, refused.status, **extra)
-
-
-def back_to(request: Request, ticket: Ticket, message: str, anchor: str = "") -> HTTPSeeOther:
-    request.session.flash(message)
-    return HTTPSeeOther(request.route_path("helpdesk.ticket", id=ticket.id, _anchor=anchor))
-
-
 @view_config(route_name="helpdesk.ticket", renderer=TICKET_TEMPLATE, permission="helpdesk:ticket:create")
 def ticket_page(context: TicketContext, request: Request) -> dict[str, Any]:
     return ticket_values(request, context.ticket)
-
-
-@view_config(route_name="helpdesk.reply", request_method="POST", permission="helpdesk:ticket:create")
-def reply(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    kind = NOTE if request.POST.get("kind") == NOTE else REPLY
-    body = request.POST.get("body", "")
-    try:
-        services.add_message(request, ticket, me(request), body, kind, uploads_of(request))
-    except Invalid as invalid:
-        return render_ticket(request, ticket, invalid.errors, 400, reply_body=body)
-    except Refused as refused:
-        return refused_page(request, ticket, "body", refused, reply_body=body)
-    return back_to(request, ticket, "Note interne ajoutée." if kind == NOTE else "Réponse envoyée.", "fil")
-
-
-@view_config(route_name="helpdesk.reopen", request_method="POST", permission="helpdesk:ticket:create")
-def reopen(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    if request.identity.id != ticket.requester_id and not services.may_work_on(request, ticket):
-        raise HTTPNotFound()
-    try:
-        services.reopen(request, ticket, me(request))
-    except Refused as refused:
-        return refused_page(request, ticket, "reopen", refused)
-    return back_to(request, ticket, f"Le ticket {ticket.reference} est rouvert.")
-
-
-@view_config(route_name="helpdesk.rate", request_method="POST", permission="helpdesk:ticket:create")
-def rate(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    if request.identity.id != ticket.requester_id:
-        raise HTTPNotFound()
-    try:
-        services.rate(request, ticket, request.POST.get("rating", ""), request.POST.get("comment", ""))
-    except Invalid as invalid:
-        return render_ticket(request, ticket, invalid.errors, 400)
-    except Refused as refused:
-        return refused_page(request, ticket, "rating", refused)
-    return back_to(request, ticket, "Merci pour votre avis.")
-
-
-@view_config(route_name="helpdesk.take", request_method="POST", permission="helpdesk:ticket:work")
-def take(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    try:
-        services.take(request, ticket, me(request))
-    except Refused as refused:
-        return refused_page(request, ticket, "take", refused)
-    return back_to(request, ticket, f"Vous avez pris le ticket {ticket.reference}.")
-
-
-@view_config(route_name="helpdesk.assign", request_method="POST", permission="helpdesk:ticket:work")
-def assign(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    group_id, login = request.POST.get("group", ""), request.POST.get("assignee", "").strip()
-    group = request.db.get(Group, int(group_id)) if group_id.isdigit() else None
-    try:
-        if group is None:
-            raise Refused("Choisissez un groupe de la liste.", 400)
-        assignee = request.find_service(IAccounts).by_login(login) if login else None
-        if login and assignee is None:
-            raise Refused(f"Aucun compte n'a l'identifiant « {login[:100]} ».", 400)
-        services.assign(request, ticket, group, assignee, me(request))
-    except Refused as refused:
-        return refused_page(request, ticket, "assign", refused)
-    return back_to(request, ticket, f"Ticket {ticket.reference} attribué.")
-
-
-@view_config(route_name="helpdesk.status", request_method="POST", permission="helpdesk:ticket:work")
-def status(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    try:
-        services.change_status(
-            request, ticket, request.POST.get("status", ""), request.POST.get("waiting_for") or None, me(request)
-        )
-    except Refused as refused:
-        return refused_page(request, ticket, "status", refused)
-    return back_to(request, ticket, f"Ticket {ticket.reference} : {ticket.status_label.lower()}.")
-
-
-@view_config(route_name="helpdesk.priority", request_method="POST", permission="helpdesk:ticket:work")
-def priority(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    form = {"priority": request.POST.get("priority", ""), "reason": request.POST.get("reason", "")}
-    try:
-        services.override_priority(request, ticket, form["priority"], form["reason"], me(request))
-    except Invalid as invalid:
-        return render_ticket(request, ticket, invalid.errors, 400, form=form)
-    except Refused as refused:
-        return refused_page(request, ticket, "priority", refused, form=form)
-    return back_to(request, ticket, f"Priorité du ticket {ticket.reference} : {ticket.priority_label}.")
 
 
 def ticket_by_reference(request: Request, text: str) -> Ticket | None:
@@ -394,27 +287,17 @@ def ticket_by_reference(request: Request, text: str) -> Ticket | None:
     return request.db.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
-@view_config(route_name="helpdesk.link", request_method="POST", permission="helpdesk:ticket:work")
-def link(context: TicketContext, request: Request) -> Any:
-    ticket = context.ticket
-    reference = request.POST.get("parent", "")
-    try:
-        parent = ticket_by_reference(request, reference)
-        if parent is None or not services.may_read(request, parent):
-            raise Refused(f"Aucun ticket « {reference.strip()[:40]} » : donnez une référence comme HD-000123.", 400)
-        services.link_to_incident(request, ticket, parent, me(request))
-    except Refused as refused:
-        return refused_page(request, ticket, "parent", refused, form={"parent": reference})
-    return back_to(request, ticket, f"Ticket {ticket.reference} rattaché à l'incident {parent.reference}.")
-
-
 @view_config(route_name="helpdesk.attachment", permission="helpdesk:ticket:create")
 def attachment(context: TicketContext, request: Request) -> Response:
     attachment_id = as_id(request.matchdict["attachment"])
     found = request.db.get(Attachment, attachment_id) if attachment_id is not None else None
     if found is None or found.ticket_id != context.ticket.id:
         raise HTTPNotFound()
-    if found.message is not None and found.message.kind == NOTE and not services.may_work_on(request, context.ticket):
+    if (
+        found.message is not None
+        and found.message.kind == NOTE
+        and not permissions.may_work_on(request, context.ticket)
+    ):
         raise HTTPNotFound()
     try:
         body = request.find_service(IFileStorage).open(found.file_key).read()
@@ -436,7 +319,7 @@ def quote_filename(name: str) -> str:
 
 def queue_values(request: Request, errors: FormErrors | None = None) -> dict[str, Any]:
     filters = queries.QueueFilter.from_params(request.params)
-    groups = services.groups_of(request, me(request))
+    groups = permissions.groups_of(request, me(request))
     views = queries.VIEWS
     if not groups:
         # "Mon groupe" is for the members of a group; the others (an administrator) start on the unassigned tickets.
@@ -454,10 +337,10 @@ def queue_values(request: Request, errors: FormErrors | None = None) -> dict[str
         "groups": groups,
         "all_groups": all_groups,
         # An administrator sees every queue; a technician, their own groups'.
-        "filter_groups": all_groups if services.is_admin(request) else groups,
+        "filter_groups": all_groups if permissions.is_admin(request) else groups,
         "breaching": {ticket.id: queries.is_breaching(request, ticket) for ticket in page.tickets},
         "errors": errors or FormErrors(),
-        "now": services.now(request),
+        "now": rules.now(request),
     }
 
 
@@ -466,22 +349,27 @@ def queue(request: Request) -> dict[str, Any]:
     return queue_values(request)
 
 
-@view_config(route_name="helpdesk.take_next", request_method="POST", permission="helpdesk:ticket:work")
+@view_config(
+    route_name="helpdesk.take_next", request_method="POST", renderer=QUEUE_TEMPLATE, permission="helpdesk:ticket:work"
+)
 def take_next(request: Request) -> Any:
-    try:
-        ticket = services.take_next(request, me(request))
-    except Refused as refused:
-        errors = FormErrors()
-        errors.add("form", refused.message)
-        refuse(request, refused.status)
-        return render_to_response(
-            QUEUE_TEMPLATE, queue_values(request, errors), request=request, response=request.response
-        )
-    if ticket is None:
-        request.session.flash("Aucun ticket non attribué dans vos files : bravo !")
-        return HTTPSeeOther(request.route_path("helpdesk.queue"))
-    request.session.flash(f"Vous avez pris le ticket {ticket.reference}.")
-    return HTTPSeeOther(request.route_path("helpdesk.ticket", id=ticket.id))
+    """The queue's button: the most urgent ticket of one's groups, or a word that there is none."""
+    return submit(
+        request,
+        Form(request.POST),
+        lambda form: request.find_service(ITickets).take_next(me(request)),
+        message=lambda ticket: (
+            f"Vous avez pris le ticket {ticket.reference}."
+            if ticket is not None
+            else "Aucun ticket non attribué dans vos files : bravo !"
+        ),
+        redirect_to=lambda ticket: (
+            request.route_path("helpdesk.ticket", id=ticket.id)
+            if ticket is not None
+            else request.route_path("helpdesk.queue")
+        ),
+        render=lambda form: queue_values(request, form.field_errors()),
+    )
 
 
 BULK_ACTIONS = {"take": "Me les attribuer", "assign": "Attribuer", "status": "Changer le statut", "link": "Rattacher"}
@@ -515,23 +403,25 @@ def apply_bulk(request: Request, post: MultiDict[str, Any], tickets: list[Ticket
     technician = me(request)
     if action == "take":
         for ticket in tickets:
-            services.assign(request, ticket, ticket.group, technician, technician)
+            request.find_service(ITickets).assign(ticket, ticket.group, technician, technician)
     elif action == "assign":
         group_id = post.get("group", "")
         group = request.db.get(Group, int(group_id)) if group_id.isdigit() else None
         if group is None:
             raise Refused("Choisissez le groupe à qui attribuer la sélection.", 400)
         for ticket in tickets:
-            services.assign(request, ticket, group, None, technician)
+            request.find_service(ITickets).assign(ticket, group, None, technician)
     elif action == "status":
         for ticket in tickets:
-            services.change_status(request, ticket, post.get("status", ""), post.get("waiting_for") or None, technician)
+            request.find_service(ITickets).change_status(
+                ticket, post.get("status", ""), post.get("waiting_for") or None, technician
+            )
     elif action == "link":
         parent = ticket_by_reference(request, post.get("parent", ""))
-        if parent is None or not services.may_work_on(request, parent):
+        if parent is None or not permissions.may_work_on(request, parent):
             raise Refused("Donnez la référence de l'incident principal (HD-000123).", 400)
         for ticket in tickets:
             if ticket.id != parent.id:
-                services.link_to_incident(request, ticket, parent, technician)
+                request.find_service(ITickets).link_to_incident(ticket, parent, technician)
     else:
         raise Refused("Choisissez une action de la liste.", 400)

@@ -22,9 +22,10 @@ from cagou.db import transaction_scope
 from cagou.identity.models import Account
 from cagou.interfaces import IAccounts
 from cagou.testing import delivered_mail
+from cagou_helpdesk.checks import TicketInput
 from cagou_helpdesk.inbound.listener import Listener
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import Category, MailLink, Message, Ticket
-from cagou_helpdesk.services import TicketInput, open_ticket
 
 HELPDESK = "assistance@cagou.example.nc"
 #: Another address of the bureau that the mail server also hands to the listener.
@@ -110,7 +111,7 @@ def open_for(registry: Registry, login: str, title: str, category: str = "Logici
     with transaction_scope(registry) as request:
         requester = request.find_service(IAccounts).by_login(login)
         data = TicketInput(title=title, description=f"{title}, depuis ce matin.", category=category)
-        ticket_id: int = open_ticket(request, data, requester).id
+        ticket_id: int = request.find_service(ITickets).open(data, requester).id
     return ticket_id
 
 

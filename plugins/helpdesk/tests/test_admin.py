@@ -19,11 +19,12 @@ from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou.kit import Invalid
 from cagou.testing import csrf_token, login
-from cagou_helpdesk import services
+from cagou_helpdesk import permissions, rules
 from cagou_helpdesk import settings as helpdesk_settings
-from cagou_helpdesk.admin import categories
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import NEW, Category, Group, Member, PriorityRule, ServiceLevel, Ticket
-from cagou_helpdesk.services import TicketInput
+from cagou_helpdesk.services import categories
 
 ADMIN = "/intranet/assistance/administration"
 PASSWORD = "un-mot-de-passe-solide-2026"  # the fixture's (plugins/helpdesk/tests/conftest.py)
@@ -86,7 +87,7 @@ def open_ticket(registry, category: str, urgency: str = "2", impact: str = "1", 
         account = request.find_service(IAccounts).by_login(requester)
         data = TicketInput(title="Plus de réseau", description="Rien ne marche.", category=category)
         data.urgency, data.impact = urgency, impact
-        return services.open_ticket(request, data, account).id
+        return request.find_service(ITickets).open(data, account).id
 
 
 # --- Access -------------------------------------------------------------------------------------------------------
@@ -147,9 +148,9 @@ def test_adding_a_category_under_a_parent(app, sign_in, helpdesk, registry):
     assert flashed(page) == ["Catégorie « Réseau > Wi-Fi des bureaux » ajoutée."]
     assert categories_by_path(registry)["Réseau > Wi-Fi des bureaux"] == (True, helpdesk.groups["INFRA"])
     with transaction_scope(registry) as request:
-        found = services.find_category(request, "réseau > wi-fi des bureaux")
+        found = rules.find_category(request, "réseau > wi-fi des bureaux")
         assert found is not None and found.parent_id == network
-        assert services.group_for(request, found).code == "INFRA"
+        assert rules.group_for(request, found).code == "INFRA"
     [(summary, object_id, changes)] = audit_entries(registry, "helpdesk:category:create")
     assert summary == "Catégorie « Réseau > Wi-Fi des bureaux » ajoutée."
     assert object_id == str(found.id)
@@ -226,8 +227,8 @@ def test_renaming_a_category_renames_the_path_of_its_descendants(app, sign_in, h
         "Réseaux et télécoms > VPN > Client",
     }
     with transaction_scope(registry) as request:
-        assert services.find_category(request, "Réseau > VPN") is None
-        found = services.find_category(request, "Réseaux et télécoms > VPN")
+        assert rules.find_category(request, "Réseau > VPN") is None
+        found = rules.find_category(request, "Réseaux et télécoms > VPN")
         assert found is not None and found.id == helpdesk.categories["vpn"]
     [(summary, object_id, changes)] = audit_entries(registry, "helpdesk:category:rename")
     assert summary == "Catégorie « Réseau » renommée « Réseaux et télécoms »."
@@ -464,8 +465,8 @@ def test_deactivating_a_category_deactivates_its_subtree_and_refuses_it_for_new_
         assert request.db.get_one(Ticket, existing).category_id == vpn
         agent = request.find_service(IAccounts).by_login("agent")
         with pytest.raises(Invalid) as refused:
-            services.open_ticket(
-                request, TicketInput(title="VPN", description="En panne", category="Réseau > VPN"), agent
+            request.find_service(ITickets).open(
+                TicketInput(title="VPN", description="En panne", category="Réseau > VPN"), agent
             )
         assert (
             refused.value.errors["category"]
@@ -599,7 +600,7 @@ def test_setting_and_removing_the_manager(app, sign_in, helpdesk, registry):
     assert groups_in(registry)["INFRA"][1] == "chef"
     with transaction_scope(registry) as request:
         chef = request.find_service(IAccounts).by_login("chef")
-        assert {group.code for group in services.groups_of(request, chef)} == {"BAU", "INFRA"}
+        assert {group.code for group in permissions.groups_of(request, chef)} == {"BAU", "INFRA"}
     post(app, f"{ADMIN}/groupes/{infra}/responsable", {"manager": ""})
     assert groups_in(registry)["INFRA"][1] is None
     assert [entry[2] for entry in audit_entries(registry, "helpdesk:group:manager")] == [
@@ -686,10 +687,10 @@ def test_removing_a_member_gives_their_open_tickets_back_to_the_queue(app, sign_
     other = open_ticket(registry, "Réseau > VPN")
     with transaction_scope(registry) as request:
         tech1 = request.find_service(IAccounts).by_login("tech1")
-        services.take(request, request.db.get_one(Ticket, ticket_id), tech1)
+        request.find_service(ITickets).take(request.db.get_one(Ticket, ticket_id), tech1)
         request.db.add(Member(group_id=helpdesk.groups["INFRA"], account_id=tech1.id))
         request.db.flush()
-        services.take(request, request.db.get_one(Ticket, other), tech1)
+        request.find_service(ITickets).take(request.db.get_one(Ticket, other), tech1)
     sign_in("hdadmin")
     bau, tech1_id = helpdesk.groups["BAU"], helpdesk.accounts["tech1"]
     page = post(app, f"{ADMIN}/groupes/{bau}/membres/{tech1_id}/retirer", {}).follow()
@@ -741,7 +742,7 @@ def test_the_matrix_shows_the_default_priorities(app, sign_in, helpdesk):
     page = app.get(f"{ADMIN}/priorites")
     table = page.html.find("table", class_="priority-matrix")
     assert table.find("caption").text == "Priorité pour chaque urgence (en ligne) et chaque impact (en colonne)"
-    assert matrix_form(page) == {f"cell-{u}-{i}": str(p) for (u, i), p in services.DEFAULT_MATRIX.items()}
+    assert matrix_form(page) == {f"cell-{u}-{i}": str(p) for (u, i), p in rules.DEFAULT_MATRIX.items()}
     label = page.html.find("label", attrs={"for": "champ-cell-3-2"})
     assert label.text == "Urgence : Haute, impact : Un service"
 
@@ -755,9 +756,9 @@ def test_saving_the_matrix_sets_the_priority_of_new_tickets(app, sign_in, helpde
         "Matrice des priorités enregistrée (1 case modifiée) : elle s'applique aux nouveaux tickets."
     ]
     with transaction_scope(registry) as request:
-        rules = {(r.urgency, r.impact): r.priority for r in request.db.scalars(sa.select(PriorityRule))}
-        assert rules == {**services.DEFAULT_MATRIX, (2, 1): 2}
-        assert services.priority_matrix(request)[(2, 1)] == 2
+        stored = {(r.urgency, r.impact): r.priority for r in request.db.scalars(sa.select(PriorityRule))}
+        assert stored == {**rules.DEFAULT_MATRIX, (2, 1): 2}
+        assert rules.priority_matrix(request)[(2, 1)] == 2
     after = open_ticket(registry, "Logiciels", urgency="2", impact="1")
     with transaction_scope(registry) as request:
         assert request.db.get_one(Ticket, before).priority == 3
@@ -844,7 +845,7 @@ def test_saving_a_service_level_applies_to_new_tickets(app, sign_in, helpdesk, r
             for s in request.db.scalars(sa.select(ServiceLevel))
         ]
         assert stored == [(1, 45, 375)]
-        assert services.service_levels(request) == {**services.DEFAULT_SERVICE_LEVELS, 1: (45, 375)}
+        assert rules.service_levels(request) == {**rules.DEFAULT_SERVICE_LEVELS, 1: (45, 375)}
     ticket_id = open_ticket(registry, "Logiciels", urgency="3", impact="3")
     with transaction_scope(registry) as request:
         ticket = request.db.get_one(Ticket, ticket_id)

@@ -24,7 +24,8 @@ from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou.testing import login
 from cagou.testing_checks import HYPOTHESIS, call_and_check, prepared_schema, token_with_every_scope
-from cagou_helpdesk import services
+from cagou_helpdesk import checks
+from cagou_helpdesk.interfaces import ITickets
 
 TECHNICIAN = ("technicien", "demo-technicien-2026")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -53,11 +54,11 @@ def api_schema_on_a_ticket(app: webtest.TestApp, registry: Registry, technician_
     """Every path on one ticket of the technician's group, which they asked for, with its file: what exists."""
     with transaction_scope(registry) as request:
         technician = request.find_service(IAccounts).by_login(TECHNICIAN[0])
-        data = services.TicketInput(
+        data = checks.TicketInput(
             title="Écran noir", description="Rien ne s'affiche.", category="Logiciels",
-            uploads=[services.Upload("capture.png", PNG)],
+            uploads=[checks.Upload("capture.png", PNG)],
         )  # fmt: skip
-        ticket = services.open_ticket(request, data, technician)
+        ticket = request.find_service(ITickets).open(data, technician)
         request.db.flush()
         attachment = ticket.attachments[0].id
     # A category that exists, so that new tickets are opened too, not only refused.

@@ -22,7 +22,8 @@ import webtest
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
-from cagou_helpdesk import services
+from cagou_helpdesk import checks
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import IN_PROGRESS, RESOLVED, Ticket
 
 UTC = datetime.UTC
@@ -50,37 +51,37 @@ class Desk:
 
     def open(self, name: str, requester: str, category: str, urgency: str = "2", title: str = "") -> None:
         with transaction_scope(self.registry) as request:
-            data = services.TicketInput(
+            data = checks.TicketInput(
                 title=title or f"Demande {name}",
                 description="Décrite au téléphone.",
                 category=category,
                 urgency=urgency,
                 impact="1",
             )
-            self.ids[name] = services.open_ticket(request, data, self.person(request, requester)).id
+            self.ids[name] = request.find_service(ITickets).open(data, self.person(request, requester)).id
 
     def ticket(self, request, name: str) -> Ticket:
         return request.db.get_one(Ticket, self.ids[name])
 
     def take(self, name: str, technician: str) -> None:
         with transaction_scope(self.registry) as request:
-            services.take(request, self.ticket(request, name), self.person(request, technician))
+            request.find_service(ITickets).take(self.ticket(request, name), self.person(request, technician))
 
     def reply(self, name: str, technician: str) -> None:
         with transaction_scope(self.registry) as request:
-            services.add_message(
-                request, self.ticket(request, name), self.person(request, technician), "Voici la marche à suivre."
+            request.find_service(ITickets).add_message(
+                self.ticket(request, name), self.person(request, technician), "Voici la marche à suivre."
             )
 
     def status(self, name: str, technician: str, status: str) -> None:
         with transaction_scope(self.registry) as request:
-            services.change_status(
-                request, self.ticket(request, name), status, technician=self.person(request, technician)
+            request.find_service(ITickets).change_status(
+                self.ticket(request, name), status, technician=self.person(request, technician)
             )
 
     def rate(self, name: str, rating: int) -> None:
         with transaction_scope(self.registry) as request:
-            services.rate(request, self.ticket(request, name), str(rating), "")
+            request.find_service(ITickets).rate(self.ticket(request, name), str(rating), "")
 
     def at(self, year: int, month: int, day: int, hour: int, minute: int = 0) -> None:
         """Move the clock to a moment of Nouméa (UTC+11)."""

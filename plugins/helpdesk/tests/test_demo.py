@@ -34,6 +34,7 @@ from cagou_helpdesk.demo.loading import load_demo
 from cagou_helpdesk.demo.people import REQUESTERS, STAFF, login_of
 from cagou_helpdesk.demo.planner import INCIDENT_DUPLICATES, PEAK_WEEK, Planner, Rules
 from cagou_helpdesk.hooks import ADMINISTRATOR, MANAGER, TECHNICIAN
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import (
     CLOSED,
     NEW,
@@ -53,7 +54,7 @@ from cagou_helpdesk.models import (
     Message,
     Ticket,
 )
-from cagou_helpdesk.services import group_for, priority_matrix, service_levels, take_next
+from cagou_helpdesk.rules import group_for, priority_matrix, service_levels
 
 WEEK = datetime.timedelta(weeks=1)
 NOUMEA = zoneinfo.ZoneInfo("Pacific/Noumea")
@@ -208,7 +209,7 @@ def test_technicians_find_work_in_their_queue(loaded):
         assert waiting_in_queue >= 1
     with transaction_scope(loaded) as request:
         technician = request.find_service(IAccounts).by_login("technicien")
-        taken = take_next(request, technician)
+        taken = request.find_service(ITickets).take_next(technician)
         assert taken is not None and taken.assignee_id == technician.id
 
 

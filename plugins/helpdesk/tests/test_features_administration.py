@@ -16,9 +16,10 @@ from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou.kit import Invalid
-from cagou_helpdesk import services
+from cagou_helpdesk import rules
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import IMPACTS, PRIORITIES, URGENCIES, Category, Group, Ticket
-from cagou_helpdesk.services import TicketInput
 
 scenarios("helpdesk/administration.feature")
 
@@ -51,7 +52,7 @@ def open_request(registry, login_name: str, path: str, urgency: int = 2, impact:
         requester = request.find_service(IAccounts).by_login(login_name)
         data = TicketInput(title="Besoin d'aide", description="Ça ne marche plus.", category=path)
         data.urgency, data.impact = str(urgency), str(impact)
-        return services.open_ticket(request, data, requester).id
+        return request.find_service(ITickets).open(data, requester).id
 
 
 # --- Given ----------------------------------------------------------------------------------------------------------
@@ -258,7 +259,7 @@ def audited(registry, summary):
 @then(parsers.re(r'les délais de "(?P<priority>[^"]+)" sont de (?P<first>\d+) et (?P<resolution>\d+) minutes ouvrées$'))
 def levels_are(registry, priority, first, resolution):
     with transaction_scope(registry) as request:
-        assert services.service_levels(request)[by_label(PRIORITIES, priority)] == (int(first), int(resolution))
+        assert rules.service_levels(request)[by_label(PRIORITIES, priority)] == (int(first), int(resolution))
 
 
 @then(step('la page montre les heures ouvrées "…"', "hours"))

@@ -16,7 +16,8 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
-from cagou_helpdesk import services
+from cagou_helpdesk import checks
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import CLOSED, NOTE, RESOLVED, Attachment, Message, Ticket
 
 scenarios("helpdesk/api.feature")
@@ -83,8 +84,8 @@ def token(caller, app, sign_in, login_name, scopes):
 @given(parsers.parse('un ticket "{title}" ouvert par "{login_name}"'))
 def ticket_opened(caller, registry, title, login_name):
     def open_it(request, account):
-        data = services.TicketInput(title=title, description="Décrit par le scénario.", category="Logiciels")
-        caller.ticket_id = services.open_ticket(request, data, account).id
+        data = checks.TicketInput(title=title, description="Décrit par le scénario.", category="Logiciels")
+        caller.ticket_id = request.find_service(ITickets).open(data, account).id
 
     as_account(registry, login_name, open_it)
 
@@ -94,7 +95,9 @@ def note_written(caller, registry, login_name, body):
     as_account(
         registry,
         login_name,
-        lambda request, tech: services.add_message(request, request.db.get(Ticket, caller.ticket_id), tech, body, NOTE),
+        lambda request, tech: request.find_service(ITickets).add_message(
+            request.db.get(Ticket, caller.ticket_id), tech, body, NOTE
+        ),
     )
 
 
@@ -103,7 +106,9 @@ def replied(caller, registry, login_name, body):
     as_account(
         registry,
         login_name,
-        lambda request, tech: services.add_message(request, request.db.get(Ticket, caller.ticket_id), tech, body),
+        lambda request, tech: request.find_service(ITickets).add_message(
+            request.db.get(Ticket, caller.ticket_id), tech, body
+        ),
     )
 
 
@@ -113,8 +118,8 @@ def resolved_and_closed(caller, registry, login_name):
         as_account(
             registry,
             login_name,
-            lambda request, tech, status=status: services.change_status(
-                request, request.db.get(Ticket, caller.ticket_id), status, None, tech
+            lambda request, tech, status=status: request.find_service(ITickets).change_status(
+                request.db.get(Ticket, caller.ticket_id), status, None, tech
             ),
         )
 
@@ -124,8 +129,8 @@ def resolved(caller, registry, login_name):
     as_account(
         registry,
         login_name,
-        lambda request, tech: services.change_status(
-            request, request.db.get(Ticket, caller.ticket_id), RESOLVED, None, tech
+        lambda request, tech: request.find_service(ITickets).change_status(
+            request.db.get(Ticket, caller.ticket_id), RESOLVED, None, tech
         ),
     )
 
@@ -133,12 +138,12 @@ def resolved(caller, registry, login_name):
 @given(parsers.parse('le ticket "{title}" de "{login_name}" a été rattaché à ce ticket par "{technician}"'))
 def linked(caller, registry, title, login_name, technician):
     def open_it(request, account):
-        data = services.TicketInput(title=title, description="Un doublon de l'incident.", category="Logiciels")
-        caller.child_id = services.open_ticket(request, data, account).id
+        data = checks.TicketInput(title=title, description="Un doublon de l'incident.", category="Logiciels")
+        caller.child_id = request.find_service(ITickets).open(data, account).id
 
     def link_it(request, tech):
         child, parent = request.db.get(Ticket, caller.child_id), request.db.get(Ticket, caller.ticket_id)
-        services.link_to_incident(request, child, parent, tech)
+        request.find_service(ITickets).link_to_incident(child, parent, tech)
 
     as_account(registry, login_name, open_it)
     as_account(registry, technician, link_it)

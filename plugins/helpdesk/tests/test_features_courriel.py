@@ -30,8 +30,8 @@ from cagou.db import transaction_scope
 from cagou.modules.services import module_states
 from cagou.testing import delivered_mail
 from cagou_helpdesk.inbound.listener import Listener
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import CLOSED, Ticket
-from cagou_helpdesk.services import set_status
 
 scenarios("helpdesk/courriel.feature")
 
@@ -89,7 +89,7 @@ def opened(registry, login, title):
 @given(parsers.parse('la demande "{title}" est close'))
 def closed(registry, title):
     with transaction_scope(registry) as request:
-        set_status(request, request.db.get(Ticket, ticket_titled(registry, title)), CLOSED)
+        request.find_service(ITickets).set_status(request.db.get(Ticket, ticket_titled(registry, title)), CLOSED)
 
 
 @given("le module d'assistance est désactivé sur l'intranet")

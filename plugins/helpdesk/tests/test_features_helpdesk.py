@@ -13,9 +13,10 @@ from cagou.db import transaction_scope
 from cagou.identity.models import Account
 from cagou.interfaces import IAccounts
 from cagou.testing import csrf_token, delivered_mail
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.jobs import notify_breaches
 from cagou_helpdesk.models import CLOSED, NOTE, REPLY, STATUSES, URGENCIES, Ticket
-from cagou_helpdesk.services import TicketInput, add_message, change_status, open_ticket, set_status, take
 
 scenarios(
     "helpdesk/demandes.feature",
@@ -72,7 +73,7 @@ def submit_new(browser: Browser, **fields: object) -> None:
 def open_as(registry, login_name: str, title: str, category: str = "Logiciels", urgency: str = "2") -> int:
     with transaction_scope(registry) as request:
         data = TicketInput(title=title, description="Décrit par le test.", category=category, urgency=urgency)
-        return open_ticket(request, data, account(request, login_name)).id
+        return request.find_service(ITickets).open(data, account(request, login_name)).id
 
 
 # ---------------------------------------------------------------------------
@@ -116,19 +117,25 @@ def someone_opened_many(registry, name, count, title, category):
 @given(parsers.parse('"{name}" a répondu "{body}"'))
 def technician_replied(registry, browser, name, body):
     with transaction_scope(registry) as request:
-        add_message(request, request.db.get_one(Ticket, browser.ticket_id), account(request, name), body, REPLY)
+        request.find_service(ITickets).add_message(
+            request.db.get_one(Ticket, browser.ticket_id), account(request, name), body, REPLY
+        )
 
 
 @given(parsers.parse('"{name}" a écrit la note interne "{body}"'))
 def technician_noted(registry, browser, name, body):
     with transaction_scope(registry) as request:
-        add_message(request, request.db.get_one(Ticket, browser.ticket_id), account(request, name), body, NOTE)
+        request.find_service(ITickets).add_message(
+            request.db.get_one(Ticket, browser.ticket_id), account(request, name), body, NOTE
+        )
 
 
 @given(parsers.parse('"{name}" a pris la demande "{title}"'))
 def someone_took(registry, name, title):
     with transaction_scope(registry) as request:
-        take(request, request.db.get_one(Ticket, ticket_titled(registry, title).id), account(request, name))
+        request.find_service(ITickets).take(
+            request.db.get_one(Ticket, ticket_titled(registry, title).id), account(request, name)
+        )
 
 
 @given(parsers.parse('j\'ai pris la demande "{title}"'))
@@ -140,7 +147,7 @@ def i_took(browser, registry, title):
 @given(parsers.parse('la demande "{title}" est close'))
 def is_closed(registry, title):
     with transaction_scope(registry) as request:
-        set_status(request, request.db.get_one(Ticket, ticket_titled(registry, title).id), CLOSED)
+        request.find_service(ITickets).set_status(request.db.get_one(Ticket, ticket_titled(registry, title).id), CLOSED)
 
 
 # ---------------------------------------------------------------------------
@@ -172,7 +179,7 @@ def open_mine(browser):
 def resolve(registry, browser, name):
     with transaction_scope(registry) as request:
         ticket = request.db.get_one(Ticket, browser.ticket_id)
-        change_status(request, ticket, "resolved", technician=account(request, name))
+        request.find_service(ITickets).change_status(ticket, "resolved", technician=account(request, name))
 
 
 @when("je rouvre ma demande")
@@ -226,7 +233,7 @@ def two_hours(clock):
 def requester_answers(registry, browser, body):
     with transaction_scope(registry) as request:
         ticket = request.db.scalars(sa.select(Ticket).where(Ticket.status == "waiting")).one()
-        add_message(request, ticket, ticket.requester, body, REPLY)
+        request.find_service(ITickets).add_message(ticket, ticket.requester, body, REPLY)
 
 
 @when(parsers.parse('{minutes:d} minutes passent sans réponse à "{title}"'))

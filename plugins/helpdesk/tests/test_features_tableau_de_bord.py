@@ -24,7 +24,8 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
-from cagou_helpdesk import services
+from cagou_helpdesk import checks
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import RESOLVED, Ticket
 
 scenarios("helpdesk/tableau_de_bord.feature")
@@ -67,8 +68,8 @@ def act(registry, login_name: str, action) -> None:
 
 def open_ticket(registry, desk: Desk, login_name: str, title: str, category: str, urgency: str = "2") -> None:
     def open_it(request, account):
-        data = services.TicketInput(title=title, description="Décrit au téléphone.", category=category, urgency=urgency)
-        desk.tickets[title] = services.open_ticket(request, data, account).id
+        data = checks.TicketInput(title=title, description="Décrit au téléphone.", category=category, urgency=urgency)
+        desk.tickets[title] = request.find_service(ITickets).open(data, account).id
 
     act(registry, login_name, open_it)
 
@@ -130,7 +131,13 @@ def opens_urgent(registry, desk, login_name, title, category):
 
 @given(step('"…" prend la demande "…"', "login_name", "title"))
 def takes(registry, desk, login_name, title):
-    on_ticket(registry, desk, login_name, title, services.take)
+    on_ticket(
+        registry,
+        desk,
+        login_name,
+        title,
+        lambda request, ticket, account: request.find_service(ITickets).take(ticket, account),
+    )
 
 
 @given(step('"…" répond à la demande "…"', "login_name", "title"))
@@ -140,7 +147,9 @@ def answers(registry, desk, login_name, title):
         desk,
         login_name,
         title,
-        lambda request, ticket, account: services.add_message(request, ticket, account, "Voici la marche à suivre."),
+        lambda request, ticket, account: request.find_service(ITickets).add_message(
+            ticket, account, "Voici la marche à suivre."
+        ),
     )
 
 
@@ -151,14 +160,20 @@ def resolves(registry, desk, login_name, title):
         desk,
         login_name,
         title,
-        lambda request, ticket, account: services.change_status(request, ticket, RESOLVED, technician=account),
+        lambda request, ticket, account: request.find_service(ITickets).change_status(
+            ticket, RESOLVED, technician=account
+        ),
     )
 
 
 @given(parsers.re(r'"(?P<login_name>[^"]+)" note la demande "(?P<title>[^"]+)" (?P<rating>\d) sur 5$'))
 def rates(registry, desk, login_name, title, rating):
     on_ticket(
-        registry, desk, login_name, title, lambda request, ticket, account: services.rate(request, ticket, rating, "")
+        registry,
+        desk,
+        login_name,
+        title,
+        lambda request, ticket, account: request.find_service(ITickets).rate(ticket, rating, ""),
     )
 
 

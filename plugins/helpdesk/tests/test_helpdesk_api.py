@@ -25,8 +25,9 @@ from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou.testing import delivered_mail
-from cagou_helpdesk import queries, services, views
+from cagou_helpdesk import checks, queries, views
 from cagou_helpdesk import settings as helpdesk_settings
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import CLOSED, IN_PROGRESS, NOTE, RESOLVED, Attachment, Message, Ticket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -46,8 +47,8 @@ def token_for(app, sign_in):
 def open_ticket(registry, requester: str, title: str = "Écran noir", category: str = "Logiciels", **more: str) -> int:
     with transaction_scope(registry) as request:
         account = request.find_service(IAccounts).by_login(requester)
-        data = services.TicketInput(title=title, description="Rien ne s'affiche.", category=category, **more)
-        ticket_id: int = services.open_ticket(request, data, account).id
+        data = checks.TicketInput(title=title, description="Rien ne s'affiche.", category=category, **more)
+        ticket_id: int = request.find_service(ITickets).open(data, account).id
     return ticket_id
 
 
@@ -87,7 +88,11 @@ def rate(api: ApiClient, ticket_id: int, body: object, status: int = 200):
 
 
 def resolve(registry, ticket_id: int, technician: str = "tech1") -> None:
-    act(registry, technician, lambda r, t: services.change_status(r, r.db.get(Ticket, ticket_id), RESOLVED, None, t))
+    act(
+        registry,
+        technician,
+        lambda r, t: r.find_service(ITickets).change_status(r.db.get(Ticket, ticket_id), RESOLVED, None, t),
+    )
 
 
 def stored_rating(registry, ticket_id: int) -> tuple[int | None, str | None]:
@@ -325,7 +330,11 @@ def test_a_technician_pages_through_the_queue_by_priority_without_duplicates(reg
     assert [item["id"] for item in second["items"]] == usual[1:]
     assert second["next"] is None
     # A ticket taken between two pages neither repeats nor hides another.
-    act(registry, "tech2", lambda request, tech2: services.take(request, request.db.get(Ticket, usual[1]), tech2))
+    act(
+        registry,
+        "tech2",
+        lambda request, tech2: request.find_service(ITickets).take(request.db.get(Ticket, usual[1]), tech2),
+    )
     after_take = api.get(TICKETS, params={"limit": 3, "after": first["next"]}).json
     assert [item["id"] for item in after_take["items"]] == usual[1:]
     unassigned = [item["id"] for item in api.get(TICKETS, params={"view": "unassigned"}).json["items"]]
@@ -444,7 +453,9 @@ def test_a_refused_update_stores_nothing_even_what_was_already_applied(registry,
     act(
         registry,
         "tech1",
-        lambda r, tech1: services.change_status(r, r.db.get(Ticket, incident_closed), RESOLVED, None, tech1),
+        lambda r, tech1: r.find_service(ITickets).change_status(
+            r.db.get(Ticket, incident_closed), RESOLVED, None, tech1
+        ),
     )
     refused = api.patch(path, {"status": "in_progress", "parent": incident_closed}, status=409).json
     assert "ouverts" in refused["error"]
@@ -512,8 +523,16 @@ def test_a_closed_ticket_takes_no_reply_and_a_requester_writes_no_note(registry,
     assert requester.post(f"{path}/messages", {"body": "   "}, status=400).json["errors"] == {
         "body": "Le message est obligatoire."
     }
-    act(registry, "tech1", lambda r, t: services.change_status(r, r.db.get(Ticket, ticket_id), RESOLVED, None, t))
-    act(registry, "tech1", lambda r, t: services.change_status(r, r.db.get(Ticket, ticket_id), CLOSED, None, t))
+    act(
+        registry,
+        "tech1",
+        lambda r, t: r.find_service(ITickets).change_status(r.db.get(Ticket, ticket_id), RESOLVED, None, t),
+    )
+    act(
+        registry,
+        "tech1",
+        lambda r, t: r.find_service(ITickets).change_status(r.db.get(Ticket, ticket_id), CLOSED, None, t),
+    )
     closed = requester.post(f"{path}/messages", {"body": "Encore moi."}, status=409).json
     assert closed["error"].startswith(f"Le ticket HD-{ticket_id:06d} est clos : il ne reçoit plus de réponse.")
     assert count(registry, Message) == 0

@@ -2,7 +2,7 @@
 
 - One category per path whatever the case (``ix_helpdesk_category_lower_path``):
   the database refuses a twin even when nothing checked before, and two
-  administrators racing through ``admin.categories.add_category`` store one category.
+  administrators racing through ``ICategories.add`` store one category.
 - The partial indexes of revision 0002 are the models' (Alembic's comparison
   sees neither their WHERE nor, on SQLite, an index on an expression), and the
   planner takes them for the queue's and "take the next one"'s own queries.
@@ -34,9 +34,10 @@ from cagou.db.migrate import MigrationRefusedError
 from cagou.identity.models import Account
 from cagou.kit import Invalid
 from cagou.testing import write_ini
-from cagou_helpdesk import queries, services
-from cagou_helpdesk.admin import categories
+from cagou_helpdesk import checks, queries
+from cagou_helpdesk.interfaces import ICategories, ITickets
 from cagou_helpdesk.models import Category
+from cagou_helpdesk.services import categories
 
 MIGRATION = Path(cagou_helpdesk.__file__).parent / "migrations" / "0002_helpdesk_indexes.py"
 BARRIER_TIMEOUT_SECONDS = 30
@@ -80,7 +81,7 @@ def test_two_administrators_adding_the_same_category_at_the_same_instant_store_o
     def administrator(name: str) -> None:
         try:
             with transaction_scope(registry) as request:
-                outcomes[name] = categories.add_category(request, categories.CategoryInput(name=name)).path
+                outcomes[name] = request.find_service(ICategories).add(categories.CategoryInput(name=name)).path
         except Exception as error:  # the outcome is what the test checks
             outcomes[name] = error
 
@@ -198,8 +199,8 @@ def open_some_tickets(registry) -> None:
     with transaction_scope(registry) as request:
         agent = request.db.scalar(sa.select(Account).where(Account.login == "agent"))
         for number in range(3):
-            data = services.TicketInput(title=f"Écran noir {number}", description="Plus rien.", category="Logiciels")
-            services.open_ticket(request, data, agent)
+            data = checks.TicketInput(title=f"Écran noir {number}", description="Plus rien.", category="Logiciels")
+            request.find_service(ITickets).open(data, agent)
 
 
 def test_the_queue_reads_its_page_from_the_open_queue_index(registry, helpdesk):
@@ -214,7 +215,7 @@ def test_the_queue_reads_its_page_from_the_open_queue_index(registry, helpdesk):
 
 def test_take_next_reads_its_candidate_from_the_next_index(registry, helpdesk):
     open_some_tickets(registry)
-    sent = statements_of(registry, services.take_next)
+    sent = statements_of(registry, lambda request, tech: request.find_service(ITickets).take_next(tech))
     [(statement, parameters)] = [(s, p) for s, p in sent if "LIMIT" in s]
     plan = plan_of(registry, statement, parameters)
     assert "ix_helpdesk_ticket_next" in plan, plan

@@ -19,8 +19,9 @@ from cagou.db import transaction_scope
 from cagou.identity.models import Account
 from cagou.interfaces import IAccounts
 from cagou.testing_browser import OpenPage, assert_accessible, sign_in
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import Article, CannedAnswer, Category, Group, Member, Ticket, id_of_reference
-from cagou_helpdesk.services import TicketInput, open_ticket
 
 pytestmark = pytest.mark.browser
 
@@ -148,7 +149,7 @@ def test_a_technician_takes_the_next_ticket_from_the_queue(page: Page, registry:
     with transaction_scope(registry) as request:
         agent = request.db.scalars(sa.select(Account).where(Account.login == AGENT[0])).one()
         data = TicketInput(title="Écran bleu au démarrage", description="Code 0x0000007B.", category="Logiciels")
-        open_ticket(request, data, agent)
+        request.find_service(ITickets).open(data, agent)
     sign_in(page, *TECHNICIAN)
     page.goto("/intranet/assistance/file/")
     assert_accessible(page)
@@ -166,7 +167,7 @@ def test_a_technician_takes_a_ticket_from_its_page(page: Page, registry: Registr
     with transaction_scope(registry) as request:
         agent = request.db.scalars(sa.select(Account).where(Account.login == AGENT[0])).one()
         data = TicketInput(title="Clavier qui double les lettres", description="Depuis hier.", category="Logiciels")
-        ticket_id = open_ticket(request, data, agent).id
+        ticket_id = request.find_service(ITickets).open(data, agent).id
     sign_in(page, *TECHNICIAN)
     page.goto(f"/intranet/assistance/tickets/{ticket_id}")
     with page.expect_navigation():
@@ -191,7 +192,7 @@ def test_a_technician_filters_the_canned_answers_and_fills_the_reply(page: Page,
                 request.db.add(CannedAnswer(title=title, body=f"Bonjour, {title.lower()}."))
         agent = request.db.scalars(sa.select(Account).where(Account.login == AGENT[0])).one()
         data = TicketInput(title="Imprimante du 3e bloquée", description="Voyant orange.", category="Logiciels")
-        ticket_id = open_ticket(request, data, agent).id
+        ticket_id = request.find_service(ITickets).open(data, agent).id
     sign_in(page, *TECHNICIAN)
     page.goto(f"/intranet/assistance/tickets/{ticket_id}")
     page.get_by_text("Réponses types", exact=True).click()

@@ -50,8 +50,8 @@ from cagou.interfaces import IAccounts
 from cagou.modules.services import module_states
 from cagou.testing import delivered_mail, is_postgresql, write_ini
 from cagou_helpdesk.inbound.reading import strip_quoted, text_of_html, title_of
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import CLOSED, MAIL, NOTE, REPLY, RESOLVED, MailLink, Ticket
-from cagou_helpdesk.services import set_status
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_a_technician_writing_about_a_ticket_of_their_queue_adds_an_internal_not
 def test_a_reply_to_a_resolved_ticket_reopens_it(registry, listener):
     ticket_id = open_for(registry, "agent", "Imprimante en panne")
     with transaction_scope(registry) as request:
-        set_status(request, request.db.get(Ticket, ticket_id), RESOLVED)
+        request.find_service(ITickets).set_status(request.db.get(Ticket, ticket_id), RESOLVED)
     notification = notification_of(registry, ticket_id)
     assert "résolue" in notification["Subject"]
 
@@ -166,7 +166,7 @@ def test_a_reply_to_a_closed_ticket_opens_a_new_one_that_quotes_it(registry, lis
     ticket_id = open_for(registry, "agent", "Imprimante en panne")
     notification = notification_of(registry, ticket_id)
     with transaction_scope(registry) as request:
-        set_status(request, request.db.get(Ticket, ticket_id), CLOSED)
+        request.find_service(ITickets).set_status(request.db.get(Ticket, ticket_id), CLOSED)
 
     code, answer = send(listener, reply_to(notification, address("agent"), "Elle est de nouveau en panne."))
 
@@ -183,7 +183,7 @@ def test_a_reply_to_a_closed_ticket_opens_a_new_one_that_quotes_it(registry, lis
 def test_a_technician_cannot_write_in_a_closed_ticket_by_mail(registry, listener):
     ticket_id = open_for(registry, "agent", "Imprimante en panne")
     with transaction_scope(registry) as request:
-        set_status(request, request.db.get(Ticket, ticket_id), CLOSED)
+        request.find_service(ITickets).set_status(request.db.get(Ticket, ticket_id), CLOSED)
     before = stored(registry)
 
     code, answer = send(listener, mail(address("tech1"), f"[{reference(ticket_id)}] suite", "Encore un mot."))

@@ -14,8 +14,9 @@ from cagou.identity.models import Account
 from cagou.jobs.services import run_due_jobs
 from cagou.modules.services import module_states
 from cagou.testing import csrf_token
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import RESOLVED, Ticket
-from cagou_helpdesk.services import TicketInput, change_status, open_ticket
 from cagou_sample import hooks as sample_hooks
 
 
@@ -25,7 +26,7 @@ def open_for(
     with transaction_scope(registry) as request:
         requester = request.db.scalars(sa.select(Account).where(Account.login == login)).one()
         data = TicketInput(title=title, description="Depuis la mise à jour.", category=category)
-        return open_ticket(request, data, requester).id
+        return request.find_service(ITickets).open(data, requester).id
 
 
 def test_the_ticket_shows_what_another_module_lends_to_the_requester(app, registry, sign_in, monkeypatch):
@@ -129,7 +130,7 @@ def test_outside_a_request_the_service_acts_for_the_named_technician(registry, h
     with transaction_scope(registry) as request:
         ticket = request.db.get_one(Ticket, ticket_id)
         technician = request.db.get_one(Account, helpdesk.accounts["tech1"])
-        change_status(request, ticket, RESOLVED, technician=technician)
+        request.find_service(ITickets).change_status(ticket, RESOLVED, technician=technician)
     with transaction_scope(registry) as request:
         assert request.db.get_one(Ticket, ticket_id).status == RESOLVED
 

@@ -17,8 +17,9 @@ from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou.testing import csrf_token
 from cagou_helpdesk import knowledge, queries
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import Article, CannedAnswer, Category
-from cagou_helpdesk.services import TicketInput, open_ticket
 
 ARTICLES = "/intranet/assistance/articles"
 CANNED = "/intranet/assistance/reponses-types"
@@ -413,7 +414,7 @@ def test_the_ticket_page_offers_the_canned_answers_with_a_filter(app, sign_in, h
     with transaction_scope(registry) as request:
         agent = request.find_service(IAccounts).by_login("agent")
         data = TicketInput(title="Imprimante bloquée", description="Elle clignote.", category="Logiciels")
-        ticket_id = open_ticket(request, data, agent).id
+        ticket_id = request.find_service(ITickets).open(data, agent).id
     sign_in("tech1")
     page = app.get(f"/intranet/assistance/tickets/{ticket_id}")
     links = page.html.select("details.canned a.canned-link")
@@ -436,7 +437,7 @@ def test_the_requester_sees_no_canned_answers(app, sign_in, helpdesk, registry):
     with transaction_scope(registry) as request:
         agent = request.find_service(IAccounts).by_login("agent")
         data = TicketInput(title="VPN coupé", description="Depuis ce matin.", category="Logiciels")
-        ticket_id = open_ticket(request, data, agent).id
+        ticket_id = request.find_service(ITickets).open(data, agent).id
     sign_in("agent")
     page = app.get(f"/intranet/assistance/tickets/{ticket_id}")
     assert page.html.select("details.canned") == []

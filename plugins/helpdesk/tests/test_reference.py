@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from cagou.db import get_engine, transaction_scope
 from cagou.interfaces import IAccounts
 from cagou_helpdesk import reference
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import Category, Group, PriorityRule, Ticket
-from cagou_helpdesk.services import TicketInput, open_ticket
 
 
 def another_process(registry, statement: str, **values) -> None:
@@ -29,7 +30,7 @@ def snapshot(registry) -> reference.Reference:
 def open_as_agent(registry, category: str) -> Ticket:
     with transaction_scope(registry) as request:
         agent = request.find_service(IAccounts).by_login("agent")
-        ticket = open_ticket(request, TicketInput(title="Écran noir", description="Depuis ce matin.",
+        ticket = request.find_service(ITickets).open(TicketInput(title="Écran noir", description="Depuis ce matin.",
                                                   category=category), agent)  # fmt: skip
         request.db.expunge(ticket)
         return ticket

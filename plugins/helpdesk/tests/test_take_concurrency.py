@@ -6,7 +6,7 @@ processes serve the platform and technicians race through HTTP. Every
 ticket must be taken exactly once, by one technician, with one audit entry:
 none lost, none twice. On PostgreSQL the candidate ticket is read with
 ``FOR UPDATE SKIP LOCKED`` and taken by a conditional ``UPDATE`` (see
-``services.take_next`` and ``services.claim``); SQLite serialises writers,
+``ITickets.take_next`` and ``ITickets.claim``); SQLite serialises writers,
 so the race only means something here.
 """
 
@@ -34,9 +34,9 @@ from cagou.interfaces import IAccounts
 from cagou.kit import Refused
 from cagou.testing import free_port, is_postgresql, write_ini
 from cagou.testing_production import Browser
-from cagou_helpdesk import services
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import ASSIGNED, Member, Ticket
-from cagou_helpdesk.services import TicketInput
 
 pytestmark = [
     pytest.mark.postgresql,
@@ -84,7 +84,7 @@ def crowd(registry, helpdesk) -> tuple[list[str], list[int]]:
                 category=str(helpdesk.categories["portable"]),
                 urgency=str(1 + number % 3),
             )
-            ids.append(services.open_ticket(request, data, agent).id)
+            ids.append(request.find_service(ITickets).open(data, agent).id)
     return logins, ids
 
 
@@ -141,7 +141,7 @@ def test_technicians_taking_the_next_one_together_each_get_different_tickets(reg
             start.wait()
             while True:
                 with transaction_scope(registry) as request:
-                    ticket = services.take_next(request, acting_as(request, login))
+                    ticket = request.find_service(ITickets).take_next(acting_as(request, login))
                     if ticket is None:
                         return
                     assert ticket.assignee_id == request.identity.id
@@ -176,7 +176,7 @@ def test_two_technicians_taking_the_same_ticket_at_once_one_wins_the_other_is_to
                     ticket = request.db.get_one(Ticket, ticket_id)
                     assert ticket.assignee_id is None  # both see it free
                     both_read_it.wait()
-                    services.take(request, ticket, me)
+                    request.find_service(ITickets).take(ticket, me)
                 outcomes[login] = "taken"
             except Refused as refused:
                 outcomes[login] = refused
@@ -210,7 +210,7 @@ def test_the_second_technician_waits_for_the_first_to_commit_then_is_refused(reg
     def first() -> None:
         try:
             with transaction_scope(registry) as request:
-                services.take(request, request.db.get_one(Ticket, ticket_id), acting_as(request, "tech1"))
+                request.find_service(ITickets).take(request.db.get_one(Ticket, ticket_id), acting_as(request, "tech1"))
                 first_took.set()
                 second_seen_waiting.wait(THREAD_TIMEOUT_SECONDS)
             outcomes["tech1"] = "taken"
@@ -224,7 +224,7 @@ def test_the_second_technician_waits_for_the_first_to_commit_then_is_refused(reg
             with transaction_scope(registry) as request:
                 ticket = request.db.get_one(Ticket, ticket_id)
                 assert ticket.assignee_id is None  # the first's change is not committed
-                services.take(request, ticket, acting_as(request, "tech2"))
+                request.find_service(ITickets).take(ticket, acting_as(request, "tech2"))
             outcomes["tech2"] = "taken"
         except BaseException as error:
             outcomes["tech2"] = error

@@ -13,6 +13,8 @@ from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
 from cagou.jobs.services import get_huey
 from cagou.testing import csrf_token, delivered_mail
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import (
     ASSIGNED,
     CLOSED,
@@ -26,7 +28,6 @@ from cagou_helpdesk.models import (
     Message,
     Ticket,
 )
-from cagou_helpdesk.services import TicketInput, open_ticket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PASSWORD = "un-mot-de-passe-solide-2026"  # every account's, in the helpdesk fixture of conftest.py
@@ -141,7 +142,7 @@ def test_a_ticket_whose_transaction_rolls_back_queues_no_acknowledgement_and_sen
     """The acknowledgement is written in the ticket's transaction: a request failing after it sends nothing."""
     data = TicketInput(title="Échouera", description="La requête échoue après le ticket.", category="Réseau > VPN")
     with pytest.raises(RuntimeError), transaction_scope(registry) as request:
-        open_ticket(request, data, request.find_service(IAccounts).by_login("agent"))
+        request.find_service(ITickets).open(data, request.find_service(IAccounts).by_login("agent"))
         raise RuntimeError("the request fails once the ticket is written")
     assert get_huey(registry).pending_count() == 0
     assert tickets(registry) == []

@@ -11,11 +11,14 @@ from pyramid.config import Configurator
 from cagou.kit import INTRANET, PUBLIC
 from cagou_sample import models  # noqa: F401  (the module's tables join the metadata)
 from cagou_sample.hooks import *  # noqa: F403  (the hook implementations are the module's API)
+from cagou_sample.interfaces import INotes
 from cagou_sample.jobs import echo
+from cagou_sample.services import note_service_factory
 from cagou_sample.views import NOTE_SCHEMA, note_context
 
 
 def includeme(config: Configurator) -> None:
+    config.register_service_factory(note_service_factory, INotes)
     config.add_site_route(INTRANET, "sample.notes", "/exemple/")
     config.add_site_route(INTRANET, "sample.note_add", "/exemple/ajouter")
     config.add_site_route(INTRANET, "sample.note_form", "/exemple/nouvelle")

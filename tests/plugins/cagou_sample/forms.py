@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from pyramid.request import Request
 from pyramid.view import view_config
 from wtforms import IntegerField, StringField, validators
 
-from cagou.kit import Form, FormErrors, IAuditLog, Invalid, Refused, form_class, submit
-from cagou_sample.models import SampleNote
+from cagou.kit import Form, form_class, submit
+from cagou_sample.interfaces import INotes
 
 TEMPLATE = "cagou_sample:templates/note_form.jinja2"
 MAX_TITLE = 200
@@ -28,24 +27,6 @@ class NoteForm(Form):
     pages = IntegerField("Nombre de pages", [validators.Optional(), validators.NumberRange(min=1, max=999)])
 
 
-def add_note(request: Request, title: str) -> SampleNote:
-    """The service: refuses a title already taken, writes the note and its audit entry."""
-    if title.lower() == "interdit":
-        raise Refused("Ce titre est réservé : choisissez-en un autre.", 409)
-    note = SampleNote(title=title, author_id=request.identity.id)
-    request.db.add(note)
-    request.db.flush()
-    request.find_service(IAuditLog).record(
-        "sample:note:create", f"Note « {title} » ajoutée.", module="sample", object_type="note", object_id=str(note.id)
-    )
-    # Checked after writing on purpose (the table's unique index is case-sensitive):
-    # the refusal must undo the note and its entry.
-    taken = request.db.scalar(sa.select(sa.func.count()).where(sa.func.lower(SampleNote.title) == title.lower()))
-    if taken > 1:
-        raise Invalid(FormErrors(title=f"Une note s'intitule déjà « {title} », à la casse près."))
-    return note
-
-
 def page(request: Request, form: NoteForm) -> dict[str, Any]:
     return {"form": form, "data": form.data, "errors": form.field_errors()}
 
@@ -61,7 +42,7 @@ def note_form_post(request: Request) -> Any:
     return submit(
         request,
         form,
-        lambda form: add_note(request, form.title.data),
+        lambda form: request.find_service(INotes).create(form.title.data),
         message=lambda note: f"Note « {note.title} » ajoutée.",
         redirect_to=request.route_path("sample.notes"),
         render=lambda form: page(request, form),

@@ -21,9 +21,9 @@ back to the page with a flash message.
   (accounts with the ``helpdesk:technician`` or ``helpdesk:manager`` role).
   Removing a member gives their open tickets of that group back to its queue.
 - **Priorities**: the urgency × impact matrix, stored as ``PriorityRule`` rows
-  over ``services.DEFAULT_MATRIX``. Tickets already open keep their priority.
+  over ``rules.DEFAULT_MATRIX``. Tickets already open keep their priority.
 - **Service levels** per priority, in business hours and minutes, stored as
-  ``ServiceLevel`` rows over ``services.DEFAULT_SERVICE_LEVELS``. The working
+  ``ServiceLevel`` rows over ``rules.DEFAULT_SERVICE_LEVELS``. The working
   hours they count in come from the settings and are only shown here.
 """
 

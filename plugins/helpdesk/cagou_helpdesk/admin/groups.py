@@ -1,8 +1,7 @@
-"""Groups of technicians: code, name, manager and members; removing a member gives their tickets back."""
+"""Groups of technicians: their pages; their changes go through ``IGroups`` (``services/groups.py``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,26 +11,18 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
-from cagou.kit import Account, Form, FormErrors, IAccounts, Invalid, TextField, submit
-from cagou_helpdesk import services
-from cagou_helpdesk.admin.categories import default_group_code, groups, load_tree
-from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_1000, base_values, check_name, record, sort_key
+from cagou.kit import Account, Form, FormErrors, IAccounts, TextField, submit
+from cagou_helpdesk.admin.categories import default_group_code
+from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_1000, base_values
+from cagou_helpdesk.checks import sort_key
+from cagou_helpdesk.interfaces import IGroups
 from cagou_helpdesk.models import (
-    ASSIGNED,
-    IN_PROGRESS,
-    NEW,
     OPEN_STATUSES,
     Group,
-    Member,
     Ticket,
 )
-
-MAX_GROUP_NAME = 200
-MAX_LOGIN = 120
-GROUP_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
-#: Roles whose holders may be members of a group, and be its manager.
-MEMBER_ROLES = ("helpdesk:technician", "helpdesk:manager")
-MANAGER_ROLES = ("helpdesk:manager",)
+from cagou_helpdesk.services.groups import MANAGER_ROLES, MEMBER_ROLES
+from cagou_helpdesk.tree import load_tree
 
 
 def group_or_404(request: Request) -> Group:
@@ -45,150 +36,6 @@ def holders_of(request: Request, roles: Iterable[str]) -> list[Account]:
     """Active accounts holding one of ``roles``: who may join a group, or manage one."""
     holders: list[Account] = request.find_service(IAccounts).holders_of(roles)
     return holders
-
-
-def account_with_role(
-    request: Request, errors: FormErrors, name: str, login: str, roles: tuple[str, ...], what: str
-) -> Account | None:
-    """The active account of ``login`` holding one of ``roles``; else an error on ``name``."""
-    login = login.strip()
-    if not login:
-        errors.add(name, "Indiquez l'identifiant de connexion de la personne.")
-        return None
-    if len(login) > MAX_LOGIN:
-        errors.add(name, f"Un identifiant fait {MAX_LOGIN} caractères au plus.")
-        return None
-    accounts = request.find_service(IAccounts)
-    account: Account | None = accounts.by_login(login)
-    if account is None or account.deleted_at is not None:
-        errors.add(name, f"Aucun compte n'a l'identifiant « {login} ».")
-        return None
-    if not account.active:
-        errors.add(name, f"Le compte « {account.login} » ({account.display_name}) est désactivé.")
-        return None
-    if not accounts.roles_of(account) & set(roles):
-        errors.add(
-            name,
-            f"{account.display_name} ({account.login}) n'a pas le rôle {what} : "
-            "accordez-le d'abord depuis la console informatique (Comptes).",
-        )
-        return None
-    return account
-
-
-def check_group_code(request: Request, errors: FormErrors, value: str) -> str:
-    code = value.strip().upper()
-    if not code:
-        errors.add("code", "Le code est obligatoire.")
-    elif not GROUP_CODE.match(code):
-        errors.add(
-            "code",
-            "Le code fait 32 caractères au plus : des lettres sans accent, des chiffres, « - » ou « _ » "
-            "(par exemple BAU).",
-        )
-    elif request.db.scalar(sa.select(Group.id).where(sa.func.upper(Group.code) == code)) is not None:
-        errors.add("code", f"Un groupe a déjà le code « {code} ».")
-    return code
-
-
-def check_group_name(request: Request, errors: FormErrors, value: str, itself: Group | None) -> str:
-    name = check_name(errors, "name", value, "Le nom", MAX_GROUP_NAME)
-    if name and "name" not in errors:
-        for other in groups(request):
-            if other is not itself and sort_key(other.name) == sort_key(name):
-                errors.add("name", f"Le groupe « {other.code} » porte déjà ce nom.")
-    return name
-
-
-def create_group(request: Request, code: str, name: str) -> Group:
-    errors = FormErrors()
-    code = check_group_code(request, errors, code)
-    name = check_group_name(request, errors, name, None)
-    if errors:
-        raise Invalid(errors)
-    group = Group(code=code, name=name)
-    request.db.add(group)
-    request.db.flush()
-    record(request, "group:create", f"Groupe de techniciens « {name} » ({code}) créé.", "group", group.id,
-           after={"code": code, "name": name})  # fmt: skip
-    return group
-
-
-def rename_group(request: Request, group: Group, name: str) -> bool:
-    errors = FormErrors()
-    name = check_group_name(request, errors, name, group)
-    if errors:
-        raise Invalid(errors)
-    if name == group.name:
-        return False
-    before, group.name = group.name, name
-    record(request, "group:rename", f"Groupe {group.code} renommé « {name} ».", "group", group.id,
-           {"name": before}, {"name": name})  # fmt: skip
-    return True
-
-
-def set_manager(request: Request, group: Group, login: str) -> bool:
-    """Make the account of ``login`` the group's manager (empty: no manager); whether it changed."""
-    errors = FormErrors()
-    manager = None
-    if login.strip():
-        manager = account_with_role(
-            request, errors, "manager", login, MANAGER_ROLES, "de responsable d'un groupe de techniciens"
-        )
-    if errors:
-        raise Invalid(errors)
-    if group.manager_id == (manager.id if manager else None):
-        return False
-    before = group.manager.login if group.manager else None
-    group.manager = manager
-    who = manager.display_name if manager else "personne"
-    record(request, "group:manager", f"Responsable du groupe « {group.name} » : {who}.", "group", group.id,
-           {"manager": before}, {"manager": manager.login if manager else None})  # fmt: skip
-    return True
-
-
-def add_member(request: Request, group: Group, login: str) -> Account:
-    errors = FormErrors()
-    account = account_with_role(request, errors, "member", login, MEMBER_ROLES, "de technicien ni de responsable")
-    if account is not None and account.id in {member.id for member in group.members}:
-        errors.add("member", f"{account.display_name} est déjà membre du groupe « {group.name} ».")
-    if errors or account is None:
-        raise Invalid(errors)
-    request.db.add(Member(group_id=group.id, account_id=account.id))
-    request.db.flush()
-    request.db.expire(group, ["members"])
-    record(request, "group:member_add", f"{account.display_name} rejoint le groupe « {group.name} ».", "group",
-           group.id, after={"member": account.login})  # fmt: skip
-    return account
-
-
-def remove_member(request: Request, group: Group, account: Account) -> int:
-    """Take ``account`` out of ``group``; their open tickets of that group go back to its queue. How many did."""
-    membership = request.db.get(Member, (group.id, account.id))
-    if membership is None:
-        raise HTTPNotFound()
-    request.db.delete(membership)
-    request.db.flush()
-    request.db.expire(group, ["members"])
-    record(request, "group:member_remove", f"{account.display_name} quitte le groupe « {group.name} ».", "group",
-           group.id, before={"member": account.login})  # fmt: skip
-    if group.manager_id == account.id:
-        return 0  # as the manager, they still work on the group's tickets
-    tickets = request.db.scalars(
-        sa.select(Ticket).where(
-            Ticket.group_id == group.id, Ticket.assignee_id == account.id, Ticket.status.in_(OPEN_STATUSES)
-        )
-    ).all()
-    for ticket in tickets:
-        ticket.assignee = None
-        if ticket.status in (ASSIGNED, IN_PROGRESS):
-            ticket.status = NEW
-        ticket.updated_at = services.now(request)
-        summary = (
-            f"Ticket {ticket.reference} rendu à la file « {group.name} » : {account.display_name} a quitté le groupe."
-        )
-        services.audit(request, ticket, "release", summary, {"assignee": account.login}, {"assignee": None})
-    return len(tickets)
 
 
 def groups_values(
@@ -242,7 +89,7 @@ def group_add(request: Request) -> Any:
     return submit(
         request,
         GroupForm(request.POST),
-        lambda form: create_group(request, form.code.data, form.name.data),
+        lambda form: request.find_service(IGroups).create(form.code.data, form.name.data),
         message=lambda group: f"Groupe « {group.name} » créé : ajoutez-lui des membres.",
         redirect_to=lambda group: request.route_path("helpdesk.admin.group", id=group.id),
         render=lambda form: groups_values(request, form.field_errors(), form.data),
@@ -311,7 +158,7 @@ def group_rename(request: Request) -> Any:
     return submit(
         request,
         RenameForm(request.POST),
-        lambda form: rename_group(request, group, form.name.data),
+        lambda form: request.find_service(IGroups).rename(group, form.name.data),
         message=lambda changed: f"Groupe renommé « {group.name} »." if changed else "Aucune modification.",
         redirect_to=back_to(request, group),
         render=lambda form: group_values(request, group, form.field_errors(), form.data),
@@ -329,7 +176,7 @@ def group_manager(request: Request) -> Any:
     return submit(
         request,
         ManagerForm(request.POST),
-        lambda form: set_manager(request, group, form.manager.data),
+        lambda form: request.find_service(IGroups).set_manager(group, form.manager.data),
         message=lambda changed: manager_message(group, changed),
         redirect_to=back_to(request, group),
         render=lambda form: group_values(request, group, form.field_errors(), form.data),
@@ -355,7 +202,7 @@ def group_member_add(request: Request) -> Any:
     return submit(
         request,
         MemberForm(request.POST),
-        lambda form: add_member(request, group, form.member.data),
+        lambda form: request.find_service(IGroups).add_member(group, form.member.data),
         message=lambda account: f"{account.display_name} est membre du groupe « {group.name} ».",
         redirect_to=back_to(request, group, "membres-titre"),
         render=lambda form: group_values(request, group, form.field_errors(), form.data),
@@ -368,7 +215,7 @@ def group_member_remove(request: Request) -> HTTPSeeOther:
     account = request.find_service(IAccounts).by_id(int(request.matchdict["account"]))
     if account is None:
         raise HTTPNotFound()
-    released = remove_member(request, group, account)
+    released = request.find_service(IGroups).remove_member(group, account)
     message = f"{account.display_name} ne fait plus partie du groupe « {group.name} »."
     if released:
         if released == 1:

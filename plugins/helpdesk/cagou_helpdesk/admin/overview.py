@@ -7,13 +7,14 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from cagou_helpdesk import services
-from cagou_helpdesk.admin.categories import default_group_code, groups, load_tree
+from cagou_helpdesk import rules
+from cagou_helpdesk.admin.categories import default_group_code, groups
 from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, base_values
-from cagou_helpdesk.admin.service_levels import format_minutes
+from cagou_helpdesk.checks import format_minutes
 from cagou_helpdesk.models import (
     PRIORITIES,
 )
+from cagou_helpdesk.tree import load_tree
 
 
 @view_config(
@@ -32,9 +33,9 @@ def overview(request: Request) -> dict[str, Any]:
         groups=groups(request),
         default_group=default_group_code(request),
         custom_cells=sum(
-            1 for cell, value in services.priority_matrix(request).items() if services.DEFAULT_MATRIX[cell] != value
+            1 for cell, value in rules.priority_matrix(request).items() if rules.DEFAULT_MATRIX[cell] != value
         ),
-        levels=services.service_levels(request),
+        levels=rules.service_levels(request),
         priorities=PRIORITIES,
         format_minutes=format_minutes,
     )

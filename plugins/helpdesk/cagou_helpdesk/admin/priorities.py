@@ -5,24 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from cagou.kit import FormErrors, Invalid, TextField, form_class, submit
-from cagou_helpdesk import services
-from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_10, base_values, record
+from cagou.kit import FormErrors, TextField, form_class, submit
+from cagou_helpdesk import rules
+from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_10, base_values
+from cagou_helpdesk.checks import cell_name
+from cagou_helpdesk.interfaces import IPriorities
 from cagou_helpdesk.models import (
     IMPACTS,
     PRIORITIES,
     URGENCIES,
-    PriorityRule,
 )
-
-
-def cell_name(urgency: int, impact: int) -> str:
-    return f"cell-{urgency}-{impact}"
-
 
 #: One field per cell of the matrix, built from the urgencies and impacts.
 MatrixForm = form_class(
@@ -31,56 +26,10 @@ MatrixForm = form_class(
 )
 
 
-def save_matrix(request: Request, form: Mapping[str, str]) -> dict[tuple[int, int], tuple[int, int]]:
-    """Write the nine cells; the cells that changed, as (before, after). Raises :class:`Invalid`."""
-    errors = FormErrors()
-    wanted: dict[tuple[int, int], int] = {}
-    for urgency in URGENCIES:
-        for impact in IMPACTS:
-            name = cell_name(urgency, impact)
-            value = str(form.get(name, "")).strip()
-            if value.isdigit() and int(value) in PRIORITIES:
-                wanted[(urgency, impact)] = int(value)
-            else:
-                errors.add(
-                    name,
-                    f"Urgence « {URGENCIES[urgency].lower()} », impact « {IMPACTS[impact].lower()} » : "
-                    "choisissez une priorité de la liste.",
-                )
-    if errors:
-        raise Invalid(errors)
-    current = services.priority_matrix(request)
-    changed = {cell: (current[cell], priority) for cell, priority in wanted.items() if current[cell] != priority}
-    if not changed:
-        return {}
-    rules = {(rule.urgency, rule.impact): rule for rule in request.db.scalars(sa.select(PriorityRule))}
-    for (urgency, impact), priority in wanted.items():
-        rule = rules.get((urgency, impact))
-        if rule is None:
-            request.db.add(PriorityRule(urgency=urgency, impact=impact, priority=priority))
-        else:
-            rule.priority = priority
-    request.db.flush()
-    described = "; ".join(
-        f"urgence {URGENCIES[u].lower()} × {IMPACTS[i].lower()} : P{before} → P{after}"
-        for (u, i), (before, after) in sorted(changed.items(), reverse=True)
-    )
-    record(
-        request,
-        "priority_matrix:update",
-        f"Matrice des priorités modifiée ({described}).",
-        "priority_matrix",
-        None,
-        {f"{u}-{i}": before for (u, i), (before, _) in changed.items()},
-        {f"{u}-{i}": after for (u, i), (_, after) in changed.items()},
-    )
-    return changed
-
-
 def priorities_values(
     request: Request, errors: FormErrors | None = None, form: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    matrix = services.priority_matrix(request)
+    matrix = rules.priority_matrix(request)
     selected = {
         (u, i): str(form.get(cell_name(u, i), "")) if form is not None else str(matrix[(u, i)])
         for u in URGENCIES
@@ -92,7 +41,7 @@ def priorities_values(
         impacts=IMPACTS,
         priorities=PRIORITIES,
         selected=selected,
-        defaults=services.DEFAULT_MATRIX,
+        defaults=rules.DEFAULT_MATRIX,
         cell_name=cell_name,
         errors=errors or FormErrors(),
     )
@@ -119,7 +68,7 @@ def priorities_save(request: Request) -> Any:
     return submit(
         request,
         MatrixForm(request.POST),
-        lambda form: save_matrix(request, form.data),
+        lambda form: request.find_service(IPriorities).save_matrix(form.data),
         message=matrix_message,
         redirect_to=request.route_path("helpdesk.admin.priorities"),
         render=lambda form: priorities_values(request, form.field_errors(), form.data),

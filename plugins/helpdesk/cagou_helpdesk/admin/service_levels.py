@@ -5,30 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from cagou.kit import FormErrors, Invalid, TextField, form_class, submit
-from cagou_helpdesk import services
+from cagou.kit import FormErrors, TextField, form_class, submit
+from cagou_helpdesk import rules
 from cagou_helpdesk import settings as helpdesk_settings
-from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_10, base_values, record
+from cagou_helpdesk.admin.common import PERMISSION, TEMPLATES, at_most_10, base_values
+from cagou_helpdesk.checks import MEASURES, format_minutes, level_name
+from cagou_helpdesk.interfaces import IServiceLevels
 from cagou_helpdesk.models import (
     PRIORITIES,
-    ServiceLevel,
 )
-
-#: The longest service level accepted, in business hours (about six months of working days).
-MAX_SERVICE_HOURS = 1000
-
-
-#: The two delays of a service level: form name -> label.
-MEASURES: dict[str, str] = {"first_response": "Première réponse", "resolution": "Résolution"}
-
-
-def level_name(measure: str, priority: int) -> str:
-    return f"{measure}-{priority}"
-
 
 #: Hours and minutes of each delay of each priority, built from the measures and priorities.
 LevelsForm = form_class(
@@ -40,80 +28,6 @@ LevelsForm = form_class(
         for unit in ("hours", "minutes")
     },
 )
-
-
-def read_duration(errors: FormErrors, form: Mapping[str, str], measure: str, priority: int) -> int | None:
-    """Minutes from the hours and minutes fields of one delay; None (and an error) when they make no sense."""
-    name = level_name(measure, priority)
-    label = f"{MEASURES[measure]} en {PRIORITIES[priority]}"
-    hours_text = str(form.get(f"{name}-hours", "")).strip() or "0"
-    minutes_text = str(form.get(f"{name}-minutes", "")).strip() or "0"
-    if not (hours_text.isdigit() and minutes_text.isdigit()):
-        errors.add(name, f"{label} : écrivez un nombre entier d'heures et de minutes.")
-        return None
-    hours, minutes = int(hours_text), int(minutes_text)
-    if minutes > 59:
-        errors.add(name, f"{label} : les minutes vont de 0 à 59.")
-        return None
-    total = hours * 60 + minutes
-    if total <= 0:
-        errors.add(name, f"{label} : le délai doit être positif (au moins une minute ouvrée).")
-        return None
-    if total > MAX_SERVICE_HOURS * 60:
-        errors.add(name, f"{label} : {MAX_SERVICE_HOURS} heures ouvrées au plus.")
-        return None
-    return total
-
-
-def save_service_levels(
-    request: Request, form: Mapping[str, str]
-) -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:
-    """Write the service levels; those that changed, as (before, after). Raises :class:`Invalid`."""
-    errors = FormErrors()
-    wanted: dict[int, tuple[int, int]] = {}
-    for priority in PRIORITIES:
-        first = read_duration(errors, form, "first_response", priority)
-        resolution = read_duration(errors, form, "resolution", priority)
-        if first is not None and resolution is not None:
-            if resolution < first:
-                errors.add(
-                    level_name("resolution", priority),
-                    f"Résolution en {PRIORITIES[priority]} : le délai de résolution ne peut pas être plus court "
-                    f"que celui de la première réponse ({format_minutes(first)}).",
-                )
-            else:
-                wanted[priority] = (first, resolution)
-    if errors:
-        raise Invalid(errors)
-    current = services.service_levels(request)
-    changed = {priority: (current[priority], level) for priority, level in wanted.items() if current[priority] != level}
-    stored = {level.priority: level for level in request.db.scalars(sa.select(ServiceLevel))}
-    for priority, ((before_first, before_resolution), (first, resolution)) in sorted(changed.items()):
-        level = stored.get(priority)
-        if level is None:
-            request.db.add(ServiceLevel(priority=priority, first_response_minutes=first, resolution_minutes=resolution))
-        else:
-            level.first_response_minutes, level.resolution_minutes = first, resolution
-        record(
-            request,
-            "service_level:update",
-            f"Niveau de service {PRIORITIES[priority]} : première réponse en {format_minutes(first)}, "
-            f"résolution en {format_minutes(resolution)} (heures ouvrées).",
-            "service_level",
-            priority,
-            {"first_response_minutes": before_first, "resolution_minutes": before_resolution},
-            {"first_response_minutes": first, "resolution_minutes": resolution},
-        )
-    request.db.flush()
-    return changed
-
-
-def format_minutes(total: int) -> str:
-    """``270`` → ``4 h 30``; ``240`` → ``4 h``; ``30`` → ``30 min``."""
-    hours, minutes = divmod(total, 60)
-    if not hours:
-        return f"{minutes} min"
-    return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
 
 
 def weekday_ranges(weekdays: Iterable[int]) -> list[tuple[int, int]]:
@@ -130,7 +44,7 @@ def weekday_ranges(weekdays: Iterable[int]) -> list[tuple[int, int]]:
 def service_levels_values(
     request: Request, errors: FormErrors | None = None, form: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    levels = services.service_levels(request)
+    levels = rules.service_levels(request)
     shown: dict[str, str] = {}
     for priority, (first, resolution) in levels.items():
         for measure, minutes in (("first_response", first), ("resolution", resolution)):
@@ -179,7 +93,7 @@ def service_levels_save(request: Request) -> Any:
     return submit(
         request,
         LevelsForm(request.POST),
-        lambda form: save_service_levels(request, form.data),
+        lambda form: request.find_service(IServiceLevels).save(form.data),
         message=levels_message,
         redirect_to=request.route_path("helpdesk.admin.service_levels"),
         render=lambda form: service_levels_values(request, form.field_errors(), form.data),

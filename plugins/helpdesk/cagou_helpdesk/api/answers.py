@@ -10,7 +10,7 @@ from pyramid.request import Request
 from cagou.kit import (
     Account,
 )
-from cagou_helpdesk import services
+from cagou_helpdesk import permissions
 from cagou_helpdesk.api.common import ATTACHMENT_ROUTE, WORK
 from cagou_helpdesk.api.reading import me
 from cagou_helpdesk.models import (
@@ -112,6 +112,6 @@ def worked_groups(request: Request) -> set[int] | None:
     """The groups whose tickets the person works on (None: every group, a helpdesk administrator)."""
     if not request.can(WORK):
         return set()
-    if services.is_admin(request):
+    if permissions.is_admin(request):
         return None
-    return {group.id for group in services.groups_of(request, me(request))}
+    return {group.id for group in permissions.groups_of(request, me(request))}

@@ -30,7 +30,7 @@ PATCH_FIELDS = ("status", "waiting_for", "priority", "reason", "group", "assigne
 MESSAGE_FIELDS = ("body", "kind")
 RATING_FIELDS = ("rating", "comment")
 RATINGS = {value: str(value) for value in range(1, 6)}
-#: The longest rating comment services.rate takes, for the OpenAPI document (a test holds them together).
+#: The longest rating comment ITickets.rate takes, for the OpenAPI document (a test holds them together).
 MAX_COMMENT = 2000
 #: The content type of a reply with files, and the name of its file parts (that of the web form's field).
 MULTIPART = "multipart/form-data"

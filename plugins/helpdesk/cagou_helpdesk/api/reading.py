@@ -14,7 +14,7 @@ from cagou.kit import (
     FormErrors,
     invalid,
 )
-from cagou_helpdesk import services
+from cagou_helpdesk import checks, permissions
 from cagou_helpdesk.api.common import FILES, MAX_ID, MULTIPART
 from cagou_helpdesk.api.schemas import not_found
 from cagou_helpdesk.models import (
@@ -32,19 +32,19 @@ def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def multipart_body(request: Request) -> tuple[dict[str, str], list[services.Upload]]:
+def multipart_body(request: Request) -> tuple[dict[str, str], list[checks.Upload]]:
     """The text fields and the files (the parts named :data:`FILES`) of a ``multipart/form-data`` body."""
     try:
         parts = list(request.POST.items())
     except ValueError as error:  # a truncated body, a missing boundary, text that is not UTF-8
         raise ApiError(400, f"Le corps {MULTIPART} est illisible : envoyez-le comme un formulaire.") from error
     fields: dict[str, str] = {}
-    uploads: list[services.Upload] = []
+    uploads: list[checks.Upload] = []
     errors = FormErrors()
     for name, value in parts:
         if name == FILES and isinstance(value, FieldStorage):
             if value.filename:  # a file input left empty sends a nameless, empty part
-                uploads.append(services.Upload(value.filename, value.file.read()))
+                uploads.append(checks.Upload(value.filename, value.file.read()))
         elif name == FILES:
             errors.add(FILES, f"« {FILES} » attend des fichiers : une partie par fichier, avec son nom (filename).")
         elif isinstance(value, FieldStorage):
@@ -58,7 +58,7 @@ def multipart_body(request: Request) -> tuple[dict[str, str], list[services.Uplo
     return fields, uploads
 
 
-def body_and_files(request: Request, accepted: Collection[str]) -> tuple[Body, list[services.Upload]]:
+def body_and_files(request: Request, accepted: Collection[str]) -> tuple[Body, list[checks.Upload]]:
     """A JSON object, or the same fields as a :data:`MULTIPART` form with files."""
     if request.content_type == MULTIPART:
         fields, uploads = multipart_body(request)
@@ -145,7 +145,7 @@ def load(request: Request, ticket_id: int) -> Ticket:
 def readable(request: Request, ticket_id: int) -> tuple[Ticket, bool]:
     """The ticket and whether the person works on it (sees notes); 404 for a ticket they may not read."""
     ticket = load(request, ticket_id)
-    if services.may_work_on(request, ticket):
+    if permissions.may_work_on(request, ticket):
         return ticket, True
     if ticket.requester_id == me(request).id:
         return ticket, False

@@ -7,7 +7,7 @@ from typing import Any
 from cagou.kit import (
     ApiError,
 )
-from cagou_helpdesk import services
+from cagou_helpdesk import checks
 from cagou_helpdesk.api.common import DEFAULT_LIMIT, FILES, MAX_COMMENT, MAX_LIMIT, RATINGS, VIEWS
 from cagou_helpdesk.models import (
     IMPACTS,
@@ -157,8 +157,8 @@ ID_OR_PATH: dict[str, Any] = {"oneOf": [{"type": "string"}, {"type": "integer"}]
 CREATE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "title": required_text(services.MAX_TITLE),
-        "description": required_text(services.MAX_TEXT),
+        "title": required_text(checks.MAX_TITLE),
+        "description": required_text(checks.MAX_TEXT),
         "category": {**ID_OR_PATH, "description": "Chemin (« Réseau > VPN ») ou identifiant"},
         "urgency": {"type": "integer", "enum": list(URGENCIES), "default": 2},
         "impact": {"type": "integer", "enum": list(IMPACTS), "default": 1},
@@ -185,7 +185,7 @@ PATCH_BODY: dict[str, Any] = {
 MESSAGE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "body": required_text(services.MAX_TEXT),
+        "body": required_text(checks.MAX_TEXT),
         "kind": {"type": "string", "enum": [REPLY, NOTE], "default": REPLY},
     },
     "required": ["body"],

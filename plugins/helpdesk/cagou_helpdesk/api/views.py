@@ -21,7 +21,7 @@ from cagou.kit import (
     invalid,
     refusals,
 )
-from cagou_helpdesk import queries, services
+from cagou_helpdesk import checks, permissions, queries
 from cagou_helpdesk.api.answers import message_json, shows, ticket_json, worked_groups
 from cagou_helpdesk.api.common import (
     ATTACHMENT_ROUTE,
@@ -54,6 +54,7 @@ from cagou_helpdesk.api.reading import (
     ticket_id_of,
 )
 from cagou_helpdesk.api.schemas import not_found
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import (
     API,
     IMPACTS,
@@ -170,7 +171,7 @@ def list_tickets(request: Request) -> dict[str, Any]:
 @view_config(route_name=TICKETS, request_method="POST", renderer="json", permission=CREATE)
 def create_ticket(request: Request) -> dict[str, Any]:
     body, uploads = body_and_files(request, CREATE_FIELDS)
-    data = services.TicketInput(
+    data = checks.TicketInput(
         title=body.text("title") or "",
         description=body.text("description") or "",
         category=body.reference("category"),
@@ -193,10 +194,10 @@ def create_ticket(request: Request) -> dict[str, Any]:
             raise invalid({"requester": f"Aucun compte n'a l'identifiant « {requester_login[:120]} »."})
         requester, opened_by = found, me(request)
     with refusals():
-        ticket = services.open_ticket(request, data, requester, opened_by=opened_by, source=API)
+        ticket = request.find_service(ITickets).open(data, requester, opened_by=opened_by, source=API)
     request.response.status_int = 201
     request.response.location = request.route_url(TICKET, id=ticket.id)
-    return ticket_json(request, ticket, services.may_work_on(request, ticket), detail=True)
+    return ticket_json(request, ticket, permissions.may_work_on(request, ticket), detail=True)
 
 
 @view_config(route_name=TICKET, request_method="GET", renderer="json", permission=CREATE)
@@ -209,7 +210,7 @@ def read_ticket(request: Request) -> dict[str, Any]:
 def update_ticket(request: Request) -> dict[str, Any]:
     ticket = load(request, ticket_id_of(request))
     with refusals():
-        services.check_may_work_on(request, ticket)
+        permissions.check_may_work_on(request, ticket)
     body = Body(json_object(request), PATCH_FIELDS)
     if not body.data:
         raise ApiError(400, f"Rien à modifier : envoyez au moins un de ces champs : {', '.join(PATCH_FIELDS)}.")
@@ -252,23 +253,23 @@ def update_ticket(request: Request) -> dict[str, Any]:
     actor = me(request)
     with refusals():
         if status is not None:
-            services.change_status(request, ticket, status, waiting_for, actor)
+            request.find_service(ITickets).change_status(ticket, status, waiting_for, actor)
         if priority is not None:
-            services.override_priority(request, ticket, str(priority), reason, actor)
+            request.find_service(ITickets).override_priority(ticket, str(priority), reason, actor)
         if parent is not None:
-            services.link_to_incident(request, ticket, parent, actor)
+            request.find_service(ITickets).link_to_incident(ticket, parent, actor)
         if group_code or "assignee" in body:
             if "assignee" not in body:  # the assignee stays if the ticket stays in their group
                 assignee = ticket.assignee if group.id == ticket.group_id else None
-            services.assign(request, ticket, group, assignee, actor)
+            request.find_service(ITickets).assign(ticket, group, assignee, actor)
     request.db.flush()
-    return ticket_json(request, ticket, services.may_work_on(request, ticket), detail=True)
+    return ticket_json(request, ticket, permissions.may_work_on(request, ticket), detail=True)
 
 
 @view_config(route_name=MESSAGES, request_method="POST", renderer="json", permission=CREATE)
 def add_message(request: Request) -> dict[str, Any]:
     ticket = load(request, ticket_id_of(request))
-    if not services.may_read(request, ticket) and not request.can(WORK):
+    if not permissions.may_read(request, ticket) and not request.can(WORK):
         raise not_found(ticket.id)
     body, uploads = body_and_files(request, MESSAGE_FIELDS)
     text = body.text("body") or ""
@@ -277,7 +278,9 @@ def add_message(request: Request) -> dict[str, Any]:
         body.errors.add("kind", f"« kind » vaut « {REPLY} » (réponse publique) ou « {NOTE} » (note interne).")
     body.check()
     with refusals():  # the files are checked there, by size and by content, as the web form's are
-        message = services.add_message(request, ticket, me(request), text, kind=kind, uploads=uploads, source=API)
+        message = request.find_service(ITickets).add_message(
+            ticket, me(request), text, kind=kind, uploads=uploads, source=API
+        )
     request.db.flush()  # the attachments' ids, for their addresses
     request.response.status_int = 201
     request.response.location = request.route_url(TICKET, id=ticket.id)
@@ -315,7 +318,7 @@ def rate_ticket(request: Request) -> dict[str, Any]:
     comment = body.text("comment") or ""
     body.check()
     try:
-        services.rate(request, ticket, str(rating), comment)
+        request.find_service(ITickets).rate(ticket, str(rating), comment)
     except Invalid as error:
         raise invalid(error.errors) from error
     except Refused as error:  # not resolved yet: the refusal is about the rating

@@ -29,7 +29,7 @@ from cagou_helpdesk.dashboard.figures import local_midnight, within
 from cagou_helpdesk.dashboard.filters import Filters, Scope, conditions, read_filters, scope_of
 from cagou_helpdesk.dashboard.page import page_values
 from cagou_helpdesk.models import PRIORITIES, STATUSES, Category, Group, Ticket, reference_of
-from cagou_helpdesk.services import now
+from cagou_helpdesk.rules import now
 
 EXPORT_COLUMNS = (
     "Référence",

@@ -22,7 +22,7 @@ from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.dashboard.common import NO_CATEGORY, TOP_CATEGORIES
 from cagou_helpdesk.dashboard.filters import Filters, GroupRef, Scope, conditions, monday_of
 from cagou_helpdesk.models import OPEN_STATUSES, PRIORITIES, Category, Ticket
-from cagou_helpdesk.services import now
+from cagou_helpdesk.rules import now
 
 
 def local_midnight(zone: ZoneInfo, day: datetime.date) -> datetime.datetime:

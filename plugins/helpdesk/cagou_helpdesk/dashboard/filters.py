@@ -26,7 +26,8 @@ from cagou_helpdesk.dashboard.common import (
     WEEK_YEAR_LAST,
 )
 from cagou_helpdesk.models import PRIORITIES, Category, Group, Ticket
-from cagou_helpdesk.services import groups_of, is_admin, now
+from cagou_helpdesk.permissions import groups_of, is_admin
+from cagou_helpdesk.rules import now
 
 
 @dataclass(frozen=True)

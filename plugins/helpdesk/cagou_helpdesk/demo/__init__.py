@@ -15,9 +15,9 @@ The history is computed, not recorded: a seeded random generator draws when
 each ticket came in (office hours, few at night and at weekends), what it
 was about, how long the bureau took to answer and to solve it in business
 hours (longer while the backlog lasted), and where it stands now. Due dates
-are those :func:`cagou_helpdesk.services.set_service_levels` gives, from the
+are those :func:`cagou_helpdesk.rules.set_service_levels` gives, from the
 configured priority matrix, service levels and calendar, pushed back by the
-time a ticket waited, as :func:`~cagou_helpdesk.services.shift_due_dates`
+time a ticket waited, as :func:`~cagou_helpdesk.rules.shift_due_dates`
 does. The same clock gives the same tickets.
 
 Tickets, messages and the agents who never sign in are inserted in bulk

@@ -24,7 +24,7 @@ from cagou_helpdesk.models import (
     Message,
     Ticket,
 )
-from cagou_helpdesk.services import now, priority_matrix, service_levels
+from cagou_helpdesk.rules import now, priority_matrix, service_levels
 
 
 def load_demo(request: Request) -> None:
@@ -56,7 +56,7 @@ def load_demo(request: Request) -> None:
 
 
 def queues(request: Request, categories: dict[str, int], groups: dict[str, int]) -> dict[str, str]:
-    """topic -> code of the group its tickets go to, as services.group_for finds it in the database."""
+    """topic -> code of the group its tickets go to, as rules.group_for finds it in the database."""
     codes = {group_id: code for code, group_id in groups.items()}
     nodes = {c.id: c for c in request.db.scalars(sa.select(Category).where(Category.id.in_(categories.values())))}
     fallback = helpdesk_settings.get(request.registry).default_group

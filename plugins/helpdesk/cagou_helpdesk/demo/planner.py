@@ -171,7 +171,7 @@ class Planner:
         self.rules = rules
         self.calendar = rules.calendar
         self.requesters = list(requesters)
-        #: topic -> the code of the group whose queue receives its tickets (services.group_for).
+        #: topic -> the code of the group whose queue receives its tickets (rules.group_for).
         self.queues = queues or {topic: default_queue(TOPICS[topic]) for topic in TOPICS}
         self.chance = random.Random(seed)  # noqa: S311  (demonstration data, not a secret)
         self.members: dict[str, list[Staff]] = {
@@ -264,7 +264,7 @@ class Planner:
         return self.chance.choices([p.login for p in people], [p.share for p in people])[0]
 
     def dues(self, created: datetime.datetime, priority: int) -> tuple[datetime.datetime, datetime.datetime]:
-        """As services.set_service_levels computes them."""
+        """As rules.set_service_levels computes them."""
         first_response, resolution = self.rules.levels[priority]
         first = self.at(created, first_response)
         if resolution < first_response:
@@ -354,7 +354,7 @@ class Planner:
                 ticket.status, ticket.waiting_for, ticket.paused_since = WAITING, waiting_for, answered_at
                 return
             since = resumed_at
-            # services.shift_due_dates: the business time spent waiting does not count.
+            # rules.shift_due_dates: the business time spent waiting does not count.
             paused = self.calendar.between(answered_at, resumed_at)
             ticket.resolution_due = self.calendar.add(ticket.resolution_due, paused)
             if waiting_for == WAITING_FOR_REQUESTER:
@@ -521,7 +521,7 @@ class Planner:
                 first_response_due=first_due, resolution_due=resolution_due, incident="child",
             )  # fmt: skip
             child.opened_by = child.requester if child.source != PHONE else "technicien"
-            # services.set_status resolves the children with their parent, without a message.
+            # ITickets.set_status resolves the children with their parent, without a message.
             child.status, child.resolved_at, child.updated_at = RESOLVED, solved, solved
             children.append(child)
         for ticket in (parent, *children):

@@ -24,6 +24,7 @@ from cagou.kit import (
     is_sqlite_busy,
     transaction_scope,
 )
+from cagou_helpdesk.checks import MAX_TEXT, TicketInput
 from cagou_helpdesk.inbound.answers import (
     DISABLED,
     FAILED,
@@ -57,6 +58,7 @@ from cagou_helpdesk.inbound.reading import (
     uploads_of,
     with_notes,
 )
+from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import (
     CLOSED,
     MAIL,
@@ -66,18 +68,8 @@ from cagou_helpdesk.models import (
     Ticket,
     id_of_reference,
 )
-from cagou_helpdesk.services import (
-    MAX_TEXT,
-    MODULE,
-    TicketInput,
-    account_can,
-    add_message,
-    audit,
-    may_work_on,
-    now,
-    open_ticket,
-    takes_replies,
-)
+from cagou_helpdesk.permissions import account_can, may_work_on
+from cagou_helpdesk.rules import MODULE, takes_replies
 
 
 def mail_category(registry: Registry) -> str:
@@ -266,17 +258,13 @@ def handle(request: Request, mail: Incoming) -> Outcome:
     else:
         outcome = reply(request, mail, ticket, author)
     assert outcome.ticket_id is not None
-    request.db.add(
-        MailLink(message_id=mail.message_id, ticket_id=outcome.ticket_id, incoming=True, created_at=now(request))
-    )
-    # A concurrent delivery of the same message stops here (primary key), before anything is committed.
-    request.db.flush()
+    # A concurrent delivery of the same message stops there (primary key), before anything is committed.
+    request.find_service(ITickets).remember_incoming(mail.message_id, outcome.ticket_id)
     return outcome
 
 
 def provenance(request: Request, mail: Incoming, ticket: Ticket, what: str) -> None:
-    audit(
-        request,
+    request.find_service(ITickets).record(
         ticket,
         "mail",
         f"Courriel de {mail.sender} reçu pour le ticket {ticket.reference} ({what}).",
@@ -307,7 +295,9 @@ def reply(request: Request, mail: Incoming, ticket: Ticket, author: Account) -> 
     body = with_notes(body or "(courriel sans texte : voir les pièces jointes)", notes)
     kind = REPLY if is_requester else NOTE
     try:
-        add_message(request, ticket, author, truncate(body, MAX_TEXT), kind=kind, uploads=uploads, source=MAIL)
+        request.find_service(ITickets).add_message(
+            ticket, author, truncate(body, MAX_TEXT), kind=kind, uploads=uploads, source=MAIL
+        )
     except (Invalid, Refused) as error:
         raise reject(services_refusal(error)) from error
     what = "réponse du demandeur" if is_requester else f"note interne de {author.display_name}"
@@ -335,7 +325,7 @@ def new_ticket(request: Request, mail: Incoming, requester: Account, follows: Ti
         uploads=list(uploads),
     )
     try:
-        ticket = open_ticket(request, data, requester, source=MAIL)
+        ticket = request.find_service(ITickets).open(data, requester, source=MAIL)
     except Invalid as error:
         if "category" in error.errors:
             log.error(

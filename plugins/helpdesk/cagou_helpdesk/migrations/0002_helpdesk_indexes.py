@@ -11,7 +11,7 @@ Revises: 0001_helpdesk
   all but one in the helpdesk's administration; then it is run again.
 - ``ix_helpdesk_ticket_open_queue`` and ``ix_helpdesk_ticket_next``: partial
   indexes whose WHERE is the very condition of ``queries.queue`` (open
-  statuses) and of ``services.take_next`` (new, unassigned, not a duplicate),
+  statuses) and of ``ITickets.take_next`` (new, unassigned, not a duplicate),
   in each query's order, so that a page of a 17,800-ticket queue reads 51
   index entries instead of sorting them all. SQLite takes the second only: it
   never matches the open statuses, bound as parameters of an IN list, with a
