@@ -13,8 +13,10 @@
 Every password is :data:`PASSWORD`; each account's address is ``<login>@province-sud.nc``.
 
 The platform of these tests loads the helpdesk and the core's sample module
-(tests/plugins, on pytest's path through setup.cfg): the helpdesk shows what
-another module lends on a ticket (test_integration.py).
+(tests/plugins, on pytest's path through setup.cfg) as a neighbour, loaded by
+name: the tests of cooperation (what another module lends, shown on a ticket,
+in test_integration.py; the navigation of two modules) reach it through its
+hooks only, and no helpdesk file imports it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 import pytest
 import webtest
+from helpdesk_api_client import CREATE, ApiClient, issue_token
 from pyramid.registry import Registry
 
 from cagou.db import transaction_scope
@@ -163,3 +166,14 @@ def sign_in(app: webtest.TestApp, helpdesk: Bureau):
         return login(app, name, PASSWORD)
 
     return sign_in_
+
+
+@pytest.fixture
+def token_for(app, sign_in):
+    """``token_for("tech1", CREATE, WORK)``: a client whose token (made by tech1) carries those scopes."""
+
+    def make(login_name: str, *scopes: str) -> ApiClient:
+        sign_in(login_name)
+        return issue_token(app, scopes or (CREATE,))
+
+    return make

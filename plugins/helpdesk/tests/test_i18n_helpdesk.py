@@ -11,14 +11,16 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from cagou.plugins import get_plugins
 from cagou.testing_checks import data_messages, english_catalog, template_messages
 
-PACKAGES = {
-    "cagou": Path(str(files("cagou"))),
-    "cagou_sample": Path(str(files("cagou_sample"))),
-    "cagou_helpdesk": Path(str(files("cagou_helpdesk"))),
-}
-HELPDESK = PACKAGES["cagou_helpdesk"]
+HELPDESK = Path(str(files("cagou_helpdesk")))
+
+
+def loaded_packages(registry) -> list[Path]:
+    """The folders of the core and of every module the platform loaded, found by the platform, not named here."""
+    plugins = get_plugins(registry).loaded()
+    return [Path(str(files(module.plugin.__name__.split(".")[0]))) for module in plugins if module.plugin is not None]
 
 
 def test_every_template_message_is_translated():
@@ -33,6 +35,6 @@ def test_no_translation_is_empty():
 
 def test_messages_that_reach_templates_through_data_are_translated(registry):
     """Module titles, error titles, site labels, navigation and health names, the helpdesk's among them."""
-    catalog = {message for package in PACKAGES.values() for message in english_catalog(package)}
+    catalog = {message for package in loaded_packages(registry) for message in english_catalog(package)}
     missing = data_messages(registry) - set(catalog)
     assert not missing

@@ -13,11 +13,10 @@ from cagou.db import transaction_scope
 from cagou.identity.models import Account
 from cagou.jobs.services import run_due_jobs
 from cagou.modules.services import module_states
-from cagou.testing import csrf_token
+from cagou.testing import csrf_token, replace_hook
 from cagou_helpdesk.checks import TicketInput
 from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import RESOLVED, Ticket
-from cagou_sample import hooks as sample_hooks
 
 
 def open_for(
@@ -29,10 +28,15 @@ def open_for(
         return request.find_service(ITickets).open(data, requester).id
 
 
+def lends_a_laptop_to_agent(request, account) -> list[Equipment]:
+    """Another module's answer to ``cagou_equipment_held``: the laptop it lent to ``agent``."""
+    return [Equipment("Ordinateur portable", "PS-2020-0042", "Dell Latitude 5410")] if account.login == "agent" else []
+
+
 def test_the_ticket_shows_what_another_module_lends_to_the_requester(app, registry, sign_in, monkeypatch):
-    monkeypatch.setitem(
-        sample_hooks.LENT, "agent", [Equipment("Ordinateur portable", "PS-2020-0042", "Dell Latitude 5410")]
-    )
+    # The platform of these tests loads the sample module beside the helpdesk (conftest.py): its hook answers
+    # here through the hook alone, as a lending module's would; the helpdesk imports no other module.
+    replace_hook(registry, "cagou_equipment_held", "sample", lends_a_laptop_to_agent, monkeypatch)
     ticket_id = open_for(registry, "agent")
     sign_in("tech1")
     page = app.get(f"/intranet/assistance/tickets/{ticket_id}")
