@@ -80,6 +80,7 @@ def test_the_module_is_made_in_plugins_by_default(tmp_path: Path, monkeypatch: p
         f"plugins/{NAME}/tests/conftest.py",
         f"plugins/{NAME}/tests/test_features_{NAME}.py",
         f"plugins/{NAME}/tests/test_{NAME}.py",
+        f"plugins/{NAME}/tests/test_migrations_{NAME}.py",
     ]
 
 
@@ -130,8 +131,8 @@ def test_the_generated_module_passes_its_own_tests(generated: tuple[Path, Path])
     distribution, site = generated
     result = run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", distribution / "tests", site=site)
     assert result.returncode == 0, result.stdout + result.stderr
-    # Its unit tests and its two French scenarios.
-    assert "7 passed" in result.stdout, result.stdout
+    # Its unit tests, its two migration checks and its two French scenarios.
+    assert "9 passed" in result.stdout, result.stdout
 
 
 @pytest.mark.slow

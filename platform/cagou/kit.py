@@ -42,6 +42,7 @@ from cagou.hookspecs import hookimpl
 from cagou.identity.models import AGENT, CITIZEN, COMPANY, STAFF_KINDS, Account, Directorate
 from cagou.identity.policy import Root, act_as, directorate_acl, principals_of
 from cagou.identity.services import account_names
+from cagou.identity.validation import normalize_ridet
 from cagou.interfaces import (
     IAccounts,
     IAuditLog,
@@ -126,6 +127,7 @@ __all__ = [
     "is_sqlite_busy",
     "json_error",
     "local",
+    "normalize_ridet",
     "parse_date",
     "pass_env",
     "principals_of",

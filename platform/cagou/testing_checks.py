@@ -14,7 +14,10 @@ suite on its own pages (``plugins/helpdesk/tests`` is the worked example):
 - the API contract (:func:`prepared_schema`, :func:`call_and_check`): each
   operation of the OpenAPI document, sent generated requests by schemathesis;
 - translations (:func:`template_messages`, :func:`english_catalog`,
-  :func:`data_messages`): every message has its English translation.
+  :func:`data_messages`): every message has its English translation;
+- migrations (:func:`assert_models_match_migrations`,
+  :func:`assert_branch_at_head`): a module's models and its migrations agree,
+  on the database the suite runs on, and its branch is at its head.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from urllib.parse import quote_from_bytes, urlsplit
 import schemathesis
 import sqlalchemy as sa
 import webtest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, settings
@@ -44,7 +49,8 @@ from webtest.forms import Checkbox, File, MultipleSelect, Radio, Select, Submit
 
 from cagou.audit.models import AuditEntry
 from cagou.contributions import HealthResult, NavEntry
-from cagou.db import get_engine, transaction_scope
+from cagou.db import Base, get_engine, migrate, transaction_scope
+from cagou.db.migrate import check_table_prefixes, include_name
 from cagou.identity.policy import principals_of
 from cagou.interfaces import IAccounts
 from cagou.modules.services import SITE_LABELS
@@ -409,3 +415,29 @@ def data_messages(registry: Registry) -> set[str]:
     messages |= set(CLIENT_ERROR_TITLES.values()) | set(SITE_LABELS.values())
     messages |= {"Page introuvable", "Accès refusé", "Erreur du serveur", "Courriels envoyés", "Journal d'audit"}
     return messages
+
+
+# -- migrations -----------------------------------------------------------------
+
+
+def assert_models_match_migrations(registry: Registry) -> None:
+    """An autogenerate comparison of the migrated database with the models finds nothing to do."""
+    with get_engine(registry).connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == [], f"models and migrations differ on {connection.dialect.name}: {differences}"
+
+
+def assert_branch_at_head(registry: Registry, head: str, first: str) -> None:
+    """The module's branch is applied up to ``head`` (its latest revision) from ``first``; again changes nothing.
+
+    Its tables carry the module's prefix.
+    """
+    assert migrate.missing_heads(registry) == set()
+    heads = migrate.head_revisions(registry)
+    assert head in heads
+    applied = migrate.applied_revisions(registry)
+    assert applied >= heads | {"0001_core", first}
+    migrate.upgrade(registry)
+    assert migrate.applied_revisions(registry) == applied
+    check_table_prefixes(get_plugins(registry))

@@ -1,0 +1,51 @@
+"""The aids module's services, as zope.interface interfaces.
+
+A view asks the request for a service by its interface
+(``request.find_service(IProcedures)``) and never imports its
+implementation, which lives in ``services/`` and is registered by the
+module's ``includeme``: a test may register another one.
+"""
+
+from __future__ import annotations
+
+from zope.interface import Interface
+
+# ruff: noqa: N805  (zope.interface methods are declared without ``self``, nor types)
+# mypy: disable-error-code="no-untyped-def,misc"
+
+
+class IProcedures(Interface):
+    """The procedures designers build and publish."""
+
+    def create(settings, definition):
+        """A new procedure in draft, its first version holding ``definition`` (JSON data), and return it.
+
+        ``settings`` is a :class:`~cagou_aids.services.procedures.ProcedureSettings`. Raises
+        ``Invalid`` (each setting's message, and the definition's problems under ``definition``)
+        before anything is kept; audits ``aids:procedure:create``.
+        """
+
+    def create_from_model(model, settings):
+        """A new procedure in draft from one of the shipped models (``repatriation``, ``business_aid``)."""
+
+    def publish(procedure):
+        """Open the latest version to the public; delete the applications sent while it was in test.
+
+        Raises ``Invalid`` while the personal-data notice is incomplete (each missing part under
+        ``data_notice.<part>``); audits ``aids:procedure:publish``.
+        """
+
+
+class IApplications(Interface):
+    """What applicants send."""
+
+    def submit(procedure, answers, idempotency_key, email, applicant=None):
+        """Store an application with its receipt number, and return it.
+
+        The answers are read again whole against the version the public fills
+        (:func:`cagou_aids.forms.check_answers`): hidden fields are dropped, and
+        ``Invalid`` names every wrong one. ``Refused`` (409) while the procedure
+        is not open, with when it closed. The same ``idempotency_key`` on the same
+        procedure returns the application it first gave, however many times and
+        from however many processes it is sent. Audits ``aids:application:submit``.
+        """

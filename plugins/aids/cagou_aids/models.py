@@ -1,0 +1,123 @@
+"""The aids module's tables, named aids_… (the core checks it).
+
+A **procedure** ("démarche") is what the public sees in the catalogue: its
+settings, its state, and its versions. Each **version** holds the form's
+definition as JSON (:mod:`cagou_aids.definition`); a published procedure is
+edited as a new version, and every **application** keeps the version it was
+filled under, so that it always displays as it was. The **receipt counter**
+gives each application its number (``RAP-2026-000042``), one row per prefix
+and year, taken under the row's lock: never the same number twice, whatever
+the number of processes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cagou.kit import Base, UTCDateTime
+
+MAX_TITLE = 200
+MAX_SUMMARY = 500
+MAX_HELP = 20_000
+MAX_SLUG = 80
+MAX_PREFIX = 12
+
+#: A procedure's states: being built, reachable by its link only for trying, open to the public, closed.
+DRAFT, TEST, PUBLISHED, CLOSED = "brouillon", "test", "publiee", "fermee"
+PROCEDURE_STATES = {DRAFT: "Brouillon", TEST: "En test", PUBLISHED: "Publiée", CLOSED: "Fermée"}
+#: Who may apply.
+INDIVIDUALS, COMPANIES, BOTH = "particuliers", "entreprises", "tous"
+AUDIENCES = {INDIVIDUALS: "Particuliers", COMPANIES: "Entreprises (RIDET)", BOTH: "Particuliers et entreprises"}
+#: An application's states in this part: the next one (instruction) adds the rest.
+SUBMITTED = "deposee"
+APPLICATION_STATES = {SUBMITTED: "Déposée"}
+
+
+class Procedure(Base):
+    __tablename__ = "aids_procedure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The procedure's address in the catalogue (``/demarches/<slug>``).
+    slug: Mapped[str] = mapped_column(sa.String(MAX_SLUG), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(MAX_TITLE))
+    summary: Mapped[str] = mapped_column(sa.String(MAX_SUMMARY), default="")
+    #: Markdown, rendered safely.
+    help_text: Mapped[str] = mapped_column(sa.Text, default="")
+    audience: Mapped[str] = mapped_column(sa.String(16))
+    category: Mapped[str] = mapped_column(sa.String(100), default="")
+    state: Mapped[str] = mapped_column(sa.String(16), default=DRAFT)
+    opens_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    #: The instructing directorate: a foreign key to the core's, never a read of its table.
+    directorate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("directorate.id"))
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    receipt_prefix: Mapped[str] = mapped_column(sa.String(MAX_PREFIX))
+    #: The personal-data notice: legal basis, purpose, retention (months), the DPO's contact.
+    data_notice: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+    versions: Mapped[list[ProcedureVersion]] = relationship(
+        back_populates="procedure", order_by="ProcedureVersion.number", lazy="selectin"
+    )
+
+    @property
+    def latest(self) -> ProcedureVersion:
+        return self.versions[-1]
+
+    @property
+    def published(self) -> ProcedureVersion | None:
+        """The version applicants fill now: the latest one published."""
+        return next((version for version in reversed(self.versions) if version.published_at is not None), None)
+
+
+class ProcedureVersion(Base):
+    __tablename__ = "aids_procedure_version"
+    __table_args__ = (sa.UniqueConstraint("procedure_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_procedure.id"))
+    number: Mapped[int]
+    #: The form, as :func:`cagou_aids.definition.definition_data` writes it.
+    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    procedure: Mapped[Procedure] = relationship(back_populates="versions")
+
+
+class Application(Base):
+    __tablename__ = "aids_application"
+    __table_args__ = (
+        # A double click, the back button or a retry gives one application.
+        sa.UniqueConstraint("procedure_id", "idempotency_key"),
+        sa.Index("ix_aids_application_list", "procedure_id", "submitted_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_procedure.id"))
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_procedure_version.id"))
+    receipt: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default=SUBMITTED)
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    #: The public account that applied, or None for a guest (who gave ``email``).
+    applicant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64))
+    #: Sent while the procedure was in test: deleted when it is published.
+    is_test: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+    version: Mapped[ProcedureVersion] = relationship()
+
+
+class ReceiptCounter(Base):
+    __tablename__ = "aids_receipt_counter"
+
+    prefix: Mapped[str] = mapped_column(sa.String(MAX_PREFIX), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

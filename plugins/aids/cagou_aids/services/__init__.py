@@ -1,0 +1,19 @@
+"""What changes the aids module's data: checks, writes and their audit entries, one file per service.
+
+Views parse and render; they call ``request.find_service(IProcedures)`` or
+``IApplications``, whose methods raise ``Invalid`` (a field's refusal) or
+``Refused`` (the action's) before anything is kept.
+"""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+from cagou_aids.interfaces import IApplications, IProcedures
+from cagou_aids.services.applications import ApplicationService
+from cagou_aids.services.procedures import ProcedureService
+
+
+def includeme(config: Configurator) -> None:
+    config.register_service_factory(lambda context, request: ProcedureService(request), IProcedures)
+    config.register_service_factory(lambda context, request: ApplicationService(request), IApplications)

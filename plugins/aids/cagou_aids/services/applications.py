@@ -1,0 +1,101 @@
+"""Applications: the answers read again whole, a receipt number that is never given twice, stored once."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import sqlalchemy as sa
+from pyramid.request import Request
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from zope.interface import implementer
+
+from cagou.kit import Account, FormErrors, IAuditLog, IClock, Invalid, Refused, check_address, local, savepoint
+from cagou_aids.definition import parse_definition
+from cagou_aids.forms import check_answers
+from cagou_aids.interfaces import IApplications
+from cagou_aids.models import PUBLISHED, TEST, Application, Procedure, ReceiptCounter
+
+MAX_KEY = 64
+
+
+def next_receipt(db: Session, prefix: str, year: int) -> str:
+    """The next number of ``prefix`` in ``year`` (``RAP-2026-000042``), taken under the counter row's lock."""
+    counter = cast(sa.Table, ReceiptCounter.__table__)
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    db.execute(dialect.insert(counter).values(prefix=prefix, year=year, last=0).on_conflict_do_nothing())
+    number = db.execute(
+        sa.update(counter)
+        .where(counter.c.prefix == prefix, counter.c.year == year)
+        .values(last=counter.c.last + 1)
+        .returning(counter.c.last)
+    ).scalar_one()
+    return f"{prefix}-{year}-{number:06d}"
+
+
+@implementer(IApplications)
+class ApplicationService:
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def submit(
+        self, procedure: Procedure, answers: dict[str, Any], idempotency_key: str, email: str,
+        applicant: Account | None = None,
+    ) -> Application:  # fmt: skip
+        request = self.request
+        if not idempotency_key or len(idempotency_key) > MAX_KEY:
+            raise Refused("Le formulaire a expiré : rechargez la page, vos réponses sont conservées.", 400)
+        existing = self.sent_with(procedure, idempotency_key)
+        if existing is not None:
+            return existing
+        instant = request.find_service(IClock).now()
+        self.check_open(procedure, instant)
+        version = procedure.published if procedure.state == PUBLISHED else procedure.latest
+        assert version is not None  # a published procedure has a published version
+        kept = check_answers(parse_definition(version.definition), answers, local(request.registry, instant).date())
+        try:
+            email = check_address(email)
+        except ValueError as error:
+            raise Invalid(FormErrors(email=str(error))) from None
+        receipt = next_receipt(request.db, procedure.receipt_prefix, local(request.registry, instant).year)
+        application = Application(
+            procedure_id=procedure.id, version_id=version.id, receipt=receipt, answers=kept,
+            applicant_id=applicant.id if applicant is not None else None, email=email,
+            idempotency_key=idempotency_key, is_test=procedure.state == TEST, submitted_at=instant,
+        )  # fmt: skip
+        try:
+            with savepoint(request.db):
+                request.db.add(application)
+                request.db.flush()
+        except sa.exc.IntegrityError:
+            # The same submission from another process, committed meanwhile: the one it stored.
+            replayed = self.sent_with(procedure, idempotency_key)
+            if replayed is None:
+                raise
+            return replayed
+        test = " (test)" if application.is_test else ""
+        request.find_service(IAuditLog).record(
+            "aids:application:submit", f"Demande {receipt} déposée sur « {procedure.title} »{test}.", module="aids",
+            object_type="aids_application", object_id=str(application.id),
+            changes={"after": {"receipt": receipt, "version": version.number}},
+        )  # fmt: skip
+        return application
+
+    def sent_with(self, procedure: Procedure, key: str) -> Application | None:
+        found: Application | None = self.request.db.scalar(
+            sa.select(Application).where(Application.procedure_id == procedure.id, Application.idempotency_key == key)
+        )
+        return found
+
+    def check_open(self, procedure: Procedure, instant: Any) -> None:
+        registry = self.request.registry
+        if procedure.state not in (PUBLISHED, TEST):
+            raise Refused("Cette démarche n'est pas ouverte aux dépôts.", 409)
+        if procedure.opens_at is not None and instant < procedure.opens_at:
+            opens = local(registry, procedure.opens_at)
+            raise Refused(f"Cette démarche ouvre le {opens:%d/%m/%Y à %H:%M}.", 409)
+        if procedure.closes_at is not None and instant >= procedure.closes_at:
+            closed = local(registry, procedure.closes_at)
+            raise Refused(
+                f"Cette démarche est close depuis le {closed:%d/%m/%Y à %H:%M} : les dépôts sont fermés.", 409
+            )
