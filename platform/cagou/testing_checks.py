@@ -27,6 +27,7 @@ import itertools
 import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from importlib.resources import files
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -402,6 +403,23 @@ def english_catalog(package: Path) -> dict[str, str]:
         catalog = read_po(io.BytesIO(path.read_bytes()), locale="en")
         messages.update({str(m.id): str(m.string) for m in catalog if m.id})
     return messages
+
+
+def loaded_packages(registry: Registry) -> list[Path]:
+    """The folders of the core and of every module the platform loaded, found by the platform, not named here."""
+    plugins = get_plugins(registry).loaded()
+    return [Path(str(files(module.plugin.__name__.split(".")[0]))) for module in plugins if module.plugin is not None]
+
+
+def assert_module_translated(registry: Registry, package: Path) -> None:
+    """Every message of the module's templates has a non-empty English translation, and so has every message
+    that reaches the templates through data (module titles, navigation, health checks), the module's among them."""
+    catalog = english_catalog(package)
+    missing = template_messages(package) - set(catalog)
+    assert not missing, f"Messages without an English translation in {package.name}: {sorted(missing)}"
+    assert [message for message, translation in catalog.items() if not translation.strip()] == []
+    known = {message for loaded in loaded_packages(registry) for message in english_catalog(loaded)}
+    assert data_messages(registry) - known == set()
 
 
 def data_messages(registry: Registry) -> set[str]:

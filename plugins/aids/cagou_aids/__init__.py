@@ -1,17 +1,29 @@
 """The aids module: procedures an agent publishes, and the applications residents and companies send.
 
-This first part holds the procedures' definitions and their forms, the
-procedures and applications services (receipt numbers, idempotent
-submission); its pages come next (docs/aids.md says what is there).
+What is there so far (docs/aids.md): the procedures' definitions and their
+forms, the procedures, drafts and applications services (receipt numbers,
+idempotent submission), and on the public site the catalogue, each
+procedure's page, the multi-page form with its drafts, the review page and
+"Mes démarches".
 """
 
 from __future__ import annotations
 
 from pyramid.config import Configurator
 
+from cagou.kit import PUBLIC
 from cagou_aids import models  # noqa: F401  (the module's tables join the metadata)
 from cagou_aids.hooks import *  # noqa: F403  (the hook implementations are the module's API)
+
+DRAFT = "/demarches/{slug}/brouillon/{token}"
 
 
 def includeme(config: Configurator) -> None:
     config.include("cagou_aids.services")
+    config.add_site_route(PUBLIC, "aids.catalogue", "/demarches/")
+    config.add_site_route(PUBLIC, "aids.procedure", "/demarches/{slug}")
+    config.add_site_route(PUBLIC, "aids.start", "/demarches/{slug}/commencer")
+    config.add_site_route(PUBLIC, "aids.step", DRAFT + "/etape/{number}")
+    config.add_site_route(PUBLIC, "aids.review", DRAFT + "/verification")
+    config.add_site_route(PUBLIC, "aids.mine", "/mes-demarches/")
+    config.scan("cagou_aids.views")

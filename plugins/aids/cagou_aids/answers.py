@@ -221,9 +221,16 @@ def shown_number(spec: FieldSpec, number: int) -> str:
 
 
 def shown(spec: FieldSpec, answer: Any) -> str:
-    """An answer as the applicant and the instructor read it."""
+    """An answer as the applicant and the instructor read it (as stored, if it is not what its type stores)."""
     if answer is None or answer == []:
         return ""
+    try:
+        return formatted(spec, answer)
+    except (ValueError, TypeError, phonenumbers.NumberParseException):
+        return str(answer)
+
+
+def formatted(spec: FieldSpec, answer: Any) -> str:
     kind = spec.type
     if kind in (INTEGER, AMOUNT):
         return shown_number(spec, int(answer))

@@ -137,6 +137,13 @@ class FieldSpec:
     def has_answer(self) -> bool:
         return self.type not in WITHOUT_ANSWER
 
+    @property
+    def options(self) -> tuple[tuple[str, str], ...]:
+        """A choice's or a yes/no's options, as (value sent, label shown)."""
+        if self.type == YES_NO:
+            return (("oui", "Oui"), ("non", "Non"))
+        return tuple((choice, choice) for choice in self.choices)
+
 
 @dataclass(frozen=True)
 class Page:

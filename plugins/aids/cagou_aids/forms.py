@@ -145,6 +145,22 @@ class PageForm(Form):
                 self.known[field.spec.name] = field.answer
         return valid
 
+    def offered(self, field: AnswerField) -> bool:
+        """Whether the page shows ``field``: always when its condition is on this page (the answer may
+        change before sending), otherwise when the earlier answers satisfy it."""
+        condition = field.spec.show_if
+        if condition is None or condition.field in {spec.name for spec in self.page.fields}:
+            return True
+        return visible(condition, self.known, self.definition)
+
+    def condition_label(self, field: AnswerField) -> str | None:
+        """ "Seulement si …" for a field whose condition is on this page."""
+        condition = field.spec.show_if
+        target = self.definition.by_name.get(condition.field) if condition is not None else None
+        if condition is None or target is None or target not in self.page.fields:
+            return None
+        return f"À remplir seulement si vous avez répondu « {condition.equals} » à « {target.label} »."
+
     def field_errors(self) -> FormErrors:
         errors = super().field_errors()
         for field in self.answer_fields():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from cagou.kit import INTRANET, PUBLIC, ModuleInfo, Permission, Role, hookimpl
+from pyramid.request import Request
 
-__all__ = ["cagou_module_info", "cagou_permissions", "cagou_roles"]
+from cagou.kit import CITIZEN, COMPANY, INTRANET, PUBLIC, ModuleInfo, NavEntry, Permission, Role, hookimpl
+
+__all__ = ["cagou_module_info", "cagou_navigation", "cagou_permissions", "cagou_roles"]
 
 
 @hookimpl
@@ -21,6 +23,7 @@ def cagou_module_info() -> ModuleInfo:
 @hookimpl
 def cagou_permissions() -> list[Permission]:
     return [
+        Permission("aids:apply", "Déposer une demande sur une démarche en ligne et suivre ses demandes"),
         Permission("aids:procedure:design", "Concevoir et publier les démarches de sa direction"),
         Permission("aids:application:read", "Consulter les demandes déposées sur les démarches de sa direction"),
     ]
@@ -29,7 +32,16 @@ def cagou_permissions() -> list[Permission]:
 @hookimpl
 def cagou_roles() -> list[Role]:
     return [
+        Role("aids:applicant", "Usager des démarches en ligne", ("aids:apply",), granted_to_kinds=(CITIZEN, COMPANY)),
         Role("aids:designer", "Concepteur de démarches", ("aids:procedure:design", "aids:application:read"),
              per_directorate=True),
         Role("aids:instructor", "Instructeur des demandes", ("aids:application:read",), per_directorate=True),
     ]  # fmt: skip
+
+
+@hookimpl
+def cagou_navigation(request: Request) -> list[NavEntry]:
+    return [
+        NavEntry("Démarches en ligne", "aids.catalogue", PUBLIC, order=20),
+        NavEntry("Mes démarches", "aids.mine", PUBLIC, order=21, permission="aids:apply"),
+    ]

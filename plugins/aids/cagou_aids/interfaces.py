@@ -49,3 +49,25 @@ class IApplications(Interface):
         procedure returns the application it first gave, however many times and
         from however many processes it is sent. Audits ``aids:application:submit``.
         """
+
+
+class IDrafts(Interface):
+    """What applicants have typed before submitting: page after page, never lost."""
+
+    def start(procedure, applicant):
+        """A new draft of ``procedure`` for the signed-in public account ``applicant``, and return it.
+
+        ``Refused`` (409) while the procedure is not open, (403) when its public is not the
+        applicant's (a company's procedure for a person, for instance).
+        """
+
+    def save_page(draft, number, typed, answers=None):
+        """Keep what was typed on page ``number`` and, when the page was accepted, its ``answers``.
+
+        The answers of the page's fields replace the ones it had; no audit entry (a draft is
+        the applicant's own, until submitted).
+        """
+
+    def submit(draft):
+        """Submit the draft's answers through ``IApplications.submit`` with the draft's key, and return
+        the application; the same draft submitted again returns the same application."""

@@ -115,6 +115,34 @@ class Application(Base):
     version: Mapped[ProcedureVersion] = relationship()
 
 
+class Draft(Base):
+    """What an applicant has typed so far, page by page: kept until submitted, withdrawn or expired."""
+
+    __tablename__ = "aids_draft"
+    __table_args__ = (sa.Index("ix_aids_draft_applicant", "applicant_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The draft's address (``/demarches/<slug>/brouillon/<token>/…``): unguessable, a guest's only key.
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    procedure_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_procedure.id"))
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_procedure_version.id"))
+    applicant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: The answers of the pages accepted so far, as an application stores them.
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: What was typed on each page, accepted or not (page number → field → values): nothing typed is lost.
+    typed: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: The submission's key: submitting the draft twice gives one application.
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_application.id"))
+
+    procedure: Mapped[Procedure] = relationship()
+    version: Mapped[ProcedureVersion] = relationship()
+    application: Mapped[Application | None] = relationship()
+
+
 class ReceiptCounter(Base):
     __tablename__ = "aids_receipt_counter"
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import webtest
+from pyramid.registry import Registry
+
+from cagou.kit import CITIZEN, PUBLIC, IAccounts, transaction_scope
 
 pytest_plugins = ["cagou.testing"]
 
@@ -11,3 +17,25 @@ pytest_plugins = ["cagou.testing"]
 def cagou_modules() -> tuple[str, ...]:
     """The platform of these tests loads this module only (cagou.testing migrates its branch too)."""
     return ("cagou_aids",)
+
+
+CITIZEN_LOGIN = "marie.wamytan@example.nc"
+CITIZEN_PASSWORD = "lagon-vanille-tricot-2026"
+
+
+@pytest.fixture
+def citizen(registry: Registry) -> Any:
+    """A resident with a public account."""
+    with transaction_scope(registry) as request:
+        return request.find_service(IAccounts).create(
+            CITIZEN_LOGIN, "Marie Wamytan", CITIZEN, email=CITIZEN_LOGIN, password=CITIZEN_PASSWORD
+        )
+
+
+@pytest.fixture
+def citizen_app(app: webtest.TestApp, citizen: Any) -> webtest.TestApp:
+    """The public site, with the resident signed in through the real sign-in form."""
+    from cagou.testing import login
+
+    login(app, CITIZEN_LOGIN, CITIZEN_PASSWORD, site=PUBLIC)
+    return app

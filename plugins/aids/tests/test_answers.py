@@ -103,3 +103,10 @@ def test_texts_choices_and_yes_no() -> None:
     assert read(spec("yesno"), "oui") is True and read(spec("yesno"), "non") is False
     assert refusal(spec("yesno"), "peut-être") == "Répondez oui ou non."
     assert refusal(spec("email"), "pas une adresse") == "Adresse électronique invalide : « pas une adresse »."
+
+
+def test_an_answer_stored_otherwise_than_its_type_stores_shows_as_stored() -> None:
+    """A hand-edited draft or an older version's answer is shown, never a failure of the page."""
+    assert shown(spec("phone"), "12") == "12"
+    assert shown(spec("date"), "hier") == "hier"
+    assert shown(spec("amount"), "beaucoup") == "beaucoup"

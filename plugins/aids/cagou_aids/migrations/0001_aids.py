@@ -1,4 +1,4 @@
-"""The aids module's first tables: procedures, their versions, applications, receipt counters.
+"""The aids module's first tables: procedures, their versions, drafts, applications, receipt counters.
 
 Revision ID: 0001_aids
 Revises: (none: the base of the aids branch)
@@ -86,6 +86,34 @@ def upgrade() -> None:
     )
     op.create_index("ix_aids_application_list", "aids_application", ["procedure_id", "submitted_at", "id"])
     op.create_table(
+        "aids_draft",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("procedure_id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("applicant_id", sa.Integer(), nullable=True),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("typed", sa.JSON(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["applicant_id"], ["account.id"], name=op.f("fk_aids_draft_applicant_id_account")),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["aids_application.id"], name=op.f("fk_aids_draft_application_id_aids_application")
+        ),
+        sa.ForeignKeyConstraint(
+            ["procedure_id"], ["aids_procedure.id"], name=op.f("fk_aids_draft_procedure_id_aids_procedure")
+        ),
+        sa.ForeignKeyConstraint(
+            ["version_id"], ["aids_procedure_version.id"], name=op.f("fk_aids_draft_version_id_aids_procedure_version")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_aids_draft")),
+        sa.UniqueConstraint("token", name=op.f("uq_aids_draft_token")),
+    )
+    op.create_index("ix_aids_draft_applicant", "aids_draft", ["applicant_id", "updated_at"])
+    op.create_table(
         "aids_receipt_counter",
         sa.Column("prefix", sa.String(length=12), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
@@ -96,6 +124,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("aids_receipt_counter")
+    op.drop_index("ix_aids_draft_applicant", table_name="aids_draft")
+    op.drop_table("aids_draft")
     op.drop_index("ix_aids_application_list", table_name="aids_application")
     op.drop_table("aids_application")
     op.drop_table("aids_procedure_version")

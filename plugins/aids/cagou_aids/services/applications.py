@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -49,7 +50,7 @@ class ApplicationService:
         if existing is not None:
             return existing
         instant = request.find_service(IClock).now()
-        self.check_open(procedure, instant)
+        check_open(request, procedure, instant)
         version = procedure.published if procedure.state == PUBLISHED else procedure.latest
         assert version is not None  # a published procedure has a published version
         kept = check_answers(parse_definition(version.definition), answers, local(request.registry, instant).date())
@@ -87,15 +88,15 @@ class ApplicationService:
         )
         return found
 
-    def check_open(self, procedure: Procedure, instant: Any) -> None:
-        registry = self.request.registry
-        if procedure.state not in (PUBLISHED, TEST):
-            raise Refused("Cette démarche n'est pas ouverte aux dépôts.", 409)
-        if procedure.opens_at is not None and instant < procedure.opens_at:
-            opens = local(registry, procedure.opens_at)
-            raise Refused(f"Cette démarche ouvre le {opens:%d/%m/%Y à %H:%M}.", 409)
-        if procedure.closes_at is not None and instant >= procedure.closes_at:
-            closed = local(registry, procedure.closes_at)
-            raise Refused(
-                f"Cette démarche est close depuis le {closed:%d/%m/%Y à %H:%M} : les dépôts sont fermés.", 409
-            )
+
+def check_open(request: Request, procedure: Procedure, instant: datetime.datetime) -> None:
+    """Refused (409) unless ``procedure`` takes submissions at ``instant``, saying when it opens or closed."""
+    registry = request.registry
+    if procedure.state not in (PUBLISHED, TEST):
+        raise Refused("Cette démarche n'est pas ouverte aux dépôts.", 409)
+    if procedure.opens_at is not None and instant < procedure.opens_at:
+        opens = local(registry, procedure.opens_at)
+        raise Refused(f"Cette démarche ouvre le {opens:%d/%m/%Y à %H:%M}.", 409)
+    if procedure.closes_at is not None and instant >= procedure.closes_at:
+        closed = local(registry, procedure.closes_at)
+        raise Refused(f"Cette démarche est close depuis le {closed:%d/%m/%Y à %H:%M} : les dépôts sont fermés.", 409)

@@ -1,0 +1,73 @@
+"""Drafts: an applicant's answers page after page, kept as typed, until they are submitted."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pyramid.request import Request
+from zope.interface import implementer
+
+from cagou.kit import CITIZEN, COMPANY, Account, IClock, Refused
+from cagou_aids.definition import Definition, parse_definition
+from cagou_aids.interfaces import IApplications, IDrafts
+from cagou_aids.models import AUDIENCES, BOTH, COMPANIES, INDIVIDUALS, PUBLISHED, Application, Draft, Procedure
+from cagou_aids.services.applications import check_open
+
+#: The public each audience admits, by account kind (a person's account, a company's).
+ADMITTED = {INDIVIDUALS: (CITIZEN,), COMPANIES: (COMPANY,), BOTH: (CITIZEN, COMPANY)}
+
+
+@implementer(IDrafts)
+class DraftService:
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def start(self, procedure: Procedure, applicant: Account) -> Draft:
+        request = self.request
+        instant = request.find_service(IClock).now()
+        check_open(request, procedure, instant)
+        if applicant.kind not in ADMITTED[procedure.audience]:
+            raise Refused(f"Cette démarche est réservée aux {AUDIENCES[procedure.audience].lower()}.", 403)
+        version = procedure.published if procedure.state == PUBLISHED else procedure.latest
+        assert version is not None
+        draft = Draft(
+            token=secrets.token_urlsafe(32), procedure=procedure, version=version, applicant_id=applicant.id,
+            email=applicant.email or "", answers={}, typed={}, idempotency_key=secrets.token_urlsafe(32),
+            created_at=instant, updated_at=instant,
+        )  # fmt: skip
+        request.db.add(draft)
+        request.db.flush()
+        return draft
+
+    def save_page(
+        self, draft: Draft, number: int, typed: dict[str, list[str]], answers: dict[str, Any] | None = None
+    ) -> Draft:
+        if draft.application_id is not None:
+            raise Refused("Cette demande est déjà déposée : elle ne se modifie plus ici.", 409)
+        draft.typed = {**draft.typed, str(number): typed}
+        if answers is not None:
+            page = draft_definition(draft).pages[number - 1]
+            names = {spec.name for spec in page.fields}
+            draft.answers = {**{k: v for k, v in draft.answers.items() if k not in names}, **answers}
+        draft.updated_at = self.request.find_service(IClock).now()
+        self.request.db.flush()
+        return draft
+
+    def submit(self, draft: Draft) -> Application:
+        request = self.request
+        email = draft.email or str(draft.answers.get("courriel") or "")
+        applicant = (
+            request.identity if request.identity is not None and request.identity.id == draft.applicant_id else None
+        )
+        application: Application = request.find_service(IApplications).submit(
+            draft.procedure, draft.answers, draft.idempotency_key, email, applicant
+        )
+        draft.application_id = application.id
+        draft.updated_at = request.find_service(IClock).now()
+        request.db.flush()
+        return application
+
+
+def draft_definition(draft: Draft) -> Definition:
+    return parse_definition(draft.version.definition)

@@ -1,0 +1,204 @@
+"""The applicant's journey on the public site: start, each page, check the answers, submit, "Mes démarches".
+
+Each page of the form is a form of :mod:`cagou_aids.forms`; what was typed
+is kept in the draft whatever the button (next, previous, save and come
+back later), and a page is accepted, its answers kept, only when it checks.
+The review page reads every answer again (:func:`check_answers`) and
+sends the applicant back to the page of the first refused one.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.view import view_config
+from webob.multidict import MultiDict
+
+from cagou.kit import FormErrors, IClock, Invalid, Refused, local
+from cagou_aids.answers import COMMUNES, countries, shown
+from cagou_aids.definition import REPEAT, Definition, FieldSpec, parse_definition
+from cagou_aids.forms import PageForm, formdata_of, page_form_class, page_visible
+from cagou_aids.interfaces import IDrafts
+from cagou_aids.models import APPLICATION_STATES, Draft
+from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_by_slug
+
+STEP = "cagou_aids:templates/step.jinja2"
+REVIEW = "cagou_aids:templates/review.jinja2"
+NEXT, PREVIOUS, SAVE = "suivant", "precedent", "enregistrer"
+DECLARATION = "J'atteste sur l'honneur l'exactitude des renseignements fournis."
+
+
+def current_draft(request: Request) -> Draft:
+    draft = draft_of(request.db, request.matchdict["token"], request.identity.id)
+    if draft is None or draft.procedure.slug != request.matchdict["slug"]:
+        raise HTTPNotFound("Ce brouillon n'existe pas, ou il n'est pas le vôtre.")
+    return draft
+
+
+def visible_pages(definition: Definition, answers: dict[str, Any]) -> list[int]:
+    return [number for number in range(1, len(definition.pages) + 1) if page_visible(definition, number, answers)]
+
+
+def step_path(request: Request, draft: Draft, number: int) -> str:
+    return str(request.route_path("aids.step", slug=draft.procedure.slug, token=draft.token, number=number))
+
+
+def review_path(request: Request, draft: Draft) -> str:
+    return str(request.route_path("aids.review", slug=draft.procedure.slug, token=draft.token))
+
+
+@view_config(route_name="aids.start", request_method="POST", permission="aids:apply")
+def start(request: Request) -> HTTPSeeOther:
+    procedure = procedure_by_slug(request.db, request.matchdict["slug"])
+    if procedure is None:
+        raise HTTPNotFound("Cette démarche n'existe pas.")
+    draft = request.find_service(IDrafts).start(procedure, request.identity)
+    return HTTPSeeOther(step_path(request, draft, 1))
+
+
+def step_values(request: Request, draft: Draft, number: int, form: PageForm, errors: FormErrors) -> dict[str, Any]:
+    definition = parse_definition(draft.version.definition)
+    pages = visible_pages(definition, draft.answers)
+    return {
+        "procedure": draft.procedure, "draft": draft, "page": definition.pages[number - 1], "form": form,
+        "number": number, "position": pages.index(number) + 1 if number in pages else 1, "count": len(pages),
+        "errors": errors, "communes": COMMUNES, "countries": countries(),
+        "first": number == pages[0] if pages else True,
+    }  # fmt: skip
+
+
+def page_number(request: Request, definition: Definition) -> int:
+    try:
+        number = int(request.matchdict["number"])
+    except ValueError:
+        raise HTTPNotFound("Cette étape n'existe pas.") from None
+    if not 1 <= number <= len(definition.pages):
+        raise HTTPNotFound("Cette étape n'existe pas.")
+    return number
+
+
+def earlier_answers(definition: Definition, number: int, answers: dict[str, Any]) -> dict[str, Any]:
+    names = {spec.name for page in definition.pages[number - 1 :] for spec in page.fields}
+    return {name: value for name, value in answers.items() if name not in names}
+
+
+@view_config(route_name="aids.step", request_method="GET", renderer=STEP, permission="aids:apply")
+def step(request: Request) -> dict[str, Any]:
+    draft = current_draft(request)
+    definition = parse_definition(draft.version.definition)
+    number = page_number(request, definition)
+    typed = draft.typed.get(str(number))
+    formdata = multidict(typed) if typed is not None else formdata_of(definition.pages[number - 1], draft.answers)
+    form = page_form_class(definition, number)(formdata, known=earlier_answers(definition, number, draft.answers),
+                                               today=today(request))  # fmt: skip
+    return step_values(request, draft, number, form, FormErrors())
+
+
+@view_config(route_name="aids.step", request_method="POST", renderer=STEP, permission="aids:apply")
+def step_post(request: Request) -> Any:
+    draft = current_draft(request)
+    definition = parse_definition(draft.version.definition)
+    number = page_number(request, definition)
+    known = earlier_answers(definition, number, draft.answers)
+    form = page_form_class(definition, number)(request.POST, known=known, today=today(request))
+    typed = {field.name: field.raw for field in form.answer_fields()}
+    typed.update({key: list(request.POST.getall(key)) for key in request.POST if "-" in key})
+    action = request.POST.get("action", NEXT)
+    drafts = request.find_service(IDrafts)
+    accepted = form.validate()
+    # What was typed is kept whatever the button; the page's answers only once it checks.
+    drafts.save_page(draft, number, typed, form.answers() if accepted else None)
+    if action not in (PREVIOUS, SAVE) and not accepted:
+        request.response.status_int = 400
+        return step_values(request, draft, number, form, form.field_errors())
+    return HTTPSeeOther(next_place(request, draft, definition, number, action))
+
+
+def next_place(request: Request, draft: Draft, definition: Definition, number: int, action: str) -> str:
+    pages = visible_pages(definition, draft.answers)
+    if action == SAVE:
+        request.session.flash("Votre brouillon est enregistré : reprenez-le depuis « Mes démarches ».")
+        return str(request.route_path("aids.mine"))
+    if action == PREVIOUS:
+        before = [page for page in pages if page < number]
+        return step_path(request, draft, before[-1] if before else number)
+    after = [page for page in pages if page > number]
+    return step_path(request, draft, after[0]) if after else review_path(request, draft)
+
+
+def review_values(request: Request, draft: Draft, errors: FormErrors) -> dict[str, Any]:
+    definition = parse_definition(draft.version.definition)
+    pages = visible_pages(definition, draft.answers)
+    summary = [
+        (number, definition.pages[number - 1], [(spec, shown_answer(spec, draft.answers.get(spec.name)))
+                                                for spec in definition.pages[number - 1].fields if spec.has_answer])
+        for number in pages
+    ]  # fmt: skip
+    return {
+        "procedure": draft.procedure, "draft": draft, "summary": summary, "errors": errors, "declaration": DECLARATION,
+    }  # fmt: skip
+
+
+def shown_answer(spec: FieldSpec, answer: Any) -> Any:
+    if spec.type == REPEAT:
+        return [[(inner.label, shown(inner, entry.get(inner.name))) for inner in spec.fields] for entry in answer or []]
+    return shown(spec, answer)
+
+
+@view_config(route_name="aids.review", request_method="GET", renderer=REVIEW, permission="aids:apply")
+def review(request: Request) -> Any:
+    draft = current_draft(request)
+    if draft.application is not None:
+        return HTTPSeeOther(request.route_path("aids.mine"))
+    return review_values(request, draft, FormErrors())
+
+
+@view_config(route_name="aids.review", request_method="POST", renderer=REVIEW, permission="aids:apply")
+def review_post(request: Request) -> Any:
+    draft = current_draft(request)
+    if request.POST.get("declaration") != "oui":
+        request.response.status_int = 400
+        return review_values(request, draft, FormErrors(declaration="Cochez l'attestation sur l'honneur pour déposer."))
+    try:
+        application = request.find_service(IDrafts).submit(draft)
+    except Invalid as refused:
+        request.tm.doom()
+        request.response.status_int = 400
+        first = first_page_with(parse_definition(draft.version.definition), refused.errors)
+        message = f"Une réponse est à corriger (étape {first}) : {next(iter(refused.errors.values()))}"
+        return review_values(request, draft, FormErrors(form=message))
+    except Refused as refused:
+        request.tm.doom()
+        request.response.status_int = refused.status
+        return review_values(request, draft, FormErrors(form=refused.message))
+    request.session.flash(f"Votre demande est déposée sous le numéro {application.receipt}.")
+    return HTTPSeeOther(request.route_path("aids.mine"))
+
+
+def first_page_with(definition: Definition, errors: FormErrors) -> int:
+    for number, page in enumerate(definition.pages, start=1):
+        if any(name.split("-")[0] in {spec.name for spec in page.fields} for name in errors):
+            return number
+    return 1
+
+
+@view_config(route_name="aids.mine", renderer="cagou_aids:templates/mine.jinja2", permission="aids:apply")
+def mine(request: Request) -> dict[str, Any]:
+    person = request.identity.id
+    applications = applications_of(request.db, person)
+    registry = request.registry
+    return {
+        "drafts": drafts_of(request.db, person), "applications": applications, "states": APPLICATION_STATES,
+        "local": lambda instant: local(registry, instant),
+    }  # fmt: skip
+
+
+def today(request: Request) -> datetime.date:
+    return local(request.registry, request.find_service(IClock).now()).date()
+
+
+def multidict(typed: dict[str, list[str]]) -> MultiDict[str, str]:
+    return MultiDict([(name, value) for name, values in typed.items() for value in values])
