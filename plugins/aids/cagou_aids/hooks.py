@@ -5,8 +5,9 @@ from __future__ import annotations
 from pyramid.request import Request
 
 from cagou.kit import CITIZEN, COMPANY, INTRANET, PUBLIC, ModuleInfo, NavEntry, Permission, Role, hookimpl
+from cagou_aids.demo import load_demo
 
-__all__ = ["cagou_module_info", "cagou_navigation", "cagou_permissions", "cagou_roles"]
+__all__ = ["cagou_load_demo", "cagou_module_info", "cagou_navigation", "cagou_permissions", "cagou_roles"]
 
 
 @hookimpl
@@ -45,3 +46,8 @@ def cagou_navigation(request: Request) -> list[NavEntry]:
         NavEntry("Démarches en ligne", "aids.catalogue", PUBLIC, order=20),
         NavEntry("Mes démarches", "aids.mine", PUBLIC, order=21, permission="aids:apply"),
     ]
+
+
+@hookimpl
+def cagou_load_demo(request: Request) -> None:
+    load_demo(request)
