@@ -22,9 +22,11 @@ suite on its own pages (``plugins/helpdesk/tests`` is the worked example):
 
 from __future__ import annotations
 
+import datetime
 import io
 import itertools
 import re
+import zipfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from importlib.resources import files
@@ -32,6 +34,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote_from_bytes, urlsplit
+from xml.etree import ElementTree
 
 import schemathesis
 import sqlalchemy as sa
@@ -459,3 +462,49 @@ def assert_branch_at_head(registry: Registry, head: str, first: str) -> None:
     migrate.upgrade(registry)
     assert migrate.applied_revisions(registry) == applied
     check_table_prefixes(get_plugins(registry))
+
+
+# -- exports --------------------------------------------------------------------
+
+
+def read_xlsx(data: bytes, sheet_name: str) -> tuple[list[list[object]], dict[str, str]]:
+    """The rows of the first sheet, named ``sheet_name`` (strings, numbers, dates), read from the XML in the zip,
+    and its cell formats; no cell may be a formula.
+
+    Dates are serial numbers whose style has a date format: they come back as datetimes.
+    """
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert package.testzip() is None
+        sheet = ElementTree.fromstring(package.read("xl/worksheets/sheet1.xml"))  # noqa: S314  (made by the test's own request)
+        styles = ElementTree.fromstring(package.read("xl/styles.xml"))  # noqa: S314
+        workbook = package.read("xl/workbook.xml").decode()
+    assert f'name="{sheet_name}"' in workbook
+    formats = {fmt.get("numFmtId"): fmt.get("formatCode") for fmt in styles.iter(f"{main}numFmt")}
+    cell_formats = [xf.get("numFmtId") for xf in styles.find(f"{main}cellXfs")]
+    assert not list(sheet.iter(f"{main}f")), "no cell is a formula"
+    rows = []
+    kinds = {}
+    for row in sheet.iter(f"{main}row"):
+        values: list[object] = []
+        for cell in row:
+            column = re.match(r"[A-Z]+", cell.get("r")).group()
+            index = sum((ord(letter) - 64) * 26**power for power, letter in enumerate(reversed(column))) - 1
+            values.extend([None] * (index - len(values)))
+            if cell.get("t") == "inlineStr":
+                values.append("".join(text.text or "" for text in cell.iter(f"{main}t")))
+                kinds[cell.get("r")] = "text"
+            else:
+                number = float(cell.find(f"{main}v").text)
+                code = formats.get(cell_formats[int(cell.get("s", "0"))], "")
+                if "yy" in code:
+                    moment = datetime.datetime(1899, 12, 30) + datetime.timedelta(days=number)  # noqa: DTZ001  (a sheet's dates are naive)
+                    values.append(
+                        moment.replace(microsecond=0) + datetime.timedelta(seconds=round(moment.microsecond / 1e6))
+                    )
+                    kinds[cell.get("r")] = code
+                else:
+                    values.append(int(number) if number.is_integer() else number)
+                    kinds[cell.get("r")] = "number"
+        rows.append(values)
+    return rows, kinds

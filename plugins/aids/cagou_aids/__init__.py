@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
-from cagou.kit import PUBLIC
+from cagou.kit import INTRANET, PUBLIC
 from cagou_aids import models  # noqa: F401  (the module's tables join the metadata)
 from cagou_aids.hooks import *  # noqa: F403  (the hook implementations are the module's API)
+from cagou_aids.views.instruction import procedure_context
 
 DRAFT = "/demarches/{slug}/brouillon/{token}"
 
@@ -26,4 +27,9 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "aids.step", DRAFT + "/etape/{number}")
     config.add_site_route(PUBLIC, "aids.review", DRAFT + "/verification")
     config.add_site_route(PUBLIC, "aids.mine", "/mes-demarches/")
+    config.add_site_route(INTRANET, "aids.procedures", "/demarches/")
+    procedure = {"factory": procedure_context}
+    config.add_site_route(INTRANET, "aids.applications", r"/demarches/{id:\d+}/demandes", **procedure)
+    config.add_site_route(INTRANET, "aids.application", r"/demarches/{id:\d+}/demandes/{receipt}", **procedure)
+    config.add_site_route(INTRANET, "aids.export", r"/demarches/{id:\d+}/export.{format:csv|xlsx}", **procedure)
     config.scan("cagou_aids.views")

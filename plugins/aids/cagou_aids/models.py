@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cagou.kit import Base, UTCDateTime
+from cagou.kit import Base, Directorate, UTCDateTime
 
 MAX_TITLE = 200
 MAX_SUMMARY = 500
@@ -61,6 +61,7 @@ class Procedure(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
 
+    directorate: Mapped[Directorate | None] = relationship()
     versions: Mapped[list[ProcedureVersion]] = relationship(
         back_populates="procedure", order_by="ProcedureVersion.number", lazy="selectin"
     )

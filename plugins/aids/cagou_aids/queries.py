@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -59,3 +62,63 @@ def drafts_of(db: Session, applicant_id: int) -> list[Draft]:
 def applications_of(db: Session, applicant_id: int) -> list[Application]:
     query = sa.select(Application).where(Application.applicant_id == applicant_id, Application.is_test.is_(False))
     return list(db.scalars(query.order_by(Application.submitted_at.desc(), Application.id.desc())))
+
+
+@dataclass(frozen=True)
+class ApplicationFilters:
+    """The instructors' list: a text (receipt number or e-mail address), an answer equal to a value, a page."""
+
+    text: str = ""
+    field: str = ""
+    value: str = ""
+    #: Keyset pagination: the (submitted_at, id) of the last row of the page before.
+    after: tuple[datetime.datetime, int] | None = None
+
+
+PAGE_SIZE = 50
+
+
+def applications(
+    db: Session, procedure: Procedure, filters: ApplicationFilters, size: int = PAGE_SIZE
+) -> list[Application]:
+    """A page of ``procedure``'s applications, the latest first (tests are left out once it is published)."""
+    query = sa.select(Application).where(Application.procedure_id == procedure.id)
+    if procedure.state == PUBLISHED:
+        query = query.where(Application.is_test.is_(False))
+    text = filters.text.strip()[:MAX_QUERY]
+    if text:
+        query = query.where(sa.or_(Application.receipt == text.upper(), Application.email.ilike(f"%{text}%")))
+    if filters.field and filters.value:
+        query = query.where(Application.answers[filters.field].as_string() == filters.value[:MAX_QUERY])
+    if filters.after is not None:
+        moment, last_id = filters.after
+        query = query.where(
+            sa.or_(
+                Application.submitted_at < moment, sa.and_(Application.submitted_at == moment, Application.id < last_id)
+            )
+        )
+    return list(db.scalars(query.order_by(Application.submitted_at.desc(), Application.id.desc()).limit(size)))
+
+
+def application_by_receipt(db: Session, procedure: Procedure, receipt: str) -> Application | None:
+    found: Application | None = db.scalar(
+        sa.select(Application).where(Application.procedure_id == procedure.id, Application.receipt == receipt[:32])
+    )
+    return found
+
+
+def all_applications(engine: sa.Engine, procedure_id: int) -> Iterator[sa.Row[Any]]:
+    """Every application of a procedure, oldest first, streamed on a connection of its own: an export is
+    still being sent after its request's transaction has ended."""
+    query = (
+        sa.select(Application.receipt, Application.submitted_at, Application.state, Application.email,
+                  Application.answers)
+        .where(Application.procedure_id == procedure_id, Application.is_test.is_(False))
+        .order_by(Application.submitted_at, Application.id)
+    )  # fmt: skip
+    with engine.connect() as connection:
+        yield from connection.execution_options(yield_per=500).execute(query)
+
+
+def procedures_all(db: Session) -> list[Procedure]:
+    return list(db.scalars(sa.select(Procedure).order_by(Procedure.title)))

@@ -12,8 +12,6 @@ import csv
 import datetime
 import io
 import re
-import zipfile
-from xml.etree import ElementTree
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +20,7 @@ import webtest
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
+from cagou.testing_checks import read_xlsx
 from cagou_helpdesk import checks
 from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import IN_PROGRESS, RESOLVED, Ticket
@@ -604,48 +603,6 @@ def test_the_csv_export_defuses_formulas(app, sign_in, desk):
     ]
 
 
-def read_xlsx(data: bytes) -> tuple[list[list[object]], dict[str, str]]:
-    """The first sheet's rows (strings, numbers, dates) read from the XML in the zip, and its cell formats.
-
-    Dates are serial numbers whose style has a date format: they come back as datetimes.
-    """
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        assert package.testzip() is None
-        sheet = ElementTree.fromstring(package.read("xl/worksheets/sheet1.xml"))  # noqa: S314  (made by the test's own request)
-        styles = ElementTree.fromstring(package.read("xl/styles.xml"))  # noqa: S314
-        workbook = package.read("xl/workbook.xml").decode()
-    assert 'name="Tickets"' in workbook
-    formats = {fmt.get("numFmtId"): fmt.get("formatCode") for fmt in styles.iter(f"{main}numFmt")}
-    cell_formats = [xf.get("numFmtId") for xf in styles.find(f"{main}cellXfs")]
-    assert not list(sheet.iter(f"{main}f")), "no cell is a formula"
-    rows = []
-    kinds = {}
-    for row in sheet.iter(f"{main}row"):
-        values: list[object] = []
-        for cell in row:
-            column = re.match(r"[A-Z]+", cell.get("r")).group()
-            index = sum((ord(letter) - 64) * 26**power for power, letter in enumerate(reversed(column))) - 1
-            values.extend([None] * (index - len(values)))
-            if cell.get("t") == "inlineStr":
-                values.append("".join(text.text or "" for text in cell.iter(f"{main}t")))
-                kinds[cell.get("r")] = "text"
-            else:
-                number = float(cell.find(f"{main}v").text)
-                code = formats.get(cell_formats[int(cell.get("s", "0"))], "")
-                if "yy" in code:
-                    moment = datetime.datetime(1899, 12, 30) + datetime.timedelta(days=number)
-                    values.append(
-                        moment.replace(microsecond=0) + datetime.timedelta(seconds=round(moment.microsecond / 1e6))
-                    )
-                    kinds[cell.get("r")] = code
-                else:
-                    values.append(int(number) if number.is_integer() else number)
-                    kinds[cell.get("r")] = "number"
-        rows.append(values)
-    return rows, kinds
-
-
 def test_the_xlsx_export_opens_with_real_dates_and_is_audited(app, registry, sign_in, monday_and_tuesday):
     desk = monday_and_tuesday
     desk.open("formula", "agent", "Logiciels", title="=1+1")
@@ -654,7 +611,7 @@ def test_the_xlsx_export_opens_with_real_dates_and_is_audited(app, registry, sig
     assert response.content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response.headers["Content-Disposition"] == 'attachment; filename="tickets-assistance-20260331-0900.xlsx"'
     assert int(response.headers["Content-Length"]) == len(response.body)
-    rows, kinds = read_xlsx(response.body)
+    rows, kinds = read_xlsx(response.body, "Tickets")
     assert rows[0] == HEADER
     b = desk.ids["B"]
     assert rows[1] == [
@@ -674,5 +631,5 @@ def test_an_empty_export_still_has_its_header(app, sign_in, helpdesk):
     sign_in("chef")
     rows = list(csv.reader(io.StringIO(app.get(CSV_EXPORT).body.decode("utf-8-sig")), delimiter=";"))
     assert rows == [HEADER]
-    sheet, _ = read_xlsx(app.get(XLSX_EXPORT).body)
+    sheet, _ = read_xlsx(app.get(XLSX_EXPORT).body, "Tickets")
     assert sheet == [HEADER]

@@ -1,0 +1,183 @@
+"""The instructing directorate's pages on the intranet: the procedures, their applications, one application, exports.
+
+Each procedure is a resource whose ACL is its directorate's
+(:func:`~cagou.kit.directorate_acl`): an instructor or a designer of the
+Service des aides aux entreprises reads the business aid's applications, and
+nobody else's. Opening an application is a read of personal data: audited.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from cagou.kit import IAuditLog, Root, csv_response, directorate_acl, get_engine, local, xlsx_file, xlsx_response
+from cagou_aids.answers import shown
+from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec, parse_definition
+from cagou_aids.models import APPLICATION_STATES, AUDIENCES, PROCEDURE_STATES, Application, Procedure
+from cagou_aids.queries import (
+    PAGE_SIZE,
+    ApplicationFilters,
+    all_applications,
+    application_by_receipt,
+    applications,
+    procedures_all,
+)
+
+READ = "aids:application:read"
+NUMBERS = (INTEGER, AMOUNT)
+
+
+class ProcedureContext:
+    """A procedure as a resource: who may read its applications, by its directorate."""
+
+    def __init__(self, request: Request, procedure: Procedure) -> None:
+        self.procedure = procedure
+        self.__parent__ = Root(request)
+        self.__acl__ = directorate_acl(request.registry, procedure.directorate)
+
+
+def procedure_context(request: Request) -> ProcedureContext:
+    try:
+        procedure = request.db.get(Procedure, int(request.matchdict["id"]))
+    except ValueError:
+        procedure = None
+    if procedure is None:
+        raise HTTPNotFound("Cette démarche n'existe pas.")
+    return ProcedureContext(request, procedure)
+
+
+@view_config(route_name="aids.procedures", renderer="cagou_aids:templates/procedures.jinja2", permission=READ)
+def procedures(request: Request) -> dict[str, Any]:
+    readable = [p for p in procedures_all(request.db) if request.has_permission(READ, ProcedureContext(request, p))]
+    return {"procedures": readable, "states": PROCEDURE_STATES, "audiences": AUDIENCES}
+
+
+def listed_fields(definition: Definition) -> list[FieldSpec]:
+    """The fields an instructor filters on: those with one value each (not a block, a file or a long text)."""
+    return [spec for spec in definition.fields() if spec.has_answer and spec.type not in (REPEAT, FILE, LONG_TEXT)]
+
+
+def read_filters(request: Request, definition: Definition) -> ApplicationFilters:
+    params = request.GET
+    field = params.get("champ", "")
+    after = None
+    cursor = params.get("apres", "")
+    if cursor:
+        moment, _, number = cursor.rpartition("_")
+        try:
+            after = (datetime.datetime.fromisoformat(moment), int(number))
+        except ValueError:
+            after = None
+        if after is not None and after[0].tzinfo is None:
+            after = None
+    known = {spec.name for spec in listed_fields(definition)}
+    return ApplicationFilters(
+        text=params.get("q", ""), field=field if field in known else "", value=params.get("valeur", ""), after=after
+    )
+
+
+@view_config(
+    route_name="aids.applications", renderer="cagou_aids:templates/applications.jinja2", permission=READ
+)  # fmt: skip
+def applications_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
+    procedure = context.procedure
+    definition = parse_definition(procedure.latest.definition)
+    filters = read_filters(request, definition)
+    rows = applications(request.db, procedure, filters, PAGE_SIZE + 1)
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    registry = request.registry
+    following = None
+    if more:
+        last = rows[-1]
+        following = dict(request.GET) | {"apres": f"{last.submitted_at.isoformat()}_{last.id}"}
+    return {
+        "procedure": procedure, "rows": rows, "filters": filters, "fields": listed_fields(definition),
+        "following": following, "states": APPLICATION_STATES, "local": lambda instant: local(registry, instant),
+        "name_of": lambda application: applicant_name(application),
+    }  # fmt: skip
+
+
+def applicant_name(application: Application) -> str:
+    answers = application.answers
+    if answers.get("raison_sociale"):
+        return str(answers["raison_sociale"])
+    return " ".join(str(answers[key]) for key in ("prenoms", "nom") if answers.get(key)) or application.email
+
+
+def answer_rows(definition: Definition, answers: dict[str, Any]) -> list[tuple[str, Any, FieldSpec]]:
+    rows = []
+    for page in definition.pages:
+        for spec in page.fields:
+            if not spec.has_answer or spec.name not in answers:
+                continue
+            answer = answers[spec.name]
+            if spec.type == REPEAT:
+                value: Any = [[(inner.label, shown(inner, entry.get(inner.name))) for inner in spec.fields]
+                              for entry in answer or []]  # fmt: skip
+            else:
+                value = shown(spec, answer)
+            rows.append((page.title, value, spec))
+    return rows
+
+
+@view_config(
+    route_name="aids.application", renderer="cagou_aids:templates/application.jinja2", permission=READ
+)  # fmt: skip
+def application_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
+    procedure = context.procedure
+    application = application_by_receipt(request.db, procedure, request.matchdict["receipt"])
+    if application is None:
+        raise HTTPNotFound("Cette demande n'existe pas.")
+    request.find_service(IAuditLog).record_read(
+        "aids:application:read", f"Demande {application.receipt} consultée.", "aids", "aids_application",
+        str(application.id),
+    )  # fmt: skip
+    definition = parse_definition(application.version.definition)
+    return {
+        "procedure": procedure, "application": application, "rows": answer_rows(definition, application.answers),
+        "submitted": local(request.registry, application.submitted_at), "states": APPLICATION_STATES,
+        "version": application.version.number,
+    }  # fmt: skip
+
+
+def export_rows(request: Request, procedure: Procedure, fields: list[FieldSpec]) -> Iterator[list[Any]]:
+    """Numbers stay numbers (a spreadsheet sums them); every other answer as the pages show it."""
+    registry = request.registry
+    for row in all_applications(get_engine(registry), procedure.id):
+        answers = row.answers
+        values = [answers.get(spec.name) if spec.type in NUMBERS else shown(spec, answers.get(spec.name))
+                  for spec in fields]  # fmt: skip
+        state = APPLICATION_STATES.get(row.state, row.state)
+        yield [row.receipt, local(registry, row.submitted_at), state, row.email, *values]
+
+
+def export_fields(procedure: Procedure) -> list[FieldSpec]:
+    definition = parse_definition(procedure.latest.definition)
+    return [spec for spec in definition.fields() if spec.has_answer and spec.type != REPEAT]
+
+
+EXPORT_HEADER = ["Numéro", "Déposée le", "État", "Adresse électronique"]
+
+
+@view_config(route_name="aids.export", request_method="GET", permission=READ)
+def export(context: ProcedureContext, request: Request) -> Response:
+    procedure = context.procedure
+    fields = export_fields(procedure)
+    header = EXPORT_HEADER + [spec.label for spec in fields]
+    name = f"demandes-{procedure.receipt_prefix.lower()}"
+    request.find_service(IAuditLog).record_read(
+        "aids:application:export", f"Demandes de « {procedure.title} » exportées.", "aids", "aids_procedure",
+        str(procedure.id),
+    )  # fmt: skip
+    rows = export_rows(request, procedure, fields)
+    if request.matchdict["format"] == "xlsx":
+        widths = [18, 17, 12, 30] + [24] * len(fields)
+        return xlsx_response(f"{name}.xlsx", xlsx_file("Demandes", header, rows, widths))
+    return csv_response(f"{name}.csv", header, rows)
