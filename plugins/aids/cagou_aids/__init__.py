@@ -31,5 +31,6 @@ def includeme(config: Configurator) -> None:
     procedure = {"factory": procedure_context}
     config.add_site_route(INTRANET, "aids.applications", r"/demarches/{id:\d+}/demandes", **procedure)
     config.add_site_route(INTRANET, "aids.application", r"/demarches/{id:\d+}/demandes/{receipt}", **procedure)
-    config.add_site_route(INTRANET, "aids.export", r"/demarches/{id:\d+}/export.{format:csv|xlsx}", **procedure)
+    config.add_site_route(INTRANET, "aids.export_csv", r"/demarches/{id:\d+}/export.csv", **procedure)
+    config.add_site_route(INTRANET, "aids.export_xlsx", r"/demarches/{id:\d+}/export.xlsx", **procedure)
     config.scan("cagou_aids.views")

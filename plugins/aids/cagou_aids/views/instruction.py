@@ -166,7 +166,8 @@ def export_fields(procedure: Procedure) -> list[FieldSpec]:
 EXPORT_HEADER = ["Numéro", "Déposée le", "État", "Adresse électronique"]
 
 
-@view_config(route_name="aids.export", request_method="GET", permission=READ)
+@view_config(route_name="aids.export_csv", request_method="GET", permission=READ)
+@view_config(route_name="aids.export_xlsx", request_method="GET", permission=READ)
 def export(context: ProcedureContext, request: Request) -> Response:
     procedure = context.procedure
     fields = export_fields(procedure)
@@ -177,7 +178,7 @@ def export(context: ProcedureContext, request: Request) -> Response:
         str(procedure.id),
     )  # fmt: skip
     rows = export_rows(request, procedure, fields)
-    if request.matchdict["format"] == "xlsx":
+    if request.matched_route.name == "aids.export_xlsx":
         widths = [18, 17, 12, 30] + [24] * len(fields)
         return xlsx_response(f"{name}.xlsx", xlsx_file("Demandes", header, rows, widths))
     return csv_response(f"{name}.csv", header, rows)
