@@ -16,7 +16,7 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 
 from cagou.kit import Invalid, Refused, transaction_scope
-from cagou.testing import is_postgresql
+from cagou.testing import delivered_mail, is_postgresql
 
 NOTICE = {"legal_basis": "Mission d'intérêt public (RGPD, art. 6-1-e)", "purpose": "Organiser les retours",
           "retention_months": 24, "dpo_contact": "dpo@province-sud.nc"}  # fmt: skip
@@ -108,6 +108,24 @@ def test_receipts_follow_each_other_and_a_replay_gives_the_first(registry: Regis
     with transaction_scope(registry) as request:
         assert request.db.scalar(sa.select(sa.func.count()).select_from(Application)) == 2
         assert audit_actions(request)[-2:] == ["aids:application:submit", "aids:application:submit"]
+
+
+def test_the_applicant_gets_the_receipt_and_every_answer_by_mail(registry: Registry) -> None:
+    procedure_id = published(registry)
+    receipt = submit(registry, procedure_id, "clef")
+    submit(registry, procedure_id, "clef")  # a replay sends nothing more
+    [message] = delivered_mail(registry)
+    assert message["To"] == "marie@example.nc" and message["Subject"] == f"Demande enregistrée : {receipt}"
+    body = message.get_content()
+    assert f"est enregistrée sous le numéro {receipt}" in body
+    assert "- Pays où vous vous trouvez : Australie" in body and "- Téléphone où vous joindre : +61 412 345 678" in body
+
+
+def test_a_refused_submission_sends_nothing(registry: Registry) -> None:
+    procedure_id = published(registry)
+    with pytest.raises(Invalid):
+        submit(registry, procedure_id, "clef", {**ANSWERS, "telephone": "12"})
+    assert delivered_mail(registry) == []
 
 
 def test_hidden_and_unknown_answers_are_not_kept(registry: Registry) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from cagou.kit import Account, FormErrors, IAuditLog, IClock, Invalid, Refused, check_address, local, savepoint
+from cagou.kit import Account, FormErrors, IAuditLog, IClock, IMailer, Invalid, Refused, check_address, local, savepoint
+from cagou_aids import mails
 from cagou_aids.definition import parse_definition
 from cagou_aids.forms import check_answers
 from cagou_aids.interfaces import IApplications
@@ -53,7 +54,8 @@ class ApplicationService:
         check_open(request, procedure, instant)
         version = procedure.published if procedure.state == PUBLISHED else procedure.latest
         assert version is not None  # a published procedure has a published version
-        kept = check_answers(parse_definition(version.definition), answers, local(request.registry, instant).date())
+        definition = parse_definition(version.definition)
+        kept = check_answers(definition, answers, local(request.registry, instant).date())
         try:
             email = check_address(email)
         except ValueError as error:
@@ -74,6 +76,11 @@ class ApplicationService:
             if replayed is None:
                 raise
             return replayed
+        # In the same transaction: the mail leaves if and only if the application is stored.
+        request.find_service(IMailer).send(
+            email, f"Demande enregistrée : {receipt}",
+            mails.confirmation(procedure, application, definition, local(request.registry, instant)),
+        )  # fmt: skip
         test = " (test)" if application.is_test else ""
         request.find_service(IAuditLog).record(
             "aids:application:submit", f"Demande {receipt} déposée sur « {procedure.title} »{test}.", module="aids",

@@ -1,0 +1,39 @@
+"""The aids module's mails to applicants: their text, in French, with the answers they sent."""
+
+from __future__ import annotations
+
+import datetime
+
+from cagou_aids.answers import shown
+from cagou_aids.definition import REPEAT, Definition
+from cagou_aids.models import Application, Procedure
+
+
+def confirmation(procedure: Procedure, application: Application, definition: Definition, at: datetime.datetime) -> str:
+    """The acknowledgement of a submission: its number, when, and every answer as the applicant gave it."""
+    lines = [
+        "Bonjour,",
+        "",
+        f"Votre demande « {procedure.title} » est enregistrée sous le numéro {application.receipt},",
+        f"le {at:%d/%m/%Y à %H:%M} (heure de Nouméa). Gardez ce numéro : il vous sera demandé pour tout échange.",
+        "",
+        "Vos réponses :",
+    ]
+    for page in definition.pages:
+        answered = [spec for spec in page.fields if spec.has_answer and spec.name in application.answers]
+        if not answered:
+            continue
+        lines += ["", page.title]
+        for spec in answered:
+            answer = application.answers[spec.name]
+            if spec.type == REPEAT:
+                for number, entry in enumerate(answer or [], start=1):
+                    values = " ; ".join(
+                        f"{inner.label} : {shown(inner, entry.get(inner.name))}" for inner in spec.fields
+                    )
+                    lines.append(f"- {spec.label} {number} : {values}")
+            else:
+                lines.append(f"- {spec.label} : {shown(spec, answer) or '(sans réponse)'}")
+    contact = f" à {procedure.contact_email}" if procedure.contact_email else ""
+    lines += ["", f"Pour toute question, écrivez{contact} en rappelant votre numéro.", "", "La province Sud"]
+    return "\n".join(lines)
