@@ -19,7 +19,8 @@ Field keys: ``name`` (a lowercase identifier, unique in the form), ``type``
 empty or a wrong value), ``min`` / ``max`` (a number's bounds, an amount's
 cap, a text's length, a date's bounds as ``AAAA-MM-JJ``), ``not_future``
 (a date), ``choices`` and ``display`` (``buttons`` or ``list``), ``accept``
-(a file's types), ``max_size`` (bytes), ``max_files``, ``fields``,
+(a file's types), ``max_size`` (bytes), ``max_files``, ``prefill``
+(``email``, ``ridet`` or ``company``: from the applicant's account), ``fields``,
 ``min_count`` and ``max_count`` (a repeatable block), and ``show_if``:
 ``{"field": "an earlier field", "equals": "a value"}``, shown only when that
 answer has that value (or, for a multiple choice, contains it).
@@ -69,7 +70,9 @@ TYPE_KEYS: dict[str, frozenset[str]] = {
     FILE: frozenset({"accept", "max_size", "max_files"}),
     REPEAT: frozenset({"fields", "min_count", "max_count"}),
 }
-COMMON_KEYS = frozenset({"name", "type", "label", "help", "required", "message", "show_if"})
+COMMON_KEYS = frozenset({"name", "type", "label", "help", "required", "message", "show_if", "prefill"})
+#: What a field may be prefilled with from the applicant's account, with the field types it suits.
+PREFILLS = {"email": (EMAIL,), "ridet": (RIDET,), "company": (TEXT,)}
 PAGE_KEYS = frozenset({"title", "help", "fields", "show_if"})
 #: What a field holds no answer for.
 WITHOUT_ANSWER = frozenset({HEADING})
@@ -132,6 +135,8 @@ class FieldSpec:
     min_count: int = 0
     max_count: int = 10
     show_if: Condition | None = None
+    #: Filled in from the applicant's account when a draft starts (:data:`PREFILLS`); the applicant may change it.
+    prefill: str = ""
 
     @property
     def has_answer(self) -> bool:
@@ -240,6 +245,7 @@ class Reader:
             required=self.flag(where, data, "required"),
             message=self.text(where, data, "message", MAX_LABEL),
             show_if=show_if,
+            prefill=self.prefill(where, data, kind),
         )
         return self.typed(where, spec, data)
 
@@ -295,6 +301,14 @@ class Reader:
         if low > high:
             self.problem(where, "« min_count » dépasse « max_count ».")
         return {"fields": fields, "min_count": low, "max_count": high}
+
+    def prefill(self, where: str, data: Mapping[str, Any], kind: str) -> str:
+        value = data.get("prefill", "")
+        if value and (value not in PREFILLS or kind not in PREFILLS[value]):
+            allowed = ", ".join(f"{name} ({', '.join(types)})" for name, types in PREFILLS.items())
+            self.problem(where, f"« prefill » vaut, selon le type du champ : {allowed}.")
+            return ""
+        return str(value)
 
     def condition(self, where: str, data: Any) -> Condition | None:
         if data is None:
@@ -391,7 +405,7 @@ def page_data(page: Page) -> dict[str, Any]:
 
 def field_data(spec: FieldSpec) -> dict[str, Any]:
     data: dict[str, Any] = {"name": spec.name, "type": spec.type, "label": spec.label}
-    optional = {"help": spec.help, "required": spec.required, "message": spec.message}
+    optional = {"help": spec.help, "required": spec.required, "message": spec.message, "prefill": spec.prefill}
     data.update({key: value for key, value in optional.items() if value})
     if spec.show_if:
         data["show_if"] = {"field": spec.show_if.field, "equals": spec.show_if.equals}

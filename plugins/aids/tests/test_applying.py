@@ -119,3 +119,14 @@ def test_the_service_refuses_what_the_pages_let_through_a_crafted_post(
     refused = review.forms["formulaire-verification"].submit(status=400)
     assert "Une réponse est à corriger (étape 4)" in refused.text
     assert stored(registry) == []
+
+
+def test_the_account_prefills_what_it_knows(citizen_app: webtest.TestApp, registry: Registry) -> None:
+    app = citizen_app
+    published(registry)
+    page = app.get(f"/demarches/{SLUG}").forms["formulaire-commencer"].submit(status=303).follow()
+    with transaction_scope(registry) as request:
+        token = request.db.scalars(sa.select(Draft.token)).one()
+    last = app.get(f"/demarches/{SLUG}/brouillon/{token}/etape/4")
+    assert last.html.find(id="champ-courriel")["value"] == "marie.wamytan@example.nc"
+    assert page.html.find(id="champ-nom")["value"] == ""  # a person's name is theirs to type: one field, two here

@@ -116,3 +116,11 @@ def test_bounds_choices_and_blocks_are_checked() -> None:
 )
 def test_a_shapeless_definition_is_refused(data: Any, problem: str) -> None:
     assert problems(data)[0] == problem
+
+
+def test_a_prefill_must_suit_the_field() -> None:
+    wrong = page({"name": "a", "type": "date", "label": "A", "prefill": "email"})
+    assert problems(wrong) == [
+        "Page 1, champ 1 (« a ») : « prefill » vaut, selon le type du champ : email (email), ridet (ridet), "
+        "company (text)."
+    ]

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cagou_aids.interfaces import IApplications, IProcedures
+from cagou_aids.interfaces import IApplications, IDrafts, IProcedures
 from cagou_aids.models import PUBLISHED, TEST, Application, Procedure
 from cagou_aids.services.procedures import ProcedureSettings
 from pyramid.registry import Registry
 from pyramid.request import Request
 
-from cagou.kit import Invalid, Refused, transaction_scope
+from cagou.kit import COMPANY, IAccounts, Invalid, Refused, transaction_scope
 from cagou.testing import delivered_mail, is_postgresql
 
 NOTICE = {"legal_basis": "Mission d'intérêt public (RGPD, art. 6-1-e)", "purpose": "Organiser les retours",
@@ -193,3 +193,35 @@ def test_at_once_in_many_threads_receipts_are_unique_and_a_key_gives_one_applica
         stored = request.db.execute(sa.select(Application.idempotency_key, Application.receipt)).all()
     assert len(stored) == 6 and len({receipt for _, receipt in stored}) == 6
     assert sorted(set(receipts)) == sorted(receipt for _, receipt in stored)
+
+
+def test_a_company_s_draft_starts_with_its_ridet_name_and_address(registry: Registry) -> None:
+    from cagou_aids.interfaces import IDrafts
+
+    from cagou.kit import COMPANY, IAccounts
+
+    with transaction_scope(registry) as request:
+        company = request.find_service(IAccounts).create(
+            "boulangerie", "Boulangerie du Mont-Dore", COMPANY, email="contact@boulangerie.nc", ridet="0123456.001"
+        )
+        procedures = request.find_service(IProcedures)
+        settings = ProcedureSettings(
+            title="Aide aux entreprises", audience="entreprises", receipt_prefix="AIDE", data_notice=NOTICE
+        )
+        procedure = procedures.create_from_model("business_aid", settings)
+        procedures.publish(procedure)
+        draft = request.find_service(IDrafts).start(procedure, company)
+        assert draft.typed == {
+            "1": {"ridet": ["0123456.001"], "raison_sociale": ["Boulangerie du Mont-Dore"]},
+            "3": {"courriel": ["contact@boulangerie.nc"]},
+        }
+        with pytest.raises(Refused) as refused:
+            request.find_service(IDrafts).start(published_census(request), company)
+        assert (refused.value.status, refused.value.message) == (403, "Cette démarche est réservée aux particuliers.")
+
+
+def published_census(request: Request) -> Procedure:
+    procedures = request.find_service(IProcedures)
+    procedure = procedures.create_from_model("repatriation", SETTINGS)
+    procedures.publish(procedure)
+    return procedure

@@ -33,8 +33,8 @@ class DraftService:
         assert version is not None
         draft = Draft(
             token=secrets.token_urlsafe(32), procedure=procedure, version=version, applicant_id=applicant.id,
-            email=applicant.email or "", answers={}, typed={}, idempotency_key=secrets.token_urlsafe(32),
-            created_at=instant, updated_at=instant,
+            email=applicant.email or "", answers={}, typed=prefilled(parse_definition(version.definition), applicant),
+            idempotency_key=secrets.token_urlsafe(32), created_at=instant, updated_at=instant,
         )  # fmt: skip
         request.db.add(draft)
         request.db.flush()
@@ -67,6 +67,18 @@ class DraftService:
         draft.updated_at = request.find_service(IClock).now()
         request.db.flush()
         return application
+
+
+def prefilled(definition: Definition, applicant: Account) -> dict[str, Any]:
+    """What the applicant's account fills in, as if typed on each page: they see it, and may change it."""
+    known = {"email": applicant.email, "ridet": applicant.ridet,
+             "company": applicant.display_name if applicant.kind == COMPANY else None}  # fmt: skip
+    typed: dict[str, Any] = {}
+    for number, page in enumerate(definition.pages, start=1):
+        values = {spec.name: [known[spec.prefill]] for spec in page.fields if spec.prefill and known[spec.prefill]}
+        if values:
+            typed[str(number)] = values
+    return typed
 
 
 def draft_definition(draft: Draft) -> Definition:
