@@ -196,9 +196,7 @@ def test_at_once_in_many_threads_receipts_are_unique_and_a_key_gives_one_applica
 
 
 def test_a_company_s_draft_starts_with_its_ridet_name_and_address(registry: Registry) -> None:
-    from cagou_aids.interfaces import IDrafts
 
-    from cagou.kit import COMPANY, IAccounts
 
     with transaction_scope(registry) as request:
         company = request.find_service(IAccounts).create(
