@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import click
 from pyramid.request import Request
 
 from cagou.kit import CITIZEN, COMPANY, INTRANET, PUBLIC, ModuleInfo, NavEntry, Permission, Role, hookimpl
+from cagou_aids.commands import aids_command
 from cagou_aids.demo import load_demo
 
-__all__ = ["cagou_load_demo", "cagou_module_info", "cagou_navigation", "cagou_permissions", "cagou_roles"]
+__all__ = [
+    "cagou_cli_commands",
+    "cagou_load_demo",
+    "cagou_module_info",
+    "cagou_navigation",
+    "cagou_permissions",
+    "cagou_roles",
+]
 
 
 @hookimpl
@@ -52,3 +61,8 @@ def cagou_navigation(request: Request) -> list[NavEntry]:
 @hookimpl
 def cagou_load_demo(request: Request) -> None:
     load_demo(request)
+
+
+@hookimpl
+def cagou_cli_commands(cli: click.Group) -> None:
+    cli.add_command(aids_command)

@@ -197,7 +197,6 @@ def test_at_once_in_many_threads_receipts_are_unique_and_a_key_gives_one_applica
 
 def test_a_company_s_draft_starts_with_its_ridet_name_and_address(registry: Registry) -> None:
 
-
     with transaction_scope(registry) as request:
         company = request.find_service(IAccounts).create(
             "boulangerie", "Boulangerie du Mont-Dore", COMPANY, email="contact@boulangerie.nc", ridet="0123456.001"
