@@ -8,9 +8,10 @@ unknown: a field type, a key, a condition on a field that does not come
 before it. What is stored is :func:`definition_data` of what was parsed, so
 a stored definition always reads back.
 
-The JSON shape::
+The JSON shape (``identifies``, optional, names the fields whose answers
+say who applies, for duplicates)::
 
-    {"pages": [{"title": "Votre situation", "help": "…", "show_if": {…},
+    {"identifies": ["ridet"], "pages": [{"title": "Votre situation", "help": "…", "show_if": {…},
                 "fields": [{"name": "pays", "type": "country", "label": "Pays", "required": true}, …]}]}
 
 Field keys: ``name`` (a lowercase identifier, unique in the form), ``type``
@@ -161,6 +162,9 @@ class Page:
 @dataclass(frozen=True)
 class Definition:
     pages: tuple[Page, ...]
+    #: The fields whose answers together say who applies (a RIDET; a name and a date of birth): two
+    #: applications with the same answers to them on one procedure are flagged as duplicates.
+    identifies: tuple[str, ...] = ()
     by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -185,7 +189,7 @@ class Reader:
     def definition(self, data: Any) -> Definition:
         if not isinstance(data, Mapping):
             raise DefinitionError(["La définition doit être un objet JSON avec la clé « pages »."])
-        self.unknown_keys("La définition", data, frozenset({"pages"}))
+        self.unknown_keys("La définition", data, frozenset({"pages", "identifies"}))
         pages_data = data.get("pages")
         if not isinstance(pages_data, list) or not pages_data:
             self.problem("La définition", "« pages » doit être une liste d'au moins une page.")
@@ -195,9 +199,19 @@ class Reader:
         pages = tuple(self.page(number, page) for number, page in enumerate(pages_data[:MAX_PAGES], start=1))
         if sum(len(page.fields) for page in pages) > MAX_FIELDS:
             self.problem("La définition", f"{MAX_FIELDS} champs au plus.")
+        identifies = self.identifies(data.get("identifies", []), pages)
         if self.problems:
             raise DefinitionError(self.problems)
-        return Definition(pages)
+        return Definition(pages, identifies)
+
+    def identifies(self, data: Any, pages: tuple[Page, ...]) -> tuple[str, ...]:
+        names = {spec.name for page in pages for spec in page.fields if spec.has_answer and spec.type != REPEAT}
+        if not isinstance(data, list) or not all(isinstance(name, str) and name in names for name in data):
+            self.problem(
+                "La définition", "« identifies » est une liste de champs du formulaire (hors blocs répétables)."
+            )
+            return ()
+        return tuple(data)
 
     def page(self, number: int, data: Any) -> Page:
         where = f"Page {number}"
@@ -391,7 +405,10 @@ def parse_definition(data: Any) -> Definition:
 
 def definition_data(definition: Definition) -> dict[str, Any]:
     """A definition as JSON data, as :func:`parse_definition` reads it back."""
-    return {"pages": [page_data(page) for page in definition.pages]}
+    data: dict[str, Any] = {"pages": [page_data(page) for page in definition.pages]}
+    if definition.identifies:
+        data["identifies"] = list(definition.identifies)
+    return data
 
 
 def page_data(page: Page) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from cagou_aids.answers import COMMUNES
 from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IProcedures
 from cagou_aids.models import Application, Procedure, ReceiptCounter
+from cagou_aids.services.applications import identity_of
 from cagou_aids.services.procedures import ProcedureSettings
 
 DEMO_AGENT = "agent"
@@ -140,12 +141,13 @@ def insert_applications(request: Request, procedure: Procedure, rows: list[dict[
     """The applications in one INSERT, numbered in submission order, the counter left after the last."""
     version = procedure.published
     assert version is not None
-    parse_definition(version.definition)  # the demonstration's answers follow the form it shows
+    definition = parse_definition(version.definition)
     rows.sort(key=lambda row: row["submitted_at"])
     values = [
         {"procedure_id": procedure.id, "version_id": version.id, "receipt": f"{procedure.receipt_prefix}-2020-{n:06d}",
          "state": "deposee", "answers": row["answers"], "applicant_id": None, "email": row["email"],
-         "idempotency_key": secrets.token_urlsafe(24), "is_test": False, "submitted_at": row["submitted_at"]}
+         "idempotency_key": secrets.token_urlsafe(24), "is_test": False, "submitted_at": row["submitted_at"],
+         "identity": identity_of(definition, row["answers"])}
         for n, row in enumerate(rows, start=1)
     ]  # fmt: skip
     if values:

@@ -17,6 +17,11 @@ def confirmation(procedure: Procedure, application: Application, definition: Def
         f"Votre demande « {procedure.title} » est enregistrée sous le numéro {application.receipt},",
         f"le {at:%d/%m/%Y à %H:%M} (heure de Nouméa). Gardez ce numéro : il vous sera demandé pour tout échange.",
         "",
+    ]
+    if application.duplicate_of is not None:
+        lines += ["", duplicate_notice(application.duplicate_of, at.tzinfo)]
+    lines += [
+        "",
         "Vos réponses :",
     ]
     for page in definition.pages:
@@ -37,3 +42,12 @@ def confirmation(procedure: Procedure, application: Application, definition: Def
     contact = f" à {procedure.contact_email}" if procedure.contact_email else ""
     lines += ["", f"Pour toute question, écrivez{contact} en rappelant votre numéro.", "", "La province Sud"]
     return "\n".join(lines)
+
+
+def duplicate_notice(first: Application, zone: datetime.tzinfo | None) -> str:
+    """What an applicant is told when they had applied already: the new application is kept, and linked."""
+    when = first.submitted_at.astimezone(zone)
+    return (
+        f"Vous avez déjà déposé une demande sur cette démarche le {when:%d/%m/%Y}, numéro {first.receipt} : "
+        "la nouvelle est enregistrée et signalée au service instructeur, qui les examinera ensemble."
+    )

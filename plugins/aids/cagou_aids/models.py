@@ -97,6 +97,7 @@ class Application(Base):
         # A double click, the back button or a retry gives one application.
         sa.UniqueConstraint("procedure_id", "idempotency_key"),
         sa.Index("ix_aids_application_list", "procedure_id", "submitted_at", "id"),
+        sa.Index("ix_aids_application_identity", "procedure_id", "identity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,8 +113,13 @@ class Application(Base):
     #: Sent while the procedure was in test: deleted when it is published.
     is_test: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: Who applies, from the answers the definition ``identifies`` (normalised); None when it names none.
+    identity: Mapped[str | None] = mapped_column(sa.String(300))
+    #: The first application of the same identity on the procedure: a duplicate is flagged, never refused.
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_application.id"))
 
     version: Mapped[ProcedureVersion] = relationship()
+    duplicate_of: Mapped[Application | None] = relationship(remote_side=[id])
 
 
 class Draft(Base):

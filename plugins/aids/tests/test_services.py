@@ -222,3 +222,41 @@ def published_census(request: Request) -> Procedure:
     procedure = procedures.create_from_model("repatriation", SETTINGS)
     procedures.publish(procedure)
     return procedure
+
+
+def test_the_same_person_applying_again_is_kept_flagged_and_told(registry: Registry) -> None:
+    procedure_id = published(registry)
+    first = submit(registry, procedure_id, "clef-1")
+    again = submit(registry, procedure_id, "clef-2", {**ANSWERS, "nom": "WAMYTAN", "ville": "Melbourne"})
+    other = submit(registry, procedure_id, "clef-3", {**ANSWERS, "prenoms": "Paul"})
+    with transaction_scope(registry) as request:
+        flagged = {a.receipt: a.duplicate_of.receipt if a.duplicate_of else None for a in request.db.scalars(
+            sa.select(Application))}  # fmt: skip
+    assert flagged == {first: None, again: first, other: None}
+    mails = delivered_mail(registry)
+    assert "Vous avez déjà déposé une demande sur cette démarche le" in mails[1].get_content()
+    assert f"numéro {first}" in mails[1].get_content() and "déjà déposé" not in mails[2].get_content()
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="SQLite has one writer at a time: nothing runs at once there")
+def test_the_same_person_at_once_from_many_threads_is_one_first_and_the_rest_flagged(registry: Registry) -> None:
+    procedure_id = published(registry)
+    errors: list[BaseException] = []
+
+    def client(key: str) -> None:
+        try:
+            submit(registry, procedure_id, key)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=client, args=(f"clef-{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with transaction_scope(registry) as request:
+        rows = request.db.execute(sa.select(Application.id, Application.duplicate_of_id)).all()
+    firsts = [row.id for row in rows if row.duplicate_of_id is None]
+    assert len(rows) == 8 and len(firsts) == 1
+    assert {row.duplicate_of_id for row in rows if row.duplicate_of_id is not None} == set(firsts)

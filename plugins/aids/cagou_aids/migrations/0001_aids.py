@@ -67,8 +67,15 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("is_test", sa.Boolean(), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("identity", sa.String(length=300), nullable=True),
+        sa.Column("duplicate_of_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["applicant_id"], ["account.id"], name=op.f("fk_aids_application_applicant_id_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["duplicate_of_id"],
+            ["aids_application.id"],
+            name=op.f("fk_aids_application_duplicate_of_id_aids_application"),
         ),
         sa.ForeignKeyConstraint(
             ["procedure_id"], ["aids_procedure.id"], name=op.f("fk_aids_application_procedure_id_aids_procedure")
@@ -85,6 +92,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("receipt", name=op.f("uq_aids_application_receipt")),
     )
     op.create_index("ix_aids_application_list", "aids_application", ["procedure_id", "submitted_at", "id"])
+    op.create_index("ix_aids_application_identity", "aids_application", ["procedure_id", "identity"])
     op.create_table(
         "aids_draft",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -126,6 +134,7 @@ def downgrade() -> None:
     op.drop_table("aids_receipt_counter")
     op.drop_index("ix_aids_draft_applicant", table_name="aids_draft")
     op.drop_table("aids_draft")
+    op.drop_index("ix_aids_application_identity", table_name="aids_application")
     op.drop_index("ix_aids_application_list", table_name="aids_application")
     op.drop_table("aids_application")
     op.drop_table("aids_procedure_version")

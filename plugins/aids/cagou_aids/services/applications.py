@@ -13,7 +13,8 @@ from zope.interface import implementer
 
 from cagou.kit import Account, FormErrors, IAuditLog, IClock, IMailer, Invalid, Refused, check_address, local, savepoint
 from cagou_aids import mails
-from cagou_aids.definition import parse_definition
+from cagou_aids.answers import sort_key
+from cagou_aids.definition import Definition, parse_definition
 from cagou_aids.forms import check_answers
 from cagou_aids.interfaces import IApplications
 from cagou_aids.models import PUBLISHED, TEST, Application, Procedure, ReceiptCounter
@@ -61,10 +62,16 @@ class ApplicationService:
         except ValueError as error:
             raise Invalid(FormErrors(email=str(error))) from None
         receipt = next_receipt(request.db, procedure.receipt_prefix, local(request.registry, instant).year)
+        # Looked for under the counter's row lock, which every submission of the procedure takes first: two
+        # submissions of the same person at once are seen one after the other, never both as the first.
+        identity = identity_of(definition, kept)
+        is_test = procedure.state == TEST
+        first = self.first_of(procedure, identity, is_test) if identity else None
         application = Application(
             procedure_id=procedure.id, version_id=version.id, receipt=receipt, answers=kept,
             applicant_id=applicant.id if applicant is not None else None, email=email,
-            idempotency_key=idempotency_key, is_test=procedure.state == TEST, submitted_at=instant,
+            idempotency_key=idempotency_key, is_test=is_test, submitted_at=instant, identity=identity,
+            duplicate_of=first,
         )  # fmt: skip
         try:
             with savepoint(request.db):
@@ -82,18 +89,41 @@ class ApplicationService:
             mails.confirmation(procedure, application, definition, local(request.registry, instant)),
         )  # fmt: skip
         test = " (test)" if application.is_test else ""
+        duplicate = f", doublon possible de {first.receipt}" if first is not None else ""
         request.find_service(IAuditLog).record(
-            "aids:application:submit", f"Demande {receipt} déposée sur « {procedure.title} »{test}.", module="aids",
-            object_type="aids_application", object_id=str(application.id),
-            changes={"after": {"receipt": receipt, "version": version.number}},
+            "aids:application:submit", f"Demande {receipt} déposée sur « {procedure.title} »{test}{duplicate}.",
+            module="aids", object_type="aids_application", object_id=str(application.id),
+            changes={"after": {"receipt": receipt, "version": version.number,
+                               "duplicate_of": first.receipt if first is not None else None}},
         )  # fmt: skip
         return application
+
+    def first_of(self, procedure: Procedure, identity: str, is_test: bool) -> Application | None:
+        """The first application of the same person on ``procedure`` (tests compared with tests only)."""
+        found: Application | None = self.request.db.scalar(
+            sa.select(Application)
+            .where(Application.procedure_id == procedure.id, Application.identity == identity,
+                   Application.is_test.is_(is_test))
+            .order_by(Application.submitted_at, Application.id)
+            .limit(1)
+        )  # fmt: skip
+        return found
 
     def sent_with(self, procedure: Procedure, key: str) -> Application | None:
         found: Application | None = self.request.db.scalar(
             sa.select(Application).where(Application.procedure_id == procedure.id, Application.idempotency_key == key)
         )
         return found
+
+
+def identity_of(definition: Definition, answers: dict[str, Any]) -> str | None:
+    """Who applies, from the answers the definition ``identifies``: case, accents and spacing left aside."""
+    if not definition.identifies:
+        return None
+    parts = [answers.get(name) for name in definition.identifies]
+    if any(part is None or part == "" for part in parts):
+        return None
+    return "|".join(" ".join(sort_key(str(part)).split()) for part in parts)[:300]
 
 
 def check_open(request: Request, procedure: Procedure, instant: datetime.datetime) -> None:

@@ -22,6 +22,7 @@ from cagou_aids.answers import COMMUNES, countries, shown
 from cagou_aids.definition import REPEAT, Definition, FieldSpec, parse_definition
 from cagou_aids.forms import PageForm, formdata_of, page_form_class, page_visible
 from cagou_aids.interfaces import IDrafts
+from cagou_aids.mails import duplicate_notice
 from cagou_aids.models import APPLICATION_STATES, Draft
 from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_by_slug
 
@@ -175,6 +176,9 @@ def review_post(request: Request) -> Any:
         request.response.status_int = refused.status
         return review_values(request, draft, FormErrors(form=refused.message))
     request.session.flash(f"Votre demande est déposée sous le numéro {application.receipt}.")
+    if application.duplicate_of is not None:
+        zone = local(request.registry, application.submitted_at).tzinfo
+        request.session.flash(duplicate_notice(application.duplicate_of, zone))
     return HTTPSeeOther(request.route_path("aids.mine"))
 
 
