@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 from pyramid.request import Request
 
-from cagou.kit import CITIZEN, COMPANY, INTRANET, PUBLIC, ModuleInfo, NavEntry, Permission, Role, hookimpl
+from cagou.kit import CITIZEN, COMPANY, INTRANET, PUBLIC, ModuleInfo, NavEntry, Permission, RateLimit, Role, hookimpl
+from cagou_aids.abuse import RATE_LIMITS
 from cagou_aids.commands import aids_command
 from cagou_aids.demo import load_demo
 
@@ -15,6 +16,7 @@ __all__ = [
     "cagou_module_info",
     "cagou_navigation",
     "cagou_permissions",
+    "cagou_rate_limits",
     "cagou_roles",
 ]
 
@@ -66,3 +68,8 @@ def cagou_load_demo(request: Request) -> None:
 @hookimpl
 def cagou_cli_commands(cli: click.Group) -> None:
     cli.add_command(aids_command)
+
+
+@hookimpl
+def cagou_rate_limits() -> list[RateLimit]:
+    return RATE_LIMITS

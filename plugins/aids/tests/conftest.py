@@ -19,6 +19,13 @@ def cagou_modules() -> tuple[str, ...]:
     return ("cagou_aids",)
 
 
+@pytest.fixture
+def settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The core's test settings; a test submits as soon as the review page shows (tests/test_abuse.py checks the
+    minimum time)."""
+    return {**settings, "aids.min_seconds": "0"}
+
+
 CITIZEN_LOGIN = "marie.wamytan@example.nc"
 CITIZEN_PASSWORD = "lagon-vanille-tricot-2026"
 

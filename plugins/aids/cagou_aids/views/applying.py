@@ -18,6 +18,7 @@ from pyramid.view import view_config
 from webob.multidict import MultiDict
 
 from cagou.kit import FormErrors, IClock, Invalid, Refused, local
+from cagou_aids.abuse import HONEYPOT, before_start, before_submission, review_shown, submitted
 from cagou_aids.answers import COMMUNES, countries, shown
 from cagou_aids.definition import REPEAT, Definition, FieldSpec, parse_definition
 from cagou_aids.forms import PageForm, formdata_of, page_form_class, page_visible
@@ -25,8 +26,10 @@ from cagou_aids.interfaces import IDrafts
 from cagou_aids.mails import duplicate_notice
 from cagou_aids.models import APPLICATION_STATES, Draft
 from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_by_slug
+from cagou_aids.views.catalogue import procedure_values
 
 STEP = "cagou_aids:templates/step.jinja2"
+PROCEDURE = "cagou_aids:templates/procedure.jinja2"
 REVIEW = "cagou_aids:templates/review.jinja2"
 NEXT, PREVIOUS, SAVE = "suivant", "precedent", "enregistrer"
 DECLARATION = "J'atteste sur l'honneur l'exactitude des renseignements fournis."
@@ -51,12 +54,18 @@ def review_path(request: Request, draft: Draft) -> str:
     return str(request.route_path("aids.review", slug=draft.procedure.slug, token=draft.token))
 
 
-@view_config(route_name="aids.start", request_method="POST", permission="aids:apply")
-def start(request: Request) -> HTTPSeeOther:
+@view_config(route_name="aids.start", request_method="POST", renderer=PROCEDURE, permission="aids:apply")
+def start(request: Request) -> Any:
     procedure = procedure_by_slug(request.db, request.matchdict["slug"])
-    if procedure is None:
+    if procedure is None or procedure.published is None:
         raise HTTPNotFound("Cette démarche n'existe pas.")
-    draft = request.find_service(IDrafts).start(procedure, request.identity)
+    try:
+        before_start(request)
+        draft = request.find_service(IDrafts).start(procedure, request.identity)
+    except Refused as refused:
+        request.tm.doom()
+        request.response.status_int = refused.status
+        return procedure_values(request, procedure, refused.message)
     return HTTPSeeOther(step_path(request, draft, 1))
 
 
@@ -140,6 +149,7 @@ def review_values(request: Request, draft: Draft, errors: FormErrors) -> dict[st
     ]  # fmt: skip
     return {
         "procedure": draft.procedure, "draft": draft, "summary": summary, "errors": errors, "declaration": DECLARATION,
+        "honeypot": HONEYPOT,
     }  # fmt: skip
 
 
@@ -154,6 +164,7 @@ def review(request: Request) -> Any:
     draft = current_draft(request)
     if draft.application is not None:
         return HTTPSeeOther(request.route_path("aids.mine"))
+    review_shown(request, draft)
     return review_values(request, draft, FormErrors())
 
 
@@ -164,6 +175,7 @@ def review_post(request: Request) -> Any:
         request.response.status_int = 400
         return review_values(request, draft, FormErrors(declaration="Cochez l'attestation sur l'honneur pour déposer."))
     try:
+        checks = before_submission(request, draft)
         application = request.find_service(IDrafts).submit(draft)
     except Invalid as refused:
         request.tm.doom()
@@ -175,6 +187,7 @@ def review_post(request: Request) -> Any:
         request.tm.doom()
         request.response.status_int = refused.status
         return review_values(request, draft, FormErrors(form=refused.message))
+    submitted(request, checks)
     request.session.flash(f"Votre demande est déposée sous le numéro {application.receipt}.")
     if application.duplicate_of is not None:
         zone = local(request.registry, application.submitted_at).tzinfo

@@ -47,6 +47,10 @@ def procedure_page(request: Request) -> dict[str, Any]:
     procedure = procedure_by_slug(request.db, request.matchdict["slug"])
     if procedure is None or procedure.published is None:
         raise HTTPNotFound("Cette démarche n'existe pas ou n'est pas publiée.")
+    return procedure_values(request, procedure)
+
+
+def procedure_values(request: Request, procedure: Procedure, refusal: str = "") -> dict[str, Any]:
     instant = request.find_service(IClock).now()
     registry = request.registry
     return {
@@ -54,7 +58,7 @@ def procedure_page(request: Request) -> dict[str, Any]:
         "audience": AUDIENCES[procedure.audience], "notice": procedure.data_notice,
         "opens_at": procedure.opens_at and local(registry, procedure.opens_at),
         "closes_at": procedure.closes_at and local(registry, procedure.closes_at),
-        "documents": [spec.label for spec in files_asked(procedure)],
+        "documents": [spec.label for spec in files_asked(procedure)], "refusal": refusal,
     }  # fmt: skip
 
 
