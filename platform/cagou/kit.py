@@ -62,6 +62,7 @@ from cagou.web.exports import csv_cell, csv_lines, csv_response, spreadsheet_tex
 from cagou.web.form_handling import Form, TextField, form_class, submit
 from cagou.web.forms import FormErrors, check_text, parse_date, read_date, read_period
 from cagou.web.i18n import translate
+from cagou.web.uploads import Upload, attachment_response, check_upload, sniffed_type, uploads_of
 from cagou.web.views import json_error
 
 __all__ = [
@@ -106,11 +107,14 @@ __all__ = [
     "SearchResult",
     "TextField",
     "UTCDateTime",
+    "Upload",
     "Widget",
     "account_names",
     "act_as",
+    "attachment_response",
     "call_enabled",
     "check_address",
+    "check_upload",
     "check_text",
     "csv_cell",
     "csv_lines",
@@ -136,11 +140,13 @@ __all__ = [
     "refusals",
     "savepoint",
     "sender_domain",
+    "sniffed_type",
     "spreadsheet_text",
     "submit",
     "timezone",
     "transaction_scope",
     "translate",
+    "uploads_of",
     "xlsx_file",
     "xlsx_response",
 ]

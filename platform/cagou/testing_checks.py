@@ -508,3 +508,12 @@ def read_xlsx(data: bytes, sheet_name: str) -> tuple[list[list[object]], dict[st
                     kinds[cell.get("r")] = "number"
         rows.append(values)
     return rows, kinds
+
+
+# -- files ----------------------------------------------------------------------
+
+#: Small files of each kind, as their first bytes make them (``filetype`` reads the signature): what an upload
+#: check must take (a PDF, a PNG) and refuse (a Windows program, whatever it is named).
+PDF_SAMPLE = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+PNG_SAMPLE = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PROGRAM_SAMPLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00"

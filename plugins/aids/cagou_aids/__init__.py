@@ -31,6 +31,9 @@ def includeme(config: Configurator) -> None:
     procedure = {"factory": procedure_context}
     config.add_site_route(INTRANET, "aids.applications", r"/demarches/{id:\d+}/demandes", **procedure)
     config.add_site_route(INTRANET, "aids.application", r"/demarches/{id:\d+}/demandes/{receipt}", **procedure)
+    config.add_site_route(
+        INTRANET, "aids.application_file", r"/demarches/{id:\d+}/demandes/{receipt}/fichiers/{file:\d+}", **procedure
+    )
     config.add_site_route(INTRANET, "aids.export_csv", r"/demarches/{id:\d+}/export.csv", **procedure)
     config.add_site_route(INTRANET, "aids.export_xlsx", r"/demarches/{id:\d+}/export.xlsx", **procedure)
     config.scan("cagou_aids.views")

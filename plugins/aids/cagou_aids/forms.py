@@ -30,7 +30,7 @@ from wtforms.validators import ValidationError
 
 from cagou.kit import Form, FormErrors, Invalid, form_class
 from cagou_aids.answers import condition_value, read_answer
-from cagou_aids.definition import CHOICES, REPEAT, YES_NO, Condition, Definition, FieldSpec, Page
+from cagou_aids.definition import CHOICES, FILE, REPEAT, YES_NO, Condition, Definition, FieldSpec, Page
 
 REQUIRED = "Ce champ est obligatoire."
 ENTRY_KEY = re.compile(r"^(?P<index>\d{1,3})-(?P<name>[a-z][a-z0-9_]*)$")
@@ -243,7 +243,7 @@ def raw_values(spec: FieldSpec, answer: Any) -> Sequence[str]:
     """An answer as the text a form sends for it."""
     if answer is None:
         return []
-    if spec.type == CHOICES:
+    if spec.type in (CHOICES, FILE):
         return [str(item) for item in answer]
     if spec.type == YES_NO:
         return ["oui" if answer else "non"]

@@ -39,8 +39,11 @@ class IProcedures(Interface):
 class IApplications(Interface):
     """What applicants send."""
 
-    def submit(procedure, answers, idempotency_key, email, applicant=None):
+    def submit(procedure, answers, idempotency_key, email, applicant=None, files=()):
         """Store an application with its receipt number, and return it.
+
+        ``files`` are the stored files the applicant sent (a draft's): those the answers refer to
+        become the application's, and are listed with their SHA-256 in the confirmation mail.
 
         The answers are read again whole against the version the public fills
         (:func:`cagou_aids.forms.check_answers`): hidden fields are dropped, and
@@ -66,6 +69,14 @@ class IDrafts(Interface):
 
         The answers of the page's fields replace the ones it had; no audit entry (a draft is
         the applicant's own, until submitted).
+        """
+
+    def attach(draft, spec, uploads, errors):
+        """Keep the files ``uploads`` sent for the file field ``spec`` of the draft, and return their SHA-256.
+
+        A file refused (its content not of a type the field accepts, over its size, over the field's count
+        or the application's total) gets its French message under the field's name in ``errors``, and is
+        not kept.
         """
 
     def submit(draft):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 from cagou_aids.answers import shown
 from cagou_aids.definition import REPEAT, Definition
-from cagou_aids.models import Application, Procedure
+from cagou_aids.models import Application, Procedure, StoredFile
 
 
-def confirmation(procedure: Procedure, application: Application, definition: Definition, at: datetime.datetime) -> str:
+def confirmation(
+    procedure: Procedure, application: Application, definition: Definition, at: datetime.datetime,
+    files: Sequence[StoredFile] = (),
+) -> str:  # fmt: skip
     """The acknowledgement of a submission: its number, when, and every answer as the applicant gave it."""
     lines = [
         "Bonjour,",
@@ -39,6 +43,12 @@ def confirmation(procedure: Procedure, application: Application, definition: Def
                     lines.append(f"- {spec.label} {number} : {values}")
             else:
                 lines.append(f"- {spec.label} : {shown(spec, answer) or '(sans réponse)'}")
+    if files:
+        lines += [
+            "",
+            "Les fichiers envoyés (et leur empreinte SHA-256, qui permet de vérifier qu'ils n'ont pas changé) :",
+        ]
+        lines += [f"- {stored.filename} : {stored.sha256}" for stored in files]
     contact = f" à {procedure.contact_email}" if procedure.contact_email else ""
     lines += ["", f"Pour toute question, écrivez{contact} en rappelant votre numéro.", "", "La province Sud"]
     return "\n".join(lines)

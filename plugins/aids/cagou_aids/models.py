@@ -150,6 +150,30 @@ class Draft(Base):
     application: Mapped[Application | None] = relationship()
 
 
+class StoredFile(Base):
+    """A file an applicant sent for a file field: kept with its draft, then with the application it went into."""
+
+    __tablename__ = "aids_file"
+    __table_args__ = (
+        sa.Index("ix_aids_file_draft", "draft_id"),
+        sa.Index("ix_aids_file_application", "application_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_draft.id"))
+    application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_application.id"))
+    #: The field of the form it answers.
+    field: Mapped[str] = mapped_column(sa.String(40))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    size: Mapped[int]
+    #: As read from the bytes, never from the name.
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    #: Where ``IFileStorage`` keeps it.
+    storage_key: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+
 class ReceiptCounter(Base):
     __tablename__ = "aids_receipt_counter"
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cagou_aids.models import AUDIENCES, BOTH, PUBLISHED, Application, Draft, Procedure
+from cagou_aids.models import AUDIENCES, BOTH, PUBLISHED, Application, Draft, Procedure, StoredFile
 
 MAX_QUERY = 100
 
@@ -122,3 +122,8 @@ def all_applications(engine: sa.Engine, procedure_id: int) -> Iterator[sa.Row[An
 
 def procedures_all(db: Session) -> list[Procedure]:
     return list(db.scalars(sa.select(Procedure).order_by(Procedure.title)))
+
+
+def files_sent(db: Session, application: Application) -> list[StoredFile]:
+    query = sa.select(StoredFile).where(StoredFile.application_id == application.id)
+    return list(db.scalars(query.order_by(StoredFile.field, StoredFile.id)))

@@ -1,4 +1,4 @@
-"""The aids module's first tables: procedures, their versions, drafts, applications, receipt counters.
+"""The aids module's first tables: procedures, their versions, drafts, applications, files, receipt counters.
 
 Revision ID: 0001_aids
 Revises: (none: the base of the aids branch)
@@ -122,6 +122,26 @@ def upgrade() -> None:
     )
     op.create_index("ix_aids_draft_applicant", "aids_draft", ["applicant_id", "updated_at"])
     op.create_table(
+        "aids_file",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("draft_id", sa.Integer(), nullable=True),
+        sa.Column("application_id", sa.Integer(), nullable=True),
+        sa.Column("field", sa.String(length=40), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("storage_key", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["aids_application.id"], name=op.f("fk_aids_file_application_id_aids_application")
+        ),
+        sa.ForeignKeyConstraint(["draft_id"], ["aids_draft.id"], name=op.f("fk_aids_file_draft_id_aids_draft")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_aids_file")),
+    )
+    op.create_index("ix_aids_file_draft", "aids_file", ["draft_id"])
+    op.create_index("ix_aids_file_application", "aids_file", ["application_id"])
+    op.create_table(
         "aids_receipt_counter",
         sa.Column("prefix", sa.String(length=12), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
@@ -132,6 +152,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("aids_receipt_counter")
+    op.drop_index("ix_aids_file_application", table_name="aids_file")
+    op.drop_index("ix_aids_file_draft", table_name="aids_file")
+    op.drop_table("aids_file")
     op.drop_index("ix_aids_draft_applicant", table_name="aids_draft")
     op.drop_table("aids_draft")
     op.drop_index("ix_aids_application_identity", table_name="aids_application")

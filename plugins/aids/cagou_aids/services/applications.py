@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -14,10 +15,10 @@ from zope.interface import implementer
 from cagou.kit import Account, FormErrors, IAuditLog, IClock, IMailer, Invalid, Refused, check_address, local, savepoint
 from cagou_aids import mails
 from cagou_aids.answers import sort_key
-from cagou_aids.definition import Definition, parse_definition
+from cagou_aids.definition import FILE, Definition, parse_definition
 from cagou_aids.forms import check_answers
 from cagou_aids.interfaces import IApplications
-from cagou_aids.models import PUBLISHED, TEST, Application, Procedure, ReceiptCounter
+from cagou_aids.models import PUBLISHED, TEST, Application, Procedure, ReceiptCounter, StoredFile
 
 MAX_KEY = 64
 
@@ -43,7 +44,7 @@ class ApplicationService:
 
     def submit(
         self, procedure: Procedure, answers: dict[str, Any], idempotency_key: str, email: str,
-        applicant: Account | None = None,
+        applicant: Account | None = None, files: Sequence[StoredFile] = (),
     ) -> Application:  # fmt: skip
         request = self.request
         if not idempotency_key or len(idempotency_key) > MAX_KEY:
@@ -83,10 +84,17 @@ class ApplicationService:
             if replayed is None:
                 raise
             return replayed
+        sent = {
+            reference for spec in definition.fields() if spec.type == FILE for reference in kept.get(spec.name) or []
+        }
+        attached = [stored for stored in files if stored.sha256 in sent and stored.application_id is None]
+        for stored in attached:
+            stored.application_id = application.id
+        request.db.flush()
         # In the same transaction: the mail leaves if and only if the application is stored.
         request.find_service(IMailer).send(
             email, f"Demande enregistrée : {receipt}",
-            mails.confirmation(procedure, application, definition, local(request.registry, instant)),
+            mails.confirmation(procedure, application, definition, local(request.registry, instant), attached),
         )  # fmt: skip
         test = " (test)" if application.is_test else ""
         duplicate = f", doublon possible de {first.receipt}" if first is not None else ""

@@ -5,15 +5,29 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import sqlalchemy as sa
 from pyramid.request import Request
+from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from cagou.kit import CITIZEN, COMPANY, Account, IClock, Refused
-from cagou_aids.definition import Definition, parse_definition
+from cagou.kit import CITIZEN, COMPANY, Account, FormErrors, IClock, IFileStorage, Refused, Upload, check_upload
+from cagou_aids.definition import FILE_TYPES, Definition, FieldSpec, parse_definition
 from cagou_aids.interfaces import IApplications, IDrafts
-from cagou_aids.models import AUDIENCES, BOTH, COMPANIES, INDIVIDUALS, PUBLISHED, Application, Draft, Procedure
+from cagou_aids.models import (
+    AUDIENCES,
+    BOTH,
+    COMPANIES,
+    INDIVIDUALS,
+    PUBLISHED,
+    Application,
+    Draft,
+    Procedure,
+    StoredFile,
+)  # fmt: skip
 from cagou_aids.services.applications import check_open
 
+#: What the files of one application may weigh together.
+MAX_APPLICATION_BYTES = 50 * 1024 * 1024
 #: The public each audience admits, by account kind (a person's account, a company's).
 ADMITTED = {INDIVIDUALS: (CITIZEN,), COMPANIES: (COMPANY,), BOTH: (CITIZEN, COMPANY)}
 
@@ -54,6 +68,32 @@ class DraftService:
         self.request.db.flush()
         return draft
 
+    def attach(self, draft: Draft, spec: FieldSpec, uploads: list[Upload], errors: FormErrors) -> list[str]:
+        request = self.request
+        files = files_of(request.db, draft)
+        total = sum(file.size for file in files)
+        kept = []
+        accepted = {kind: FILE_TYPES[kind] for kind in spec.accept}
+        for upload in uploads:
+            content_type = check_upload(errors, spec.name, upload, accepted, spec.max_size)
+            if content_type is None:
+                continue
+            total += len(upload.data)
+            if total > MAX_APPLICATION_BYTES:
+                limit = MAX_APPLICATION_BYTES // 1024 // 1024
+                errors.add(spec.name, f"Les fichiers d'une demande pèsent {limit} Mo au plus en tout : "
+                           f"« {upload.filename} » n'a pas été ajouté.")  # fmt: skip
+                continue
+            key = request.find_service(IFileStorage).store(upload.data, upload.filename, content_type)
+            request.db.add(StoredFile(
+                draft_id=draft.id, field=spec.name, sha256=upload.sha256, filename=upload.filename,
+                size=len(upload.data), content_type=content_type, storage_key=key,
+                created_at=request.find_service(IClock).now(),
+            ))  # fmt: skip
+            kept.append(upload.sha256)
+        request.db.flush()
+        return kept
+
     def submit(self, draft: Draft) -> Application:
         request = self.request
         email = draft.email or str(draft.answers.get("courriel") or "")
@@ -61,12 +101,16 @@ class DraftService:
             request.identity if request.identity is not None and request.identity.id == draft.applicant_id else None
         )
         application: Application = request.find_service(IApplications).submit(
-            draft.procedure, draft.answers, draft.idempotency_key, email, applicant
+            draft.procedure, draft.answers, draft.idempotency_key, email, applicant, files_of(request.db, draft)
         )
         draft.application_id = application.id
         draft.updated_at = request.find_service(IClock).now()
         request.db.flush()
         return application
+
+
+def files_of(db: Session, draft: Draft) -> list[StoredFile]:
+    return list(db.scalars(sa.select(StoredFile).where(StoredFile.draft_id == draft.id).order_by(StoredFile.id)))
 
 
 def prefilled(definition: Definition, applicant: Account) -> dict[str, Any]:

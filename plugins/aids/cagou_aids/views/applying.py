@@ -17,15 +17,16 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from webob.multidict import MultiDict
 
-from cagou.kit import FormErrors, IClock, Invalid, Refused, local
+from cagou.kit import FormErrors, IClock, Invalid, Refused, local, uploads_of
 from cagou_aids.abuse import HONEYPOT, before_start, before_submission, review_shown, submitted
 from cagou_aids.answers import COMMUNES, countries, shown
-from cagou_aids.definition import REPEAT, Definition, FieldSpec, parse_definition
+from cagou_aids.definition import FILE, REPEAT, Definition, FieldSpec, Page, parse_definition
 from cagou_aids.forms import PageForm, formdata_of, page_form_class, page_visible
 from cagou_aids.interfaces import IDrafts
 from cagou_aids.mails import duplicate_notice
 from cagou_aids.models import APPLICATION_STATES, Draft
 from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_by_slug
+from cagou_aids.services.drafts import files_of
 from cagou_aids.views.catalogue import procedure_values
 
 STEP = "cagou_aids:templates/step.jinja2"
@@ -77,6 +78,8 @@ def step_values(request: Request, draft: Draft, number: int, form: PageForm, err
         "number": number, "position": pages.index(number) + 1 if number in pages else 1, "count": len(pages),
         "errors": errors, "communes": COMMUNES, "countries": countries(),
         "first": number == pages[0] if pages else True,
+        "files": {stored.sha256: stored for stored in files_of(request.db, draft)},
+        "multipart": any(spec.type == FILE for spec in definition.pages[number - 1].fields),
     }  # fmt: skip
 
 
@@ -113,18 +116,44 @@ def step_post(request: Request) -> Any:
     definition = parse_definition(draft.version.definition)
     number = page_number(request, definition)
     known = earlier_answers(definition, number, draft.answers)
-    form = page_form_class(definition, number)(request.POST, known=known, today=today(request))
-    typed = {field.name: field.raw for field in form.answer_fields()}
-    typed.update({key: list(request.POST.getall(key)) for key in request.POST if "-" in key})
-    action = request.POST.get("action", NEXT)
     drafts = request.find_service(IDrafts)
+    refused_files = FormErrors()
+    formdata = with_files(request, draft, definition.pages[number - 1], refused_files)
+    form = page_form_class(definition, number)(formdata, known=known, today=today(request))
+    typed = {field.name: field.raw for field in form.answer_fields()}
+    typed.update({key: [str(value) for value in formdata.getall(key)] for key in formdata if "-" in key})
+    action = request.POST.get("action", NEXT)
     accepted = form.validate()
+    for name, message in refused_files.items():
+        form[name].errors = [message]  # why the file was refused says more than "required"
+        accepted = False
     # What was typed is kept whatever the button; the page's answers only once it checks.
     drafts.save_page(draft, number, typed, form.answers() if accepted else None)
     if action not in (PREVIOUS, SAVE) and not accepted:
         request.response.status_int = 400
         return step_values(request, draft, number, form, form.field_errors())
     return HTTPSeeOther(next_place(request, draft, definition, number, action))
+
+
+def with_files(request: Request, draft: Draft, page: Page, refused: FormErrors) -> MultiDict[str, str]:
+    """The page's values with, for each file field, the SHA-256 of its files: those kept (ticked, and the
+    draft's own) and those just sent, stored; a file refused gets its message in ``refused``."""
+    values: MultiDict[str, str] = MultiDict(
+        (key, value) for key, value in request.POST.items() if isinstance(value, str)
+    )
+    file_specs = [spec for spec in page.fields if spec.type == FILE]
+    if not file_specs:
+        return values
+    own = {(stored.field, stored.sha256) for stored in files_of(request.db, draft)}
+    drafts = request.find_service(IDrafts)
+    for spec in file_specs:
+        kept = [value for value in values.getall(spec.name) if (spec.name, value) in own]
+        if spec.name in values:
+            del values[spec.name]
+        sent = drafts.attach(draft, spec, uploads_of(request, spec.name), refused)
+        for reference in dict.fromkeys(kept + sent):
+            values.add(spec.name, reference)
+    return values
 
 
 def next_place(request: Request, draft: Draft, definition: Definition, number: int, action: str) -> str:

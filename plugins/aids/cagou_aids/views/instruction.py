@@ -17,16 +17,28 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from cagou.kit import IAuditLog, Root, csv_response, directorate_acl, get_engine, local, xlsx_file, xlsx_response
+from cagou.kit import (
+    IAuditLog,
+    IFileStorage,
+    Root,
+    attachment_response,
+    csv_response,
+    directorate_acl,
+    get_engine,
+    local,
+    xlsx_file,
+    xlsx_response,
+)  # fmt: skip
 from cagou_aids.answers import shown
 from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec, parse_definition
-from cagou_aids.models import APPLICATION_STATES, AUDIENCES, PROCEDURE_STATES, Application, Procedure
+from cagou_aids.models import APPLICATION_STATES, AUDIENCES, PROCEDURE_STATES, Application, Procedure, StoredFile
 from cagou_aids.queries import (
     PAGE_SIZE,
     ApplicationFilters,
     all_applications,
     application_by_receipt,
     applications,
+    files_sent,
     procedures_all,
 )
 
@@ -142,9 +154,27 @@ def application_page(context: ProcedureContext, request: Request) -> dict[str, A
     definition = parse_definition(application.version.definition)
     return {
         "procedure": procedure, "application": application, "rows": answer_rows(definition, application.answers),
+        "files": files_sent(request.db, application),
         "submitted": local(request.registry, application.submitted_at), "states": APPLICATION_STATES,
         "version": application.version.number,
     }  # fmt: skip
+
+
+@view_config(route_name="aids.application_file", request_method="GET", permission=READ)
+def application_file(context: ProcedureContext, request: Request) -> Response:
+    application = application_by_receipt(request.db, context.procedure, request.matchdict["receipt"])
+    stored = None if application is None else request.db.get(StoredFile, int(request.matchdict["file"]))
+    if application is None or stored is None or stored.application_id != application.id:
+        raise HTTPNotFound("Ce fichier n'existe pas.")
+    try:
+        file = request.find_service(IFileStorage).open(stored.storage_key)
+    except KeyError:
+        raise HTTPNotFound("Ce fichier n'est plus conservé.") from None
+    request.find_service(IAuditLog).record_read(
+        "aids:file:read", f"Fichier « {stored.filename} » de la demande {application.receipt} téléchargé.", "aids",
+        "aids_application", str(application.id),
+    )  # fmt: skip
+    return attachment_response(file, stored.filename, stored.content_type)
 
 
 def export_rows(request: Request, procedure: Procedure, fields: list[FieldSpec]) -> Iterator[list[Any]]:
