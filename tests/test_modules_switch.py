@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 import webtest
 
@@ -9,9 +11,10 @@ from cagou import configure
 from cagou.audit.models import AuditEntry
 from cagou.db import transaction_scope
 from cagou.demo import load_demo
-from cagou.interfaces import IAccounts
+from cagou.interfaces import IAccounts, IModuleStates
 from cagou.jobs.services import run_due_jobs
 from cagou.modules.services import module_states
+from cagou.plugins import get_plugins
 from cagou.testing import csrf_token, login
 from cagou_sample.models import SampleEvent, SampleNote
 
@@ -66,6 +69,18 @@ def test_a_disabled_module_answers_404_even_to_people_without_permission(app, re
     login(app, "agent", "demo-agent-2026")
     app.get("/intranet/exemple/", status=404)
     app.post("/intranet/exemple/ajouter", {"title": "x"}, status=404, xhr=False, expect_errors=True)
+
+
+def test_a_module_with_a_closed_notice_says_it_while_disabled(app, registry, monkeypatch):
+    """A public service closed for a while says so (503), on its pages and in its API, instead of a 404."""
+    module = get_plugins(registry).modules["sample"]
+    monkeypatch.setattr(module, "info", dataclasses.replace(module.info, closed_notice="Fermé pour travaux."))
+    with transaction_scope(registry) as request:
+        request.find_service(IModuleStates).set_enabled(request, "sample", "public", False)
+    page = app.get("/exemple/", status=503)
+    assert page.html.h1.text == "Service fermé pour le moment" and "Fermé pour travaux." in page.text
+    with transaction_scope(registry) as request:
+        assert not request.find_service(IModuleStates).is_enabled("sample", "public")
 
 
 def test_every_change_is_audited_with_who_when_and_from_where(app, registry):

@@ -27,6 +27,9 @@ class ModuleInfo:
     ``migrations`` is an asset specification (``cagou_helpdesk:migrations``) of
     the folder that holds the module's Alembic revisions, or None.
     ``sites`` are the sites the module serves; it can be enabled on those only.
+    ``closed_notice``, when given, is what the module's pages say (503) on a
+    site where IT has disabled it, instead of the 404 they answer otherwise:
+    a public service that is closed for a while says so.
     """
 
     name: str
@@ -35,6 +38,7 @@ class ModuleInfo:
     sites: tuple[str, ...] = SITES
     description: str = ""
     migrations: str | None = None
+    closed_notice: str = ""
 
 
 @dataclass(frozen=True)

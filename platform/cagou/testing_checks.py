@@ -410,8 +410,7 @@ def english_catalog(package: Path) -> dict[str, str]:
 
 def loaded_packages(registry: Registry) -> list[Path]:
     """The folders of the core and of every module the platform loaded, found by the platform, not named here."""
-    plugins = get_plugins(registry).loaded()
-    return [Path(str(files(module.plugin.__name__.split(".")[0]))) for module in plugins if module.plugin is not None]
+    return [Path(str(files(module.package))) for module in get_plugins(registry).loaded() if module.package]
 
 
 def assert_module_translated(registry: Registry, package: Path) -> None:
@@ -469,43 +468,48 @@ def assert_branch_at_head(registry: Registry, head: str, first: str) -> None:
 
 def read_xlsx(data: bytes, sheet_name: str) -> tuple[list[list[object]], dict[str, str]]:
     """The rows of the first sheet, named ``sheet_name`` (strings, numbers, dates), read from the XML in the zip,
-    and its cell formats; no cell may be a formula.
+    and each cell's kind (``text``, ``number``, or its date format); no cell may be a formula.
 
     Dates are serial numbers whose style has a date format: they come back as datetimes.
     """
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         assert package.testzip() is None
-        sheet = ElementTree.fromstring(package.read("xl/worksheets/sheet1.xml"))  # noqa: S314  (made by the test's own request)
+        sheet = ElementTree.fromstring(package.read("xl/worksheets/sheet1.xml"))  # noqa: S314  (the test's own file)
         styles = ElementTree.fromstring(package.read("xl/styles.xml"))  # noqa: S314
         workbook = package.read("xl/workbook.xml").decode()
     assert f'name="{sheet_name}"' in workbook
-    formats = {fmt.get("numFmtId"): fmt.get("formatCode") for fmt in styles.iter(f"{main}numFmt")}
-    cell_formats = [xf.get("numFmtId") for xf in styles.find(f"{main}cellXfs")]
+    formats = {fmt.get("numFmtId"): fmt.get("formatCode") or "" for fmt in styles.iter(f"{main}numFmt")}
+    cell_styles = styles.find(f"{main}cellXfs")
+    assert cell_styles is not None
+    cell_formats = [xf.get("numFmtId") for xf in cell_styles]
     assert not list(sheet.iter(f"{main}f")), "no cell is a formula"
     rows = []
-    kinds = {}
+    kinds: dict[str, str] = {}
     for row in sheet.iter(f"{main}row"):
         values: list[object] = []
         for cell in row:
-            column = re.match(r"[A-Z]+", cell.get("r")).group()
+            reference = cell.get("r") or ""
+            column = re.sub(r"\d", "", reference)
             index = sum((ord(letter) - 64) * 26**power for power, letter in enumerate(reversed(column))) - 1
             values.extend([None] * (index - len(values)))
             if cell.get("t") == "inlineStr":
                 values.append("".join(text.text or "" for text in cell.iter(f"{main}t")))
-                kinds[cell.get("r")] = "text"
+                kinds[reference] = "text"
+                continue
+            value = cell.find(f"{main}v")
+            assert value is not None and value.text is not None
+            number = float(value.text)
+            code = formats.get(cell_formats[int(cell.get("s", "0"))], "")
+            if "yy" in code:
+                moment = datetime.datetime(1899, 12, 30) + datetime.timedelta(days=number)  # noqa: DTZ001  (naive in a sheet)
+                values.append(
+                    moment.replace(microsecond=0) + datetime.timedelta(seconds=round(moment.microsecond / 1e6))
+                )
+                kinds[reference] = code
             else:
-                number = float(cell.find(f"{main}v").text)
-                code = formats.get(cell_formats[int(cell.get("s", "0"))], "")
-                if "yy" in code:
-                    moment = datetime.datetime(1899, 12, 30) + datetime.timedelta(days=number)  # noqa: DTZ001  (a sheet's dates are naive)
-                    values.append(
-                        moment.replace(microsecond=0) + datetime.timedelta(seconds=round(moment.microsecond / 1e6))
-                    )
-                    kinds[cell.get("r")] = code
-                else:
-                    values.append(int(number) if number.is_integer() else number)
-                    kinds[cell.get("r")] = "number"
+                values.append(int(number) if number.is_integer() else number)
+                kinds[reference] = "number"
         rows.append(values)
     return rows, kinds
 

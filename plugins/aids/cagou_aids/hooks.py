@@ -21,6 +21,12 @@ __all__ = [
 ]
 
 
+CLOSED_NOTICE = (
+    "Les démarches en ligne sont fermées pour le moment. Vos brouillons et vos demandes sont conservés : "
+    "vous les retrouverez ici dès la réouverture."
+)
+
+
 @hookimpl
 def cagou_module_info() -> ModuleInfo:
     return ModuleInfo(
@@ -28,7 +34,9 @@ def cagou_module_info() -> ModuleInfo:
         title="Démarches en ligne",
         version="0.1.0",
         sites=(INTRANET, PUBLIC),
+        description="Démarches en ligne : le catalogue, les formulaires de dépôt, et les demandes reçues.",
         migrations="cagou_aids:migrations",
+        closed_notice=CLOSED_NOTICE,
     )
 
 

@@ -10,7 +10,7 @@ from cagou_aids.models import Application, Draft
 from pyramid.registry import Registry
 from test_services import ANSWERS, published
 
-from cagou.kit import transaction_scope
+from cagou.kit import PUBLIC, IModuleStates, transaction_scope
 
 CATALOGUE = "/demarches/"
 SLUG = "recensement-des-residents-bloques-a-l-etranger"
@@ -130,3 +130,19 @@ def test_the_account_prefills_what_it_knows(citizen_app: webtest.TestApp, regist
     last = app.get(f"/demarches/{SLUG}/brouillon/{token}/etape/4")
     assert last.html.find(id="champ-courriel")["value"] == "marie.wamytan@example.nc"
     assert page.html.find(id="champ-nom")["value"] == ""  # a person's name is theirs to type: one field, two here
+
+
+def test_switched_off_on_the_public_site_the_catalogue_says_so_and_keeps_every_draft(
+    citizen_app: webtest.TestApp, registry: Registry
+) -> None:
+    app = citizen_app
+    published(registry)
+    app.get(f"/demarches/{SLUG}").forms["formulaire-commencer"].submit(status=303)
+    with transaction_scope(registry) as request:
+        request.find_service(IModuleStates).set_enabled(request, "aids", PUBLIC, False)
+    closed = app.get(CATALOGUE, status=503)
+    assert "Les démarches en ligne sont fermées pour le moment." in closed.text
+    assert app.get("/mes-demarches/", status=503)
+    with transaction_scope(registry) as request:
+        request.find_service(IModuleStates).set_enabled(request, "aids", PUBLIC, True)
+    assert len(app.get("/mes-demarches/").html.select("#brouillons li")) == 1
