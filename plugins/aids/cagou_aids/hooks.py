@@ -5,19 +5,37 @@ from __future__ import annotations
 import click
 from pyramid.request import Request
 
-from cagou.kit import CITIZEN, COMPANY, INTRANET, PUBLIC, ModuleInfo, NavEntry, Permission, RateLimit, Role, hookimpl
+from cagou.kit import (
+    CITIZEN,
+    COMPANY,
+    INTRANET,
+    PUBLIC,
+    HealthResult,
+    ModuleInfo,
+    NavEntry,
+    Permission,
+    RateLimit,
+    Role,
+    SearchResult,
+    Widget,
+    hookimpl,
+)  # fmt: skip
+from cagou_aids import contributions
 from cagou_aids.abuse import RATE_LIMITS
 from cagou_aids.commands import aids_command
 from cagou_aids.demo import load_demo
 
 __all__ = [
     "cagou_cli_commands",
+    "cagou_dashboard_widgets",
+    "cagou_health_checks",
     "cagou_load_demo",
     "cagou_module_info",
     "cagou_navigation",
     "cagou_permissions",
     "cagou_rate_limits",
     "cagou_roles",
+    "cagou_search",
 ]
 
 
@@ -81,3 +99,18 @@ def cagou_cli_commands(cli: click.Group) -> None:
 @hookimpl
 def cagou_rate_limits() -> list[RateLimit]:
     return RATE_LIMITS
+
+
+@hookimpl
+def cagou_dashboard_widgets(request: Request) -> list[Widget]:
+    return contributions.widgets(request)
+
+
+@hookimpl
+def cagou_search(request: Request, query: str, limit: int) -> list[SearchResult]:
+    return contributions.search(request, query, limit)
+
+
+@hookimpl
+def cagou_health_checks(request: Request) -> list[HealthResult]:
+    return contributions.health(request)

@@ -103,3 +103,33 @@ def test_the_exports_hold_every_answer_and_no_formula(instructor: webtest.TestAp
     assert len(rows) == 2  # the header and the application
     mine = next(row for row in rows if row[0] == receipt)
     assert mine[4] == '=HYPERLINK("http://example.com")'  # text, never a formula (read_xlsx checks it)
+
+
+def test_mon_espace_shows_the_new_applications_of_the_agent_s_procedures(
+    instructor: webtest.TestApp, registry: Registry
+) -> None:
+    widget = instructor.get("/intranet/").html.find(string="Nouvelles demandes")
+    assert widget is not None
+    text = instructor.get("/intranet/").text
+    assert "Aide exceptionnelle aux entreprises — plan de soutien COVID-19" in text
+    assert "0 demande(s) ces sept derniers jours" in text  # the demonstration's are of 2020
+    assert "Recensement des résidents" not in text  # another directorate's
+
+
+def test_the_global_search_finds_an_application_by_receipt_ridet_or_name(
+    instructor: webtest.TestApp, registry: Registry
+) -> None:
+    found = instructor.get("/intranet/recherche", {"q": "AIDE-2020-000042"})
+    links = [link.text for link in found.html.select("main a") if link.text.startswith("AIDE-2020-")]
+    assert links and links[0].startswith("AIDE-2020-000042 — ")
+    by_ridet = instructor.get("/intranet/recherche", {"q": "1000041.001"})
+    assert "AIDE-2020-" in by_ridet.text
+    nothing = instructor.get("/intranet/recherche", {"q": "RAP-2020-000001"})  # another directorate's
+    assert [link.text for link in nothing.html.select("main a") if link.text.startswith("RAP-")] == []
+
+
+def test_the_health_check_counts_procedures_and_applications(app: webtest.TestApp, demonstration: None) -> None:
+    from cagou.testing import login
+
+    login(app, "admin", "demo-admin-2026")
+    assert "2 démarche(s) publiée(s), 2700 demande(s)" in app.get("/intranet/console/").text
