@@ -27,6 +27,9 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "aids.step", DRAFT + "/etape/{number}")
     config.add_site_route(PUBLIC, "aids.review", DRAFT + "/verification")
     config.add_site_route(PUBLIC, "aids.mine", "/mes-demarches/")
+    config.add_site_route(PUBLIC, "aids.my_application", "/mes-demarches/{receipt}")
+    config.add_site_route(PUBLIC, "aids.withdraw", "/mes-demarches/{receipt}/retirer")
+    config.add_site_route(PUBLIC, "aids.my_file", r"/mes-demarches/{receipt}/fichiers/{file:\d+}")
     config.add_site_route(INTRANET, "aids.procedures", "/demarches/")
     procedure = {"factory": procedure_context}
     config.add_site_route(INTRANET, "aids.applications", r"/demarches/{id:\d+}/demandes", **procedure)

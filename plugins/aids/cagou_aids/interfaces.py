@@ -82,3 +82,10 @@ class IDrafts(Interface):
     def submit(draft):
         """Submit the draft's answers through ``IApplications.submit`` with the draft's key, and return
         the application; the same draft submitted again returns the same application."""
+
+    def withdraw(application, applicant):
+        """The applicant withdraws their application before any decision: it will not be instructed.
+
+        ``Refused`` (404) when it is not ``applicant``'s, (409) once a decision is taken or when it is
+        withdrawn already. Writes the history and audits ``aids:application:withdraw``.
+        """

@@ -33,8 +33,14 @@ PROCEDURE_STATES = {DRAFT: "Brouillon", TEST: "En test", PUBLISHED: "Publiée", 
 INDIVIDUALS, COMPANIES, BOTH = "particuliers", "entreprises", "tous"
 AUDIENCES = {INDIVIDUALS: "Particuliers", COMPANIES: "Entreprises (RIDET)", BOTH: "Particuliers et entreprises"}
 #: An application's states in this part: the next one (instruction) adds the rest.
-SUBMITTED = "deposee"
-APPLICATION_STATES = {SUBMITTED: "Déposée"}
+SUBMITTED, WITHDRAWN = "deposee", "retiree"
+APPLICATION_STATES = {SUBMITTED: "Déposée", WITHDRAWN: "Retirée"}
+#: What each state means for the applicant, in plain French.
+STATE_EXPLANATIONS = {
+    SUBMITTED: "Votre demande est enregistrée. Le service instructeur va l'examiner ; "
+    "il vous écrira ici et par courriel s'il lui faut un complément.",
+    WITHDRAWN: "Vous avez retiré cette demande : elle ne sera pas instruite. Vous pouvez en déposer une nouvelle.",
+}
 
 
 class Procedure(Base):
@@ -148,6 +154,21 @@ class Draft(Base):
     procedure: Mapped[Procedure] = relationship()
     version: Mapped[ProcedureVersion] = relationship()
     application: Mapped[Application | None] = relationship()
+
+
+class ApplicationEvent(Base):
+    """One step of an application's history, as the applicant and the instructors read it."""
+
+    __tablename__ = "aids_application_event"
+    __table_args__ = (sa.Index("ix_aids_application_event_application", "application_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_application.id"))
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: The state the application reached (or kept).
+    state: Mapped[str] = mapped_column(sa.String(16))
+    #: What happened, in French.
+    text: Mapped[str] = mapped_column(sa.String(500))
 
 
 class StoredFile(Base):

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cagou_aids.models import AUDIENCES, BOTH, PUBLISHED, Application, Draft, Procedure, StoredFile
+from cagou_aids.models import AUDIENCES, BOTH, PUBLISHED, Application, ApplicationEvent, Draft, Procedure, StoredFile
 
 MAX_QUERY = 100
 
@@ -127,3 +127,16 @@ def procedures_all(db: Session) -> list[Procedure]:
 def files_sent(db: Session, application: Application) -> list[StoredFile]:
     query = sa.select(StoredFile).where(StoredFile.application_id == application.id)
     return list(db.scalars(query.order_by(StoredFile.field, StoredFile.id)))
+
+
+def own_application(db: Session, receipt: str, applicant_id: int) -> Application | None:
+    """The application ``receipt`` if it is ``applicant_id``'s (anyone else is told it does not exist)."""
+    found: Application | None = db.scalar(
+        sa.select(Application).where(Application.receipt == receipt[:32], Application.applicant_id == applicant_id)
+    )
+    return found
+
+
+def history_of(db: Session, application: Application) -> list[ApplicationEvent]:
+    query = sa.select(ApplicationEvent).where(ApplicationEvent.application_id == application.id)
+    return list(db.scalars(query.order_by(ApplicationEvent.at, ApplicationEvent.id)))

@@ -1,4 +1,4 @@
-"""The aids module's first tables: procedures, their versions, drafts, applications, files, receipt counters.
+"""The aids module's first tables: procedures, their versions, drafts, applications and their history, files, receipt counters.
 
 Revision ID: 0001_aids
 Revises: (none: the base of the aids branch)
@@ -122,6 +122,21 @@ def upgrade() -> None:
     )
     op.create_index("ix_aids_draft_applicant", "aids_draft", ["applicant_id", "updated_at"])
     op.create_table(
+        "aids_application_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["aids_application.id"],
+            name=op.f("fk_aids_application_event_application_id_aids_application"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_aids_application_event")),
+    )
+    op.create_index("ix_aids_application_event_application", "aids_application_event", ["application_id", "at"])
+    op.create_table(
         "aids_file",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("draft_id", sa.Integer(), nullable=True),
@@ -152,6 +167,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("aids_receipt_counter")
+    op.drop_index("ix_aids_application_event_application", table_name="aids_application_event")
+    op.drop_table("aids_application_event")
     op.drop_index("ix_aids_file_application", table_name="aids_file")
     op.drop_index("ix_aids_file_draft", table_name="aids_file")
     op.drop_table("aids_file")

@@ -18,7 +18,17 @@ from cagou_aids.answers import sort_key
 from cagou_aids.definition import FILE, Definition, parse_definition
 from cagou_aids.forms import check_answers
 from cagou_aids.interfaces import IApplications
-from cagou_aids.models import PUBLISHED, TEST, Application, Procedure, ReceiptCounter, StoredFile
+from cagou_aids.models import (
+    PUBLISHED,
+    SUBMITTED,
+    TEST,
+    WITHDRAWN,
+    Application,
+    ApplicationEvent,
+    Procedure,
+    ReceiptCounter,
+    StoredFile,
+)  # fmt: skip
 
 MAX_KEY = 64
 
@@ -84,6 +94,10 @@ class ApplicationService:
             if replayed is None:
                 raise
             return replayed
+        request.db.add(
+            ApplicationEvent(application_id=application.id, at=instant, state=SUBMITTED,
+                             text=f"Demande déposée, numéro {receipt}.")
+        )  # fmt: skip
         sent = {
             reference for spec in definition.fields() if spec.type == FILE for reference in kept.get(spec.name) or []
         }
@@ -103,6 +117,26 @@ class ApplicationService:
             module="aids", object_type="aids_application", object_id=str(application.id),
             changes={"after": {"receipt": receipt, "version": version.number,
                                "duplicate_of": first.receipt if first is not None else None}},
+        )  # fmt: skip
+        return application
+
+    def withdraw(self, application: Application, applicant: Account) -> Application:
+        request = self.request
+        if application.applicant_id != applicant.id:
+            raise Refused("Cette demande n'existe pas.", 404)
+        if application.state == WITHDRAWN:
+            raise Refused("Cette demande est déjà retirée.", 409)
+        if application.state != SUBMITTED:
+            raise Refused("Une décision est prise sur cette demande : elle ne peut plus être retirée.", 409)
+        instant = request.find_service(IClock).now()
+        application.state = WITHDRAWN
+        request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=WITHDRAWN,
+                                        text="Demande retirée par le demandeur."))  # fmt: skip
+        request.db.flush()
+        request.find_service(IAuditLog).record(
+            "aids:application:withdraw", f"Demande {application.receipt} retirée par le demandeur.", module="aids",
+            object_type="aids_application", object_id=str(application.id),
+            changes={"before": {"state": SUBMITTED}, "after": {"state": WITHDRAWN}},
         )  # fmt: skip
         return application
 

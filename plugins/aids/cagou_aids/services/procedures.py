@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pyramid.request import Request
+from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from cagou.kit import FormErrors, IAuditLog, IClock, Invalid, check_address, check_text
@@ -24,8 +25,11 @@ from cagou_aids.models import (
     MAX_TITLE,
     PUBLISHED,
     Application,
+    ApplicationEvent,
+    Draft,
     Procedure,
     ProcedureVersion,
+    StoredFile,
 )
 
 PREFIX = re.compile(r"^[A-Z]{2,12}$")
@@ -81,6 +85,21 @@ def notice_problems(notice: dict[str, Any]) -> FormErrors:
         elif not isinstance(value, str) or not value.strip():
             errors.add(f"data_notice.{part}", f"Indiquez {name} : la publication l'exige.")
     return errors
+
+
+def delete_tests(db: Session, procedure: Procedure) -> int:
+    """Delete the applications sent while ``procedure`` was in test, with their history, files and drafts."""
+    tests = sa.select(Application.id).where(Application.procedure_id == procedure.id, Application.is_test)
+    ids = list(db.scalars(tests))
+    if not ids:
+        return 0
+    drafts = sa.select(Draft.id).where(Draft.application_id.in_(ids))
+    db.execute(sa.delete(ApplicationEvent).where(ApplicationEvent.application_id.in_(ids)))
+    db.execute(sa.delete(StoredFile).where(sa.or_(StoredFile.application_id.in_(ids), StoredFile.draft_id.in_(drafts))))
+    db.execute(sa.delete(Draft).where(Draft.application_id.in_(ids)))
+    db.execute(sa.update(Application).where(Application.id.in_(ids)).values(duplicate_of_id=None))
+    db.execute(sa.delete(Application).where(Application.id.in_(ids)))
+    return len(ids)
 
 
 @implementer(IProcedures)
@@ -148,11 +167,7 @@ class ProcedureService:
         version.published_at = version.published_at or instant
         was_test = procedure.state != PUBLISHED
         procedure.state, procedure.updated_at = PUBLISHED, instant
-        removed = 0
-        if was_test:
-            removed = request.db.execute(
-                sa.delete(Application).where(Application.procedure_id == procedure.id, Application.is_test)
-            ).rowcount
+        removed = delete_tests(request.db, procedure) if was_test else 0
         request.db.flush()
         tests = f" ; {removed} dépôt(s) de test supprimé(s)" if removed else ""
         request.find_service(IAuditLog).record(
