@@ -16,6 +16,7 @@ from cagou.kit import (
     Permission,
     RateLimit,
     Role,
+    ScheduledJob,
     SearchResult,
     Widget,
     hookimpl,
@@ -24,6 +25,7 @@ from cagou_aids import contributions
 from cagou_aids.abuse import RATE_LIMITS
 from cagou_aids.commands import aids_command
 from cagou_aids.demo import load_demo
+from cagou_aids.jobs import SCHEDULED_JOBS
 
 __all__ = [
     "cagou_cli_commands",
@@ -35,6 +37,7 @@ __all__ = [
     "cagou_permissions",
     "cagou_rate_limits",
     "cagou_roles",
+    "cagou_scheduled_jobs",
     "cagou_search",
 ]
 
@@ -114,3 +117,8 @@ def cagou_search(request: Request, query: str, limit: int) -> list[SearchResult]
 @hookimpl
 def cagou_health_checks(request: Request) -> list[HealthResult]:
     return contributions.health(request)
+
+
+@hookimpl
+def cagou_scheduled_jobs() -> list[ScheduledJob]:
+    return SCHEDULED_JOBS

@@ -121,6 +121,8 @@ class Application(Base):
     submitted_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     #: Who applies, from the answers the definition ``identifies`` (normalised); None when it names none.
     identity: Mapped[str | None] = mapped_column(sa.String(300))
+    #: When the retention period ended and the answers, files and address were erased (the number stays).
+    anonymised_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     #: The first application of the same identity on the procedure: a duplicate is flagged, never refused.
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_application.id"))
 
@@ -150,6 +152,8 @@ class Draft(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_application.id"))
+    #: When the applicant was told the draft would expire (once).
+    reminded_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
     procedure: Mapped[Procedure] = relationship()
     version: Mapped[ProcedureVersion] = relationship()

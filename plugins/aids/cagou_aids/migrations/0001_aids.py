@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("is_test", sa.Boolean(), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("identity", sa.String(length=300), nullable=True),
+        sa.Column("anonymised_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("duplicate_of_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["applicant_id"], ["account.id"], name=op.f("fk_aids_application_applicant_id_account")
@@ -107,6 +108,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("application_id", sa.Integer(), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["applicant_id"], ["account.id"], name=op.f("fk_aids_draft_applicant_id_account")),
         sa.ForeignKeyConstraint(
             ["application_id"], ["aids_application.id"], name=op.f("fk_aids_draft_application_id_aids_application")
