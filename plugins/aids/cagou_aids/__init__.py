@@ -25,6 +25,7 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "aids.procedure", "/demarches/{slug}")
     config.add_site_route(PUBLIC, "aids.start", "/demarches/{slug}/commencer")
     config.add_site_route(PUBLIC, "aids.step", DRAFT + "/etape/{number}")
+    config.add_site_route(PUBLIC, "aids.autosave", DRAFT + "/etape/{number}/sauvegarde")
     config.add_site_route(PUBLIC, "aids.review", DRAFT + "/verification")
     config.add_site_route(PUBLIC, "aids.mine", "/mes-demarches/")
     config.add_site_route(PUBLIC, "aids.my_application", "/mes-demarches/{receipt}")

@@ -146,3 +146,25 @@ def test_switched_off_on_the_public_site_the_catalogue_says_so_and_keeps_every_d
     with transaction_scope(registry) as request:
         request.find_service(IModuleStates).set_enabled(request, "aids", PUBLIC, True)
     assert len(app.get("/mes-demarches/").html.select("#brouillons li")) == 1
+
+
+def test_what_is_typed_is_saved_as_it_is_typed(citizen_app: webtest.TestApp, registry: Registry) -> None:
+    """The form's htmx autosave: a fragment saying when, the draft holding what was typed, valid or not."""
+    app = citizen_app
+    published(registry)
+    page = app.get(f"/demarches/{SLUG}").forms["formulaire-commencer"].submit(status=303).follow()
+    form = page.forms["formulaire-etape"]
+    target = page.html.find(id="formulaire-etape")["hx-post"]
+    fields = {"nom": "Wamytan", "prenoms": "Marie", "date_naissance": "31/02/1985", "commune": "", "csrf_token":
+              form["csrf_token"].value}  # fmt: skip
+    saved = app.post(target, fields, headers={"HX-Request": "true"})
+    assert saved.html.find(id="sauvegarde").text.startswith("Brouillon enregistré à ")
+    with transaction_scope(registry) as request:
+        draft = request.db.scalars(sa.select(Draft)).one()
+        assert draft.typed["1"]["date_naissance"] == ["31/02/1985"] and draft.answers == {}
+    fields["date_naissance"], fields["commune"] = "03/07/1985", "Nouméa"
+    app.post(target, fields, headers={"HX-Request": "true"})
+    with transaction_scope(registry) as request:
+        assert request.db.scalars(sa.select(Draft.answers)).one()["date_naissance"] == "1985-07-03"
+    again = app.get(page.request.path)
+    assert again.html.find(id="champ-date_naissance")["value"] == "03/07/1985"

@@ -135,6 +135,30 @@ def step_post(request: Request) -> Any:
     return HTTPSeeOther(next_place(request, draft, definition, number, action))
 
 
+@view_config(
+    route_name="aids.autosave", request_method="POST", renderer="cagou_aids:templates/autosaved.jinja2",
+    permission="aids:apply",
+)  # fmt: skip
+def autosave(request: Request) -> dict[str, Any]:
+    """What is typed, saved as it is typed (htmx, a moment after each change): the page's fields, checked
+    silently: their answers are kept when the page checks, what was typed always; files wait for "Suivant"."""
+    draft = current_draft(request)
+    definition = parse_definition(draft.version.definition)
+    number = page_number(request, definition)
+    values: MultiDict[str, str] = MultiDict(
+        (key, value) for key, value in request.POST.items() if isinstance(value, str)
+    )
+    form = page_form_class(definition, number)(values, known=earlier_answers(definition, number, draft.answers),
+                                               today=today(request))  # fmt: skip
+    typed = {field.name: field.raw for field in form.answer_fields() if field.spec.type != FILE}
+    typed.update({key: [str(value) for value in values.getall(key)] for key in values if "-" in key})
+    previous = draft.typed.get(str(number), {})
+    typed.update({name: previous[name] for name in previous if name not in typed})  # the page's files, as they were
+    accepted = form.validate()
+    request.find_service(IDrafts).save_page(draft, number, typed, form.answers() if accepted else None)
+    return {"at": local(request.registry, draft.updated_at)}
+
+
 def with_files(request: Request, draft: Draft, page: Page, refused: FormErrors) -> MultiDict[str, str]:
     """The page's values with, for each file field, the SHA-256 of its files: those kept (ticked, and the
     draft's own) and those just sent, stored; a file refused gets its message in ``refused``."""
