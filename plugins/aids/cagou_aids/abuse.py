@@ -25,7 +25,8 @@ from cagou_aids.models import Draft
 DRAFTS_PER_ADDRESS = RateLimit("aids.drafts.address", 30, datetime.timedelta(hours=1))
 SUBMISSIONS_PER_ADDRESS = RateLimit("aids.submissions.address", 20, datetime.timedelta(hours=1))
 SUBMISSIONS_PER_EMAIL = RateLimit("aids.submissions.email", 5, datetime.timedelta(hours=1))
-RATE_LIMITS = [DRAFTS_PER_ADDRESS, SUBMISSIONS_PER_ADDRESS, SUBMISSIONS_PER_EMAIL]
+GUEST_CODES = RateLimit("aids.guest-codes.draft", 5, datetime.timedelta(minutes=15))
+RATE_LIMITS = [DRAFTS_PER_ADDRESS, SUBMISSIONS_PER_ADDRESS, SUBMISSIONS_PER_EMAIL, GUEST_CODES]
 #: The honeypot's name: a field nobody is asked to fill, which a password manager has no reason to either.
 HONEYPOT = "laisser_vide"
 MIN_SECONDS = 3.0
@@ -41,6 +42,13 @@ def refuse_if_limited(request: Request, checks: dict[str, str]) -> None:
 def before_start(request: Request) -> None:
     """A draft more from this address, or Refused (429)."""
     checks = {DRAFTS_PER_ADDRESS.name: request.client_addr or ""}
+    refuse_if_limited(request, checks)
+    request.find_service(IRateLimits).count(checks)
+
+
+def before_guest_code(request: Request, draft: Draft) -> None:
+    """One more try of a guest's code on this draft (six digits: the tries are few), or Refused (429)."""
+    checks = {GUEST_CODES.name: draft.token}
     refuse_if_limited(request, checks)
     request.find_service(IRateLimits).count(checks)
 

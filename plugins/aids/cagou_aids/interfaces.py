@@ -64,6 +64,13 @@ class IDrafts(Interface):
         applicant's (a company's procedure for a person, for instance).
         """
 
+    def start_as_guest(procedure, email):
+        """A new draft for someone without an account, whose ``email`` receives a code and the draft's private
+        link; return it. ``Invalid`` for an address that is not one, ``Refused`` while the procedure is closed."""
+
+    def confirm_guest(draft, code):
+        """The guest proves their address with the code mailed to it; ``Invalid`` (under ``code``) otherwise."""
+
     def save_page(draft, number, typed, answers=None):
         """Keep what was typed on page ``number`` and, when the page was accepted, its ``answers``.
 

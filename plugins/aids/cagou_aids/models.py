@@ -152,6 +152,9 @@ class Draft(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_application.id"))
+    #: A guest (no account) proves their address with a code mailed to it: its SHA-256, and when they did.
+    guest_code_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    confirmed_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     #: When the applicant was told the draft would expire (once).
     reminded_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 

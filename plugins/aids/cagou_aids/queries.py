@@ -46,9 +46,10 @@ def procedure_by_slug(db: Session, slug: str) -> Procedure | None:
 
 
 def draft_of(db: Session, token: str, applicant_id: int | None) -> Draft | None:
-    """The draft ``token`` if it is ``applicant_id``'s (anyone else is told it does not exist)."""
+    """The draft ``token`` if it is ``applicant_id``'s, or a guest's (``applicant_id`` None: the token is the
+    guest's key); anyone else is told it does not exist."""
     draft: Draft | None = db.scalar(sa.select(Draft).where(Draft.token == token[:64]))
-    if draft is None or draft.applicant_id is None or draft.applicant_id != applicant_id:
+    if draft is None or draft.applicant_id != applicant_id:
         return None
     return draft
 

@@ -108,6 +108,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("application_id", sa.Integer(), nullable=True),
+        sa.Column("guest_code_hash", sa.String(length=64), nullable=True),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["applicant_id"], ["account.id"], name=op.f("fk_aids_draft_applicant_id_account")),
         sa.ForeignKeyConstraint(

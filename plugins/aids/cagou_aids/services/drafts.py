@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from typing import Any
 
@@ -10,7 +12,20 @@ from pyramid.request import Request
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from cagou.kit import CITIZEN, COMPANY, Account, FormErrors, IClock, IFileStorage, Refused, Upload, check_upload
+from cagou.kit import (
+    CITIZEN,
+    COMPANY,
+    Account,
+    FormErrors,
+    IClock,
+    IFileStorage,
+    IMailer,
+    Invalid,
+    Refused,
+    Upload,
+    check_address,
+    check_upload,
+)  # fmt: skip
 from cagou_aids.definition import FILE_TYPES, Definition, FieldSpec, parse_definition
 from cagou_aids.interfaces import IApplications, IDrafts
 from cagou_aids.models import (
@@ -52,6 +67,39 @@ class DraftService:
         )  # fmt: skip
         request.db.add(draft)
         request.db.flush()
+        return draft
+
+    def start_as_guest(self, procedure: Procedure, email: str) -> Draft:
+        request = self.request
+        try:
+            address = check_address(email)
+        except ValueError as error:
+            raise Invalid(FormErrors(email=str(error))) from None
+        instant = request.find_service(IClock).now()
+        check_open(request, procedure, instant)
+        version = procedure.published if procedure.state == PUBLISHED else procedure.latest
+        assert version is not None
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        draft = Draft(
+            token=secrets.token_urlsafe(32), procedure=procedure, version=version, applicant_id=None, email=address,
+            answers={}, typed={}, idempotency_key=secrets.token_urlsafe(32), created_at=instant, updated_at=instant,
+            guest_code_hash=code_hash(code),
+        )  # fmt: skip
+        request.db.add(draft)
+        request.db.flush()
+        link = request.route_url("aids.guest_confirm", slug=procedure.slug, token=draft.token)
+        request.find_service(IMailer).send(
+            address, f"Votre code pour « {procedure.title} » : {code}",
+            f"Bonjour,\n\nVotre code de confirmation est {code}.\n\nCe lien personnel vous ramène à votre "
+            f"démarche, avant et après son dépôt ; ne le transmettez à personne :\n{link}\n\nLa province Sud",
+        )  # fmt: skip
+        return draft
+
+    def confirm_guest(self, draft: Draft, code: str) -> Draft:
+        if draft.guest_code_hash is None or not hmac.compare_digest(draft.guest_code_hash, code_hash(code.strip())):
+            raise Invalid(FormErrors(code="Ce code ne correspond pas : recopiez les six chiffres du courriel reçu."))
+        draft.confirmed_at = draft.confirmed_at or self.request.find_service(IClock).now()
+        self.request.db.flush()
         return draft
 
     def save_page(
@@ -107,6 +155,10 @@ class DraftService:
         draft.updated_at = request.find_service(IClock).now()
         request.db.flush()
         return application
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def files_of(db: Session, draft: Draft) -> list[StoredFile]:

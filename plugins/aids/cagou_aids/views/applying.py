@@ -14,6 +14,7 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from webob.multidict import MultiDict
 
@@ -33,13 +34,20 @@ STEP = "cagou_aids:templates/step.jinja2"
 PROCEDURE = "cagou_aids:templates/procedure.jinja2"
 REVIEW = "cagou_aids:templates/review.jinja2"
 NEXT, PREVIOUS, SAVE = "suivant", "precedent", "enregistrer"
+#: A draft's pages are checked by :func:`current_draft`: its signed-in owner, or the guest holding its token.
+DRAFT_OWNER = NO_PERMISSION_REQUIRED
 DECLARATION = "J'atteste sur l'honneur l'exactitude des renseignements fournis."
 
 
-def current_draft(request: Request) -> Draft:
-    draft = draft_of(request.db, request.matchdict["token"], request.identity.id)
+def current_draft(request: Request, confirmed: bool = True) -> Draft:
+    """The draft of the address: the signed-in applicant's own, or a guest's, whose key is its token (a guest
+    who has not given the mailed code yet is sent to give it)."""
+    person = request.identity.id if request.identity is not None else None
+    draft = draft_of(request.db, request.matchdict["token"], person)
     if draft is None or draft.procedure.slug != request.matchdict["slug"]:
         raise HTTPNotFound("Ce brouillon n'existe pas, ou il n'est pas le vôtre.")
+    if confirmed and draft.applicant_id is None and draft.confirmed_at is None:
+        raise HTTPSeeOther(request.route_path("aids.guest_confirm", slug=draft.procedure.slug, token=draft.token))
     return draft
 
 
@@ -98,7 +106,7 @@ def earlier_answers(definition: Definition, number: int, answers: dict[str, Any]
     return {name: value for name, value in answers.items() if name not in names}
 
 
-@view_config(route_name="aids.step", request_method="GET", renderer=STEP, permission="aids:apply")
+@view_config(route_name="aids.step", request_method="GET", renderer=STEP, permission=DRAFT_OWNER)
 def step(request: Request) -> dict[str, Any]:
     draft = current_draft(request)
     definition = parse_definition(draft.version.definition)
@@ -110,7 +118,7 @@ def step(request: Request) -> dict[str, Any]:
     return step_values(request, draft, number, form, FormErrors())
 
 
-@view_config(route_name="aids.step", request_method="POST", renderer=STEP, permission="aids:apply")
+@view_config(route_name="aids.step", request_method="POST", renderer=STEP, permission=DRAFT_OWNER)
 def step_post(request: Request) -> Any:
     draft = current_draft(request)
     definition = parse_definition(draft.version.definition)
@@ -137,7 +145,7 @@ def step_post(request: Request) -> Any:
 
 @view_config(
     route_name="aids.autosave", request_method="POST", renderer="cagou_aids:templates/autosaved.jinja2",
-    permission="aids:apply",
+    permission=DRAFT_OWNER,
 )  # fmt: skip
 def autosave(request: Request) -> dict[str, Any]:
     """What is typed, saved as it is typed (htmx, a moment after each change): the page's fields, checked
@@ -212,16 +220,16 @@ def shown_answer(spec: FieldSpec, answer: Any) -> Any:
     return shown(spec, answer)
 
 
-@view_config(route_name="aids.review", request_method="GET", renderer=REVIEW, permission="aids:apply")
+@view_config(route_name="aids.review", request_method="GET", renderer=REVIEW, permission=DRAFT_OWNER)
 def review(request: Request) -> Any:
     draft = current_draft(request)
     if draft.application is not None:
-        return HTTPSeeOther(request.route_path("aids.mine"))
+        return HTTPSeeOther(followed_path(request, draft))
     review_shown(request, draft)
     return review_values(request, draft, FormErrors())
 
 
-@view_config(route_name="aids.review", request_method="POST", renderer=REVIEW, permission="aids:apply")
+@view_config(route_name="aids.review", request_method="POST", renderer=REVIEW, permission=DRAFT_OWNER)
 def review_post(request: Request) -> Any:
     draft = current_draft(request)
     if request.POST.get("declaration") != "oui":
@@ -245,7 +253,14 @@ def review_post(request: Request) -> Any:
     if application.duplicate_of is not None:
         zone = local(request.registry, application.submitted_at).tzinfo
         request.session.flash(duplicate_notice(application.duplicate_of, zone))
-    return HTTPSeeOther(request.route_path("aids.mine"))
+    return HTTPSeeOther(followed_path(request, draft))
+
+
+def followed_path(request: Request, draft: Draft) -> str:
+    """Where a submitted application is followed: "Mes démarches", or the guest's private link."""
+    if draft.applicant_id is None:
+        return str(request.route_path("aids.guest_follow", slug=draft.procedure.slug, token=draft.token))
+    return str(request.route_path("aids.mine"))
 
 
 def first_page_with(definition: Definition, errors: FormErrors) -> int:

@@ -11,7 +11,7 @@ from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from cagou.kit import IClock, local
+from cagou.kit import FormErrors, IClock, local
 from cagou_aids.definition import FILE, FieldSpec, parse_definition
 from cagou_aids.models import AUDIENCES, BOTH, Procedure
 from cagou_aids.queries import is_open, open_procedures, procedure_by_slug
@@ -50,7 +50,10 @@ def procedure_page(request: Request) -> dict[str, Any]:
     return procedure_values(request, procedure)
 
 
-def procedure_values(request: Request, procedure: Procedure, refusal: str = "") -> dict[str, Any]:
+def procedure_values(
+    request: Request, procedure: Procedure, refusal: str = "", guest_errors: FormErrors | None = None,
+    guest_email: str = "",
+) -> dict[str, Any]:  # fmt: skip
     instant = request.find_service(IClock).now()
     registry = request.registry
     return {
@@ -59,6 +62,7 @@ def procedure_values(request: Request, procedure: Procedure, refusal: str = "") 
         "opens_at": procedure.opens_at and local(registry, procedure.opens_at),
         "closes_at": procedure.closes_at and local(registry, procedure.closes_at),
         "documents": [spec.label for spec in files_asked(procedure)], "refusal": refusal,
+        "guest_errors": guest_errors or FormErrors(), "guest_email": guest_email,
     }  # fmt: skip
 
 

@@ -36,7 +36,7 @@ def page_values(request: Request, application: Application, errors: FormErrors) 
         "explanation": STATE_EXPLANATIONS.get(application.state, ""), "may_withdraw": application.state == SUBMITTED,
         "history": [(local(registry, event.at), event.text) for event in history_of(request.db, application)],
         "rows": answer_rows(definition, application.answers), "files": files_sent(request.db, application),
-        "errors": errors,
+        "errors": errors, "guest": False,
     }  # fmt: skip
 
 
