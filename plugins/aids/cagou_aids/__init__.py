@@ -21,6 +21,7 @@ DRAFT = "/demarches/{slug}/brouillon/{token}"
 
 def includeme(config: Configurator) -> None:
     config.include("cagou_aids.services")
+    config.include("cagou_aids.api")
     config.add_site_route(PUBLIC, "aids.catalogue", "/demarches/")
     config.add_site_route(PUBLIC, "aids.procedure", "/demarches/{slug}")
     config.add_site_route(PUBLIC, "aids.start", "/demarches/{slug}/commencer")

@@ -9,15 +9,9 @@ from pyramid.request import Request
 
 from cagou.kit import HealthResult, IClock, SearchResult, Widget
 from cagou_aids.models import PUBLISHED, Application, Procedure
-from cagou_aids.views.instruction import READ, ProcedureContext, applicant_name
+from cagou_aids.views.instruction import READ, applicant_name, readable_procedures
 
 RECENT = datetime.timedelta(days=7)
-
-
-def readable_procedures(request: Request) -> list[Procedure]:
-    """The procedures whose applications the signed-in agent may read (their directorates')."""
-    procedures = request.db.scalars(sa.select(Procedure).order_by(Procedure.title))
-    return [p for p in procedures if request.has_permission(READ, ProcedureContext(request, p))]
 
 
 def widgets(request: Request) -> list[Widget]:

@@ -65,10 +65,14 @@ def procedure_context(request: Request) -> ProcedureContext:
     return ProcedureContext(request, procedure)
 
 
+def readable_procedures(request: Request) -> list[Procedure]:
+    """The procedures whose applications the signed-in agent may read (their directorates')."""
+    return [p for p in procedures_all(request.db) if request.has_permission(READ, ProcedureContext(request, p))]
+
+
 @view_config(route_name="aids.procedures", renderer="cagou_aids:templates/procedures.jinja2", permission=READ)
 def procedures(request: Request) -> dict[str, Any]:
-    readable = [p for p in procedures_all(request.db) if request.has_permission(READ, ProcedureContext(request, p))]
-    return {"procedures": readable, "states": PROCEDURE_STATES, "audiences": AUDIENCES}
+    return {"procedures": readable_procedures(request), "states": PROCEDURE_STATES, "audiences": AUDIENCES}
 
 
 def listed_fields(definition: Definition) -> list[FieldSpec]:
