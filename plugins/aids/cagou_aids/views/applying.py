@@ -28,6 +28,7 @@ from cagou_aids.mails import duplicate_notice
 from cagou_aids.models import APPLICATION_STATES, Draft
 from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_by_slug
 from cagou_aids.services.drafts import files_of
+from cagou_aids.views import refuse
 from cagou_aids.views.catalogue import procedure_values
 
 STEP = "cagou_aids:templates/step.jinja2"
@@ -72,8 +73,7 @@ def start(request: Request) -> Any:
         before_start(request)
         draft = request.find_service(IDrafts).start(procedure, request.identity)
     except Refused as refused:
-        request.tm.doom()
-        request.response.status_int = refused.status
+        refuse(request, refused.status)
         return procedure_values(request, procedure, refused.message)
     return HTTPSeeOther(step_path(request, draft, 1))
 
@@ -239,14 +239,12 @@ def review_post(request: Request) -> Any:
         checks = before_submission(request, draft)
         application = request.find_service(IDrafts).submit(draft)
     except Invalid as refused:
-        request.tm.doom()
-        request.response.status_int = 400
+        refuse(request, 400)
         first = first_page_with(parse_definition(draft.version.definition), refused.errors)
         message = f"Une réponse est à corriger (étape {first}) : {next(iter(refused.errors.values()))}"
         return review_values(request, draft, FormErrors(form=message))
     except Refused as refused:
-        request.tm.doom()
-        request.response.status_int = refused.status
+        refuse(request, refused.status)
         return review_values(request, draft, FormErrors(form=refused.message))
     submitted(request, checks)
     request.session.flash(f"Votre demande est déposée sous le numéro {application.receipt}.")

@@ -15,6 +15,7 @@ from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IApplications
 from cagou_aids.models import APPLICATION_STATES, STATE_EXPLANATIONS, SUBMITTED, Application, StoredFile
 from cagou_aids.queries import files_sent, history_of, own_application
+from cagou_aids.views import refuse
 from cagou_aids.views.instruction import answer_rows
 
 PAGE = "cagou_aids:templates/my_application.jinja2"
@@ -54,8 +55,7 @@ def withdraw(request: Request) -> Any:
     try:
         request.find_service(IApplications).withdraw(application, request.identity)
     except Refused as refused:
-        request.tm.doom()
-        request.response.status_int = refused.status
+        refuse(request, refused.status)
         return page_values(request, application, FormErrors(form=refused.message))
     request.session.flash(f"Votre demande {application.receipt} est retirée.")
     return HTTPSeeOther(request.route_path("aids.my_application", receipt=application.receipt))

@@ -14,6 +14,7 @@ from cagou.kit import FormErrors, Invalid, Refused
 from cagou_aids.abuse import before_guest_code, before_start
 from cagou_aids.interfaces import IDrafts
 from cagou_aids.queries import procedure_by_slug
+from cagou_aids.views import refuse
 from cagou_aids.views.applying import PROCEDURE, current_draft, step_path
 from cagou_aids.views.catalogue import procedure_values
 from cagou_aids.views.following import PAGE as FOLLOWED
@@ -33,14 +34,12 @@ def guest_start(request: Request) -> Any:
         before_start(request)
         draft = request.find_service(IDrafts).start_as_guest(procedure, request.POST.get("email", ""))
     except Invalid as refused:
-        request.tm.doom()
-        request.response.status_int = 400
+        refuse(request, 400)
         return procedure_values(
             request, procedure, guest_errors=refused.errors, guest_email=request.POST.get("email", "")
         )
     except Refused as refused:
-        request.tm.doom()
-        request.response.status_int = refused.status
+        refuse(request, refused.status)
         return procedure_values(request, procedure, refused.message)
     return HTTPSeeOther(request.route_path("aids.guest_confirm", slug=procedure.slug, token=draft.token))
 
