@@ -30,6 +30,8 @@ from cagou_helpdesk.reference import DEFAULT_MATRIX as DEFAULT_MATRIX  # the def
 from cagou_helpdesk.reference import DEFAULT_SERVICE_LEVELS as DEFAULT_SERVICE_LEVELS
 
 MODULE = "helpdesk"
+#: The worker's job that writes a new ticket's acknowledgement (cagou_helpdesk.jobs.acknowledge).
+ACKNOWLEDGE_JOB = "helpdesk.acknowledge"
 NO_GROUP = "Aucun groupe de techniciens n'est configuré : prévenez l'administrateur de l'assistance."
 
 #: What a technician may move a ticket to, from each status.
