@@ -45,8 +45,8 @@ import argparse
 import cProfile
 import html
 import io
-import pstats
 import os
+import pstats
 import secrets
 import statistics
 import sys

@@ -244,7 +244,7 @@ def mails_sent_after(registry, mail_id: int | None) -> bool:
 
 def test_an_acknowledgement_whose_job_ran_during_an_outage_is_sent_once_the_database_is_back(cluster, platform):
     """The worker took the job, then PostgreSQL went away: the job failed, and its retry could not be written."""
-    settings, registry, bureau = platform
+    _settings, registry, bureau = platform
     data = TicketInput(title="Écran noir", description="Depuis ce matin.", category=CATEGORY)
     with transaction_scope(registry) as request:
         requester = request.find_service(IAccounts).by_login(bureau.agents[0])

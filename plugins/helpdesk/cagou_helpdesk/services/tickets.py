@@ -76,6 +76,7 @@ from cagou_helpdesk.rules import (
     TRANSITIONS,
     can_still_reopen,
     now,
+    service_level_dates,
     set_service_levels,
     shift_due_dates,
 )
@@ -130,15 +131,18 @@ class TicketService:
         if category.group_id is None:
             raise Refused(NO_GROUP, 503)
         instant = now(request)
-        ticket = Ticket(
-            title=title, description=description, category_id=category.id, urgency=urgency, impact=impact,
-            priority=known.matrix[(urgency, impact)], status=NEW, source=source, requester=requester,
-            opened_by=opened_by or requester, contact_phone=phone or None, group_id=category.group_id,
-            created_at=instant, updated_at=instant,
-        )  # fmt: skip
-        set_service_levels(request, ticket, instant)
-        request.db.add(ticket)
-        request.db.flush()
+        priority = known.matrix[(urgency, impact)]
+        first_response_due, resolution_due = service_level_dates(request, priority, instant)
+        values = {
+            "title": title, "description": description, "category_id": category.id, "urgency": urgency,
+            "impact": impact, "priority": priority, "status": NEW, "source": source, "requester_id": requester.id,
+            "opened_by_id": (opened_by or requester).id, "contact_phone": phone or None,
+            "group_id": category.group_id, "created_at": instant, "updated_at": instant,
+            "first_response_due": first_response_due, "resolution_due": resolution_due, "reopened": 0,
+        }  # fmt: skip
+        # One INSERT … RETURNING that gives back the ticket as a persistent object, without the unit of
+        # work's flush of the session (every request opening a ticket pays for it otherwise).
+        ticket: Ticket = request.db.scalars(sa.insert(Ticket).returning(Ticket), [values]).one()
         self.store_uploads(ticket, None, uploads, opened_by or requester)
         on_behalf = f" pour {requester.display_name}" if opened_by is not None and opened_by.id != requester.id else ""
         group = known.groups[category.group_id]
