@@ -210,7 +210,7 @@ def bench_people(env: dict[str, str], agents: int, technicians: int, take_ticket
                     "category_id": category.id, "urgency": urgency, "impact": impact,
                     "priority": matrix[(urgency, impact)], "status": "new", "source": "web",
                     "requester_id": requester.id, "opened_by_id": requester.id, "group_id": target.id,
-                    "created_at": created, "updated_at": created, "reopened": 0,
+                    "created_at": created, "updated_at": created, "acknowledged_at": created, "reopened": 0,
                 }  # fmt: skip
                 first_response, resolution = levels[row["priority"]]
                 row["first_response_due"] = calendar.add(created, datetime.timedelta(minutes=first_response))
@@ -264,6 +264,7 @@ def fill(url: str, count: int) -> float:
         "title", "description", "category_id", "urgency", "impact", "priority", "status", "waiting_for", "source",
         "requester_id", "opened_by_id", "group_id", "assignee_id", "created_at", "updated_at", "first_response_at",
         "resolved_at", "closed_at", "first_response_due", "resolution_due", "paused_since", "reopened", "rating",
+        "acknowledged_at",
     )  # fmt: skip
     statement = f"COPY helpdesk_ticket ({', '.join(columns)}) FROM STDIN"
     with psycopg.connect(plain_url(url)) as connection, connection.cursor() as cursor, cursor.copy(statement) as copy:
@@ -289,6 +290,7 @@ def fill(url: str, count: int) -> float:
                 resolved + datetime.timedelta(days=7) if status == "closed" else None,
                 created + datetime.timedelta(hours=answer), created + datetime.timedelta(hours=resolve),
                 answered if status == "waiting" else None, 0, chance.choice([None, None, 4, 5]) if done else None,
+                created,
             ))  # fmt: skip
     with psycopg.connect(plain_url(url), autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE helpdesk_ticket")

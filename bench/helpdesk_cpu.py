@@ -12,8 +12,8 @@ measure, each through its WSGI application with WebTest, in alternating rounds
 (A B C, C B A…):
 
 - *Cagou*: `POST /intranet/assistance/nouvelle`, the real multipart form of a
-  signed-in agent (session, CSRF token, checks, the ticket, its audit entry,
-  the acknowledgement in the outbox and its job);
+  signed-in agent (session, CSRF token, checks, the ticket, its audit entry
+  and the job that composes its acknowledgement);
 - *Cagou, empty POST*: the signed-in JSON POST with its CSRF header that stores
   nothing (bench/plugins/cagou_benchaudit, `?audit=0&change=0`): the platform alone;
 - *Bare Pyramid*: bench/bare_helpdesk.py's form, parsed and inserted.
@@ -21,9 +21,9 @@ measure, each through its WSGI application with WebTest, in alternating rounds
 The figure is `time.process_time()` per request (the process's CPU, not the
 wall clock), median over the rounds. WebTest's own cost is in all three.
 
-Then the worker's part: the jobs the tickets queued (the acknowledgements'
-deliveries) are run as the worker runs them, and *one mail's delivery* is
-timed alone, in rounds of the same
+Then the worker's part: the jobs the tickets queued (their acknowledgements,
+composed and delivered) are run as the worker runs them, and *one mail's
+delivery* is timed alone, in rounds of the same
 size: `deliver_mail` on a pending acknowledgement, with the production
 settings' delivery (a Maildir folder for the benchmark), median of the rounds.
 
@@ -31,14 +31,22 @@ Targets, each reported met or NOT MET: the ticket form costs at most 2 times
 the platform's empty POST; the empty POST at most 1.4 times the bare insert;
 one mail's delivery under 3 ms.
 
-    python bench/helpdesk_cpu.py [--requests 300] [--rounds 5]
+    python bench/helpdesk_cpu.py [--requests 300] [--rounds 5] [--profile 500]
+
+With ``--profile N``, N ticket-form requests are run under cProfile after the
+warm-up instead of the measure, and the functions that cost the most are
+written to var/bench/helpdesk-cpu-profile.txt (own time, then cumulative), the
+whole profile to var/bench/helpdesk-cpu.prof.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import html
+import io
 import os
+import pstats
 import secrets
 import statistics
 import sys
@@ -191,6 +199,20 @@ def measure_mail(registry: Registry, count: int, rounds: int) -> list[float]:
     return figures
 
 
+def profile(request: Callable[[], object], count: int) -> str:
+    """cProfile's view of ``count`` requests after a warm-up: the 40 costliest by own time, then by cumulative."""
+    cpu_per_request(request, max(count // 10, 10))
+    profiler = cProfile.Profile(time.process_time)
+    profiler.runcall(cpu_per_request, request, count)
+    run.VAR.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(run.VAR / "helpdesk-cpu.prof")  # for pstats or snakeviz, caller by caller
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(60)
+    return text.getvalue()
+
+
 def report(figures: dict[str, list[float]], count: int, rounds: int) -> str:
     medians = {name: statistics.median(values) for name, values in figures.items()}
     baseline = medians[BASELINE]
@@ -225,9 +247,13 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300, help="requests per round and application (300)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (5)")
     parser.add_argument("--postgresql-url", default=helpdesk.DEFAULT_URL, help="the database bench/helpdesk.py made")
+    parser.add_argument("--profile", type=int, default=0, help="profile this many ticket forms instead of measuring")
     arguments = parser.parse_args()
     check_prepared(arguments.postgresql_url)
     open_ticket, empty_post, registry = cagou_clients(arguments.postgresql_url)
+    if arguments.profile:
+        run.publish("helpdesk-cpu-profile.txt", profile(open_ticket, arguments.profile))
+        return 0
     requests = {CAGOU: open_ticket, EMPTY: empty_post, BASELINE: bare_client(arguments.postgresql_url)}
     print(f"CPU per request, {arguments.rounds} rounds of {arguments.requests}…", flush=True)
     figures = measure(requests, arguments.requests, arguments.rounds)

@@ -99,6 +99,23 @@ def test_nothing_leaves_when_the_transaction_aborts(registry):
     assert get_huey(registry).pending_count() == 0
 
 
+def test_a_mail_with_an_idempotency_key_is_written_once_whoever_sends_it(registry):
+    """A job run twice sends its mail once: the second send of the key writes nothing and queues nothing."""
+    with transaction_scope(registry) as request:
+        first = request.find_service(IMailer).send("jeanne.martin@example.nc", "Reçu", "Un.", key="test.42.receipt")
+    with transaction_scope(registry) as request:
+        mailer = request.find_service(IMailer)
+        assert mailer.send("jeanne.martin@example.nc", "Reçu", "Deux.", key="test.42.receipt") is None
+        other = mailer.send("jeanne.martin@example.nc", "Reçu", "Trois.", key="test.43.receipt")
+    assert first is not None and other is not None
+    assert [(mail.id, mail.idempotency_key) for mail in outbox(registry)] == [
+        (first, "test.42.receipt"),
+        (other, "test.43.receipt"),
+    ]
+    assert run_jobs(registry) == 2
+    assert [message.get_payload(decode=True).decode() for message in delivered_mail(registry)] == ["Un.", "Trois."]
+
+
 def test_mail_lands_in_the_development_folder_and_the_console_shows_it(app, registry):
     send(registry, subject="Accusé de réception")
     assert run_jobs(registry) == 1

@@ -169,11 +169,16 @@ class IAuditLog(Interface):
 class IMailer(Interface):
     """Mail that leaves only if the transaction commits, and is retried."""
 
-    def send(to, subject, body, html=None, reply_to=None, message_id=None):
+    def send(to, subject, body, html=None, reply_to=None, message_id=None, key=None):
         """Queue a message in the current transaction; return its outbox id.
 
         ``message_id`` (``<…@domain>``) lets the caller recognise the replies
         to this message by their ``In-Reply-To``; by default the mailer makes one.
+        ``key`` (at most 255 characters, such as ``helpdesk.ticket.42.acknowledgement``)
+        makes the mail idempotent: the outbox holds one mail per key, and a
+        second ``send`` with a key already written (by a job run twice, or by
+        a concurrent transaction, which it waits for on PostgreSQL) writes
+        nothing and returns None.
         """
 
 

@@ -54,7 +54,7 @@ from cagou.interfaces import (
     IRateLimits,
     ISecrets,
 )
-from cagou.mail.services import check_address, sender_domain
+from cagou.mail.services import check_address, deliver_mail, sender_domain
 from cagou.plugins import call_enabled, flatten
 from cagou.refusals import Invalid, Refused
 from cagou.settings import environment_name
@@ -119,6 +119,7 @@ __all__ = [
     "csv_cell",
     "csv_lines",
     "csv_response",
+    "deliver_mail",
     "directorate_acl",
     "environment_name",
     "fail",

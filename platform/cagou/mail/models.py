@@ -24,7 +24,10 @@ class OutboxMail(Base):
     """
 
     __tablename__ = "outbox_mail"
-    __table_args__ = (sa.Index("ix_outbox_mail_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_mail_due", "status", "next_attempt_at"),
+        sa.Index("uq_outbox_mail_idempotency_key", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
@@ -39,3 +42,5 @@ class OutboxMail(Base):
     next_attempt_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    #: One mail per key, whoever writes it (``IMailer.send(key=…)``): a job run twice sends once.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 import zope.sqlalchemy
 from pyramid.registry import Registry
 from pyramid.request import Request
+from sqlalchemy.dialects import postgresql, sqlite
 from zope.interface import implementer
 
 from cagou.clock import registered_clock
@@ -38,6 +39,17 @@ ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 MAXIMUM_DELAY = datetime.timedelta(hours=1)
 OUTBOX_TABLE = cast(sa.Table, OutboxMail.__table__)
 INSERT_MAIL = sa.insert(OUTBOX_TABLE).returning(OUTBOX_TABLE.c.id)
+#: With an idempotency key: nothing written, and no id returned, when a mail with that key is there.
+#: Both databases write ``INSERT … ON CONFLICT DO NOTHING``; PostgreSQL makes a concurrent writer of
+#: the same key wait for the first one's commit (then writes nothing) or rollback (then writes).
+INSERT_KEYED_MAIL = {
+    "postgresql": postgresql.insert(OUTBOX_TABLE)
+    .on_conflict_do_nothing(index_elements=[OUTBOX_TABLE.c.idempotency_key])
+    .returning(OUTBOX_TABLE.c.id),
+    "sqlite": sqlite.insert(OUTBOX_TABLE)
+    .on_conflict_do_nothing(index_elements=[OUTBOX_TABLE.c.idempotency_key])
+    .returning(OUTBOX_TABLE.c.id),
+}
 
 
 def check_address(address: str) -> str:
@@ -60,7 +72,8 @@ class OutboxMailer:
         html: str | None = None,
         reply_to: str | None = None,
         message_id: str | None = None,
-    ) -> int:
+        key: str | None = None,
+    ) -> int | None:
         now = self.request.find_service(IClock).now()
         domain = sender_domain(self.request.registry)
         secrets = self.request.find_service(ISecrets)
@@ -75,11 +88,16 @@ class OutboxMailer:
             "status": PENDING,
             "attempts": 0,
             "next_attempt_at": now,
+            "idempotency_key": key,
         }
         # One INSERT on the session's connection, without the ORM's unit of work: many
         # requests send a mail, and the worker reads the row back by its id.
-        mail_id: int = self.request.db.connection().execute(INSERT_MAIL, values).scalar_one()
+        connection = self.request.db.connection()
+        statement = INSERT_MAIL if key is None else INSERT_KEYED_MAIL[connection.dialect.name]
+        mail_id: int | None = connection.execute(statement, values).scalar_one_or_none()
         zope.sqlalchemy.mark_changed(self.request.db)
+        if mail_id is None:
+            return None  # the mail of this key is already written: it is delivered from there
         self.request.find_service(IJobQueue).enqueue(DELIVER_JOB, mail_id=mail_id)
         return mail_id
 

@@ -21,6 +21,7 @@ from cagou_helpdesk import (
     settings,
 )
 from cagou_helpdesk.hooks import *  # noqa: F403  (the hook implementations are the module's API)
+from cagou_helpdesk.rules import ACKNOWLEDGE_JOB
 
 
 def includeme(config: Configurator) -> None:
@@ -34,6 +35,7 @@ def includeme(config: Configurator) -> None:
         route_name="helpdesk.static",
         permission=NO_PERMISSION_REQUIRED,
     )
+    config.add_job(ACKNOWLEDGE_JOB, "cagou_helpdesk.jobs.acknowledge")
     config.include("cagou_helpdesk.services")
     config.include("cagou_helpdesk.views")
     config.include("cagou_helpdesk.knowledge")

@@ -20,7 +20,7 @@ import itertools
 import re
 import zoneinfo
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import holidays
 
@@ -40,6 +40,9 @@ _DAYS_HELP = (
     "Écrivez des numéros de jour de 1 (lundi) à 7 (dimanche), séparés par des virgules "
     "ou en plages, par exemple « 1-5 » ou « 1-4,6 »."
 )
+#: Days whose working periods a calendar keeps computed (about ten years of days): past that it starts again.
+_CACHED_DAYS = 4096
+
 _PERIOD = re.compile(r"(\d{1,2})[:h](\d{2})-(\d{1,2})[:h](\d{2})")
 _DAYS = re.compile(r"(\d+)(?:-(\d+))?")
 
@@ -81,6 +84,12 @@ class BusinessCalendar:
     periods: tuple[Period, ...]
     weekdays: frozenset[int]
     holiday_country: str = "NC"
+    #: Each day's working periods in UTC, computed once: every deadline walks the same few days ahead.
+    #: Nothing to invalidate: a calendar is immutable (built from the settings, once per process), and so
+    #: are a year's public holidays; what changes at run time, the service levels, is read at each ticket.
+    _days: dict[datetime.date, tuple[tuple[datetime.datetime, datetime.datetime], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         # Checked here rather than only in parse_calendar: an empty week or
@@ -164,7 +173,16 @@ class BusinessCalendar:
         """The calendar day of ``instant`` where the helpdesk works."""
         return instant.astimezone(self.timezone).date()
 
-    def _intervals(self, day: datetime.date) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    def _intervals(self, day: datetime.date) -> tuple[tuple[datetime.datetime, datetime.datetime], ...]:
+        """The working periods of ``day`` as UTC instants; none on days off. Computed once per day."""
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) >= _CACHED_DAYS:
+                self._days.clear()
+            found = self._days[day] = self._compute_intervals(day)
+        return found
+
+    def _compute_intervals(self, day: datetime.date) -> tuple[tuple[datetime.datetime, datetime.datetime], ...]:
         """The working periods of ``day`` as UTC instants; none on days off.
 
         Bounds are converted to UTC before any arithmetic: subtracting two
@@ -172,14 +190,14 @@ class BusinessCalendar:
         across a daylight saving change in zones that have one.
         """
         if not self.is_working_day(day):
-            return []
+            return ()
         intervals = []
         for start, end in self.periods:
             start_at = datetime.datetime.combine(day, start, tzinfo=self.timezone).astimezone(datetime.UTC)
             end_at = datetime.datetime.combine(day, end, tzinfo=self.timezone).astimezone(datetime.UTC)
             if start_at < end_at:  # a period swallowed by a daylight saving change is no period
                 intervals.append((start_at, end_at))
-        return intervals
+        return tuple(intervals)
 
     def _intervals_from(self, instant: datetime.datetime) -> Iterator[tuple[datetime.datetime, datetime.datetime]]:
         """The working periods that end after ``instant``, in order, without end.

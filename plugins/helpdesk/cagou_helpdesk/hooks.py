@@ -195,6 +195,12 @@ def cagou_audit_object_visible(request: Request, object_type: str, object_id: st
 def cagou_scheduled_jobs() -> list[ScheduledJob]:
     return [
         ScheduledJob(
+            "helpdesk.acknowledge.sweep",
+            "* * * * *",
+            jobs.sweep_acknowledgements,
+            title="Envoyer les accusés de réception dont la tâche a été perdue",
+        ),
+        ScheduledJob(
             "helpdesk.breaches",
             "*/5 * * * *",
             jobs.notify_breaches,

@@ -44,7 +44,16 @@ class ITickets(Interface):
         number and attachments (``Invalid``) and that the requester is an
         active agent; ``Refused`` (503) when the category has no group. Writes
         the ticket, its attachments, the ``helpdesk:ticket:create`` entry and
-        the acknowledgement mail, in the request's transaction.
+        the job of its acknowledgement (``helpdesk.acknowledge``), in the
+        request's transaction.
+        """
+
+    def acknowledge(ticket):
+        """Write the requester's acknowledgement of a new ticket once, and mark the ticket acknowledged.
+
+        The worker's job calls it; a second call, or a concurrent one on
+        another worker, writes no second mail (the outbox's idempotency key).
+        Returns the outbox id, or None when nothing was written.
         """
 
     def add_message(ticket, author, body, kind="reply", uploads=(), source="web"):

@@ -135,6 +135,8 @@ class Member(Base):
 OPEN_QUEUE_WHERE = sa.column("status").in_(OPEN_STATUSES)
 #: The tickets "take the next one" hands out (ITickets.take_next's condition), in their partial index.
 NEXT_WHERE = sa.and_(sa.column("status") == NEW, sa.column("assignee_id").is_(None), sa.column("parent_id").is_(None))
+#: The tickets whose acknowledgement the worker has not written yet (the acknowledgement sweep's).
+UNACKNOWLEDGED_WHERE = sa.column("acknowledged_at").is_(None)
 
 
 class Ticket(Base):
@@ -165,6 +167,13 @@ class Ticket(Base):
             "id",
             postgresql_where=NEXT_WHERE,
             sqlite_where=NEXT_WHERE,
+        ),
+        # The acknowledgement sweep (jobs.acknowledge_forgotten): the few tickets whose acknowledgement is not written.
+        sa.Index(
+            "ix_helpdesk_ticket_unacknowledged",
+            "created_at",
+            postgresql_where=UNACKNOWLEDGED_WHERE,
+            sqlite_where=UNACKNOWLEDGED_WHERE,
         ),
         sa.CheckConstraint("urgency BETWEEN 1 AND 3", name="urgency"),
         sa.CheckConstraint("impact BETWEEN 1 AND 3", name="impact"),
@@ -201,6 +210,8 @@ class Ticket(Base):
     paused_since: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     #: When the group's manager was told of a breach (once per ticket).
     breach_notified_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    #: When the worker wrote the requester's acknowledgement (job ``helpdesk.acknowledge``), or None until then.
+    acknowledged_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     reopened: Mapped[int] = mapped_column(default=0)
     rating: Mapped[int | None]
     rating_comment: Mapped[str | None] = mapped_column(sa.Text)

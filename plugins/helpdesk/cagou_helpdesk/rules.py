@@ -30,6 +30,8 @@ from cagou_helpdesk.reference import DEFAULT_MATRIX as DEFAULT_MATRIX  # the def
 from cagou_helpdesk.reference import DEFAULT_SERVICE_LEVELS as DEFAULT_SERVICE_LEVELS
 
 MODULE = "helpdesk"
+#: The worker's job that writes a new ticket's acknowledgement (cagou_helpdesk.jobs.acknowledge).
+ACKNOWLEDGE_JOB = "helpdesk.acknowledge"
 NO_GROUP = "Aucun groupe de techniciens n'est configuré : prévenez l'administrateur de l'assistance."
 
 #: What a technician may move a ticket to, from each status.
@@ -82,10 +84,19 @@ def group_for(request: Request, category: Category | None) -> Group:
 
 
 def set_service_levels(request: Request, ticket: Ticket, start: datetime.datetime) -> None:
-    first_response, resolution = reference.current(request).levels[ticket.priority]
+    ticket.first_response_due, ticket.resolution_due = service_level_dates(request, ticket.priority, start)
+
+
+def service_level_dates(
+    request: Request, priority: int, start: datetime.datetime
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """When a ticket of ``priority`` opened at ``start`` must be answered, and resolved."""
+    first_response, resolution = reference.current(request).levels[priority]
     calendar = helpdesk_settings.get(request.registry).calendar
-    ticket.first_response_due = calendar.add(start, datetime.timedelta(minutes=first_response))
-    ticket.resolution_due = calendar.add(start, datetime.timedelta(minutes=resolution))
+    return (
+        calendar.add(start, datetime.timedelta(minutes=first_response)),
+        calendar.add(start, datetime.timedelta(minutes=resolution)),
+    )
 
 
 def shift_due_dates(request: Request, ticket: Ticket, instant: datetime.datetime) -> None:

@@ -506,3 +506,25 @@ def test_daylight_saving_change_is_counted_in_real_time():
     day_start = datetime.datetime(2026, 10, 25, 0, 0, tzinfo=paris)
     assert cal.between(day_start, day_start + 24 * H) == 7 * H
     assert_same(cal.add(day_start, 7 * H), datetime.datetime(2026, 10, 25, 6, 0, tzinfo=paris))
+
+
+# --- The cache of each day's periods ----------------------------------------------------------------------------
+
+
+def test_each_days_periods_are_computed_once_and_the_same_as_computed_afresh(cal):
+    start = datetime.date(2026, 1, 1)
+    days = [start + datetime.timedelta(days=n) for n in range(2 * 366)]
+    first = [cal._intervals(day) for day in days]
+    assert all(cal._intervals(day) is periods for day, periods in zip(days, first, strict=True))
+    assert first == [cal._compute_intervals(day) for day in days]
+    assert cal._intervals(datetime.date(2026, 9, 24)) == ()  # Citizenship Day, a Thursday
+    assert len(cal._intervals(datetime.date(2026, 9, 23))) == 2
+
+
+def test_the_cache_stays_bounded(cal):
+    start = datetime.date(2000, 1, 1)
+    for n in range(calendar._CACHED_DAYS + 10):
+        cal._intervals(start + datetime.timedelta(days=n))
+    assert len(cal._days) <= calendar._CACHED_DAYS
+    # A calendar built from the same settings is the same calendar: the cache takes no part in equality.
+    assert cal == parse_calendar(DEFAULT_WORKING_HOURS, DEFAULT_WORKING_DAYS)

@@ -10,7 +10,9 @@ stopped. Served by production's gunicorn configuration and its worker:
   API answers 503 in JSON, never a 500 nor a stack trace;
 - the platform serves again by itself within seconds of the database's
   return, with the same processes (none restarted); the worker too;
-- the audit log still verifies (``cagou audit verify``).
+- the audit log still verifies (``cagou audit verify``);
+- a ticket's acknowledgement whose job ran while the database was away is
+  sent once it is back (the sweep finds the ticket), once.
 
 It brings its own PostgreSQL, but runs in the suite's PostgreSQL pass only
 (with CAGOU_TEST_DATABASE_URL), where PostgreSQL's binaries are installed.
@@ -19,8 +21,10 @@ It brings its own PostgreSQL, but runs in the suite's PostgreSQL pass only
 from __future__ import annotations
 
 import contextlib
+import datetime
 import http.client
 import json
+import mailbox
 import os
 import shutil
 import subprocess
@@ -33,13 +37,19 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from production_bureau import NEW_TICKET, TICKET_PATH, make_bureau, stored_tickets, ticket_form, whole_tickets
+from production_bureau import CATEGORY, NEW_TICKET, TICKET_PATH, make_bureau, stored_tickets, ticket_form, whole_tickets
 
 from cagou import configure
 from cagou.db import get_engine, migrate, transaction_scope
+from cagou.interfaces import IAccounts
+from cagou.jobs.services import run_queued_job
 from cagou.mail.models import SENT, OutboxMail
 from cagou.testing import base_settings, free_port, is_postgresql
 from cagou.testing_production import BIN, PASSWORD, ROOT, Browser, production_environment, start_server, start_worker
+from cagou_helpdesk.checks import TicketInput
+from cagou_helpdesk.interfaces import ITickets
+from cagou_helpdesk.jobs import acknowledge_forgotten
+from cagou_helpdesk.models import Ticket
 
 POSTGRESQL_BIN = Path("/usr/lib/postgresql/15/bin")
 AGENTS = 6
@@ -230,3 +240,37 @@ def mails_sent_after(registry, mail_id: int | None) -> bool:
     with transaction_scope(registry) as request:
         statuses = list(request.db.scalars(sa.select(OutboxMail.status).where(OutboxMail.id > (mail_id or 0))))
     return bool(statuses) and all(status == SENT for status in statuses)
+
+
+def test_an_acknowledgement_whose_job_ran_during_an_outage_is_sent_once_the_database_is_back(cluster, platform):
+    """The worker took the job, then PostgreSQL went away: the job failed, and its retry could not be written."""
+    _settings, registry, bureau = platform
+    data = TicketInput(title="Écran noir", description="Depuis ce matin.", category=CATEGORY)
+    with transaction_scope(registry) as request:
+        requester = request.find_service(IAccounts).by_login(bureau.agents[0])
+        ticket_id = request.find_service(ITickets).open(data, requester).id
+    cluster.stop("immediate")
+    try:
+        with pytest.raises(sa.exc.OperationalError):
+            run_queued_job(registry, "helpdesk.acknowledge", {"ticket_id": ticket_id})
+    finally:
+        cluster.start()
+    assert acknowledgement_mails(registry, ticket_id) == []
+    # The sweep, every minute on the worker, finds the ticket (no grace here: no job is on its way).
+    assert acknowledge_forgotten(registry, grace=datetime.timedelta(0)) == 1
+    assert acknowledgement_mails(registry, ticket_id) == [SENT]
+    # A retry that did survive somewhere writes and sends nothing more.
+    run_queued_job(registry, "helpdesk.acknowledge", {"ticket_id": ticket_id})
+    assert acknowledge_forgotten(registry, grace=datetime.timedelta(0)) == 0
+    assert acknowledgement_mails(registry, ticket_id) == [SENT]
+    assert len(mailbox.Maildir(registry.settings["cagou.mail.folder"])) == 1
+
+
+def acknowledgement_mails(registry, ticket_id: int) -> list[str]:
+    """The statuses of the ticket's acknowledgements in the outbox; the ticket is marked acknowledged with them."""
+    key = f"helpdesk.ticket.{ticket_id}.acknowledgement"
+    with transaction_scope(registry) as request:
+        statuses = list(request.db.scalars(sa.select(OutboxMail.status).where(OutboxMail.idempotency_key == key)))
+        acknowledged = request.db.get_one(Ticket, ticket_id).acknowledged_at is not None
+    assert acknowledged == bool(statuses)
+    return statuses

@@ -120,11 +120,12 @@ def helpdesk_indexes_beyond_alembic() -> list[sa.Index]:
     return sorted(found, key=lambda index: str(index.name))
 
 
-def test_the_indexes_beyond_alembic_are_the_three_of_revision_0002():
+def test_the_indexes_beyond_alembic_are_the_three_of_revision_0002_and_the_one_of_0004():
     assert [index.name for index in helpdesk_indexes_beyond_alembic()] == [
         "ix_helpdesk_category_lower_path",
         "ix_helpdesk_ticket_next",
         "ix_helpdesk_ticket_open_queue",
+        "ix_helpdesk_ticket_unacknowledged",
     ]
 
 

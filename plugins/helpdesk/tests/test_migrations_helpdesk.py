@@ -16,4 +16,4 @@ def test_models_and_migrations_agree(registry: Registry) -> None:
 
 
 def test_the_helpdesk_branch_is_at_its_head_and_upgrading_again_changes_nothing(registry: Registry) -> None:
-    assert_branch_at_head(registry, "0003_helpdesk_article_search", "0001_helpdesk")
+    assert_branch_at_head(registry, "0004_helpdesk_acknowledged", "0001_helpdesk")

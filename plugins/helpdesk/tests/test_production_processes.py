@@ -179,9 +179,13 @@ def take_until_empty(browser: Browser, login: str) -> list[int]:
 
 
 def every_mail_sent(registry) -> bool:
+    """Every ticket acknowledged by the workers' jobs, and every mail of the outbox sent."""
+    from cagou_helpdesk.models import Ticket
+
     with transaction_scope(registry) as request:
         statuses = list(request.db.scalars(sa.select(OutboxMail.status)))
-    return bool(statuses) and all(status == SENT for status in statuses)
+        waiting = request.db.scalar(sa.select(sa.func.count()).where(Ticket.acknowledged_at.is_(None)))
+    return bool(statuses) and not waiting and all(status == SENT for status in statuses)
 
 
 def test_a_process_killed_in_a_burst_loses_no_acknowledged_ticket_and_stores_none_by_half(tmp_path, settings, registry):

@@ -6,6 +6,8 @@ connection of its own, which this process's sessions do not watch.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 import sqlalchemy as sa
 
@@ -83,3 +85,23 @@ def test_a_change_rolled_back_leaves_no_trace(registry, helpdesk, slow_refresh):
         assert reference.current(request).category("Imprimantes") is not None
         raise RuntimeError("abandon")
     assert snapshot(registry).category("Imprimantes") is None
+
+
+def test_a_service_level_changed_here_moves_the_next_deadlines_at_once_the_calendar_kept(
+    registry, helpdesk, slow_refresh
+):
+    """The deadlines read the levels from the snapshot (dropped on change) and the days from the calendar's cache."""
+    from cagou_helpdesk import settings as helpdesk_settings
+    from cagou_helpdesk.models import ServiceLevel
+
+    before = open_as_agent(registry, "Logiciels")  # P3: 4 business hours to answer by default
+    calendar = helpdesk_settings.get(registry).calendar
+    cached_days = dict(calendar._days)
+    assert cached_days, "the deadlines went through the calendar's cache"
+    with transaction_scope(registry) as request:
+        request.db.add(ServiceLevel(priority=3, first_response_minutes=60, resolution_minutes=8 * 60))
+    after = open_as_agent(registry, "Logiciels")
+    assert before.first_response_due == calendar.add(before.created_at, datetime.timedelta(hours=4))
+    assert after.first_response_due == calendar.add(after.created_at, datetime.timedelta(hours=1))
+    assert after.resolution_due == calendar.add(after.created_at, datetime.timedelta(hours=8))
+    assert all(calendar._days[day] == periods for day, periods in cached_days.items())

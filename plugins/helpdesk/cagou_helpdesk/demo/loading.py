@@ -220,7 +220,7 @@ def insert_history(
             "resolved_at": t.resolved_at, "closed_at": t.closed_at, "first_response_due": t.first_response_due,
             "resolution_due": t.resolution_due, "paused_since": t.paused_since,
             "breach_notified_at": t.breach_notified_at, "reopened": t.reopened, "rating": t.rating,
-            "rating_comment": t.rating_comment,
+            "rating_comment": t.rating_comment, "acknowledged_at": t.created_at,
         }
         for t in tickets
     ]  # fmt: skip

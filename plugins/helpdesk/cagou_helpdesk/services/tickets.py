@@ -25,6 +25,7 @@ from cagou.kit import (
     FormErrors,
     IAuditLog,
     IFileStorage,
+    IJobQueue,
     IMailer,
     Invalid,
     Refused,
@@ -69,11 +70,13 @@ from cagou_helpdesk.models import (
 )
 from cagou_helpdesk.permissions import actor_of, check_may_work_on, groups_of, may_work_on
 from cagou_helpdesk.rules import (
+    ACKNOWLEDGE_JOB,
     MODULE,
     NO_GROUP,
     TRANSITIONS,
     can_still_reopen,
     now,
+    service_level_dates,
     set_service_levels,
     shift_due_dates,
 )
@@ -99,7 +102,7 @@ class TicketService:
 
         Categories, groups, the matrix and the service levels come from the
         process's snapshot (:mod:`cagou_helpdesk.reference`): the ticket is one
-        row written, with its audit entry and its acknowledgement.
+        row written, with its audit entry and the job of its acknowledgement.
         """
         request = self.request
         known = reference.current(request)
@@ -128,15 +131,18 @@ class TicketService:
         if category.group_id is None:
             raise Refused(NO_GROUP, 503)
         instant = now(request)
-        ticket = Ticket(
-            title=title, description=description, category_id=category.id, urgency=urgency, impact=impact,
-            priority=known.matrix[(urgency, impact)], status=NEW, source=source, requester=requester,
-            opened_by=opened_by or requester, contact_phone=phone or None, group_id=category.group_id,
-            created_at=instant, updated_at=instant,
-        )  # fmt: skip
-        set_service_levels(request, ticket, instant)
-        request.db.add(ticket)
-        request.db.flush()
+        priority = known.matrix[(urgency, impact)]
+        first_response_due, resolution_due = service_level_dates(request, priority, instant)
+        values = {
+            "title": title, "description": description, "category_id": category.id, "urgency": urgency,
+            "impact": impact, "priority": priority, "status": NEW, "source": source, "requester_id": requester.id,
+            "opened_by_id": (opened_by or requester).id, "contact_phone": phone or None,
+            "group_id": category.group_id, "created_at": instant, "updated_at": instant,
+            "first_response_due": first_response_due, "resolution_due": resolution_due, "reopened": 0,
+        }  # fmt: skip
+        # One INSERT … RETURNING that gives back the ticket as a persistent object, without the unit of
+        # work's flush of the session (every request opening a ticket pays for it otherwise).
+        ticket: Ticket = request.db.scalars(sa.insert(Ticket).returning(Ticket), [values]).one()
         self.store_uploads(ticket, None, uploads, opened_by or requester)
         on_behalf = f" pour {requester.display_name}" if opened_by is not None and opened_by.id != requester.id else ""
         group = known.groups[category.group_id]
@@ -145,11 +151,27 @@ class TicketService:
             "requester": requester.login, "category": category.path,
         }  # fmt: skip
         self.record(ticket, "create", f"Ticket {ticket.reference} ouvert{on_behalf} : « {title} ».", after=after)
-        # Written in the request's transaction, with the ticket: a request that fails sends nothing, and a
-        # ticket is never stored without its acknowledgement (a job composing it was lost in a database
-        # outage, and its immediate delivery raced the delivery job of a second worker).
-        self.notify(ticket, f"Demande enregistrée : {ticket.title}", mails.acknowledgement(request, ticket, group.name))
+        # The acknowledgement is composed by the worker (jobs.acknowledge), whose job is queued in this
+        # transaction: a request that fails sends nothing. The job writes it once whatever the number of
+        # runs (the outbox's idempotency key), and the sweep runs it again for a ticket whose job was lost
+        # (a worker killed while holding it, a database outage while it ran).
+        request.find_service(IJobQueue).enqueue(ACKNOWLEDGE_JOB, ticket_id=ticket.id)
         return ticket
+
+    def acknowledge(self, ticket: Ticket) -> int | None:
+        """The worker's part of opening a ticket: the requester's acknowledgement, written once.
+
+        Returns the outbox row's id, or None when nothing was written: the
+        acknowledgement was already there (a second run of the job), or the
+        requester's address is unusable. Either way the ticket is acknowledged.
+        """
+        if ticket.acknowledged_at is not None:
+            return None
+        body = mails.acknowledgement(self.request, ticket, ticket.group.name)
+        key = f"helpdesk.ticket.{ticket.id}.acknowledgement"
+        mail_id = self.notify(ticket, f"Demande enregistrée : {ticket.title}", body, key=key)
+        ticket.acknowledged_at = now(self.request)
+        return mail_id
 
     def store_uploads(
         self, ticket: Ticket, message: Message | None, uploads: Sequence[tuple[Upload, str]], author: Account
@@ -511,10 +533,11 @@ class TicketService:
             changes=changes,
         )
 
-    def notify(self, ticket: Ticket, subject: str, body: str) -> int | None:
+    def notify(self, ticket: Ticket, subject: str, body: str, key: str | None = None) -> int | None:
         """Mail the requester, with a Message-ID the helpdesk remembers so that their reply finds the ticket.
 
-        Returns the outbox row's id, or None when the requester's address is unusable.
+        Returns the outbox row's id, or None when the requester's address is
+        unusable or the mail of ``key`` (``IMailer.send``) is already written.
         """
         request = self.request
         try:
@@ -523,13 +546,16 @@ class TicketService:
             log.warning("No notification for %s: unusable address %r", ticket.reference, ticket.requester.email)
             return None
         message_id = make_msgid(idstring=f"helpdesk.{ticket.id}", domain=sender_domain(request.registry))
-        mail_id: int = request.find_service(IMailer).send(
+        mail_id: int | None = request.find_service(IMailer).send(
             address,
             f"[{ticket.reference}] {subject}",
             body,
             reply_to=helpdesk_settings.get(request.registry).address,
             message_id=message_id,
+            key=key,
         )
+        if mail_id is None:
+            return None  # written by an earlier run, with its link
         # Without the ORM's unit of work, like the outbox row it goes with: every ticket opened writes one.
         link = {"message_id": message_id, "ticket_id": ticket.id, "incoming": False, "created_at": now(request)}
         request.db.connection().execute(sa.insert(cast(sa.Table, MailLink.__table__)), link)
