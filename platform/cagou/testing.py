@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import graphlib
 import os
 import re
@@ -289,6 +290,18 @@ COLUMNS = sa.text(
 )
 
 
+@functools.cache
+def owner_engine(url: str) -> sa.Engine:
+    """The owner's engine for the session, for the wipe before each test and the demonstration's copies.
+
+    One pooled connection, kept: an engine made and disposed for each wipe
+    opened a connection each time, a new PostgreSQL server process on the
+    same two cores as the tests. The pool checks the connection before use
+    (pre-ping), so a server restarted in between is reconnected to.
+    """
+    return sa.create_engine(url, pool_size=1, pool_pre_ping=True)
+
+
 def wipe_postgresql(url: str) -> None:
     """Empty every table but Alembic's and restart the sequences, so that the test starts clean.
 
@@ -298,8 +311,7 @@ def wipe_postgresql(url: str) -> None:
     The statements go as one script, in one round trip rather than one each
     (about 40): a third of the time on a busy machine.
     """
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
+    with owner_engine(url).begin() as connection:
         quote = connection.dialect.identifier_preparer.quote
         script = [
             # The audit tables refuse DELETE outside a purge (see cagou.audit); on PostgreSQL the
@@ -310,7 +322,6 @@ def wipe_postgresql(url: str) -> None:
             str(RESTART_SEQUENCES),
         ]
         connection.exec_driver_sql(";\n".join(script))
-    engine.dispose()
 
 
 def children_first(connection: sa.Connection) -> list[str]:
@@ -418,8 +429,7 @@ class DemoTemplates:
 
     def snapshot(self, template: DemoTemplate) -> None:
         """Read the rows the demonstration wrote in PostgreSQL's shared database, and the sequences' positions."""
-        engine = sa.create_engine(self.database)
-        with engine.begin() as connection:
+        with owner_engine(self.database).begin() as connection:
             quote = connection.dialect.identifier_preparer.quote  # names from the catalog, quoted
             cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open: in the transaction
             rows = []
@@ -437,13 +447,11 @@ class DemoTemplates:
                 position = sa.text(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
                 last_value, is_called = connection.execute(position).one()
                 positions.append(f"setval('{sequence}', {int(last_value)}, {bool(is_called)})")
-        engine.dispose()
         template.rows, template.sequences = tuple(rows), f"SELECT {', '.join(positions)}" if positions else ""
 
     def copy_rows(self, template: DemoTemplate) -> None:
         """Copy the template's rows into the emptied tables; put the sequences where the demonstration left them."""
-        engine = sa.create_engine(self.database)
-        with engine.begin() as connection:
+        with owner_engine(self.database).begin() as connection:
             # No trigger, no foreign key check: the rows are those the real triggers and checks let in.
             connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
             cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open: in the transaction
@@ -452,7 +460,6 @@ class DemoTemplates:
                     copy.write(data)
             if template.sequences:
                 connection.exec_driver_sql(template.sequences)
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")
