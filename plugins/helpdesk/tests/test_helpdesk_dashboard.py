@@ -18,12 +18,12 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, Response, expect
-from pyramid.config import Configurator
 from pyramid.registry import Registry
 
 from cagou.clock import FrozenClock
 from cagou.db import transaction_scope
-from cagou.interfaces import IAccounts, IClock
+from cagou.interfaces import IAccounts
+from cagou.testing import freeze_clock
 from cagou.testing_browser import OpenPage, assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
@@ -43,11 +43,7 @@ def demonstration_instant() -> datetime.datetime:
 @pytest.fixture(autouse=True)
 def monday(registry: Registry) -> FrozenClock:
     """Set before anything else (autouse), so that the demonstration loads at this moment."""
-    clock = FrozenClock(MONDAY)
-    config = Configurator(registry=registry)
-    config.register_service(clock, IClock)
-    config.commit()
-    return clock
+    return freeze_clock(registry, MONDAY)
 
 
 @pytest.fixture
