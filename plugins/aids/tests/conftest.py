@@ -10,7 +10,7 @@ from pyramid.registry import Registry
 
 from cagou.kit import CITIZEN, PUBLIC, IAccounts, transaction_scope
 
-pytest_plugins = ["cagou.testing"]
+pytest_plugins = ["cagou.testing", "cagou.testing_browser"]
 
 
 @pytest.fixture(scope="session")

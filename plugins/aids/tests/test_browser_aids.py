@@ -1,0 +1,119 @@
+"""The applicant's journey in a real browser: keyboard alone, axe-core on every page, reflow at 320 CSS pixels.
+
+A resident of the demonstration (``citoyen``) applies to the repatriation
+census without touching a mouse: each control is reached with Tab (one that
+cannot be reached fails the test), filled by typing, and each page is sent
+with Enter on its button. On every page of the journey axe-core finds no
+serious or critical violation (WCAG 2.1 A and AA).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from cagou.testing_browser import NARROW, OpenPage, assert_accessible, assert_reflows, sign_in
+
+pytestmark = pytest.mark.browser
+
+CENSUS = "Recensement des résidents de la province Sud bloqués à l'étranger"
+MAX_TABS = 80
+
+
+def focused_id(page: Page) -> str:
+    return str(page.evaluate("document.activeElement && document.activeElement.id || ''"))
+
+
+def tab_to(page: Page, element_id: str) -> None:
+    """Press Tab until the control ``element_id`` has the focus: what a keyboard user does."""
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if focused_id(page) == element_id:
+            return
+    raise AssertionError(f"#{element_id} is never reached with the Tab key")
+
+
+def type_into(page: Page, element_id: str, text: str) -> None:
+    tab_to(page, element_id)
+    page.keyboard.type(text)
+
+
+def press_button(page: Page, name: str) -> None:
+    """Tab to the button called ``name`` and press Enter."""
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        label = page.evaluate("document.activeElement && document.activeElement.textContent || ''")
+        if str(label).strip() == name:
+            page.keyboard.press("Enter")
+            return
+    raise AssertionError(f"the button « {name} » is never reached with the Tab key")
+
+
+@pytest.fixture
+def page(open_page: OpenPage) -> Page:
+    return open_page(bypass_csp=True)  # axe-core is injected as an inline script
+
+
+def test_a_resident_applies_with_the_keyboard_alone_on_accessible_pages(page: Page) -> None:
+    sign_in(page, "citoyen", "demo-citoyen-2026", site="public")
+    page.goto("/demarches/")
+    assert_accessible(page)
+    page.get_by_role("link", name=CENSUS).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(CENSUS)
+    assert_accessible(page)
+    press_button(page, "Commencer la démarche")
+    expect(page.locator("#etape")).to_have_text("Étape 1 sur 4")
+    assert_accessible(page)
+    type_into(page, "champ-nom", "Martin")
+    type_into(page, "champ-prenoms", "Jeanne")
+    type_into(page, "champ-date_naissance", "03071985")  # a date input takes the digits in order
+    type_into(page, "champ-commune", "Nouméa")
+    press_button(page, "Suivant")
+    expect(page.locator("#etape")).to_have_text("Étape 2 sur 4")
+    assert_accessible(page)
+    type_into(page, "champ-pays", "Australie")
+    type_into(page, "champ-ville", "Sydney")
+    type_into(page, "champ-depuis", "10022020")
+    press_button(page, "Suivant")
+    expect(page.locator("#etape")).to_have_text("Étape 3 sur 4")
+    tab_to(page, "champ-accompagne-1")
+    page.keyboard.press("ArrowDown")  # from "Oui" to "Non": arrows move within a group of radio buttons
+    expect(page.locator("#champ-accompagne-2")).to_be_checked()
+    assert_accessible(page)
+    press_button(page, "Suivant")
+    expect(page.locator("#etape")).to_have_text("Étape 4 sur 4")
+    type_into(page, "champ-telephone", "+61 4 12 34 56 78")
+    press_button(page, "Suivant")  # the address was prefilled from the account
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez vos réponses")
+    assert_accessible(page)
+    tab_to(page, "champ-declaration")
+    page.keyboard.press("Space")
+    page.wait_for_timeout(100)
+    press_button(page, "Déposer ma demande")
+    expect(page.get_by_text(re.compile(r"Votre demande est déposée sous le numéro RAP-\d{4}-\d{6}\."))).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_refused_page_is_accessible_with_its_messages(page: Page) -> None:
+    sign_in(page, "citoyen", "demo-citoyen-2026", site="public")
+    page.goto("/demarches/")
+    page.get_by_role("link", name=CENSUS).click()
+    page.get_by_role("button", name="Commencer la démarche").click()
+    page.get_by_role("button", name="Suivant").click()
+    expect(page.locator("#erreurs")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_the_applicant_s_pages_reflow_at_320_pixels(open_page: OpenPage) -> None:
+    page = open_page(viewport=NARROW)
+    sign_in(page, "citoyen", "demo-citoyen-2026", site="public")
+    for path in ("/demarches/", "/mes-demarches/"):
+        assert_reflows(page, path)
+    page.goto("/demarches/")
+    page.get_by_role("link", name=CENSUS).click()
+    assert_reflows(page, page.url)
+    page.get_by_role("button", name="Commencer la démarche").click()
+    assert_reflows(page, page.url)
