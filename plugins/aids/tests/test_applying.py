@@ -168,3 +168,22 @@ def test_what_is_typed_is_saved_as_it_is_typed(citizen_app: webtest.TestApp, reg
         assert request.db.scalars(sa.select(Draft.answers)).one()["date_naissance"] == "1985-07-03"
     again = app.get(page.request.path)
     assert again.html.find(id="champ-date_naissance")["value"] == "03/07/1985"
+
+
+def test_a_submitted_draft_s_pages_lead_to_the_application(citizen_app: webtest.TestApp, registry: Registry) -> None:
+    app = citizen_app
+    published(registry)
+    app.get(f"/demarches/{SLUG}").forms["formulaire-commencer"].submit(status=303)
+    with transaction_scope(registry) as request:
+        draft = request.db.scalars(sa.select(Draft)).one()
+        draft.answers = dict(ANSWERS)
+        token = draft.token
+    review = app.get(f"/demarches/{SLUG}/brouillon/{token}/verification")
+    form = review.forms["formulaire-verification"]
+    form["declaration"] = "oui"
+    form.submit(status=303)
+    step = app.get(f"/demarches/{SLUG}/brouillon/{token}/etape/1", status=303)
+    assert step.location.endswith("/mes-demarches/")
+    again = form.submit(status=303)  # the back button, then "Déposer" again: the same application, no error
+    assert again.location.endswith("/mes-demarches/")
+    assert len(stored(registry)) == 1

@@ -52,6 +52,14 @@ def current_draft(request: Request, confirmed: bool = True) -> Draft:
     return draft
 
 
+def open_draft(request: Request) -> Draft:
+    """The draft of the address while it is still one: once submitted, its pages lead to the application."""
+    draft = current_draft(request)
+    if draft.application_id is not None:
+        raise HTTPSeeOther(followed_path(request, draft))
+    return draft
+
+
 def visible_pages(definition: Definition, answers: dict[str, Any]) -> list[int]:
     return [number for number in range(1, len(definition.pages) + 1) if page_visible(definition, number, answers)]
 
@@ -108,7 +116,7 @@ def earlier_answers(definition: Definition, number: int, answers: dict[str, Any]
 
 @view_config(route_name="aids.step", request_method="GET", renderer=STEP, permission=DRAFT_OWNER)
 def step(request: Request) -> dict[str, Any]:
-    draft = current_draft(request)
+    draft = open_draft(request)
     definition = parse_definition(draft.version.definition)
     number = page_number(request, definition)
     typed = draft.typed.get(str(number))
@@ -120,7 +128,7 @@ def step(request: Request) -> dict[str, Any]:
 
 @view_config(route_name="aids.step", request_method="POST", renderer=STEP, permission=DRAFT_OWNER)
 def step_post(request: Request) -> Any:
-    draft = current_draft(request)
+    draft = open_draft(request)
     definition = parse_definition(draft.version.definition)
     number = page_number(request, definition)
     known = earlier_answers(definition, number, draft.answers)
@@ -150,7 +158,7 @@ def step_post(request: Request) -> Any:
 def autosave(request: Request) -> dict[str, Any]:
     """What is typed, saved as it is typed (htmx, a moment after each change): the page's fields, checked
     silently: their answers are kept when the page checks, what was typed always; files wait for "Suivant"."""
-    draft = current_draft(request)
+    draft = open_draft(request)
     definition = parse_definition(draft.version.definition)
     number = page_number(request, definition)
     values: MultiDict[str, str] = MultiDict(
@@ -231,7 +239,7 @@ def review(request: Request) -> Any:
 
 @view_config(route_name="aids.review", request_method="POST", renderer=REVIEW, permission=DRAFT_OWNER)
 def review_post(request: Request) -> Any:
-    draft = current_draft(request)
+    draft = open_draft(request)
     if request.POST.get("declaration") != "oui":
         request.response.status_int = 400
         return review_values(request, draft, FormErrors(declaration="Cochez l'attestation sur l'honneur pour déposer."))
