@@ -22,7 +22,11 @@ from cagou.testing_checks import (
     walk,
 )
 
-ACCOUNTS = [("citoyen", "demo-citoyen-2026", "public"), ("agent", "demo-agent-2026", "intranet")]
+ACCOUNTS = [
+    (None, None, "public"),  # a guest: the form to apply without an account
+    ("citoyen", "demo-citoyen-2026", "public"),
+    ("agent", "demo-agent-2026", "intranet"),
+]
 AIDS = ("/demarches/", "/mes-demarches/", "/intranet/demarches/")
 
 
@@ -41,7 +45,7 @@ def aids_forms(app: webtest.TestApp, site: str) -> list[tuple[str, webtest.forms
 
 @pytest.mark.parametrize(("login_name", "password", "site"), ACCOUNTS, ids=lambda value: str(value))
 def test_every_form_refuses_control_characters_and_stores_nothing(
-    app: webtest.TestApp, registry: Registry, demo: None, login_name: str, password: str, site: str
+    app: webtest.TestApp, registry: Registry, demo: None, login_name: str | None, password: str | None, site: str
 ) -> None:
     signed_in(app, login_name, password, site)
     forms = aids_forms(app, site)
@@ -51,7 +55,7 @@ def test_every_form_refuses_control_characters_and_stores_nothing(
 
 @pytest.mark.parametrize(("login_name", "password", "site"), ACCOUNTS, ids=lambda value: str(value))
 def test_every_form_takes_crafted_values_without_a_server_error(
-    app: webtest.TestApp, registry: Registry, demo: None, login_name: str, password: str, site: str
+    app: webtest.TestApp, registry: Registry, demo: None, login_name: str | None, password: str | None, site: str
 ) -> None:
     signed_in(app, login_name, password, site)
     assert_forms_take_crafted_values(aids_forms(app, site))
