@@ -22,14 +22,15 @@ def test_the_type_comes_from_the_bytes_not_the_name() -> None:
     assert checked(Upload("releve.pdf", PROGRAM)) == (
         None, {"piece": "« releve.pdf » n'est pas d'un type accepté (d'après son contenu) : PDF, PNG."},
     )  # fmt: skip
-    assert sniffed_type(b"just some text") is None
+    assert sniffed_type("journal : connexion VPN refusée\n".encode()) == "text/plain"
+    assert sniffed_type(b"\x00\x01binary") is None
 
 
 def test_empty_and_too_big_files_are_refused_next_to_the_field() -> None:
     assert checked(Upload("vide.pdf", b"")) == (None, {"piece": "« vide.pdf » est vide."})
     big = Upload("gros.pdf", PDF + b"x" * 3 * 1024 * 1024)
     assert checked(big, 2 * 1024 * 1024) == (
-        None, {"piece": "« gros.pdf » pèse 3 Mo : la limite est de 2 Mo par fichier."},
+        None, {"piece": "« gros.pdf » pèse 3,0 Mo : la limite est de 2 Mo par fichier."},
     )  # fmt: skip
     assert Upload("a.pdf", b"abc").sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 

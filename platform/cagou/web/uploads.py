@@ -51,13 +51,20 @@ def uploads_of(request: Request, name: str) -> list[Upload]:
 
 
 def sniffed_type(data: bytes) -> str | None:
-    """The content type the bytes' signature says, or None."""
+    """The content type the bytes' signature says; ``text/plain`` for readable text (a log carries no
+    signature: no NUL byte, UTF-8 or Windows-1252); None otherwise."""
     kind = filetype.guess(data)
-    return None if kind is None else str(kind.mime)
-
-
-def megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".replace(".", ",").removesuffix(",0")
+    if kind is not None:
+        return str(kind.mime)
+    if b"\x00" in data[:8192]:
+        return None
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            data[:65536].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return "text/plain"
+    return None
 
 
 def check_upload(
@@ -69,10 +76,9 @@ def check_upload(
         errors.add(name, f"« {upload.filename} » est vide.")
         return None
     if len(upload.data) > max_bytes:
-        errors.add(
-            name, f"« {upload.filename} » pèse {megabytes(len(upload.data))} Mo : la limite est de "
-            f"{megabytes(max_bytes)} Mo par fichier."
-        )  # fmt: skip
+        size = f"{len(upload.data) / 1024 / 1024:.1f}".replace(".", ",")
+        maximum = f"{max_bytes / 1024 / 1024:g}".replace(".", ",")
+        errors.add(name, f"« {upload.filename} » pèse {size} Mo : la limite est de {maximum} Mo par fichier.")
         return None
     content_type = sniffed_type(upload.data)
     if content_type not in accepted:

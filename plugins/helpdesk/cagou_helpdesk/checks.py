@@ -11,10 +11,9 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import filetype
 from pyramid.request import Request
 
-from cagou.kit import FormErrors
+from cagou.kit import FormErrors, Upload, check_upload
 from cagou_helpdesk import settings as helpdesk_settings
 from cagou_helpdesk.models import Article, Category
 
@@ -41,12 +40,6 @@ ACCEPTED_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
-
-
 @dataclass
 class TicketInput:
     title: str = ""
@@ -65,46 +58,18 @@ def check_choice(errors: FormErrors, name: str, value: str, choices: dict[int, s
     return min(choices)
 
 
-def content_type_of(data: bytes) -> str | None:
-    """The accepted content type the bytes really are, or None."""
-    kind = filetype.guess(data)
-    if kind is not None:
-        return kind.mime if kind.mime in ACCEPTED_TYPES else None
-    # Logs and plain text carry no signature: readable text without NUL bytes.
-    if b"\x00" in data[:8192]:
-        return None
-    try:
-        data[:65536].decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            data[:65536].decode("cp1252")
-        except UnicodeDecodeError:
-            return None
-    return "text/plain"
-
-
 def check_uploads(
     request: Request, errors: FormErrors, uploads: Iterable[Upload], name: str = "attachments"
 ) -> list[tuple[Upload, str]]:
+    """The attachments that pass the kit's check (their type from their bytes, the helpdesk's size limit)."""
     limit = helpdesk_settings.get(request.registry).max_attachment_bytes
     checked = []
     for upload in uploads:
         if not upload.data and not upload.filename:
             continue
-        if len(upload.data) > limit:
-            size = f"{len(upload.data) / 1024 / 1024:.1f}".replace(".", ",")
-            maximum = f"{limit / 1024 / 1024:g}".replace(".", ",")
-            errors.add(name, f"« {upload.filename} » pèse {size} Mo : la limite est de {maximum} Mo par fichier.")
-            continue
-        if not upload.data:
-            errors.add(name, f"« {upload.filename} » est vide.")
-            continue
-        content_type = content_type_of(upload.data)
-        if content_type is None:
-            kinds = ", ".join(sorted(set(ACCEPTED_TYPES.values())))
-            errors.add(name, f"« {upload.filename} » n'est pas d'un type accepté (d'après son contenu) : {kinds}.")
-            continue
-        checked.append((upload, content_type))
+        content_type = check_upload(errors, name, upload, ACCEPTED_TYPES, limit)
+        if content_type is not None:
+            checked.append((upload, content_type))
     return checked
 
 

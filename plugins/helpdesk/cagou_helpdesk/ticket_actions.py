@@ -16,11 +16,11 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from cagou.kit import Form, IAccounts, Refused, TextField, submit
+from cagou.kit import Form, IAccounts, Refused, TextField, submit, uploads_of
 from cagou_helpdesk import permissions
 from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import NOTE, REPLY, Group, Ticket
-from cagou_helpdesk.views import TICKET_TEMPLATE, TicketContext, me, ticket_by_reference, ticket_values, uploads_of
+from cagou_helpdesk.views import ATTACHMENTS, TICKET_TEMPLATE, TicketContext, me, ticket_by_reference, ticket_values
 
 
 class ReplyForm(Form):
@@ -95,7 +95,7 @@ def reply(context: TicketContext, request: Request) -> Any:
         ticket,
         ReplyForm(request.POST),
         lambda form: request.find_service(ITickets).add_message(
-            ticket, me(request), form.body.data, kind, uploads_of(request)
+            ticket, me(request), form.body.data, kind, uploads_of(request, ATTACHMENTS)
         ),
         "Note interne ajoutée." if kind == NOTE else "Réponse envoyée.",
         "body",

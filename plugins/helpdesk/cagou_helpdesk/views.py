@@ -18,7 +18,6 @@ from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
-from webob.compat import cgi_FieldStorage as FieldStorage
 from webob.multidict import MultiDict
 
 from cagou.kit import (
@@ -34,10 +33,11 @@ from cagou.kit import (
     call_enabled,
     flatten,
     submit,
+    uploads_of,
 )
 from cagou_helpdesk import knowledge, permissions, queries, rules
 from cagou_helpdesk import settings as helpdesk_settings
-from cagou_helpdesk.checks import TicketInput, Upload
+from cagou_helpdesk.checks import TicketInput
 from cagou_helpdesk.interfaces import ITickets
 from cagou_helpdesk.models import (
     IMPACTS,
@@ -60,6 +60,8 @@ from cagou_helpdesk.models import (
 
 TICKET = r"/assistance/tickets/{id:\d+}"
 TICKET_TEMPLATE = "cagou_helpdesk:templates/ticket.jinja2"
+#: The file field of the ticket forms.
+ATTACHMENTS = "attachments"
 NEW_TEMPLATE = "cagou_helpdesk:templates/new.jinja2"
 QUEUE_TEMPLATE = "cagou_helpdesk:templates/queue.jinja2"
 MAX_SELECTION = 200
@@ -121,14 +123,6 @@ def refuse(request: Request, status: int) -> None:
     """Answer ``status`` and make sure the transaction stores nothing of the refused change."""
     request.tm.doom()
     request.response.status_int = status
-
-
-def uploads_of(request: Request, name: str = "attachments") -> list[Upload]:
-    found = []
-    for item in request.POST.getall(name):
-        if isinstance(item, FieldStorage) and item.filename:
-            found.append(Upload(item.filename, item.file.read()))
-    return found
 
 
 def category_paths(request: Request) -> list[str]:
@@ -194,7 +188,7 @@ def new_submit(request: Request) -> Any:
         urgency=post.get("urgency", ""),
         impact=post.get("impact", ""),
         contact_phone=post.get("contact_phone", ""),
-        uploads=uploads_of(request),
+        uploads=uploads_of(request, ATTACHMENTS),
     )
     requester, opened_by, source = me(request), None, WEB
     values = {key: value for key, value in post.items() if isinstance(value, str)}

@@ -22,6 +22,7 @@ from pyramid.registry import Registry
 
 from cagou.db import transaction_scope
 from cagou.interfaces import IAccounts
+from cagou.kit import Upload
 from cagou.testing import login
 from cagou.testing_checks import HYPOTHESIS, call_and_check, prepared_schema, token_with_every_scope
 from cagou_helpdesk import checks
@@ -56,7 +57,7 @@ def api_schema_on_a_ticket(app: webtest.TestApp, registry: Registry, technician_
         technician = request.find_service(IAccounts).by_login(TECHNICIAN[0])
         data = checks.TicketInput(
             title="Écran noir", description="Rien ne s'affiche.", category="Logiciels",
-            uploads=[checks.Upload("capture.png", PNG)],
+            uploads=[Upload("capture.png", PNG)],
         )  # fmt: skip
         ticket = request.find_service(ITickets).open(data, technician)
         request.db.flush()

@@ -12,9 +12,10 @@ from cagou.kit import (
     Account,
     ApiError,
     FormErrors,
+    Upload,
     invalid,
 )
-from cagou_helpdesk import checks, permissions
+from cagou_helpdesk import permissions
 from cagou_helpdesk.api.common import FILES, MAX_ID, MULTIPART
 from cagou_helpdesk.api.schemas import not_found
 from cagou_helpdesk.models import (
@@ -32,19 +33,19 @@ def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def multipart_body(request: Request) -> tuple[dict[str, str], list[checks.Upload]]:
+def multipart_body(request: Request) -> tuple[dict[str, str], list[Upload]]:
     """The text fields and the files (the parts named :data:`FILES`) of a ``multipart/form-data`` body."""
     try:
         parts = list(request.POST.items())
     except ValueError as error:  # a truncated body, a missing boundary, text that is not UTF-8
         raise ApiError(400, f"Le corps {MULTIPART} est illisible : envoyez-le comme un formulaire.") from error
     fields: dict[str, str] = {}
-    uploads: list[checks.Upload] = []
+    uploads: list[Upload] = []
     errors = FormErrors()
     for name, value in parts:
         if name == FILES and isinstance(value, FieldStorage):
             if value.filename:  # a file input left empty sends a nameless, empty part
-                uploads.append(checks.Upload(value.filename, value.file.read()))
+                uploads.append(Upload(value.filename, value.file.read()))
         elif name == FILES:
             errors.add(FILES, f"« {FILES} » attend des fichiers : une partie par fichier, avec son nom (filename).")
         elif isinstance(value, FieldStorage):
@@ -58,7 +59,7 @@ def multipart_body(request: Request) -> tuple[dict[str, str], list[checks.Upload
     return fields, uploads
 
 
-def body_and_files(request: Request, accepted: Collection[str]) -> tuple[Body, list[checks.Upload]]:
+def body_and_files(request: Request, accepted: Collection[str]) -> tuple[Body, list[Upload]]:
     """A JSON object, or the same fields as a :data:`MULTIPART` form with files."""
     if request.content_type == MULTIPART:
         fields, uploads = multipart_body(request)

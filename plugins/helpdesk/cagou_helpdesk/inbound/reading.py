@@ -18,9 +18,10 @@ from pyramid.request import Request
 
 from cagou.kit import (
     FormErrors,
+    Upload,
 )
 from cagou_helpdesk import settings as helpdesk_settings
-from cagou_helpdesk.checks import MAX_TITLE, Upload, check_uploads
+from cagou_helpdesk.checks import MAX_TITLE, check_uploads
 
 ANGLE_ID = re.compile(r"<[^<>\s]+>")
 #: Trace fields that relays add on the way: left out of the fingerprint of a mail without Message-ID.

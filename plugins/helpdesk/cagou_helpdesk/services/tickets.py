@@ -29,6 +29,7 @@ from cagou.kit import (
     IMailer,
     Invalid,
     Refused,
+    Upload,
     check_address,
     check_text,
     sender_domain,
@@ -41,7 +42,6 @@ from cagou_helpdesk.checks import (
     MAX_TITLE,
     PHONE_NUMBER,
     TicketInput,
-    Upload,
     check_choice,
     check_uploads,
 )
