@@ -69,7 +69,7 @@ def before_submission(request: Request, draft: Draft) -> dict[str, str]:
         review_shown(request, draft)
         raise Refused("Prenez le temps de relire vos réponses, puis déposez votre demande.", 400)
     checks = {SUBMISSIONS_PER_ADDRESS.name: request.client_addr or ""}
-    email = draft.email or str(draft.answers.get("courriel") or "")
+    email = draft.reply_address
     if email:
         checks[SUBMISSIONS_PER_EMAIL.name] = email.casefold()
     refuse_if_limited(request, checks)

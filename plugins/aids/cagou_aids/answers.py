@@ -44,6 +44,7 @@ from cagou_aids.definition import (
     INTEGER,
     LONG_TEXT,
     PHONE,
+    REPEAT,
     RIDET,
     TEXT,
     YES_NO,
@@ -252,6 +253,13 @@ def formatted(spec: FieldSpec, answer: Any) -> str:
     if kind == FILE:
         return f"{len(answer)} fichier(s)"
     return str(answer)
+
+
+def shown_answer(spec: FieldSpec, answer: Any) -> Any:
+    """:func:`shown`, and for a repeatable block each entry as (label, shown) pairs: what the pages list."""
+    if spec.type == REPEAT:
+        return [[(inner.label, shown(inner, entry.get(inner.name))) for inner in spec.fields] for entry in answer or []]
+    return shown(spec, answer)
 
 
 def condition_value(spec: FieldSpec, answer: Any) -> list[str]:

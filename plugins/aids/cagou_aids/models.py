@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.kit import Base, Directorate, UTCDateTime
+from cagou_aids.definition import EMAIL, parse_definition
 
 MAX_TITLE = 200
 MAX_SUMMARY = 500
@@ -161,6 +162,15 @@ class Draft(Base):
     procedure: Mapped[Procedure] = relationship()
     version: Mapped[ProcedureVersion] = relationship()
     application: Mapped[Application | None] = relationship()
+
+    @property
+    def reply_address(self) -> str:
+        """Where the applicant is written to: the account's or the guest's address, else the form's first
+        e-mail answer."""
+        if self.email:
+            return self.email
+        emails = (spec.name for spec in parse_definition(self.version.definition).fields() if spec.type == EMAIL)
+        return next((str(self.answers[name]) for name in emails if self.answers.get(name)), "")
 
 
 class ApplicationEvent(Base):

@@ -79,6 +79,22 @@ class ApplicationFilters:
 PAGE_SIZE = 50
 
 
+def cursor_of(application: Application) -> str:
+    """The keyset cursor after ``application``: its submission instant and id."""
+    return f"{application.submitted_at.isoformat()}_{application.id}"
+
+
+def read_cursor(text: str) -> tuple[datetime.datetime, int] | None:
+    """The (instant, id) of a cursor :func:`cursor_of` wrote, None for none; ValueError for anything else."""
+    if not text:
+        return None
+    moment, _, number = text.rpartition("_")
+    instant = datetime.datetime.fromisoformat(moment)
+    if instant.tzinfo is None or not number.isdigit():
+        raise ValueError(text)
+    return instant, int(number)
+
+
 def applications(
     db: Session, procedure: Procedure, filters: ApplicationFilters, size: int = PAGE_SIZE
 ) -> list[Application]:

@@ -13,7 +13,14 @@ from cagou_aids.api import APPLICATIONS, ONE_APPLICATION, PROCEDURES, READ, SCHE
 from cagou_aids.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, definition_schema
 from cagou_aids.definition import parse_definition
 from cagou_aids.models import Application, Procedure
-from cagou_aids.queries import ApplicationFilters, application_by_receipt, applications, files_sent
+from cagou_aids.queries import (
+    ApplicationFilters,
+    application_by_receipt,
+    applications,
+    cursor_of,
+    files_sent,
+    read_cursor,
+)
 from cagou_aids.views.instruction import ProcedureContext, readable_procedures
 
 
@@ -46,14 +53,8 @@ def api_schema(context: ProcedureContext, request: Request) -> dict[str, Any]:
 
 
 def cursor(text: str) -> tuple[datetime.datetime, int] | None:
-    if not text:
-        return None
-    moment, _, number = text.rpartition("_")
     try:
-        instant = datetime.datetime.fromisoformat(moment)
-        if instant.tzinfo is None or not number.isdigit():
-            raise ValueError(text)
-        return instant, int(number)
+        return read_cursor(text)
     except ValueError:
         raise ApiError(400, "Curseur « after » invalide : reprenez la valeur « next » de la page précédente.") from None
 
@@ -72,7 +73,7 @@ def api_applications(context: ProcedureContext, request: Request) -> dict[str, A
     filters = ApplicationFilters(text=request.GET.get("q", ""), after=cursor(request.GET.get("after", "")))
     rows = applications(request.db, context.procedure, filters, size + 1)
     more, rows = len(rows) > size, rows[:size]
-    following = f"{rows[-1].submitted_at.isoformat()}_{rows[-1].id}" if more else None
+    following = cursor_of(rows[-1]) if more else None
     return {"items": [summary_json(request, row) for row in rows], "next": following}
 
 

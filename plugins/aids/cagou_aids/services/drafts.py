@@ -144,7 +144,7 @@ class DraftService:
 
     def submit(self, draft: Draft) -> Application:
         request = self.request
-        email = draft.email or str(draft.answers.get("courriel") or "")
+        email = draft.reply_address
         applicant = (
             request.identity if request.identity is not None and request.identity.id == draft.applicant_id else None
         )

@@ -20,8 +20,8 @@ from webob.multidict import MultiDict
 
 from cagou.kit import FormErrors, IClock, Invalid, Refused, local, uploads_of
 from cagou_aids.abuse import HONEYPOT, before_start, before_submission, review_shown, submitted
-from cagou_aids.answers import COMMUNES, countries, shown
-from cagou_aids.definition import FILE, REPEAT, Definition, FieldSpec, Page, parse_definition
+from cagou_aids.answers import COMMUNES, countries, shown_answer
+from cagou_aids.definition import FILE, Definition, Page, parse_definition
 from cagou_aids.forms import PageForm, formdata_of, page_form_class, page_visible
 from cagou_aids.interfaces import IDrafts
 from cagou_aids.mails import duplicate_notice
@@ -220,12 +220,6 @@ def review_values(request: Request, draft: Draft, errors: FormErrors) -> dict[st
         "procedure": draft.procedure, "draft": draft, "summary": summary, "errors": errors, "declaration": DECLARATION,
         "honeypot": HONEYPOT,
     }  # fmt: skip
-
-
-def shown_answer(spec: FieldSpec, answer: Any) -> Any:
-    if spec.type == REPEAT:
-        return [[(inner.label, shown(inner, entry.get(inner.name))) for inner in spec.fields] for entry in answer or []]
-    return shown(spec, answer)
 
 
 @view_config(route_name="aids.review", request_method="GET", renderer=REVIEW, permission=DRAFT_OWNER)

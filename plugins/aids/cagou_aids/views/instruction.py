@@ -8,7 +8,6 @@ nobody else's. Opening an application is a read of personal data: audited.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +28,7 @@ from cagou.kit import (
     xlsx_file,
     xlsx_response,
 )  # fmt: skip
-from cagou_aids.answers import shown
+from cagou_aids.answers import shown, shown_answer
 from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec, parse_definition
 from cagou_aids.models import APPLICATION_STATES, AUDIENCES, PROCEDURE_STATES, Application, Procedure, StoredFile
 from cagou_aids.queries import (
@@ -38,8 +37,10 @@ from cagou_aids.queries import (
     all_applications,
     application_by_receipt,
     applications,
+    cursor_of,
     files_sent,
     procedures_all,
+    read_cursor,
 )
 
 READ = "aids:application:read"
@@ -83,16 +84,10 @@ def listed_fields(definition: Definition) -> list[FieldSpec]:
 def read_filters(request: Request, definition: Definition) -> ApplicationFilters:
     params = request.GET
     field = params.get("champ", "")
-    after = None
-    cursor = params.get("apres", "")
-    if cursor:
-        moment, _, number = cursor.rpartition("_")
-        try:
-            after = (datetime.datetime.fromisoformat(moment), int(number))
-        except ValueError:
-            after = None
-        if after is not None and after[0].tzinfo is None:
-            after = None
+    try:
+        after = read_cursor(params.get("apres", ""))
+    except ValueError:  # a cursor edited by hand: the first page
+        after = None
     known = {spec.name for spec in listed_fields(definition)}
     return ApplicationFilters(
         text=params.get("q", ""), field=field if field in known else "", value=params.get("valeur", ""), after=after
@@ -112,7 +107,7 @@ def applications_page(context: ProcedureContext, request: Request) -> dict[str, 
     following = None
     if more:
         last = rows[-1]
-        following = dict(request.GET) | {"apres": f"{last.submitted_at.isoformat()}_{last.id}"}
+        following = dict(request.GET) | {"apres": cursor_of(last)}
     return {
         "procedure": procedure, "rows": rows, "filters": filters, "fields": listed_fields(definition),
         "following": following, "states": APPLICATION_STATES, "local": lambda instant: local(registry, instant),
@@ -133,13 +128,7 @@ def answer_rows(definition: Definition, answers: dict[str, Any]) -> list[tuple[s
         for spec in page.fields:
             if not spec.has_answer or spec.name not in answers:
                 continue
-            answer = answers[spec.name]
-            if spec.type == REPEAT:
-                value: Any = [[(inner.label, shown(inner, entry.get(inner.name))) for inner in spec.fields]
-                              for entry in answer or []]  # fmt: skip
-            else:
-                value = shown(spec, answer)
-            rows.append((page.title, value, spec))
+            rows.append((page.title, shown_answer(spec, answers[spec.name]), spec))
     return rows
 
 
