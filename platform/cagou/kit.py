@@ -15,6 +15,7 @@ person, what ``IAccounts`` returns) and as the target of a module model's
 
 from __future__ import annotations
 
+from cagou.api.bodies import json_object
 from cagou.api.errors import ApiError, invalid, refusals
 from cagou.cli import Environment, fail, pass_env
 from cagou.clock import local, timezone
@@ -131,6 +132,7 @@ __all__ = [
     "invalid",
     "is_sqlite_busy",
     "json_error",
+    "json_object",
     "local",
     "normalize_ridet",
     "parse_date",

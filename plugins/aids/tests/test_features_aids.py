@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 import webtest
-from cagou_aids.models import Procedure
+from cagou_aids.models import Application, Procedure
 from conftest import CITIZEN_PASSWORD
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
-from test_services import SETTINGS, published, submit
+from test_services import ANSWERS, SETTINGS, published, submit
 
 from cagou.kit import AGENT, IAccounts, transaction_scope
 from cagou.testing import delivered_mail, login
+from cagou.testing_checks import PUBLIC_TOKENS, token_with_every_scope
 
 scenarios("aids")
 
@@ -162,3 +163,72 @@ def field_says(browser: Browser, name: str, message: str) -> None:
 @then(parsers.parse('le champ "{name}" contient encore "{value}"'))
 def field_keeps(browser: Browser, name: str, value: str) -> None:
     assert browser.current.html.find(id=f"champ-{name}")["value"] == value
+
+
+# -- the public extension's API --------------------------------------------------------------------
+
+
+class Program:
+    """A resident's program: its token, and the answers the API gave it."""
+
+    def __init__(self) -> None:
+        self.token = ""
+        self.answers: list[webtest.TestResponse] = []
+
+    def send(self, app: webtest.TestApp, registry: Registry, key: str, answers: dict[str, object]) -> None:
+        with transaction_scope(registry) as request:
+            slug = request.db.scalars(sa.select(Procedure.slug)).one()
+        self.answers.append(app.post_json(
+            f"/api/v1/demarches/{slug}/demandes", {"answers": answers}, expect_errors=True,
+            headers={"Authorization": f"Bearer {self.token}", "Idempotency-Key": key},
+        ))  # fmt: skip
+
+
+@pytest.fixture
+def program() -> Program:
+    return Program()
+
+
+@given("je crée un jeton d'API sur mon compte")
+def token_made(browser: Browser, program: Program) -> None:
+    program.token = token_with_every_scope(browser.app, PUBLIC_TOKENS)
+
+
+@when(parsers.parse('mon programme dépose la demande avec la clé "{key}"'))
+@when(parsers.parse('mon programme dépose la même demande avec la clé "{key}"'))
+def program_sends(browser: Browser, registry: Registry, program: Program, key: str) -> None:
+    program.send(browser.app, registry, key, ANSWERS)
+
+
+@when(parsers.parse('mon programme dépose la demande avec "{values}"'))
+def program_sends_wrong(browser: Browser, registry: Registry, program: Program, values: str) -> None:
+    changed = dict(pair.split("=", 1) for pair in values.split(", "))
+    program.send(browser.app, registry, "essai-refuse", {**ANSWERS, **changed})
+
+
+@then("une seule demande est enregistrée, et les deux réponses donnent son numéro")
+def one_application(registry: Registry, program: Program) -> None:
+    with transaction_scope(registry) as request:
+        receipts = list(request.db.scalars(sa.select(Application.receipt)))
+    assert len(receipts) == 1
+    assert [answer.status_int for answer in program.answers] == [201, 201]
+    assert [answer.json["receipt"] for answer in program.answers] == receipts * 2
+
+
+@then(parsers.parse('mon programme lit que la demande est "{label}"'))
+def program_reads_state(browser: Browser, program: Program, label: str) -> None:
+    receipt = program.answers[-1].json["receipt"]
+    state = browser.app.get(f"/api/v1/demandes/{receipt}", headers={"Authorization": f"Bearer {program.token}"})
+    assert state.json["state_label"] == label
+
+
+@then(parsers.parse('l\'API refuse la demande avec le statut {status:d} pour le champ "{name}"'))
+def api_refuses(program: Program, status: int, name: str) -> None:
+    answer = program.answers[-1]
+    assert answer.status_int == status and set(answer.json["errors"]) == {name}
+
+
+@then("aucune demande n'est enregistrée")
+def nothing_stored(registry: Registry) -> None:
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(sa.func.count()).select_from(Application)) == 0

@@ -26,7 +26,7 @@ from cagou.kit import (
     check_address,
     check_upload,
 )  # fmt: skip
-from cagou_aids.definition import FILE_TYPES, Definition, FieldSpec, parse_definition
+from cagou_aids.definition import FILE, FILE_TYPES, Definition, FieldSpec, parse_definition
 from cagou_aids.interfaces import IApplications, IDrafts
 from cagou_aids.models import (
     AUDIENCES,
@@ -141,6 +141,38 @@ class DraftService:
             kept.append(upload.sha256)
         request.db.flush()
         return kept
+
+    def send(
+        self, procedure: Procedure, applicant: Account, answers: dict[str, Any], uploads: dict[str, list[Upload]],
+        idempotency_key: str,
+    ) -> tuple[Application, bool]:  # fmt: skip
+        applications = self.request.find_service(IApplications)
+        existing = applications.sent_with(procedure, idempotency_key)
+        if existing is not None:
+            return existing, False
+        draft = self.start(procedure, applicant)
+        draft.idempotency_key = idempotency_key
+        file_fields = {spec.name: spec for spec in draft_definition(draft).fields() if spec.type == FILE}
+        errors = FormErrors()
+        kept = dict(answers)
+        for name, sent in uploads.items():
+            spec = file_fields.get(name)
+            if spec is None:
+                errors.add(name[:40], f"« {name[:40]} » n'est pas un champ de fichier de ce formulaire.")
+                continue
+            stored = self.attach(draft, spec, sent, errors)
+            named = kept.get(name)
+            if named is not None and (not isinstance(named, list) or set(map(str, named)) != set(stored)):
+                errors.add(name, "Cette réponse nomme les fichiers envoyés pour ce champ par leur SHA-256, "
+                           "ou s'omet : un fichier nommé n'a pas été envoyé, ou pas accepté.")  # fmt: skip
+            kept[name] = stored
+        for name in file_fields.keys() - uploads.keys():
+            if kept.get(name):
+                errors.add(name, "Envoyez ce fichier dans « files » : la réponse seule ne suffit pas.")
+        if errors:
+            raise Invalid(errors)
+        draft.answers = kept
+        return self.submit(draft), True
 
     def submit(self, draft: Draft) -> Application:
         request = self.request
