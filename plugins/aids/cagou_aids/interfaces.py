@@ -60,8 +60,10 @@ class IApplications(Interface):
 class IDrafts(Interface):
     """What applicants have typed before submitting: page after page, never lost."""
 
-    def start(procedure, applicant):
+    def start(procedure, applicant, idempotency_key=""):
         """A new draft of ``procedure`` for the signed-in public account ``applicant``, and return it.
+
+        Its submission will carry ``idempotency_key`` (a program's), or a key made for it.
 
         ``Refused`` (409) while the procedure is not open, (403) when its public is not the
         applicant's (a company's procedure for a person, for instance).

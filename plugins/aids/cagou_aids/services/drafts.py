@@ -52,7 +52,7 @@ class DraftService:
     def __init__(self, request: Request) -> None:
         self.request = request
 
-    def start(self, procedure: Procedure, applicant: Account) -> Draft:
+    def start(self, procedure: Procedure, applicant: Account, idempotency_key: str = "") -> Draft:
         request = self.request
         instant = request.find_service(IClock).now()
         check_open(request, procedure, instant)
@@ -63,7 +63,7 @@ class DraftService:
         draft = Draft(
             token=secrets.token_urlsafe(32), procedure=procedure, version=version, applicant_id=applicant.id,
             email=applicant.email or "", answers={}, typed=prefilled(parse_definition(version.definition), applicant),
-            idempotency_key=secrets.token_urlsafe(32), created_at=instant, updated_at=instant,
+            idempotency_key=idempotency_key or secrets.token_urlsafe(32), created_at=instant, updated_at=instant,
         )  # fmt: skip
         request.db.add(draft)
         request.db.flush()
@@ -150,8 +150,7 @@ class DraftService:
         existing = applications.sent_with(procedure, idempotency_key)
         if existing is not None:
             return existing, False
-        draft = self.start(procedure, applicant)
-        draft.idempotency_key = idempotency_key
+        draft = self.start(procedure, applicant, idempotency_key)
         file_fields = {spec.name: spec for spec in draft_definition(draft).fields() if spec.type == FILE}
         errors = FormErrors()
         kept = dict(answers)
