@@ -260,7 +260,6 @@ def burst(url: str, port: int, companies: list[Company], total: int) -> Burst:
     seconds = time.monotonic() - started
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        sent = "SELECT id, receipt FROM aids_application WHERE idempotency_key LIKE 'rafale-%'"
         stored, receipts = connection.execute(sa.text(STORED)).one()
         audited = connection.scalar(sa.text(AUDITED))
         mails = connection.scalar(sa.text(MAILED))
