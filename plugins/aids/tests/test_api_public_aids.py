@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 import uuid
 from typing import Any
 
@@ -17,7 +18,7 @@ from pyramid.registry import Registry
 from test_services import ANSWERS
 
 from cagou.kit import COMPANY, PUBLIC, IAccounts, transaction_scope
-from cagou.testing import delivered_mail, login
+from cagou.testing import delivered_mail, is_postgresql, login
 from cagou.testing_checks import PDF_SAMPLE, PROGRAM_SAMPLE
 
 API = "/api/v1"
@@ -145,3 +146,26 @@ def test_the_intranet_s_api_stays_closed_to_a_public_token(app: webtest.TestApp,
     denied = app.get("/intranet/api/v1/moi", headers={"Authorization": f"Bearer {token}"}, status=403)
     assert denied.json["error"] == "L'API de l'intranet est réservée aux agents."
     assert app.get(f"{API}/moi", headers={"Authorization": f"Bearer {token}"}).json["kind"] == "citizen"
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="SQLite has one writer at a time: nothing runs at once there")
+def test_the_same_submission_from_two_clients_at_once_gives_one_application(
+    app: webtest.TestApp, company_token: str, registry: Registry
+) -> None:
+    files = [file_of(name, f"{name}.pdf", PDF_SAMPLE) for name in ("rib", "attestation_cafat", "attestation_fiscale")]
+    body = {"answers": BUSINESS_ANSWERS, "files": files}
+    answers: list[webtest.TestResponse] = []
+    barrier = threading.Barrier(4)
+
+    def client() -> None:
+        program = webtest.TestApp(app.app)  # a client of its own, as a second process would be
+        barrier.wait()
+        answers.append(send(program, company_token, BUSINESS, body, "api-deux-clients"))
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 4 and len({answer.json["receipt"] for answer in answers}) == 1
+    assert len(stored(registry)) == 1
