@@ -27,8 +27,11 @@ def own_widgets(request: Request) -> list[Widget]:
     if request.identity is None or not request.can(APPLY):
         return []
     person = request.identity.id
-    values = {"drafts": drafts_of(request.db, person)[:SHOWN], "applications": applications_of(request.db, person)[:SHOWN],
-              "states": APPLICATION_STATES}  # fmt: skip
+    values = {
+        "drafts": drafts_of(request.db, person)[:SHOWN],
+        "applications": applications_of(request.db, person)[:SHOWN],
+        "states": APPLICATION_STATES,
+    }
     return [Widget("Mes démarches", "cagou_aids:templates/widget_mine.jinja2", values, 20, APPLY, site=PUBLIC)]
 
 
