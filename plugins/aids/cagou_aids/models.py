@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.kit import Base, Directorate, UTCDateTime
-from cagou_aids.definition import EMAIL, parse_definition
+from cagou_aids.definition import EMAIL, Definition, parse_definition
 
 MAX_TITLE = 200
 MAX_SUMMARY = 500
@@ -97,6 +97,16 @@ class ProcedureVersion(Base):
 
     procedure: Mapped[Procedure] = relationship(back_populates="versions")
 
+    @property
+    def parsed(self) -> Definition:
+        """The definition, parsed once per loaded version and request (a changed definition is a new dict, which
+        the ORM needs anyway to see the change, and is parsed again)."""
+        cached: tuple[dict[str, Any], Definition] | None = self.__dict__.get("_parsed")
+        if cached is None or cached[0] is not self.definition:
+            cached = (self.definition, parse_definition(self.definition))
+            self.__dict__["_parsed"] = cached
+        return cached[1]
+
 
 class Application(Base):
     __tablename__ = "aids_application"
@@ -169,7 +179,7 @@ class Draft(Base):
         e-mail answer."""
         if self.email:
             return self.email
-        emails = (spec.name for spec in parse_definition(self.version.definition).fields() if spec.type == EMAIL)
+        emails = (spec.name for spec in self.version.parsed.fields() if spec.type == EMAIL)
         return next((str(self.answers[name]) for name in emails if self.answers.get(name)), "")
 
 

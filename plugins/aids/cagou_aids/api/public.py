@@ -21,10 +21,9 @@ from cagou.kit import ApiError, FormErrors, IClock, Upload, invalid, json_object
 from cagou_aids.abuse import SUBMISSIONS_PER_ADDRESS, SUBMISSIONS_PER_EMAIL, refuse_if_limited, submitted
 from cagou_aids.api import APPLY, OPEN_PROCEDURES, OWN_APPLICATION_ROUTE, OWN_APPLICATIONS, PUBLIC_SCHEMA, SUBMIT
 from cagou_aids.api.schemas import IDEMPOTENCY_HEADER, MAX_FILES_SENT, definition_schema
-from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IDrafts
 from cagou_aids.mails import duplicate_notice
-from cagou_aids.models import APPLICATION_STATES, STATE_EXPLANATIONS, TEST, Application, Procedure
+from cagou_aids.models import APPLICATION_STATES, STATE_EXPLANATIONS, TEST, Application, Procedure, ProcedureVersion
 from cagou_aids.queries import applications_of, history_of, open_procedures, own_application, procedure_by_slug
 
 
@@ -52,16 +51,16 @@ def reachable(request: Request) -> Procedure:
     return procedure
 
 
-def filled_version(procedure: Procedure) -> dict[str, Any]:
+def filled_version(procedure: Procedure) -> ProcedureVersion:
     version = procedure.latest if procedure.state == TEST else procedure.published
     assert version is not None  # reachable() let only these through
-    return version.definition
+    return version
 
 
 @view_config(route_name=PUBLIC_SCHEMA, request_method="GET", renderer="json", permission=NO_PERMISSION_REQUIRED)
 def api_public_schema(request: Request) -> dict[str, Any]:
     procedure = reachable(request)
-    return definition_schema(parse_definition(filled_version(procedure)), procedure.title)
+    return definition_schema(filled_version(procedure).parsed, procedure.title)
 
 
 def idempotency_key(request: Request) -> str:
@@ -133,7 +132,7 @@ def api_submit(request: Request) -> dict[str, Any]:
     if unknown or not isinstance(body.get("answers"), dict):
         raise invalid({"answers": 'Envoyez {"answers": {…}, "files": […]} : les réponses sont un objet JSON.'})
     answers: dict[str, Any] = body["answers"]
-    names = {spec.name for spec in parse_definition(filled_version(procedure)).fields()}
+    names = {spec.name for spec in filled_version(procedure).parsed.fields()}
     strangers = sorted(set(answers) - names)
     if strangers:
         raise invalid({name[:40]: f"« {name[:40]} » n'est pas un champ de ce formulaire." for name in strangers[:20]})

@@ -26,7 +26,7 @@ from cagou.kit import (
     check_address,
     check_upload,
 )  # fmt: skip
-from cagou_aids.definition import FILE, FILE_TYPES, Definition, FieldSpec, parse_definition
+from cagou_aids.definition import FILE, FILE_TYPES, Definition, FieldSpec
 from cagou_aids.interfaces import IApplications, IDrafts
 from cagou_aids.models import (
     AUDIENCES,
@@ -62,7 +62,7 @@ class DraftService:
         assert version is not None
         draft = Draft(
             token=secrets.token_urlsafe(32), procedure=procedure, version=version, applicant_id=applicant.id,
-            email=applicant.email or "", answers={}, typed=prefilled(parse_definition(version.definition), applicant),
+            email=applicant.email or "", answers={}, typed=prefilled(version.parsed, applicant),
             idempotency_key=idempotency_key or secrets.token_urlsafe(32), created_at=instant, updated_at=instant,
         )  # fmt: skip
         request.db.add(draft)
@@ -209,4 +209,4 @@ def prefilled(definition: Definition, applicant: Account) -> dict[str, Any]:
 
 
 def draft_definition(draft: Draft) -> Definition:
-    return parse_definition(draft.version.definition)
+    return draft.version.parsed
