@@ -163,7 +163,7 @@ def test_under_make_test_a_missing_program_fails_and_a_skipped_browser_test_fail
     assert result.returncode == 1, result.stdout
     assert "1 error" in result.stdout
     assert "cagou-no-such-program is missing: install Debian's cagou-no-such-package" in result.stdout
-    guard = result.stdout.split("browser or directory tests skipped")[1]
+    guard = result.stdout.split("browser, directory or antivirus tests skipped")[1]
     assert "test_a_browser_test_skipped_for_another_reason: for another reason" in guard
     assert "test_an_ordinary_skip" not in guard
 

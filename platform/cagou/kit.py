@@ -38,6 +38,7 @@ from cagou.contributions import (
 from cagou.db import Base, get_engine, get_session_factory, is_sqlite_busy, savepoint, transaction_scope
 from cagou.db.migrate import MigrationRefusedError
 from cagou.db.types import Encrypted, UTCDateTime
+from cagou.files.scanner import ScannerUnavailable, ScanResult, ScanStatus
 from cagou.hookspecs import hookimpl
 from cagou.identity.models import AGENT, CITIZEN, COMPANY, STAFF_KINDS, Account, Directorate
 from cagou.identity.policy import Root, act_as, directorate_acl, principals_of
@@ -53,6 +54,7 @@ from cagou.interfaces import (
     IModuleStates,
     IRateLimits,
     ISecrets,
+    IVirusScanner,
 )
 from cagou.mail.services import check_address, deliver_mail, sender_domain
 from cagou.plugins import call_enabled, flatten
@@ -93,6 +95,7 @@ __all__ = [
     "IModuleStates",
     "IRateLimits",
     "ISecrets",
+    "IVirusScanner",
     "Invalid",
     "MigrationRefusedError",
     "ModuleInfo",
@@ -103,6 +106,9 @@ __all__ = [
     "Refused",
     "Role",
     "Root",
+    "ScanResult",
+    "ScanStatus",
+    "ScannerUnavailable",
     "ScheduledJob",
     "SearchResult",
     "TextField",
