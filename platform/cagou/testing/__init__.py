@@ -97,6 +97,7 @@ from cagou.testing.helpers import (
     run_jobs,
     served,
     site_prefix,
+    stop_process,
     totp_code,
     write_ini,
 )
@@ -196,6 +197,7 @@ __all__ = [
     "settings",
     "site_prefix",
     "snapshot_rows",
+    "stop_process",
     "template_key",
     "test_database_url",
     "test_roles",

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from cagou.testing.helpers import stop_process
 from cagou.testing.required import require_program
 
 CLAMD = Path("/usr/sbin/clamd")
@@ -111,14 +112,7 @@ class Clamd:
             return False
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.process = None
 
 
@@ -127,9 +121,11 @@ def clamd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
     """The session's clamd, started once (use ``clamd``, which starts it again after a test stopped it)."""
     require_program(CLAMD, "clamav-daemon")
     server = Clamd(tmp_path_factory.mktemp("clamd"))
-    server.start()
-    yield server
-    server.stop()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -85,6 +85,8 @@ def test_a_company_sends_its_documents_and_the_instructor_downloads_them(
     company_app.reset()
     login(company_app, "instructeur", PASSWORD)
     detail = company_app.get(f"/intranet/demarches/{procedure_id}/demandes/{receipt}")
+    # No scanner is configured: the files are served, and the page says they were not scanned.
+    assert detail.text.count("Antivirus : Non analysé") == 3
     download = detail.click(description="rib.png")
     assert download.body == PNG and download.content_disposition == "attachment; filename*=UTF-8''rib.png"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
