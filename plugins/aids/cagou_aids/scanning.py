@@ -61,7 +61,7 @@ def scan(request: Request, stored: StoredFile) -> ScanResult:
             changes={"after": {"sha256": stored.sha256, "signature": result.signature}},
         )  # fmt: skip
     else:
-        log.warning("File %s stays in quarantine: %s %s", stored.id, result.status, result.reason)
+        log.warning("File %s not found clean: %s %s", stored.id, result.status, result.reason)
     request.db.flush()
     return result
 

@@ -19,7 +19,7 @@ from pyramid.registry import Registry
 from test_files import PASSWORD, company_app, to_files_page
 
 from cagou.kit import AGENT, IAccounts, IFileStorage, transaction_scope
-from cagou.testing import INFECTED_PDF, PDF_SIGNATURE, Clamd, login
+from cagou.testing import INFECTED_PDF, PDF_SIGNATURE, STREAM_MAX_BYTES, Clamd, login
 from cagou.testing_checks import PDF_SAMPLE as PDF
 from cagou.testing_checks import PNG_SAMPLE as PNG
 
@@ -103,6 +103,12 @@ def test_with_clamd_down_the_upload_is_kept_in_quarantine_and_served_once_the_jo
     clamd.stop()
     submit(company_app, PDF)
     assert [state for _, state, _ in states(registry)] == [QUARANTINED] * 3
+    # The applicant sees it waiting, and cannot download it either.
+    with transaction_scope(registry) as request:
+        receipt = request.db.scalars(sa.select(Application.receipt)).one()
+    own = company_app.get(f"/mes-demarches/{receipt}")
+    assert own.text.count("antivirus : En quarantaine") == 3 and own.html.find("a", string="cafat.pdf") is None
+    company_app.get(file_path(registry, f"/mes-demarches/{receipt}", "cafat.pdf"), status=409)
     page = as_instructor(company_app, registry)
     detail = company_app.get(page)
     assert detail.text.count("Antivirus : En quarantaine : analyse antivirus en attente") == 3
@@ -135,3 +141,16 @@ def test_a_quarantined_file_found_infected_later_is_never_served(
         assert not request.find_service(IFileStorage).exists(hashlib.sha256(INFECTED_PDF).hexdigest())
         [summary] = request.db.scalars(sa.text("SELECT summary FROM audit_entry WHERE action = 'aids:file:infected'"))
     assert summary.startswith("Fichier « cafat.pdf » de la demande ")
+
+
+def test_a_file_longer_than_clamd_scans_is_refused_never_kept_unscanned(
+    company_app: webtest.TestApp, registry: Registry
+) -> None:
+    too_long = PDF + b"\0" * STREAM_MAX_BYTES  # within the field's 5 MB, beyond the tests' clamd's 1 MiB
+    refused = send_files(company_app, too_long, status=400)
+    assert refused.html.find(id="erreur-attestation_cafat").text == (
+        "« cafat.pdf » est trop volumineux pour l'analyse antivirus : il n'a pas été gardé. "
+        "Envoyez un fichier plus léger.")  # fmt: skip
+    assert [name for name, _, _ in states(registry)] == ["fisc.pdf", "rib.png"]
+    with transaction_scope(registry) as request:
+        assert not request.find_service(IFileStorage).exists(hashlib.sha256(too_long).hexdigest())
