@@ -16,7 +16,15 @@ import pytest
 from pyramid.exceptions import ConfigurationError
 
 from cagou import configure
-from cagou.files.scanner import ClamdScanner, NoScanner, ScanResult, ScanStatus, parse_address
+from cagou.files.scanner import (
+    SIZE_LIMIT_ANSWER,
+    ClamdScanner,
+    NoScanner,
+    ScanResult,
+    ScanStatus,
+    parse_address,
+    verdict,
+)
 from cagou.kit import IVirusScanner, ScannerUnavailable, flatten, transaction_scope
 from cagou.plugins import get_plugins
 from cagou.testing import EICAR, EICAR_SIGNATURE, INFECTED_PDF, PDF_SIGNATURE, STREAM_MAX_BYTES, Clamd, free_port
@@ -29,6 +37,7 @@ def scanner(clamd: Clamd) -> ClamdScanner:
 
 def test_a_clean_file_is_clean_from_bytes_or_a_stream(clamd: Clamd) -> None:
     assert scanner(clamd).scan(PDF_SAMPLE) == ScanResult(ScanStatus.CLEAN)
+    assert scanner(clamd).scan(bytearray(PDF_SAMPLE)).clean
     # More than one chunk, from a file object.
     assert scanner(clamd).scan(io.BytesIO(b"%PDF-1.4\n" + b"\x00" * 200_000)).clean
 
@@ -81,6 +90,24 @@ def test_a_scanner_that_does_not_answer_times_out_as_unavailable(silent_server: 
     assert result.status is ScanStatus.UNAVAILABLE and "timed out" in result.reason
     refused = ClamdScanner(f"tcp://127.0.0.1:{free_port()}", timeout=0.2).scan(PDF_SAMPLE)
     assert refused.status is ScanStatus.UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("answer", "result"),
+    [
+        ("stream: OK", ScanResult(ScanStatus.CLEAN)),
+        ("stream: Win.Test.EICAR_HDB-1 FOUND", ScanResult(ScanStatus.INFECTED, "Win.Test.EICAR_HDB-1")),
+        ("INSTREAM size limit exceeded. ERROR", ScanResult(ScanStatus.TOO_LARGE, reason=SIZE_LIMIT_ANSWER)),
+        # clamd's own trouble is not a verdict: the file waits in quarantine.
+        (
+            "stream: Can't allocate memory ERROR",
+            ScanResult(ScanStatus.UNAVAILABLE, reason="clamd : stream: Can't allocate memory ERROR"),
+        ),
+        ("UNKNOWN COMMAND", ScanResult(ScanStatus.UNAVAILABLE, reason="clamd : UNKNOWN COMMAND")),
+    ],
+)
+def test_only_clamds_ok_is_clean(answer: str, result: ScanResult) -> None:
+    assert verdict(answer) == result
 
 
 def test_without_a_scanner_nothing_is_scanned_and_the_caller_knows() -> None:

@@ -106,7 +106,7 @@ class ClamdScanner:
         return connection
 
     def scan(self, data: bytes | BinaryIO) -> ScanResult:
-        stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data
+        stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
         try:
             with self.connect() as connection:
                 connection.sendall(b"zINSTREAM\0")

@@ -17,6 +17,7 @@ clamav-daemon``; ``.ci/system-packages`` does it); failed instead under
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import subprocess
 import time
@@ -28,7 +29,8 @@ import pytest
 from cagou.testing.helpers import stop_process
 from cagou.testing.required import require_program
 
-CLAMD = Path("/usr/sbin/clamd")
+#: Debian's clamd; ``CAGOU_TEST_CLAMD`` names another (a clamd built elsewhere, or none, to see the skip).
+CLAMD_ENV, CLAMD = "CAGOU_TEST_CLAMD", "/usr/sbin/clamd"
 #: The EICAR test file: every antivirus knows it, and it harms nothing.
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 #: A PDF, as its bytes say (the aids module's check of types accepts it), with the EICAR string inside.
@@ -48,8 +50,9 @@ def hash_signature(data: bytes, name: str) -> str:
 class Clamd:
     """One clamd process and its folder; ``start`` and ``stop`` may be called again and again."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, program: str = CLAMD) -> None:
         self.folder = folder
+        self.program = program
         self.process: subprocess.Popen[bytes] | None = None
         self.started_in = 0.0
         (folder / "db").mkdir()
@@ -89,7 +92,7 @@ class Clamd:
             return
         began = time.monotonic()
         self.process = subprocess.Popen(
-            [str(CLAMD), "--config-file", str(self.folder / "clamd.conf")],
+            [self.program, "--config-file", str(self.folder / "clamd.conf")],
             stdout=subprocess.DEVNULL,
             stderr=(self.folder / "clamd.err").open("ab"),
         )
@@ -119,8 +122,9 @@ class Clamd:
 @pytest.fixture(scope="session")
 def clamd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
     """The session's clamd, started once (use ``clamd``, which starts it again after a test stopped it)."""
-    require_program(CLAMD, "clamav-daemon")
-    server = Clamd(tmp_path_factory.mktemp("clamd"))
+    program = os.environ.get(CLAMD_ENV, CLAMD)
+    require_program(program, "clamav-daemon")
+    server = Clamd(tmp_path_factory.mktemp("clamd"), program)
     try:
         server.start()
         yield server
