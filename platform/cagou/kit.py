@@ -39,6 +39,7 @@ from cagou.contributions import (
 from cagou.db import Base, get_engine, get_session_factory, is_sqlite_busy, savepoint, transaction_scope
 from cagou.db.migrate import MigrationRefusedError
 from cagou.db.types import Encrypted, UTCDateTime
+from cagou.files.scanner import ScannerUnavailable, ScanResult, ScanStatus
 from cagou.hookspecs import hookimpl
 from cagou.identity.models import AGENT, CITIZEN, COMPANY, STAFF_KINDS, Account, Directorate
 from cagou.identity.policy import Root, act_as, directorate_acl, principals_of
@@ -54,6 +55,7 @@ from cagou.interfaces import (
     IModuleStates,
     IRateLimits,
     ISecrets,
+    IVirusScanner,
 )
 from cagou.mail.services import check_address, deliver_mail, sender_domain
 from cagou.plugins import call_enabled, flatten
@@ -94,6 +96,7 @@ __all__ = [
     "IModuleStates",
     "IRateLimits",
     "ISecrets",
+    "IVirusScanner",
     "Invalid",
     "MigrationRefusedError",
     "ModuleInfo",
@@ -104,6 +107,9 @@ __all__ = [
     "Refused",
     "Role",
     "Root",
+    "ScanResult",
+    "ScanStatus",
+    "ScannerUnavailable",
     "ScheduledJob",
     "SearchResult",
     "TextField",

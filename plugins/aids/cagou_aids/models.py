@@ -198,6 +198,17 @@ class ApplicationEvent(Base):
     text: Mapped[str] = mapped_column(sa.String(500))
 
 
+#: A file's virus scan (cagou_aids.scanning): without a scanner, not scanned; with one, in quarantine until
+#: found clean, or infected (its bytes then removed, and it is never served).
+NOT_SCANNED, QUARANTINED, CLEAN, INFECTED = "non-analyse", "quarantaine", "sain", "infecte"
+SCAN_STATES = {
+    NOT_SCANNED: "Non analysé",
+    QUARANTINED: "En quarantaine : analyse antivirus en attente",
+    CLEAN: "Analysé : aucun virus",
+    INFECTED: "Infecté : supprimé",
+}
+
+
 class StoredFile(Base):
     """A file an applicant sent for a file field: kept with its draft, then with the application it went into."""
 
@@ -205,6 +216,7 @@ class StoredFile(Base):
     __table_args__ = (
         sa.Index("ix_aids_file_draft", "draft_id"),
         sa.Index("ix_aids_file_application", "application_id"),
+        sa.Index("ix_aids_file_scan_state", "scan_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -220,6 +232,15 @@ class StoredFile(Base):
     #: Where ``IFileStorage`` keeps it.
     storage_key: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: One of SCAN_STATES; served only when not scanned (no scanner configured) or clean.
+    scan_state: Mapped[str] = mapped_column(sa.String(16), default=NOT_SCANNED, server_default=NOT_SCANNED)
+    #: What the scanner found, when infected.
+    scan_signature: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    scanned_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def servable(self) -> bool:
+        return self.scan_state in (NOT_SCANNED, CLEAN)
 
 
 class ReceiptCounter(Base):

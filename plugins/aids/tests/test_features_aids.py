@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 import webtest
-from cagou_aids.models import Application, Procedure
+from cagou_aids.jobs import SCHEDULED_JOBS
+from cagou_aids.models import Application, Procedure, StoredFile
 from conftest import CITIZEN_PASSWORD
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
+from test_files import business_aid_published, company_signed_in
+from test_scanning import send_files
+from test_scanning import submit as submit_files
 from test_services import ANSWERS, SETTINGS, published, submit
 
-from cagou.kit import AGENT, IAccounts, transaction_scope
-from cagou.testing import delivered_mail, login
-from cagou.testing_checks import PUBLIC_TOKENS, token_with_every_scope
+from cagou.kit import AGENT, IAccounts, IFileStorage, transaction_scope
+from cagou.testing import INFECTED_PDF, Clamd, delivered_mail, login
+from cagou.testing_checks import PDF_SAMPLE, PUBLIC_TOKENS, token_with_every_scope
 
 scenarios("aids")
 
@@ -232,3 +238,77 @@ def api_refuses(program: Program, status: int, name: str) -> None:
 def nothing_stored(registry: Registry) -> None:
     with transaction_scope(registry) as request:
         assert request.db.scalar(sa.select(sa.func.count()).select_from(Application)) == 0
+# -- the virus scan (antivirus.feature, tagged @antivirus: the platform of its scenarios scans with clamd) --
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    if request.node.get_closest_marker("antivirus") is None:
+        return settings
+    clamd: Clamd = request.getfixturevalue("clamd")
+    return {**settings, "cagou.clamd": clamd.address, "cagou.clamd.timeout": "5"}
+
+
+@given(parsers.parse('la démarche "{title}" est publiée pour les entreprises'))
+def business_procedure_published(registry: Registry, title: str) -> None:
+    assert title == "Aide aux entreprises"
+    business_aid_published(registry)
+
+
+@given("je suis connecté comme entreprise")
+def company_signed_in_step(browser: Browser, registry: Registry) -> None:
+    company_signed_in(browser.app, registry)
+
+
+@given("l'antivirus est injoignable")
+def scanner_down(clamd: Clamd) -> None:
+    clamd.stop()
+
+
+@when("j'envoie mes pièces avec une attestation CAFAT infectée")
+def send_infected(browser: Browser) -> None:
+    browser.page = send_files(browser.app, INFECTED_PDF, status=400)
+
+
+@when("j'envoie mes pièces et je dépose")
+def send_and_submit(browser: Browser) -> None:
+    submit_files(browser.app, PDF_SAMPLE)
+
+
+@when("un instructeur ouvre la demande déposée")
+def instructor_opens(browser: Browser, registry: Registry) -> None:
+    with transaction_scope(registry) as request:
+        application = request.db.scalars(sa.select(Application)).one()
+        path = f"/intranet/demarches/{application.procedure_id}/demandes/{application.receipt}"
+        signed_in = request.find_service(IAccounts).by_login("instructeur") is not None
+    if not signed_in:
+        instructor_signed_in(browser, registry)
+    browser.page = browser.app.get(path)
+
+
+@when("l'antivirus répond de nouveau et que l'analyse des fichiers en quarantaine passe")
+def scanner_back(clamd: Clamd, registry: Registry) -> None:
+    clamd.start()
+    [job] = [job for job in SCHEDULED_JOBS if job.name == "aids.files.scan"]
+    job.run(registry)
+
+
+@then(parsers.parse('le fichier "{filename}" n\'est plus conservé'))
+def file_gone(registry: Registry, filename: str) -> None:
+    with transaction_scope(registry) as request:
+        assert request.db.scalars(sa.select(StoredFile).where(StoredFile.filename == filename)).all() == []
+        assert not request.find_service(IFileStorage).exists(hashlib.sha256(INFECTED_PDF).hexdigest())
+
+
+@then(parsers.parse('le téléchargement de "{filename}" est refusé : "{message}"'))
+def download_refused(browser: Browser, registry: Registry, filename: str, message: str) -> None:
+    assert browser.current.html.find("a", string=filename) is None
+    with transaction_scope(registry) as request:
+        stored = request.db.scalars(sa.select(StoredFile).where(StoredFile.filename == filename)).one()
+    refused = browser.app.get(f"{browser.current.request.path}/fichiers/{stored.id}", status=409)
+    assert message in refused.text
+
+
+@then(parsers.parse('je télécharge "{filename}"'))
+def downloads(browser: Browser, filename: str) -> None:
+    assert browser.current.click(description=filename).body == PDF_SAMPLE

@@ -26,6 +26,7 @@ from cagou_aids.definition import (
     Definition,
     FieldSpec,
 )
+from cagou_aids.models import SCAN_STATES
 
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
 
@@ -59,6 +60,8 @@ FILE_JSON = {
     "properties": {
         "name": {"type": "string"}, "sha256": {"type": "string"}, "size": {"type": "integer"},
         "content_type": {"type": "string"},
+        "scan_state": {"type": "string", "enum": list(SCAN_STATES),
+                       "description": "non-analyse (no scanner), quarantaine (not served yet), sain, infecte"},
     },
 }  # fmt: skip
 APPLICATION = {

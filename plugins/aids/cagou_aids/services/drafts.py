@@ -34,11 +34,13 @@ from cagou_aids.models import (
     COMPANIES,
     INDIVIDUALS,
     PUBLISHED,
+    QUARANTINED,
     Application,
     Draft,
     Procedure,
     StoredFile,
 )  # fmt: skip
+from cagou_aids.scanning import first_state, scan_refusal
 from cagou_aids.services.applications import check_open
 
 #: What the files of one application may weigh together.
@@ -133,11 +135,17 @@ class DraftService:
                            f"« {upload.filename} » n'a pas été ajouté.")  # fmt: skip
                 continue
             key = request.find_service(IFileStorage).store(upload.data, upload.filename, content_type)
-            request.db.add(StoredFile(
+            stored = StoredFile(
                 draft_id=draft.id, field=spec.name, sha256=upload.sha256, filename=upload.filename,
                 size=len(upload.data), content_type=content_type, storage_key=key,
-                created_at=request.find_service(IClock).now(),
-            ))  # fmt: skip
+                created_at=request.find_service(IClock).now(), scan_state=first_state(request),
+            )  # fmt: skip
+            request.db.add(stored)
+            request.db.flush()
+            if stored.scan_state == QUARANTINED and (refusal := scan_refusal(request, stored)):
+                errors.add(spec.name, refusal)
+                total -= len(upload.data)
+                continue
             kept.append(upload.sha256)
         request.db.flush()
         return kept
