@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from pyramid.request import Request
 
 from cagou.kit import HealthResult, IClock, SearchResult, Widget
+from cagou_aids.answers import applicant_name
 from cagou_aids.models import PUBLISHED, Application, Procedure
-from cagou_aids.views.instruction import READ, applicant_name, readable_procedures
+from cagou_aids.views.instruction import READ, readable_procedures
 
 RECENT = datetime.timedelta(days=7)
 

@@ -53,6 +53,27 @@ class IApplications(Interface):
         from however many processes it is sent. Audits ``aids:application:submit``.
         """
 
+    def withdraw(application, applicant):
+        """The applicant withdraws their application before any decision: it will not be instructed.
+
+        ``applicant`` is the signed-in account, or None for a guest, whose key (their private link)
+        the view has checked. ``Refused`` (404) when the application is not ``applicant``'s (a guest's
+        application for a guest), (409) once a decision is taken or when it is withdrawn already.
+        Writes the history and audits ``aids:application:withdraw``.
+        """
+
+
+class IReceipts(Interface):
+    """What an applicant keeps of their application: the PDF receipt, and everything sent as one ZIP."""
+
+    def pdf(application):
+        """The receipt as PDF bytes: the procedure, the number, when (Nouméa time), who applied, every
+        answer as the pages show it, the files with their SHA-256. Rendered each time (nothing stored)."""
+
+    def archive(application):
+        """A temporary file (binary, at its start) holding the ZIP of the receipt and every file sent,
+        under safe names (``fichiers/<champ>/<nom>``); the caller streams it and it disappears once closed."""
+
 
 class IDrafts(Interface):
     """What applicants have typed before submitting: page after page, never lost."""
@@ -89,10 +110,3 @@ class IDrafts(Interface):
     def submit(draft):
         """Submit the draft's answers through ``IApplications.submit`` with the draft's key, and return
         the application; the same draft submitted again returns the same application."""
-
-    def withdraw(application, applicant):
-        """The applicant withdraws their application before any decision: it will not be instructed.
-
-        ``Refused`` (404) when it is not ``applicant``'s, (409) once a decision is taken or when it is
-        withdrawn already. Writes the history and audits ``aids:application:withdraw``.
-        """

@@ -8,7 +8,7 @@ import pytest
 import webtest
 from pyramid.registry import Registry
 
-from cagou.kit import CITIZEN, PUBLIC, IAccounts, transaction_scope
+from cagou.kit import CITIZEN, COMPANY, PUBLIC, IAccounts, transaction_scope
 
 pytest_plugins = ["cagou.testing", "cagou.testing_browser"]
 
@@ -28,6 +28,7 @@ def settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 CITIZEN_LOGIN = "marie.wamytan@example.nc"
 CITIZEN_PASSWORD = "lagon-vanille-tricot-2026"
+PASSWORD = CITIZEN_PASSWORD
 
 
 @pytest.fixture
@@ -45,4 +46,25 @@ def citizen_app(app: webtest.TestApp, citizen: Any) -> webtest.TestApp:
     from cagou.testing import login
 
     login(app, CITIZEN_LOGIN, CITIZEN_PASSWORD, site=PUBLIC)
+    return app
+
+
+@pytest.fixture
+def company_app(app: webtest.TestApp, registry: Registry) -> webtest.TestApp:
+    """A company signed in on the public site, and the business aid published (its files' page: test_files.py)."""
+    from cagou_aids.interfaces import IProcedures
+    from cagou_aids.services.procedures import ProcedureSettings
+    from test_services import NOTICE
+
+    from cagou.testing import login
+
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        accounts.create("boulangerie", "Boulangerie du Mont-Dore", COMPANY, email="contact@boulangerie.nc",
+                        password=PASSWORD, ridet="0123456.001")  # fmt: skip
+        procedures = request.find_service(IProcedures)
+        settings = ProcedureSettings(title="Aide aux entreprises", audience="entreprises", receipt_prefix="AIDE",
+                                     data_notice=NOTICE)  # fmt: skip
+        procedures.publish(procedures.create_from_model("business_aid", settings))
+    login(app, "boulangerie", PASSWORD, site="public")
     return app

@@ -17,7 +17,7 @@ from cagou_aids import mails
 from cagou_aids.answers import sort_key
 from cagou_aids.definition import FILE, Definition, parse_definition
 from cagou_aids.forms import check_answers
-from cagou_aids.interfaces import IApplications
+from cagou_aids.interfaces import IApplications, IReceipts
 from cagou_aids.models import (
     PUBLISHED,
     SUBMITTED,
@@ -29,6 +29,7 @@ from cagou_aids.models import (
     ReceiptCounter,
     StoredFile,
 )  # fmt: skip
+from cagou_aids.services.receipts import receipt_name
 
 MAX_KEY = 64
 
@@ -105,10 +106,12 @@ class ApplicationService:
         for stored in attached:
             stored.application_id = application.id
         request.db.flush()
+        pdf = request.find_service(IReceipts).pdf(application)
         # In the same transaction: the mail leaves if and only if the application is stored.
         request.find_service(IMailer).send(
             email, f"Demande enregistrée : {receipt}",
             mails.confirmation(procedure, application, definition, local(request.registry, instant), attached),
+            attachments=[(receipt_name(application), "application/pdf", pdf)],
         )  # fmt: skip
         test = " (test)" if application.is_test else ""
         duplicate = f", doublon possible de {first.receipt}" if first is not None else ""
@@ -120,9 +123,9 @@ class ApplicationService:
         )  # fmt: skip
         return application
 
-    def withdraw(self, application: Application, applicant: Account) -> Application:
+    def withdraw(self, application: Application, applicant: Account | None) -> Application:
         request = self.request
-        if application.applicant_id != applicant.id:
+        if application.applicant_id != (applicant.id if applicant is not None else None):
             raise Refused("Cette demande n'existe pas.", 404)
         if application.state == WITHDRAWN:
             raise Refused("Cette demande est déjà retirée.", 409)
@@ -133,8 +136,10 @@ class ApplicationService:
         request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=WITHDRAWN,
                                         text="Demande retirée par le demandeur."))  # fmt: skip
         request.db.flush()
+        guest = " (sans compte, par son lien personnel)" if applicant is None else ""
         request.find_service(IAuditLog).record(
-            "aids:application:withdraw", f"Demande {application.receipt} retirée par le demandeur.", module="aids",
+            "aids:application:withdraw", f"Demande {application.receipt} retirée par le demandeur{guest}.",
+            module="aids",
             object_type="aids_application", object_id=str(application.id),
             changes={"before": {"state": SUBMITTED}, "after": {"state": WITHDRAWN}},
         )  # fmt: skip

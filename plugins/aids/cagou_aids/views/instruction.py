@@ -28,9 +28,9 @@ from cagou.kit import (
     xlsx_file,
     xlsx_response,
 )  # fmt: skip
-from cagou_aids.answers import shown, shown_answer
+from cagou_aids.answers import answer_rows, applicant_name, shown
 from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec, parse_definition
-from cagou_aids.models import APPLICATION_STATES, AUDIENCES, PROCEDURE_STATES, Application, Procedure, StoredFile
+from cagou_aids.models import APPLICATION_STATES, AUDIENCES, PROCEDURE_STATES, Procedure, StoredFile
 from cagou_aids.queries import (
     PAGE_SIZE,
     ApplicationFilters,
@@ -113,23 +113,6 @@ def applications_page(context: ProcedureContext, request: Request) -> dict[str, 
         "following": following, "states": APPLICATION_STATES, "local": lambda instant: local(registry, instant),
         "name_of": lambda application: applicant_name(application),
     }  # fmt: skip
-
-
-def applicant_name(application: Application) -> str:
-    answers = application.answers
-    if answers.get("raison_sociale"):
-        return str(answers["raison_sociale"])
-    return " ".join(str(answers[key]) for key in ("prenoms", "nom") if answers.get(key)) or application.email
-
-
-def answer_rows(definition: Definition, answers: dict[str, Any]) -> list[tuple[str, Any, FieldSpec]]:
-    rows = []
-    for page in definition.pages:
-        for spec in page.fields:
-            if not spec.has_answer or spec.name not in answers:
-                continue
-            rows.append((page.title, shown_answer(spec, answers[spec.name]), spec))
-    return rows
 
 
 @view_config(
