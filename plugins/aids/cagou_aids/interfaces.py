@@ -75,6 +75,19 @@ class IReceipts(Interface):
         under safe names (``fichiers/<champ>/<nom>``); the caller streams it and it disappears once closed."""
 
 
+class IMessages(Interface):
+    """Messages about an application, from the instructors to the applicant and back."""
+
+    def write(application, author, text, uploads, account):
+        """Keep a message of ``author`` (``INSTRUCTORS`` or ``APPLICANT``, :mod:`cagou_aids.models`) with its files
+        (``uploads``, PDF, JPEG or PNG by their content, 10 MB each, 5 at most), and return it.
+
+        ``account`` is who writes (None for a guest). ``Invalid`` (under ``texte`` or ``pieces``) for an empty or
+        too long text or a refused file, before anything is kept. Writes the history, mails the other side (the
+        applicant's address, the procedure's contact address) and audits ``aids:message:send``.
+        """
+
+
 class IDrafts(Interface):
     """What applicants have typed before submitting: page after page, never lost."""
 

@@ -210,6 +210,30 @@ class StoredFile(Base):
     #: Where ``IFileStorage`` keeps it.
     storage_key: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: The message it is attached to (with ``application_id`` its application's, so that retention erases it too);
+    #: None for a file that answers the form.
+    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_message.id"))
+
+
+#: Who wrote a message: the instructing service, or the applicant (signed in or through their private link).
+INSTRUCTORS, APPLICANT = "instructeurs", "demandeur"
+MESSAGE_AUTHORS = {INSTRUCTORS: "Le service instructeur", APPLICANT: "Le demandeur"}
+MAX_MESSAGE = 5000
+
+
+class Message(Base):
+    """A message about an application, from the instructors to the applicant or back, with its attached files."""
+
+    __tablename__ = "aids_message"
+    __table_args__ = (sa.Index("ix_aids_message_application", "application_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_application.id"))
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(sa.String(16))
+    #: The instructor's or the applicant's account; None for a guest.
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
 
 
 class ReceiptCounter(Base):

@@ -11,12 +11,20 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from cagou.kit import FormErrors, IFileStorage, Refused, attachment_response, local
+from cagou.kit import FormErrors, IFileStorage, Invalid, Refused, attachment_response, local, uploads_of
 from cagou_aids.answers import answer_rows
 from cagou_aids.definition import parse_definition
-from cagou_aids.interfaces import IApplications, IReceipts
-from cagou_aids.models import APPLICATION_STATES, STATE_EXPLANATIONS, SUBMITTED, Application, StoredFile
-from cagou_aids.queries import files_sent, history_of, own_application
+from cagou_aids.interfaces import IApplications, IMessages, IReceipts
+from cagou_aids.models import (
+    APPLICANT,
+    APPLICATION_STATES,
+    MESSAGE_AUTHORS,
+    STATE_EXPLANATIONS,
+    SUBMITTED,
+    Application,
+    StoredFile,
+)  # fmt: skip
+from cagou_aids.queries import files_sent, history_of, messages_of, own_application
 from cagou_aids.services.receipts import archive_name, receipt_name
 from cagou_aids.views import refuse
 
@@ -32,9 +40,9 @@ def current_application(request: Request) -> Application:
 
 #: The routes of an application's page and its actions: in "Mes démarches", and through a guest's private link.
 SIGNED_IN = {"page": "aids.my_application", "withdraw": "aids.withdraw", "file": "aids.my_file",
-             "receipt": "aids.my_receipt", "archive": "aids.my_archive"}  # fmt: skip
+             "receipt": "aids.my_receipt", "archive": "aids.my_archive", "message": "aids.my_message"}  # fmt: skip
 GUEST = {"page": "aids.guest_follow", "withdraw": "aids.guest_withdraw", "file": "aids.guest_file",
-         "receipt": "aids.guest_receipt", "archive": "aids.guest_archive"}  # fmt: skip
+         "receipt": "aids.guest_receipt", "archive": "aids.guest_archive", "message": "aids.guest_message"}  # fmt: skip
 
 
 class Paths:
@@ -64,6 +72,9 @@ def page_values(
         "history": [(local(registry, event.at), event.text) for event in history_of(request.db, application)],
         "rows": answer_rows(definition, application.answers), "files": files_sent(request.db, application),
         "errors": errors, "guest": paths.token is not None, "paths": paths,
+        "messages": messages_of(request.db, application), "authors": MESSAGE_AUTHORS,
+        "message_text": request.POST.get("texte", "") if errors else "",
+        "file_url": lambda stored: paths("file", file=stored.id), "local": lambda instant: local(registry, instant),
     }  # fmt: skip
 
 
@@ -85,6 +96,25 @@ def withdrawal(request: Request, application: Application, paths: Paths) -> Any:
         return page_values(request, application, FormErrors(form=refused.message), paths)
     request.session.flash(f"Votre demande {application.receipt} est retirée.")
     return HTTPSeeOther(paths("page"))
+
+
+def answer(request: Request, application: Application, paths: Paths) -> Any:
+    """The applicant's message to the instructors, from their page (signed in, or through their link)."""
+    try:
+        author = request.identity if paths.token is None else None
+        request.find_service(IMessages).write(application, APPLICANT, request.POST.get("texte", ""),
+                                              uploads_of(request, "pieces"), author)  # fmt: skip
+    except Invalid as refused:
+        refuse(request, 400)
+        return page_values(request, application, refused.errors, paths)
+    request.session.flash("Votre message est envoyé au service instructeur.")
+    return HTTPSeeOther(paths("page") + "#messages")
+
+
+@view_config(route_name="aids.my_message", request_method="POST", renderer=PAGE, permission="aids:apply")
+def my_message(request: Request) -> Any:
+    application = current_application(request)
+    return answer(request, application, Paths(request, application))
 
 
 @view_config(route_name="aids.withdraw", request_method="POST", renderer=PAGE, permission="aids:apply")

@@ -21,7 +21,15 @@ from cagou_aids.views import refuse
 from cagou_aids.views.applying import PROCEDURE, current_draft, step_path
 from cagou_aids.views.catalogue import procedure_values
 from cagou_aids.views.following import PAGE as FOLLOWED
-from cagou_aids.views.following import Paths, archive_download, file_download, page_values, receipt_download, withdrawal
+from cagou_aids.views.following import (
+    Paths,
+    answer,
+    archive_download,
+    file_download,
+    page_values,
+    receipt_download,
+    withdrawal,
+)  # fmt: skip
 
 CONFIRM = "cagou_aids:templates/guest_confirm.jinja2"
 
@@ -95,6 +103,14 @@ def guest_application(request: Request) -> Application:
 def guest_withdraw(request: Request) -> Any:
     application = guest_application(request)
     return withdrawal(request, application, Paths(request, application, request.matchdict["token"]))
+
+
+@view_config(
+    route_name="aids.guest_message", request_method="POST", renderer=FOLLOWED, permission=NO_PERMISSION_REQUIRED
+)
+def guest_message(request: Request) -> Any:
+    application = guest_application(request)
+    return answer(request, application, Paths(request, application, request.matchdict["token"]))
 
 
 @view_config(route_name="aids.guest_file", request_method="GET", permission=NO_PERMISSION_REQUIRED)

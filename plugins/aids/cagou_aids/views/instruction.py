@@ -11,26 +11,39 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
 from cagou.kit import (
+    FormErrors,
     IAuditLog,
     IFileStorage,
+    Invalid,
     Root,
     attachment_response,
     csv_response,
     directorate_acl,
     get_engine,
     local,
+    uploads_of,
     xlsx_file,
     xlsx_response,
 )  # fmt: skip
 from cagou_aids.answers import answer_rows, applicant_name, shown
 from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec, parse_definition
-from cagou_aids.models import APPLICATION_STATES, AUDIENCES, PROCEDURE_STATES, Procedure, StoredFile
+from cagou_aids.interfaces import IMessages
+from cagou_aids.models import (
+    APPLICATION_STATES,
+    AUDIENCES,
+    INSTRUCTORS,
+    MESSAGE_AUTHORS,
+    PROCEDURE_STATES,
+    Application,
+    Procedure,
+    StoredFile,
+)  # fmt: skip
 from cagou_aids.queries import (
     PAGE_SIZE,
     ApplicationFilters,
@@ -39,9 +52,11 @@ from cagou_aids.queries import (
     applications,
     cursor_of,
     files_sent,
+    messages_of,
     procedures_all,
     read_cursor,
 )
+from cagou_aids.views import refuse
 
 READ = "aids:application:read"
 NUMBERS = (INTEGER, AMOUNT)
@@ -115,25 +130,54 @@ def applications_page(context: ProcedureContext, request: Request) -> dict[str, 
     }  # fmt: skip
 
 
-@view_config(
-    route_name="aids.application", renderer="cagou_aids:templates/application.jinja2", permission=READ
-)  # fmt: skip
-def application_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
-    procedure = context.procedure
-    application = application_by_receipt(request.db, procedure, request.matchdict["receipt"])
+APPLICATION_PAGE = "cagou_aids:templates/application.jinja2"
+
+
+def read_application(context: ProcedureContext, request: Request) -> Application:
+    application = application_by_receipt(request.db, context.procedure, request.matchdict["receipt"])
     if application is None:
         raise HTTPNotFound("Cette demande n'existe pas.")
+    return application
+
+
+def application_values(request: Request, application: Application, errors: FormErrors) -> dict[str, Any]:
+    definition = parse_definition(application.version.definition)
+    return {
+        "procedure": application.version.procedure, "application": application,
+        "rows": answer_rows(definition, application.answers), "files": files_sent(request.db, application),
+        "submitted": local(request.registry, application.submitted_at), "states": APPLICATION_STATES,
+        "version": application.version.number, "messages": messages_of(request.db, application),
+        "authors": MESSAGE_AUTHORS, "errors": errors, "message_text": request.POST.get("texte", "") if errors else "",
+        "local": lambda instant: local(request.registry, instant),
+        "file_url": lambda stored: request.route_path(
+            "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
+        ),
+    }  # fmt: skip
+
+
+@view_config(route_name="aids.application", request_method="GET", renderer=APPLICATION_PAGE, permission=READ)
+def application_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
+    application = read_application(context, request)
     request.find_service(IAuditLog).record_read(
         "aids:application:read", f"Demande {application.receipt} consultée.", "aids", "aids_application",
         str(application.id),
     )  # fmt: skip
-    definition = parse_definition(application.version.definition)
-    return {
-        "procedure": procedure, "application": application, "rows": answer_rows(definition, application.answers),
-        "files": files_sent(request.db, application),
-        "submitted": local(request.registry, application.submitted_at), "states": APPLICATION_STATES,
-        "version": application.version.number,
-    }  # fmt: skip
+    return application_values(request, application, FormErrors())
+
+
+@view_config(route_name="aids.application_message", request_method="POST", renderer=APPLICATION_PAGE, permission=READ)
+def application_message(context: ProcedureContext, request: Request) -> Any:
+    """An instructor writes to the applicant: mailed to them, read and answered on their page."""
+    application = read_application(context, request)
+    try:
+        request.find_service(IMessages).write(application, INSTRUCTORS, request.POST.get("texte", ""),
+                                              uploads_of(request, "pieces"), request.identity)  # fmt: skip
+    except Invalid as refused:
+        refuse(request, 400)
+        return application_values(request, application, refused.errors)
+    request.session.flash("Message envoyé au demandeur.")
+    path = request.route_path("aids.application", id=context.procedure.id, receipt=application.receipt)
+    return HTTPSeeOther(path + "#messages")
 
 
 @view_config(route_name="aids.application_file", request_method="GET", permission=READ)

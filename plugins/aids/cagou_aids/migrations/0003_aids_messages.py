@@ -1,0 +1,50 @@
+"""Messages about an application, both ways, and their attached files.
+
+Revision ID: 0003_aids_messages
+Revises: 0001_aids (re-chained at merge after the other revisions of the aids branch)
+
+The instructors write to the applicant from the application's page, the
+applicant answers from theirs: ``aids_message`` holds each message, and its
+files are rows of ``aids_file`` (``message_id``), stored as the
+application's files are, so that whatever applies to those (the virus
+scanner, retention) applies to them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003_aids_messages"
+down_revision = "0001_aids"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "aids_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("author", sa.String(length=16), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_aids_message_account_id_account")),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["aids_application.id"], name=op.f("fk_aids_message_application_id_aids_application")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_aids_message")),
+    )
+    op.create_index("ix_aids_message_application", "aids_message", ["application_id", "at"])
+    with op.batch_alter_table("aids_file") as batch:
+        batch.add_column(sa.Column("message_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(op.f("fk_aids_file_message_id_aids_message"), "aids_message", ["message_id"], ["id"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("aids_file") as batch:
+        batch.drop_constraint(op.f("fk_aids_file_message_id_aids_message"), type_="foreignkey")
+        batch.drop_column("message_id")
+    op.drop_index("ix_aids_message_application", table_name="aids_message")
+    op.drop_table("aids_message")
