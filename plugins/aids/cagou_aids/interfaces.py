@@ -88,6 +88,28 @@ class IMessages(Interface):
         """
 
 
+class IDocumentRequests(Interface):
+    """Requests for documents: an instructor reopens chosen fields of an application, the applicant answers them."""
+
+    def ask(application, names, text, instructor):
+        """Reopen the fields ``names`` (any field of the application's version that takes an answer) with the
+        instructor's ``text``, and return the request; the application waits for its answer.
+
+        ``Invalid`` for no field, a name the form does not have (under ``champs``) or an empty or too long text
+        (under ``demande``); ``Refused`` (409) unless the application is submitted and nothing is asked already.
+        Writes the history, mails the applicant, audits ``aids:request:ask``.
+        """
+
+    def answer(document_request, values, uploads, account):
+        """The applicant's answers to the reopened fields only (``values``: what the form sent, ``uploads``: the
+        files sent, by field), read with the rules of the application's version; return the application.
+
+        ``Invalid`` with each message next to its field, before anything is kept; the answers of the other
+        fields are never changed. The files replaced stay with the application, no longer listed. Writes the
+        history, mails the procedure's contact address, audits ``aids:request:answer``.
+        """
+
+
 class IDrafts(Interface):
     """What applicants have typed before submitting: page after page, never lost."""
 

@@ -152,7 +152,9 @@ def procedures_all(db: Session) -> list[Procedure]:
 
 
 def files_sent(db: Session, application: Application) -> list[StoredFile]:
-    query = sa.select(StoredFile).where(StoredFile.application_id == application.id, StoredFile.message_id.is_(None))
+    query = sa.select(StoredFile).where(
+        StoredFile.application_id == application.id, StoredFile.message_id.is_(None), StoredFile.replaced_at.is_(None)
+    )
     return list(db.scalars(query.order_by(StoredFile.field, StoredFile.id)))
 
 

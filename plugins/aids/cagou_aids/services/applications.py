@@ -22,6 +22,7 @@ from cagou_aids.models import (
     PUBLISHED,
     SUBMITTED,
     TEST,
+    WITHDRAWABLE,
     WITHDRAWN,
     Application,
     ApplicationEvent,
@@ -129,9 +130,10 @@ class ApplicationService:
             raise Refused("Cette demande n'existe pas.", 404)
         if application.state == WITHDRAWN:
             raise Refused("Cette demande est déjà retirée.", 409)
-        if application.state != SUBMITTED:
+        if application.state not in WITHDRAWABLE:
             raise Refused("Une décision est prise sur cette demande : elle ne peut plus être retirée.", 409)
         instant = request.find_service(IClock).now()
+        before = application.state
         application.state = WITHDRAWN
         request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=WITHDRAWN,
                                         text="Demande retirée par le demandeur."))  # fmt: skip
@@ -141,7 +143,7 @@ class ApplicationService:
             "aids:application:withdraw", f"Demande {application.receipt} retirée par le demandeur{guest}.",
             module="aids",
             object_type="aids_application", object_id=str(application.id),
-            changes={"before": {"state": SUBMITTED}, "after": {"state": WITHDRAWN}},
+            changes={"before": {"state": before}, "after": {"state": WITHDRAWN}},
         )  # fmt: skip
         return application
 

@@ -20,12 +20,13 @@ from cagou_aids.models import (
     APPLICATION_STATES,
     MESSAGE_AUTHORS,
     STATE_EXPLANATIONS,
-    SUBMITTED,
+    WITHDRAWABLE,
     Application,
     StoredFile,
 )  # fmt: skip
 from cagou_aids.queries import files_sent, history_of, messages_of, own_application
 from cagou_aids.services.receipts import archive_name, receipt_name
+from cagou_aids.services.requests import open_request
 from cagou_aids.views import refuse
 
 PAGE = "cagou_aids:templates/my_application.jinja2"
@@ -40,9 +41,11 @@ def current_application(request: Request) -> Application:
 
 #: The routes of an application's page and its actions: in "Mes démarches", and through a guest's private link.
 SIGNED_IN = {"page": "aids.my_application", "withdraw": "aids.withdraw", "file": "aids.my_file",
-             "receipt": "aids.my_receipt", "archive": "aids.my_archive", "message": "aids.my_message"}  # fmt: skip
+             "receipt": "aids.my_receipt", "archive": "aids.my_archive", "message": "aids.my_message",
+             "complement": "aids.my_complement"}  # fmt: skip
 GUEST = {"page": "aids.guest_follow", "withdraw": "aids.guest_withdraw", "file": "aids.guest_file",
-         "receipt": "aids.guest_receipt", "archive": "aids.guest_archive", "message": "aids.guest_message"}  # fmt: skip
+         "receipt": "aids.guest_receipt", "archive": "aids.guest_archive", "message": "aids.guest_message",
+         "complement": "aids.guest_complement"}  # fmt: skip
 
 
 class Paths:
@@ -68,13 +71,14 @@ def page_values(
     return {
         "application": application, "procedure": application.version.procedure,
         "state": APPLICATION_STATES.get(application.state, application.state),
-        "explanation": STATE_EXPLANATIONS.get(application.state, ""), "may_withdraw": application.state == SUBMITTED,
+        "explanation": STATE_EXPLANATIONS.get(application.state, ""), "may_withdraw": application.state in WITHDRAWABLE,
         "history": [(local(registry, event.at), event.text) for event in history_of(request.db, application)],
         "rows": answer_rows(definition, application.answers), "files": files_sent(request.db, application),
         "errors": errors, "guest": paths.token is not None, "paths": paths,
         "messages": messages_of(request.db, application), "authors": MESSAGE_AUTHORS,
         "message_text": request.POST.get("texte", "") if errors else "",
         "file_url": lambda stored: paths("file", file=stored.id), "local": lambda instant: local(registry, instant),
+        "open_request": open_request(request, application),
     }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from cagou.kit import (
     IAuditLog,
     IFileStorage,
     Invalid,
+    Refused,
     Root,
     attachment_response,
     csv_response,
@@ -33,7 +34,7 @@ from cagou.kit import (
 )  # fmt: skip
 from cagou_aids.answers import answer_rows, applicant_name, shown
 from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec, parse_definition
-from cagou_aids.interfaces import IMessages
+from cagou_aids.interfaces import IDocumentRequests, IMessages
 from cagou_aids.models import (
     APPLICATION_STATES,
     AUDIENCES,
@@ -56,6 +57,7 @@ from cagou_aids.queries import (
     procedures_all,
     read_cursor,
 )
+from cagou_aids.services.requests import askable_fields, open_request
 from cagou_aids.views import refuse
 
 READ = "aids:application:read"
@@ -149,6 +151,9 @@ def application_values(request: Request, application: Application, errors: FormE
         "version": application.version.number, "messages": messages_of(request.db, application),
         "authors": MESSAGE_AUTHORS, "errors": errors, "message_text": request.POST.get("texte", "") if errors else "",
         "local": lambda instant: local(request.registry, instant),
+        "askable": askable_fields(definition), "open_request": open_request(request, application),
+        "asked_names": request.POST.getall("champs") if errors else [],
+        "request_text": request.POST.get("demande", "") if errors else "",
         "file_url": lambda stored: request.route_path(
             "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
         ),
@@ -195,6 +200,24 @@ def application_file(context: ProcedureContext, request: Request) -> Response:
         "aids_application", str(application.id),
     )  # fmt: skip
     return attachment_response(file, stored.filename, stored.content_type)
+
+
+@view_config(route_name="aids.application_request", request_method="POST", renderer=APPLICATION_PAGE, permission=READ)
+def application_request(context: ProcedureContext, request: Request) -> Any:
+    """An instructor asks the applicant for documents: the fields to reopen, and why."""
+    application = read_application(context, request)
+    try:
+        request.find_service(IDocumentRequests).ask(application, request.POST.getall("champs"),
+                                                    request.POST.get("demande", ""), request.identity)  # fmt: skip
+    except Invalid as refused:
+        refuse(request, 400)
+        return application_values(request, application, refused.errors)
+    except Refused as refused:
+        refuse(request, refused.status)
+        return application_values(request, application, FormErrors(form=refused.message))
+    request.session.flash("Compléments demandés au demandeur.")
+    path = request.route_path("aids.application", id=context.procedure.id, receipt=application.receipt)
+    return HTTPSeeOther(path + "#complements")
 
 
 def export_rows(request: Request, procedure: Procedure, fields: list[FieldSpec]) -> Iterator[list[Any]]:
