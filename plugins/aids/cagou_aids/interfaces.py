@@ -83,8 +83,9 @@ class IMessages(Interface):
         (``uploads``, PDF, JPEG or PNG by their content, 10 MB each, 5 at most), and return it.
 
         ``account`` is who writes (None for a guest). ``Invalid`` (under ``texte`` or ``pieces``) for an empty or
-        too long text or a refused file, before anything is kept. Writes the history, mails the other side (the
-        applicant's address, the procedure's contact address) and audits ``aids:message:send``.
+        too long text or a refused file, before anything is kept; ``Refused`` (409) once the application is
+        anonymised. Writes the history, mails the other side (the applicant's address, the procedure's contact
+        address) and audits ``aids:message:send``.
         """
 
 

@@ -121,3 +121,16 @@ def test_a_guest_answers_through_the_private_link(app: webtest.TestApp, registry
         assert (message.author, message.account_id) == ("demandeur", None)
     other = followed.request.path.replace(token, token[:-4] + ("aaaa" if not token.endswith("aaaa") else "bbbb"))
     app.post(other + "/messages", {"texte": "intrus", "csrf_token": csrf_token(done)}, status=404)
+
+
+def test_an_anonymised_application_takes_no_more_message(citizen_app: webtest.TestApp, registry: Registry) -> None:
+    receipt = submitted_by(registry, "marie.wamytan@example.nc")
+    page = citizen_app.get(f"/mes-demarches/{receipt}")
+    with transaction_scope(registry) as request:  # its retention period ended while the page was open
+        request.db.execute(sa.update(Application).values(anonymised_at=sa.func.now(), email=""))
+    form = page.forms["formulaire-message"]
+    form["texte"] = "Bonjour ?"
+    refused = form.submit(status=409)
+    assert "anonymisée" in refused.html.find(class_="alert").text
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(sa.func.count()).select_from(Message)) == 0

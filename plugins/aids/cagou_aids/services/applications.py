@@ -148,11 +148,15 @@ class ApplicationService:
         return application
 
     def first_of(self, procedure: Procedure, identity: str, is_test: bool) -> Application | None:
-        """The first application of the same person on ``procedure`` (tests compared with tests only)."""
+        """The first application of the same person on ``procedure`` (tests compared with tests only).
+
+        The first is the one that is no one's duplicate: submissions take their instant before the counter's
+        lock, so a later one in the lock's order may carry an earlier ``submitted_at``.
+        """
         found: Application | None = self.request.db.scalar(
             sa.select(Application)
             .where(Application.procedure_id == procedure.id, Application.identity == identity,
-                   Application.is_test.is_(is_test))
+                   Application.is_test.is_(is_test), Application.duplicate_of_id.is_(None))
             .order_by(Application.submitted_at, Application.id)
             .limit(1)
         )  # fmt: skip

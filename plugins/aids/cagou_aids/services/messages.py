@@ -21,6 +21,7 @@ from cagou.kit import (
     IFileStorage,
     IMailer,
     Invalid,
+    Refused,
     Upload,
     check_text,
     check_upload,
@@ -51,6 +52,9 @@ class MessageService:
         self, application: Application, author: str, text: str, uploads: list[Upload], account: Account | None
     ) -> Message:
         request = self.request
+        if application.anonymised_at is not None:
+            raise Refused("Cette demande est anonymisée (fin de sa durée de conservation) : elle ne reçoit plus de "
+                          "message.", 409)  # fmt: skip
         errors = FormErrors()
         text = check_text(errors, "texte", text, "Le message", MAX_MESSAGE)
         if len(uploads) > MAX_MESSAGE_FILES:

@@ -91,7 +91,7 @@ class DocumentRequestService:
             errors.add("champs", "Cochez au moins un champ à rouvrir.")
         if errors:
             raise Invalid(errors)
-        if application.state != SUBMITTED:
+        if application.state != SUBMITTED or application.anonymised_at is not None:
             raise Refused("Cette demande n'attend pas de compléments : elle est retirée, ou une demande de "
                           "compléments est déjà en cours.", 409)  # fmt: skip
         instant = request.find_service(IClock).now()

@@ -111,6 +111,9 @@ def answer(request: Request, application: Application, paths: Paths) -> Any:
     except Invalid as refused:
         refuse(request, 400)
         return page_values(request, application, refused.errors, paths)
+    except Refused as refused:
+        refuse(request, refused.status)
+        return page_values(request, application, FormErrors(form=refused.message), paths)
     request.session.flash("Votre message est envoyé au service instructeur.")
     return HTTPSeeOther(paths("page") + "#messages")
 

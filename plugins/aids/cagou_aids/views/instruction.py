@@ -180,6 +180,9 @@ def application_message(context: ProcedureContext, request: Request) -> Any:
     except Invalid as refused:
         refuse(request, 400)
         return application_values(request, application, refused.errors)
+    except Refused as refused:
+        refuse(request, refused.status)
+        return application_values(request, application, FormErrors(form=refused.message))
     request.session.flash("Message envoyé au demandeur.")
     path = request.route_path("aids.application", id=context.procedure.id, receipt=application.receipt)
     return HTTPSeeOther(path + "#messages")
