@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import sqlalchemy as sa
 import webtest
 from cagou_aids.models import Application, ApplicationEvent, Message, Procedure, StoredFile
@@ -77,6 +80,12 @@ def test_an_instructor_writes_with_a_file_and_the_applicant_reads_downloads_and_
     assert events[1:] == ["Message : le service instructeur a écrit (1 fichier(s) joint(s)).",
                           "Message : le demandeur a écrit (1 fichier(s) joint(s))."]  # fmt: skip
     assert audit_actions(registry).count("aids:message:send") == 2
+    # the applicant's copy of their data holds the messages both ways and their files
+    with zipfile.ZipFile(io.BytesIO(citizen_app.get(f"/mes-demarches/{receipt}/demande.zip").body)) as archive:
+        assert archive.namelist()[1:] == ["messages.txt", "messages/1/modele.pdf", "messages/2/billet.pdf"]
+        text = archive.read("messages.txt").decode()
+    assert "1. " in text and "Le service instructeur :\nMerci d'envoyer votre billet d'avion." in text
+    assert "2. " in text and "Le demandeur :\nLe voici.\n  [fichier joint, messages/2/] billet.pdf" in text
 
 
 def test_an_empty_a_too_long_message_or_a_refused_file_is_said_next_to_its_field_and_nothing_is_kept(

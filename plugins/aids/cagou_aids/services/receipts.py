@@ -30,8 +30,8 @@ from cagou.kit import IFileStorage, local
 from cagou_aids.answers import answer_rows, applicant_name
 from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IReceipts
-from cagou_aids.models import Application
-from cagou_aids.queries import files_sent
+from cagou_aids.models import MESSAGE_AUTHORS, Application, Message, StoredFile
+from cagou_aids.queries import files_sent, messages_of
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,33 @@ class ReceiptService:
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:
             bundle.writestr(receipt_name(application), self.pdf(application))
             taken: set[str] = set()
-            for stored in files_sent(self.request.db, application):
-                name = unique_name(f"fichiers/{safe_name(stored.field)}/{safe_name(stored.filename)}", taken)
+            files = [
+                (f"fichiers/{safe_name(stored.field)}", stored) for stored in files_sent(self.request.db, application)
+            ]
+            messages = messages_of(self.request.db, application)
+            if messages:
+                bundle.writestr("messages.txt", self.messages_text(messages))
+                files += [(f"messages/{number}", stored) for number, (_message, attached) in enumerate(messages, 1)
+                          for stored in attached]  # fmt: skip
+            for folder, stored in files:
+                name = unique_name(f"{folder}/{safe_name(stored.filename)}", taken)
                 try:
                     source = storage.open(stored.storage_key)
                 except KeyError:  # erased (retention): the receipt still lists it with its SHA-256
                     continue
                 with source, bundle.open(name, "w", force_zip64=True) as target:
                     shutil.copyfileobj(source, target, BLOCK)
+
+    def messages_text(self, messages: list[tuple[Message, list[StoredFile]]]) -> str:
+        """The messages both ways, as plain text (their files sit in ``messages/<number>/``)."""
+        parts = []
+        for number, (message, attached) in enumerate(messages, start=1):
+            when = local(self.request.registry, message.at)
+            files = "".join(f"\n  [fichier joint, messages/{number}/] {stored.filename}" for stored in attached)
+            parts.append(
+                f"{number}. {when:%d/%m/%Y à %H:%M} — {MESSAGE_AUTHORS[message.author]} :\n{message.text}{files}\n"
+            )
+        return "\n".join(parts)
 
 
 def receipt_name(application: Application) -> str:

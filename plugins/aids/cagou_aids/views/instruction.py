@@ -8,7 +8,7 @@ nobody else's. Opening an application is a read of personal data: audited.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
@@ -53,6 +53,7 @@ from cagou_aids.queries import (
     applications,
     cursor_of,
     files_sent,
+    history_of,
     messages_of,
     procedures_all,
     read_cursor,
@@ -152,6 +153,7 @@ def application_values(request: Request, application: Application, errors: FormE
         "authors": MESSAGE_AUTHORS, "errors": errors, "message_text": request.POST.get("texte", "") if errors else "",
         "local": lambda instant: local(request.registry, instant),
         "askable": askable_fields(definition), "open_request": open_request(request, application),
+        "history": [(local(request.registry, event.at), event.text) for event in history_of(request.db, application)],
         "asked_names": request.POST.getall("champs") if errors else [],
         "request_text": request.POST.get("demande", "") if errors else "",
         "file_url": lambda stored: request.route_path(
@@ -170,22 +172,34 @@ def application_page(context: ProcedureContext, request: Request) -> dict[str, A
     return application_values(request, application, FormErrors())
 
 
-@view_config(route_name="aids.application_message", request_method="POST", renderer=APPLICATION_PAGE, permission=READ)
-def application_message(context: ProcedureContext, request: Request) -> Any:
-    """An instructor writes to the applicant: mailed to them, read and answered on their page."""
+def instructor_action(
+    context: ProcedureContext, request: Request, act: Callable[[Application], object], done: str, anchor: str
+) -> Any:
+    """An instructor's form on the application's page: done, said and back to its section; refused, the page
+    again with each message next to its field, nothing kept."""
     application = read_application(context, request)
     try:
-        request.find_service(IMessages).write(application, INSTRUCTORS, request.POST.get("texte", ""),
-                                              uploads_of(request, "pieces"), request.identity)  # fmt: skip
+        act(application)
     except Invalid as refused:
         refuse(request, 400)
         return application_values(request, application, refused.errors)
     except Refused as refused:
         refuse(request, refused.status)
         return application_values(request, application, FormErrors(form=refused.message))
-    request.session.flash("Message envoyé au demandeur.")
+    request.session.flash(done)
     path = request.route_path("aids.application", id=context.procedure.id, receipt=application.receipt)
-    return HTTPSeeOther(path + "#messages")
+    return HTTPSeeOther(f"{path}#{anchor}")
+
+
+@view_config(route_name="aids.application_message", request_method="POST", renderer=APPLICATION_PAGE, permission=READ)
+def application_message(context: ProcedureContext, request: Request) -> Any:
+    """An instructor writes to the applicant: mailed to them, read and answered on their page."""
+    messages = request.find_service(IMessages)
+    text, uploads = request.POST.get("texte", ""), uploads_of(request, "pieces")
+    return instructor_action(
+        context, request, lambda application: messages.write(application, INSTRUCTORS, text, uploads, request.identity),
+        "Message envoyé au demandeur.", "messages",
+    )  # fmt: skip
 
 
 @view_config(route_name="aids.application_file", request_method="GET", permission=READ)
@@ -208,19 +222,12 @@ def application_file(context: ProcedureContext, request: Request) -> Response:
 @view_config(route_name="aids.application_request", request_method="POST", renderer=APPLICATION_PAGE, permission=READ)
 def application_request(context: ProcedureContext, request: Request) -> Any:
     """An instructor asks the applicant for documents: the fields to reopen, and why."""
-    application = read_application(context, request)
-    try:
-        request.find_service(IDocumentRequests).ask(application, request.POST.getall("champs"),
-                                                    request.POST.get("demande", ""), request.identity)  # fmt: skip
-    except Invalid as refused:
-        refuse(request, 400)
-        return application_values(request, application, refused.errors)
-    except Refused as refused:
-        refuse(request, refused.status)
-        return application_values(request, application, FormErrors(form=refused.message))
-    request.session.flash("Compléments demandés au demandeur.")
-    path = request.route_path("aids.application", id=context.procedure.id, receipt=application.receipt)
-    return HTTPSeeOther(path + "#complements")
+    requests = request.find_service(IDocumentRequests)
+    names, text = request.POST.getall("champs"), request.POST.get("demande", "")
+    return instructor_action(
+        context, request, lambda application: requests.ask(application, names, text, request.identity),
+        "Compléments demandés au demandeur.", "complements",
+    )  # fmt: skip
 
 
 def export_rows(request: Request, procedure: Procedure, fields: list[FieldSpec]) -> Iterator[list[Any]]:
