@@ -227,7 +227,7 @@ MESSAGE_AUTHORS = {INSTRUCTORS: "Le service instructeur", APPLICANT: "Le demande
 MAX_MESSAGE = 5000
 
 
-class Message(Base):
+class ApplicationMessage(Base):
     """A message about an application, from the instructors to the applicant or back, with its attached files."""
 
     __tablename__ = "aids_message"

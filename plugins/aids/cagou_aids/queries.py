@@ -16,8 +16,8 @@ from cagou_aids.models import (
     PUBLISHED,
     Application,
     ApplicationEvent,
+    ApplicationMessage,
     Draft,
-    Message,
     Procedure,
     StoredFile,
 )  # fmt: skip
@@ -158,10 +158,10 @@ def files_sent(db: Session, application: Application) -> list[StoredFile]:
     return list(db.scalars(query.order_by(StoredFile.field, StoredFile.id)))
 
 
-def messages_of(db: Session, application: Application) -> list[tuple[Message, list[StoredFile]]]:
+def messages_of(db: Session, application: Application) -> list[tuple[ApplicationMessage, list[StoredFile]]]:
     """The application's messages, oldest first, each with its files."""
-    messages = list(db.scalars(sa.select(Message).where(Message.application_id == application.id)
-                               .order_by(Message.at, Message.id)))  # fmt: skip
+    messages = list(db.scalars(sa.select(ApplicationMessage).where(ApplicationMessage.application_id == application.id)
+                               .order_by(ApplicationMessage.at, ApplicationMessage.id)))  # fmt: skip
     query = sa.select(StoredFile).where(StoredFile.message_id.in_([message.id for message in messages]))
     files: dict[int, list[StoredFile]] = {}
     for stored in db.scalars(query.order_by(StoredFile.id)):

@@ -7,7 +7,7 @@ import zipfile
 
 import sqlalchemy as sa
 import webtest
-from cagou_aids.models import Application, ApplicationEvent, Message, Procedure, StoredFile
+from cagou_aids.models import Application, ApplicationEvent, ApplicationMessage, Procedure, StoredFile
 from pyramid.registry import Registry
 from test_following import submitted_by
 from test_guests import guest_applied
@@ -110,7 +110,7 @@ def test_an_empty_a_too_long_message_or_a_refused_file_is_said_next_to_its_field
     assert "n'est pas d'un type accepté" in refused.html.find(id="erreur-pieces").text
     assert refused.html.find(id="champ-texte").text == "Voici mon attestation."  # what was typed stays
     with transaction_scope(registry) as request:
-        assert request.db.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+        assert request.db.scalar(sa.select(sa.func.count()).select_from(ApplicationMessage)) == 0
         assert request.db.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 0
     assert len(delivered_mail(registry)) == sent
     assert "aids:message:send" not in audit_actions(registry)
@@ -126,7 +126,7 @@ def test_a_guest_answers_through_the_private_link(app: webtest.TestApp, registry
     assert done.request.path == followed.request.path
     assert "Mon vol est prévu le 12 avril." in done.html.find(id="messages").text
     with transaction_scope(registry) as request:
-        message = request.db.scalars(sa.select(Message)).one()
+        message = request.db.scalars(sa.select(ApplicationMessage)).one()
         assert (message.author, message.account_id) == ("demandeur", None)
     other = followed.request.path.replace(token, token[:-4] + ("aaaa" if not token.endswith("aaaa") else "bbbb"))
     app.post(other + "/messages", {"texte": "intrus", "csrf_token": csrf_token(done)}, status=404)
@@ -142,4 +142,4 @@ def test_an_anonymised_application_takes_no_more_message(citizen_app: webtest.Te
     refused = form.submit(status=409)
     assert "anonymisée" in refused.html.find(class_="alert").text
     with transaction_scope(registry) as request:
-        assert request.db.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+        assert request.db.scalar(sa.select(sa.func.count()).select_from(ApplicationMessage)) == 0

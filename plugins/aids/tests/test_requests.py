@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 import webtest
+from cagou_aids.interfaces import IDocumentRequests
 from cagou_aids.models import COMPLEMENT, SUBMITTED, Application, ApplicationEvent, DocumentRequest, StoredFile
 from pyramid.registry import Registry
 from test_files import PDF
 from test_following import submitted_by
 from test_messages import CONTACT, application_path, audit_actions, instructor_app
 from test_receipts import applied_with_files
+from webob.multidict import MultiDict
 
-from cagou.kit import transaction_scope
-from cagou.testing import delivered_mail
+from cagou.kit import AGENT, IAccounts, Refused, transaction_scope
+from cagou.testing import delivered_mail, is_postgresql
 from cagou.testing_checks import PROGRAM_SAMPLE as PROGRAM
 
 
@@ -123,3 +128,34 @@ def test_a_census_answer_reopened_is_read_with_the_version_s_rules(
     with transaction_scope(registry) as request:
         answers = request.db.scalar(sa.select(Application.answers))
     assert (answers["depuis"], answers["nom"]) == ("2020-03-01", "Wamytan")
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="SQLite has one writer at a time: nothing runs at once there")
+def test_complements_sent_twice_at_once_are_kept_once(citizen: Any, registry: Registry) -> None:
+    receipt = submitted_by(registry, "marie.wamytan@example.nc")
+    with transaction_scope(registry) as request:
+        instructor = request.find_service(IAccounts).create("instructrice", "Léa Instructrice", AGENT)
+        application = request.db.scalars(sa.select(Application).where(Application.receipt == receipt)).one()
+        request.find_service(IDocumentRequests).ask(application, ["ville"], "Quelle ville ?", instructor)
+    outcomes: list[str] = []
+
+    def client(city: str) -> None:
+        with transaction_scope(registry) as request:
+            asked = request.db.scalars(sa.select(DocumentRequest)).one()
+            try:
+                request.find_service(IDocumentRequests).answer(asked, MultiDict({"ville": city}), {}, None)
+                outcomes.append("kept")
+            except Refused as refused:
+                outcomes.append(str(refused.status))
+
+    threads = [threading.Thread(target=client, args=(city,)) for city in ("Melbourne", "Perth", "Brisbane")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["409", "409", "kept"]
+    with transaction_scope(registry) as request:
+        sent = request.db.scalars(
+            sa.select(ApplicationEvent.text).where(ApplicationEvent.text.like("Compléments envoyés%"))
+        )
+        assert len(list(sent)) == 1

@@ -34,7 +34,7 @@ from cagou_aids.models import (
     MESSAGE_AUTHORS,
     Application,
     ApplicationEvent,
-    Message,
+    ApplicationMessage,
     StoredFile,
 )  # fmt: skip
 
@@ -50,7 +50,7 @@ class MessageService:
 
     def write(
         self, application: Application, author: str, text: str, uploads: list[Upload], account: Account | None
-    ) -> Message:
+    ) -> ApplicationMessage:
         request = self.request
         if application.anonymised_at is not None:
             raise Refused("Cette demande est anonymisée (fin de sa durée de conservation) : elle ne reçoit plus de "
@@ -63,7 +63,7 @@ class MessageService:
         if errors:
             raise Invalid(errors)
         instant = request.find_service(IClock).now()
-        message = Message(application_id=application.id, at=instant, author=author,
+        message = ApplicationMessage(application_id=application.id, at=instant, author=author,
                           account_id=account.id if account is not None else None, text=text)  # fmt: skip
         request.db.add(message)
         request.db.flush()
@@ -87,7 +87,7 @@ class MessageService:
         )  # fmt: skip
         return message
 
-    def notify(self, application: Application, message: Message, files: str) -> None:
+    def notify(self, application: Application, message: ApplicationMessage, files: str) -> None:
         """The other side is told, with the text: the applicant reads the files on their page, where they sign in
         (or follow their link); the instructors on the application's page."""
         procedure = application.version.procedure

@@ -30,7 +30,7 @@ from cagou.kit import IFileStorage, local
 from cagou_aids.answers import answer_rows, applicant_name
 from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IReceipts
-from cagou_aids.models import MESSAGE_AUTHORS, Application, Message, StoredFile
+from cagou_aids.models import MESSAGE_AUTHORS, Application, ApplicationMessage, StoredFile
 from cagou_aids.queries import files_sent, messages_of
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class ReceiptService:
                 with source, bundle.open(name, "w", force_zip64=True) as target:
                     shutil.copyfileobj(source, target, BLOCK)
 
-    def messages_text(self, messages: list[tuple[Message, list[StoredFile]]]) -> str:
+    def messages_text(self, messages: list[tuple[ApplicationMessage, list[StoredFile]]]) -> str:
         """The messages both ways, as plain text (their files sit in ``messages/<number>/``)."""
         parts = []
         for number, (message, attached) in enumerate(messages, start=1):

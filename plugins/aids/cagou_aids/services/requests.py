@@ -91,6 +91,8 @@ class DocumentRequestService:
             errors.add("champs", "Cochez au moins un champ à rouvrir.")
         if errors:
             raise Invalid(errors)
+        # Two instructors asking at once: the second waits for the first, then finds the request made.
+        request.db.refresh(application, with_for_update=True)
         if application.state != SUBMITTED or application.anonymised_at is not None:
             raise Refused("Cette demande n'attend pas de compléments : elle est retirée, ou une demande de "
                           "compléments est déjà en cours.", 409)  # fmt: skip
@@ -124,6 +126,8 @@ class DocumentRequestService:
     ) -> Application:  # fmt: skip
         request = self.request
         application = document_request.application
+        # Sent twice at once (a double click): the second waits for the first, then finds it answered.
+        request.db.refresh(document_request, with_for_update=True)
         if document_request.answered_at is not None or application.state != COMPLEMENT:
             raise Refused("Ces compléments sont déjà envoyés.", 409)
         definition = parse_definition(application.version.definition)
