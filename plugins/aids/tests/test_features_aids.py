@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
+import zipfile
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 import webtest
+from cagou_aids.interfaces import IDocumentRequests, IMessages
 from cagou_aids.jobs import SCHEDULED_JOBS
-from cagou_aids.models import Application, Procedure, StoredFile
-from conftest import CITIZEN_PASSWORD
+from cagou_aids.models import INSTRUCTORS, Application, Procedure, StoredFile
+from conftest import CITIZEN_PASSWORD, business_aid_published, company_signed_in
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
-from test_files import business_aid_published, company_signed_in
 from test_scanning import send_files
 from test_scanning import submit as submit_files
 from test_services import ANSWERS, SETTINGS, published, submit
@@ -37,6 +39,8 @@ class Browser:
     def __init__(self, app: webtest.TestApp) -> None:
         self.app = app
         self.page: webtest.TestResponse | None = None
+        #: The application the person submitted (suivi.feature).
+        self.receipt = ""
 
     @property
     def current(self) -> webtest.TestResponse:
@@ -238,6 +242,8 @@ def api_refuses(program: Program, status: int, name: str) -> None:
 def nothing_stored(registry: Registry) -> None:
     with transaction_scope(registry) as request:
         assert request.db.scalar(sa.select(sa.func.count()).select_from(Application)) == 0
+
+
 # -- the virus scan (antivirus.feature, tagged @antivirus: the platform of its scenarios scans with clamd) --
 
 
@@ -312,3 +318,74 @@ def download_refused(browser: Browser, registry: Registry, filename: str, messag
 @then(parsers.parse('je télécharge "{filename}"'))
 def downloads(browser: Browser, filename: str) -> None:
     assert browser.current.click(description=filename).body == PDF_SAMPLE
+
+
+# -- following an application (suivi.feature) ------------------------------------
+
+
+@given("j'ai déposé une demande")
+def applied(browser: Browser, registry: Registry) -> None:
+    from test_following import submitted_by
+
+    browser.receipt = submitted_by(registry, "marie.wamytan@example.nc")
+
+
+@given(parsers.parse('le service instructeur m\'a écrit "{text}"'))
+def instructors_wrote(registry: Registry, text: str) -> None:
+    with transaction_scope(registry) as request:
+        application = request.db.scalars(sa.select(Application)).one()
+        request.find_service(IMessages).write(application, INSTRUCTORS, text, [], None)
+
+
+@given(parsers.parse('le service instructeur m\'a demandé de préciser "{field}"'))
+def instructors_asked(registry: Registry, field: str) -> None:
+    with transaction_scope(registry) as request:
+        instructor = request.find_service(IAccounts).create("instructrice", "Léa Instructrice", AGENT)
+        application = request.db.scalars(sa.select(Application)).one()
+        request.find_service(IDocumentRequests).ask(application, [field], "Précisez, s'il vous plaît.", instructor)
+
+
+@when("j'ouvre ma demande dans « Mes démarches »")
+def open_mine(browser: Browser) -> None:
+    browser.page = browser.app.get("/mes-demarches/").click(description=browser.receipt)
+
+
+@when(parsers.parse('je télécharge "{link}"'))
+@when(parsers.parse('je suis le lien "{link}"'))
+def follow_link(browser: Browser, link: str) -> None:
+    browser.page = browser.current.click(description=link)
+
+
+@then(parsers.parse('le PDF dit "{text}"'))
+def pdf_says(browser: Browser, text: str) -> None:
+    from test_receipts import pdf_text
+
+    assert browser.current.content_type == "application/pdf"
+    assert text in pdf_text(browser.current.body)
+
+
+@then("le ZIP contient le récépissé")
+def zip_holds_the_receipt(browser: Browser) -> None:
+    with zipfile.ZipFile(io.BytesIO(browser.current.body)) as archive:
+        assert archive.namelist() == [f"recepisse-{browser.receipt}.pdf"]
+
+
+@when(parsers.re(r'je réponds "(?P<text>[^"]*)"'))
+def answer(browser: Browser, text: str) -> None:
+    form = browser.current.forms["formulaire-message"]
+    form["texte"] = text
+    browser.page = form.submit(expect_errors=True).maybe_follow()
+
+
+@when(parsers.parse('j\'envoie le complément "{values}"'))
+def send_complement(browser: Browser, values: str) -> None:
+    form = browser.current.forms["formulaire-complements"]
+    for pair in values.split(", "):
+        name, _, value = pair.partition("=")
+        form[name] = value
+    browser.page = form.submit(expect_errors=True).maybe_follow()
+
+
+@then(parsers.parse('l\'état de ma demande est "{state}"'))
+def state_is(browser: Browser, state: str) -> None:
+    assert browser.current.html.find(id="etat").text.startswith(state)

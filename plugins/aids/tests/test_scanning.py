@@ -16,14 +16,12 @@ from cagou_aids.jobs import SCHEDULED_JOBS
 from cagou_aids.models import CLEAN, INFECTED, QUARANTINED, Application, StoredFile
 from cagou_aids.scanning import scan_quarantined
 from pyramid.registry import Registry
-from test_files import PASSWORD, company_app, to_files_page
+from test_files import PASSWORD, to_files_page
 
 from cagou.kit import AGENT, IAccounts, IFileStorage, transaction_scope
 from cagou.testing import INFECTED_PDF, PDF_SIGNATURE, STREAM_MAX_BYTES, Clamd, login
 from cagou.testing_checks import PDF_SAMPLE as PDF
 from cagou.testing_checks import PNG_SAMPLE as PNG
-
-__all__ = ["company_app"]  # the fixture, imported for these tests
 
 
 @pytest.fixture
