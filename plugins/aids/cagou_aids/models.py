@@ -24,6 +24,7 @@ from cagou_aids.definition import EMAIL, parse_definition
 MAX_TITLE = 200
 MAX_SUMMARY = 500
 MAX_HELP = 20_000
+MAX_CATEGORY = 100
 MAX_SLUG = 80
 MAX_PREFIX = 12
 
@@ -55,7 +56,7 @@ class Procedure(Base):
     #: Markdown, rendered safely.
     help_text: Mapped[str] = mapped_column(sa.Text, default="")
     audience: Mapped[str] = mapped_column(sa.String(16))
-    category: Mapped[str] = mapped_column(sa.String(100), default="")
+    category: Mapped[str] = mapped_column(sa.String(MAX_CATEGORY), default="")
     state: Mapped[str] = mapped_column(sa.String(16), default=DRAFT)
     opens_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)

@@ -10,14 +10,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cagou_aids.models import AUDIENCES, BOTH, PUBLISHED, Application, ApplicationEvent, Draft, Procedure, StoredFile
+from cagou_aids.models import (
+    AUDIENCES,
+    BOTH,
+    PUBLISHED,
+    TEST,
+    Application,
+    ApplicationEvent,
+    Draft,
+    Procedure,
+    ProcedureVersion,
+    StoredFile,
+)
 
 MAX_QUERY = 100
 
 
 def is_open(procedure: Procedure, instant: datetime.datetime) -> bool:
     return (
-        procedure.state == PUBLISHED
+        procedure.state in (PUBLISHED, TEST)
         and (procedure.opens_at is None or procedure.opens_at <= instant)
         and (procedure.closes_at is None or instant < procedure.closes_at)
     )
@@ -38,6 +49,12 @@ def open_procedures(db: Session, instant: datetime.datetime, text: str = "", aud
     if audience in AUDIENCES and audience != BOTH:
         query = query.where(Procedure.audience.in_((audience, BOTH)))
     return list(db.scalars(query.order_by(Procedure.closes_at.is_(None), Procedure.closes_at, Procedure.title)))
+
+
+def public_version(procedure: Procedure) -> ProcedureVersion | None:
+    """The version the public fills: the published one, or the latest while in test (reached by its link only,
+    never listed in the catalogue)."""
+    return procedure.latest if procedure.state == TEST else procedure.published
 
 
 def procedure_by_slug(db: Session, slug: str) -> Procedure | None:

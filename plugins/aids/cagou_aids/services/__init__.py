@@ -11,11 +11,11 @@ from pyramid.config import Configurator
 
 from cagou_aids.interfaces import IApplications, IDrafts, IProcedures
 from cagou_aids.services.applications import ApplicationService
+from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
-from cagou_aids.services.procedures import ProcedureService
 
 
 def includeme(config: Configurator) -> None:
-    config.register_service_factory(lambda context, request: ProcedureService(request), IProcedures)
+    config.register_service_factory(lambda context, request: DesignerService(request), IProcedures)
     config.register_service_factory(lambda context, request: ApplicationService(request), IApplications)
     config.register_service_factory(lambda context, request: DraftService(request), IDrafts)
