@@ -236,7 +236,7 @@ def field_formdata(spec: FieldSpec) -> dict[str, Any]:
 def condition_options(definition: Definition, before: str) -> list[tuple[str, str]]:
     """The conditions a field or a page may take: each option of each choice or yes/no field before ``before``
     (a field's name; ``""`` for every field), as (``name:value``, its French wording)."""
-    options = []
+    options: list[tuple[str, str]] = []
     for spec in definition.fields():
         for candidate in [spec, *spec.fields]:
             if candidate.name == before:

@@ -97,7 +97,12 @@ def test_a_field_is_edited_with_a_condition_and_a_message(designer: webtest.Test
     procedure_id = procedure_of(registry, "Recensement test").id
     edit = designer.get(f"/intranet/demarches/{procedure_id}/conception/champs/nombre_personnes")
     form = edit.forms["formulaire-champ"]
-    form["show_if"], form["min"], form["max"], form["message"] = "voyagez_vous_accompagne:oui", "1", "12", "Entre 1 et 12."
+    form["show_if"], form["min"], form["max"], form["message"] = (
+        "voyagez_vous_accompagne:oui",
+        "1",
+        "12",
+        "Entre 1 et 12.",
+    )
     form.submit().follow()
     spec = definition_of(registry, procedure_id)["pages"][0]["fields"][1]
     assert spec["show_if"] == {"field": "voyagez_vous_accompagne", "equals": "oui"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +23,7 @@ scenarios("aids")
 NOUMEA = ZoneInfo("Pacific/Noumea")
 STEP = "formulaire-etape"
 REVIEW = "formulaire-verification"
+NEW = "formulaire-nouvelle-demarche"
 
 
 class Browser:
@@ -162,3 +164,61 @@ def field_says(browser: Browser, name: str, message: str) -> None:
 @then(parsers.parse('le champ "{name}" contient encore "{value}"'))
 def field_keeps(browser: Browser, name: str, value: str) -> None:
     assert browser.current.html.find(id=f"champ-{name}")["value"] == value
+
+
+# --- conception.feature ------------------------------------------------------------------------------------
+
+
+@given("je suis connecté comme concepteur")
+def designer_signed_in(browser: Browser, registry: Registry) -> None:
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        account = accounts.create("conceptrice", "Anne Conceptrice", AGENT, password=CITIZEN_PASSWORD)
+        accounts.grant(account, "aids:designer")
+    login(browser.app, "conceptrice", CITIZEN_PASSWORD)
+
+
+@when(parsers.parse('je crée la démarche "{title}" d\'une page blanche'))
+def create_blank(browser: Browser, title: str) -> None:
+    form = browser.app.get("/intranet/demarches/").click(description="Nouvelle démarche").forms[NEW]
+    form["title"], form["receipt_prefix"] = title, "REC"
+    browser.page = form.submit().follow()
+
+
+@when(parsers.parse('j\'ajoute le champ obligatoire "{label}" de type "{kind}"'))
+def add_field(browser: Browser, label: str, kind: str) -> None:
+    form = browser.current.forms["formulaire-ajout-champ"]
+    form["type"].force_value(kind)
+    form["label"], form["required"] = label, True
+    browser.page = form.submit(expect_errors=True).maybe_follow()
+
+
+@then(parsers.parse('l\'aperçu montre le champ "{label}"'))
+def preview_shows(browser: Browser, label: str) -> None:
+    labels = [" ".join(tag.text.split()) for tag in browser.current.html.select("#apercu label, #apercu legend")]
+    assert label in labels
+
+
+@when("je publie la démarche")
+def publish(browser: Browser) -> None:
+    browser.page = browser.current.forms["formulaire-publier"].submit(expect_errors=True).maybe_follow()
+
+
+@then("la page est refusée")
+def page_refused(browser: Browser) -> None:
+    assert 400 <= browser.current.status_int < 500
+
+
+@when(parsers.parse('j\'importe une démarche dont un champ est de type "{kind}"'))
+def import_unknown(browser: Browser, kind: str) -> None:
+    definition = {"pages": [{"title": "Vous", "fields": [{"name": "nom", "type": kind, "label": "Nom"}]}]}
+    content = {"format": "cagou-demarche/1", "procedure": {"title": "Importée", "audience": "particuliers",
+               "receipt_prefix": "IMP"}, "directorate": None, "definition": definition}  # fmt: skip
+    form = browser.app.get("/intranet/demarches/nouvelle").forms["formulaire-import"]
+    form["file"] = webtest.Upload("demarche.json", json.dumps(content).encode(), "application/json")
+    browser.page = form.submit(expect_errors=True)
+
+
+@then("aucune démarche n'est créée")
+def nothing_created(registry: Registry) -> None:
+    assert procedure_ids(registry) == []

@@ -133,7 +133,8 @@ class DesignerService(ProcedureService):
             raise Invalid(errors)
         before = {name: str(getattr(procedure, name)) for name in SETTINGS}
         values = {**settings.__dict__, "title": title, "summary": summary, "category": settings.category.strip(),
-                  "contact_email": settings.contact_email.strip(), "data_notice": dict(settings.data_notice)}  # fmt: skip
+                  "contact_email": settings.contact_email.strip(),
+                  "data_notice": dict(settings.data_notice)}  # fmt: skip
         for name in SETTINGS:
             setattr(procedure, name, values[name])
         procedure.updated_at = self.now()
@@ -259,7 +260,7 @@ class DesignerService(ProcedureService):
                                    created_at=self.now())  # fmt: skip
         procedure.versions.append(version)
         self.request.db.flush()
-        self.audit(procedure, "version", f"Version {version.number} de « {procedure.title} » ouverte à la modification.",
+        self.audit(procedure, "version", f"Version {version.number} de « {procedure.title} » ouverte.",
                    {"after": {"version": version.number}})  # fmt: skip
         return version
 

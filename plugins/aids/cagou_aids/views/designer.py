@@ -39,9 +39,8 @@ from cagou_aids.services.procedures import (
     notice_problems,
 )
 from cagou_aids.transfer import file_data
-from cagou_aids.views.instruction import ProcedureContext
+from cagou_aids.views.instruction import DESIGN, ProcedureContext
 
-DESIGN = "aids:procedure:design"
 NEW = "cagou_aids:templates/designer_new.jinja2"
 SETTINGS = "cagou_aids:templates/designer_settings.jinja2"
 DESIGNER = "cagou_aids:templates/designer.jinja2"
@@ -99,7 +98,8 @@ def new_values(
     return {
         "form": form, "errors": errors, "import_errors": import_errors, "models": MODELS,
         "procedures": designable_procedures(request), "audiences": AUDIENCES,
-        "directorates": designable_directorates(request), "without_directorate": may_design_without_directorate(request),
+        "directorates": designable_directorates(request),
+        "without_directorate": may_design_without_directorate(request),
     }  # fmt: skip
 
 
@@ -116,8 +116,9 @@ def created(request: Request, form: NewProcedureForm) -> Procedure:
         errors.add("directorate", "Choisissez une direction dans la liste.")
         raise Invalid(errors)
     directorate_id = chosen_directorate(request, int(directorate) if directorate else None)
-    settings = ProcedureSettings(title=form.title.data, audience=form.audience.data,
-                                 receipt_prefix=form.receipt_prefix.data.strip().upper(), directorate_id=directorate_id)  # fmt: skip
+    prefix = form.receipt_prefix.data.strip().upper()
+    settings = ProcedureSettings(title=form.title.data, audience=form.audience.data, receipt_prefix=prefix,
+                                 directorate_id=directorate_id)  # fmt: skip
     procedures = request.find_service(IProcedures)
     source = form.source.data
     if source == BLANK:
@@ -194,7 +195,8 @@ def settings_page(context: ProcedureContext, request: Request) -> dict[str, Any]
     form = SettingsForm(data={
         "title": procedure.title, "summary": procedure.summary, "help_text": procedure.help_text,
         "audience": procedure.audience, "category": procedure.category, "contact_email": procedure.contact_email,
-        "opens_at": typed_instant(procedure.opens_at, registry), "closes_at": typed_instant(procedure.closes_at, registry),
+        "opens_at": typed_instant(procedure.opens_at, registry),
+        "closes_at": typed_instant(procedure.closes_at, registry),
         "directorate": str(procedure.directorate_id or ""), "receipt_prefix": procedure.receipt_prefix,
         **{part: str(notice.get(part, "")) for part in DATA_NOTICE_PARTS},
     })  # fmt: skip
@@ -261,7 +263,8 @@ def state_facts(request: Request, procedure: Procedure) -> dict[str, Any]:
         "may_draft": procedure.state == TEST, "may_close": procedure.state == PUBLISHED,
         "may_publish": procedure.state != CLOSED
         and not (procedure.state == PUBLISHED and procedure.latest.published_at is not None),
-        "breaking": changes_to_publish(procedure), "notice_missing": list(notice_problems(procedure.data_notice).values()),
+        "breaking": changes_to_publish(procedure),
+        "notice_missing": list(notice_problems(procedure.data_notice).values()),
         "public_link": request.route_url("aids.procedure", slug=procedure.slug) if procedure.state != DRAFT else "",
     }  # fmt: skip
 

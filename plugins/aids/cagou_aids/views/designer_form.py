@@ -45,8 +45,8 @@ from cagou_aids.forms import page_form_class
 from cagou_aids.interfaces import IProcedures
 from cagou_aids.models import Procedure
 from cagou_aids.services.designer import with_field
-from cagou_aids.views.designer import DESIGN, DESIGNER, design_path, state_facts
-from cagou_aids.views.instruction import ProcedureContext
+from cagou_aids.views.designer import DESIGNER, design_path, state_facts
+from cagou_aids.views.instruction import DESIGN, ProcedureContext
 
 FIELD = "cagou_aids:templates/designer_field.jinja2"
 PAGE = "cagou_aids:templates/designer_page.jinja2"
