@@ -122,7 +122,7 @@ def test_a_newcomer_builds_the_census_from_a_blank_page_publishes_it_and_a_resid
     you.button("Publier")
     expect(page.locator("#etat")).to_have_text("Publiée")
     assert_accessible(page)
-    print(f"\nThe designer's actions, from the Démarches page to the publication: {you.count}")  # noqa: T201
+    print(f"\nThe designer's actions, from the Démarches page to the publication: {you.count}")
     assert you.count <= MAX_ACTIONS
     link = page.locator("#lien-public").get_attribute("href")
     assert link is not None
