@@ -79,6 +79,12 @@ class Procedure(Base):
         return self.versions[-1]
 
     @property
+    def public_version(self) -> ProcedureVersion | None:
+        """The version the public fills: the published one, or the latest while in test (reached by its link
+        only, never listed in the catalogue)."""
+        return self.latest if self.state == TEST else self.published
+
+    @property
     def published(self) -> ProcedureVersion | None:
         """The version applicants fill now: the latest one published."""
         return next((version for version in reversed(self.versions) if version.published_at is not None), None)

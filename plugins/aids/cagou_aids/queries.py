@@ -19,7 +19,6 @@ from cagou_aids.models import (
     ApplicationEvent,
     Draft,
     Procedure,
-    ProcedureVersion,
     StoredFile,
 )
 
@@ -49,12 +48,6 @@ def open_procedures(db: Session, instant: datetime.datetime, text: str = "", aud
     if audience in AUDIENCES and audience != BOTH:
         query = query.where(Procedure.audience.in_((audience, BOTH)))
     return list(db.scalars(query.order_by(Procedure.closes_at.is_(None), Procedure.closes_at, Procedure.title)))
-
-
-def public_version(procedure: Procedure) -> ProcedureVersion | None:
-    """The version the public fills: the published one, or the latest while in test (reached by its link only,
-    never listed in the catalogue)."""
-    return procedure.latest if procedure.state == TEST else procedure.published
 
 
 def procedure_by_slug(db: Session, slug: str) -> Procedure | None:

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from cagou.testing_browser import OpenPage, assert_accessible, sign_in
+from cagou.testing_browser import NARROW, OpenPage, assert_accessible, assert_reflows, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -151,3 +151,17 @@ def test_a_newcomer_builds_the_census_from_a_blank_page_publishes_it_and_a_resid
     expect(
         resident.get_by_text(re.compile(r"Votre demande est déposée sous le numéro RAPB-\d{4}-\d{6}\."))
     ).to_be_visible()
+
+
+def test_the_designer_s_pages_reflow_at_320_pixels(open_page: OpenPage) -> None:
+    page = open_page(viewport=NARROW)
+    sign_in(page, "agent", "demo-agent-2026")
+    assert_reflows(page, "/intranet/demarches/nouvelle")
+    page.goto("/intranet/demarches/")
+    page.get_by_role("link", name=re.compile("^Concevoir « Recensement")).click()
+    designer = page.url
+    assert_reflows(page, designer)
+    assert_reflows(page, f"{designer}/reglages")
+    page.goto(designer)
+    page.get_by_role("link", name="Modifier « Nom »").click()
+    assert_reflows(page, page.url)

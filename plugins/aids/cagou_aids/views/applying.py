@@ -26,7 +26,7 @@ from cagou_aids.forms import PageForm, formdata_of, page_form_class, page_visibl
 from cagou_aids.interfaces import IDrafts
 from cagou_aids.mails import duplicate_notice
 from cagou_aids.models import APPLICATION_STATES, Draft
-from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_by_slug, public_version
+from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_by_slug
 from cagou_aids.services.drafts import files_of
 from cagou_aids.views import refuse
 from cagou_aids.views.catalogue import procedure_values
@@ -75,7 +75,7 @@ def review_path(request: Request, draft: Draft) -> str:
 @view_config(route_name="aids.start", request_method="POST", renderer=PROCEDURE, permission="aids:apply")
 def start(request: Request) -> Any:
     procedure = procedure_by_slug(request.db, request.matchdict["slug"])
-    if procedure is None or public_version(procedure) is None:
+    if procedure is None or procedure.public_version is None:
         raise HTTPNotFound("Cette démarche n'existe pas.")
     try:
         before_start(request)

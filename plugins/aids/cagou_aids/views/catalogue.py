@@ -14,7 +14,7 @@ from pyramid.view import view_config
 from cagou.kit import FormErrors, IClock, local
 from cagou_aids.definition import FILE, FieldSpec, parse_definition
 from cagou_aids.models import AUDIENCES, BOTH, TEST, Procedure
-from cagou_aids.queries import is_open, open_procedures, procedure_by_slug, public_version
+from cagou_aids.queries import is_open, open_procedures, procedure_by_slug
 
 #: CommonMark without raw HTML: a designer's help text cannot carry a script (links are checked by markdown-it).
 MARKDOWN = MarkdownIt("js-default")
@@ -45,7 +45,7 @@ def catalogue(request: Request) -> dict[str, Any]:
 )
 def procedure_page(request: Request) -> dict[str, Any]:
     procedure = procedure_by_slug(request.db, request.matchdict["slug"])
-    if procedure is None or public_version(procedure) is None:
+    if procedure is None or procedure.public_version is None:
         raise HTTPNotFound("Cette démarche n'existe pas ou n'est pas publiée.")
     return procedure_values(request, procedure)
 
@@ -69,7 +69,7 @@ def procedure_values(
 
 def files_asked(procedure: Procedure) -> list[FieldSpec]:
     """The documents to prepare: every file field of the published form."""
-    version = public_version(procedure)
+    version = procedure.public_version
     assert version is not None
     definition = parse_definition(version.definition)
     return [spec for spec in definition.fields() if spec.type == FILE]

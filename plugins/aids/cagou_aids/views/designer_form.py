@@ -72,8 +72,13 @@ def preview_values(request: Request, procedure: Procedure, definition: Definitio
     form = page_form_class(definition, number)(None, known={}, today=today(request))
     return {
         "preview_form": form, "preview_page": definition.pages[number - 1], "preview_number": number,
-        "preview_count": len(definition.pages), "communes": COMMUNES, "countries": countries(), "procedure": procedure,
+        "preview_count": len(definition.pages), "preview_labels": every_label(definition), "communes": COMMUNES,
+        "countries": countries(), "procedure": procedure,
     }  # fmt: skip
+
+
+def every_label(definition: Definition) -> dict[str, str]:
+    return {inner.name: inner.label for spec in definition.fields() for inner in [spec, *spec.fields]}
 
 
 def designer_values(

@@ -13,7 +13,7 @@ from pyramid.view import view_config
 from cagou.kit import FormErrors, Invalid, Refused
 from cagou_aids.abuse import before_guest_code, before_start
 from cagou_aids.interfaces import IDrafts
-from cagou_aids.queries import procedure_by_slug, public_version
+from cagou_aids.queries import procedure_by_slug
 from cagou_aids.views import refuse
 from cagou_aids.views.applying import PROCEDURE, current_draft, step_path
 from cagou_aids.views.catalogue import procedure_values
@@ -28,7 +28,7 @@ CONFIRM = "cagou_aids:templates/guest_confirm.jinja2"
 )
 def guest_start(request: Request) -> Any:
     procedure = procedure_by_slug(request.db, request.matchdict["slug"])
-    if procedure is None or public_version(procedure) is None:
+    if procedure is None or procedure.public_version is None:
         raise HTTPNotFound("Cette démarche n'existe pas.")
     try:
         before_start(request)
