@@ -165,3 +165,18 @@ def test_the_designer_s_pages_reflow_at_320_pixels(open_page: OpenPage) -> None:
     page.goto(designer)
     page.get_by_role("link", name="Modifier « Nom »").click()
     assert_reflows(page, page.url)
+
+
+def test_reordering_with_the_keyboard_swaps_the_list_in_place_and_keeps_the_focus(page: Page) -> None:
+    sign_in(page, "agent", "demo-agent-2026")
+    page.goto("/intranet/demarches/")
+    page.get_by_role("link", name=re.compile("^Concevoir « Recensement")).click()
+    rows = page.locator("#page-1 .designer-fields tbody tr")
+    expect(rows.first).to_have_id("ligne-nom")
+    page.locator("#descendre-nom").focus()
+    page.keyboard.press("Enter")
+    expect(rows.first).to_have_id("ligne-prenoms")  # htmx swapped the designer's region, no page load
+    expect(page.locator("#descendre-nom")).to_be_focused()
+    expect(page.locator("#nouvelle-version")).to_have_count(0)  # the change opened version 2
+    expect(page.locator("#etat")).to_have_text("Publiée")
+    assert_accessible(page)

@@ -252,3 +252,48 @@ def test_another_directorate_s_procedure_cannot_be_designed(designer: webtest.Te
     form["directorate"].force_value(str(other.id))
     refused = form.submit(status=400)
     assert re.search("Choisissez une direction", refused.html.select_one("#erreur-directorate").text)
+
+
+def from_model(app: webtest.TestApp, title: str = "Rapatriement") -> int:
+    form = app.get("/intranet/demarches/nouvelle").forms["formulaire-nouvelle-demarche"]
+    form["source"], form["title"], form["receipt_prefix"] = "modele:repatriation", title, "RAPT"
+    found = re.search(r"/demarches/(\d+)/conception", form.submit().location or "")
+    assert found is not None
+    return int(found.group(1))
+
+
+def state_action(app: webtest.TestApp, procedure_id: int, action: str, status: int = 303) -> webtest.TestResponse:
+    csrf = app.get(f"/intranet/demarches/{procedure_id}/conception").forms["formulaire-ajout-page"]["csrf_token"].value
+    return app.post(f"/intranet/demarches/{procedure_id}/conception/etat/{action}", {"csrf_token": csrf},
+                    status=status)  # fmt: skip
+
+
+def test_a_procedure_in_test_is_reached_by_its_link_only_then_closed_says_since_when(
+    designer: webtest.TestApp, registry: Registry
+) -> None:
+    procedure_id = from_model(designer)
+    complete_settings(designer, procedure_id)
+    state_action(designer, procedure_id, "tester")
+    slug = procedure_of(registry, "Rapatriement").slug
+    visitor = webtest.TestApp(designer.app)
+    assert "Rapatriement" not in visitor.get("/demarches/").text
+    page = visitor.get(f"/demarches/{slug}")
+    assert "Démarche en test" in page.html.select_one("#en-test").text
+    assert "formulaire-commencer" in page.forms
+    state_action(designer, procedure_id, "fermer", status=409)  # only a published procedure closes
+    state_action(designer, procedure_id, "publier")
+    state_action(designer, procedure_id, "fermer")
+    page = visitor.get(f"/demarches/{slug}")
+    assert "Cette démarche est close depuis le" in page.text and "formulaire-commencer" not in page.forms
+
+
+def test_unknown_actions_fields_and_pages_answer_404(designer: webtest.TestApp, registry: Registry) -> None:
+    procedure_id = from_model(designer)
+    base = f"/intranet/demarches/{procedure_id}/conception"
+    csrf = designer.get(base).forms["formulaire-ajout-page"]["csrf_token"].value
+    designer.post(f"{base}/etat/detruire", {"csrf_token": csrf}, status=404)
+    designer.post(f"{base}/champs/nom/aplatir", {"csrf_token": csrf}, status=404)
+    designer.get(f"{base}/champs/inconnu", status=404)
+    designer.get(f"{base}/pages/9", status=404)
+    designer.post(f"{base}/pages/1/supprimer", {"csrf_token": csrf}, status=303)
+    designer.get(f"{base}/apercu?page=abc", status=200)

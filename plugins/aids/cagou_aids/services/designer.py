@@ -189,9 +189,6 @@ class DesignerService(ProcedureService):
         data = self.editable(procedure)
         fields = holder_of(data, name)
         removed = fields.pop(index_of(fields, name))
-        data["identifies"] = [kept for kept in data.get("identifies", []) if kept in names_in(data)]
-        if not data["identifies"]:
-            data.pop("identifies")
         self.store(procedure, data, "field", f"Champ « {removed['label']} » supprimé.", "form")
 
     def move_field(self, procedure: Procedure, name: str, offset: int) -> None:
@@ -301,7 +298,11 @@ class DesignerService(ProcedureService):
         return copy.deepcopy(self.new_version(procedure).definition)
 
     def store(self, procedure: Procedure, data: dict[str, Any], subject: str, summary: str, where: str) -> None:
-        """Keep ``data`` as the latest version's form once it parses; ``Invalid`` under ``where`` otherwise."""
+        """Keep ``data`` as the latest version's form once it parses; ``Invalid`` under ``where`` otherwise.
+
+        The fields that say who applies (``identifies``) lose those removed: the others still say it."""
+        if "identifies" in data:
+            data["identifies"] = [kept for kept in data["identifies"] if kept in names_in(data)]
         try:
             parsed = parse_definition(data)
         except DefinitionError as error:
