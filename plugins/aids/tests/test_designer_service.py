@@ -26,6 +26,20 @@ def blank(request: Any) -> Procedure:
     return procedure
 
 
+def census(request: Any, publish: bool = False) -> Procedure:
+    """The repatriation census from its model, published when asked."""
+    procedures = request.find_service(IProcedures)
+    procedure: Procedure = procedures.create_from_model("repatriation", SETTINGS)
+    if publish:
+        procedures.publish(procedure)
+    return procedure
+
+
+def apply(request: Any, procedure: Procedure, key: str) -> Application:
+    application: Application = request.find_service(IApplications).submit(procedure, ANSWERS, key, "marie@example.nc")
+    return application
+
+
 def names(procedure: Procedure) -> list[list[str]]:
     return [[spec["name"] for spec in page["fields"]] for page in procedure.latest.definition["pages"]]
 
@@ -120,9 +134,8 @@ def test_breaking_changes_between_two_versions() -> None:
 def test_a_published_procedure_is_edited_as_a_new_version_and_applications_keep_theirs(registry: Registry) -> None:
     with transaction_scope(registry) as request:
         procedures = request.find_service(IProcedures)
-        procedure = procedures.create_from_model("repatriation", SETTINGS)
-        procedures.publish(procedure)
-        first = request.find_service(IApplications).submit(procedure, ANSWERS, "clef-1", "marie@example.nc")
+        procedure = census(request, publish=True)
+        first = apply(request, procedure, "clef-1")
         procedures.add_field(procedure, 4, "text", "Numéro de passeport", True)
         assert [version.number for version in procedure.versions] == [1, 2]
         assert procedure.published.number == 1  # the public still fills version 1
@@ -139,11 +152,11 @@ def test_a_published_procedure_is_edited_as_a_new_version_and_applications_keep_
 def test_test_submissions_are_marked_then_deleted_at_publication(registry: Registry) -> None:
     with transaction_scope(registry) as request:
         procedures = request.find_service(IProcedures)
-        procedure = procedures.create_from_model("repatriation", SETTINGS)
+        procedure = census(request)
         assert procedure.public_version is None
         procedures.put_in_test(procedure)
         assert procedure.state == TEST and procedure.public_version is procedure.latest
-        trial = request.find_service(IApplications).submit(procedure, ANSWERS, "essai", "marie@example.nc")
+        trial = apply(request, procedure, "essai")
         assert trial.is_test
         procedures.publish(procedure)
         assert procedure.state == PUBLISHED
@@ -153,9 +166,9 @@ def test_test_submissions_are_marked_then_deleted_at_publication(registry: Regis
 def test_back_to_draft_deletes_the_test_submissions(registry: Registry) -> None:
     with transaction_scope(registry) as request:
         procedures = request.find_service(IProcedures)
-        procedure = procedures.create_from_model("repatriation", SETTINGS)
+        procedure = census(request)
         procedures.put_in_test(procedure)
-        trial = request.find_service(IApplications).submit(procedure, ANSWERS, "essai", "marie@example.nc")
+        trial = apply(request, procedure, "essai")
         procedures.back_to_draft(procedure)
         assert procedure.state == DRAFT and request.db.get(Application, trial.id) is None
         with pytest.raises(Refused):
@@ -165,12 +178,11 @@ def test_back_to_draft_deletes_the_test_submissions(registry: Registry) -> None:
 def test_a_closed_procedure_says_when_it_closed_and_refuses_submissions(registry: Registry) -> None:
     with transaction_scope(registry) as request:
         procedures = request.find_service(IProcedures)
-        procedure = procedures.create_from_model("repatriation", SETTINGS)
-        procedures.publish(procedure)
+        procedure = census(request, publish=True)
         procedures.close(procedure)
         assert procedure.state == CLOSED and procedure.closes_at is not None
         with pytest.raises(Refused) as refused:
-            request.find_service(IApplications).submit(procedure, ANSWERS, "tard", "marie@example.nc")
+            apply(request, procedure, "tard")
         assert refused.value.status == 409
         with pytest.raises(Refused):
             procedures.add_field(procedure, 1, "text", "Trop tard")
