@@ -20,12 +20,18 @@ from cagou_aids.definition import (
     AMOUNT,
     CHOICE,
     CHOICES,
+    COMMUNE,
+    COUNTRY,
     DATE,
+    EMAIL,
     FILE,
     FILE_TYPES,
+    IBAN,
     INTEGER,
     LONG_TEXT,
+    PHONE,
     REPEAT,
+    RIDET,
     TEXT,
     YES_NO,
     Definition,
@@ -34,6 +40,10 @@ from cagou_aids.definition import (
 from cagou_aids.services.procedures import DATA_NOTICE_PARTS, ProcedureSettings
 
 MEGABYTE = 1024 * 1024
+#: The prefills a designer may tick, by the type of field they suit (``company``, a text, comes from models).
+PREFILL_OFFERED = {EMAIL: "email", RIDET: "ridet"}
+#: The fields whose answer may say who applies (for duplicates): one value each, on a page of their own.
+IDENTIFYING = frozenset({TEXT, INTEGER, DATE, EMAIL, PHONE, RIDET, IBAN, COMMUNE, COUNTRY, CHOICE, YES_NO})
 
 
 class NewProcedureForm(Form):
@@ -86,6 +96,8 @@ class FieldForm(Form):
     min_count = TextField()
     max_count = TextField()
     show_if = TextField()
+    prefill = BooleanField()
+    identifies = BooleanField()
 
 
 class PageSettingsForm(Form):
@@ -180,15 +192,21 @@ def condition_of(text: str) -> dict[str, str] | None:
     return {"field": name, "equals": value}
 
 
-def field_values(form: FieldForm, spec: FieldSpec) -> dict[str, Any]:
-    """The field's JSON keys as the form sets them, for its type; ``Invalid`` for a number or a day typed badly."""
+def field_values(form: FieldForm, spec: FieldSpec, top_level: bool) -> dict[str, Any]:
+    """The field's JSON keys as the form sets them, for its type; ``Invalid`` for a number or a day typed badly.
+
+    ``identifies`` (whether the answer says who applies) is the form's key, not the field's: the service keeps
+    it in the definition's list."""
     errors = FormErrors()
+    kind = spec.type
     values: dict[str, Any] = {
         "label": form.label.data, "help": form.help.data, "message": form.message.data,
         "required": bool(form.required.data), "show_if": condition_of(form.show_if.data),
-        "prefill": spec.prefill or None,
+        "prefill": (PREFILL_OFFERED[kind] if form.prefill.data else None) if kind in PREFILL_OFFERED
+        else spec.prefill or None,
     }  # fmt: skip
-    kind = spec.type
+    if top_level and kind in IDENTIFYING:
+        values["identifies"] = bool(form.identifies.data)
     if kind in (TEXT, LONG_TEXT):
         values["max"] = read_int(errors, "max", form.max.data)
     elif kind in (INTEGER, AMOUNT):
@@ -212,10 +230,11 @@ def field_values(form: FieldForm, spec: FieldSpec) -> dict[str, Any]:
     return values
 
 
-def field_formdata(spec: FieldSpec) -> dict[str, Any]:
+def field_formdata(spec: FieldSpec, definition: Definition) -> dict[str, Any]:
     """What the field's form shows first: the field as stored."""
     data: dict[str, Any] = {"label": spec.label, "help": spec.help, "required": spec.required,
-                            "message": spec.message, "display": spec.display}  # fmt: skip
+                            "message": spec.message, "display": spec.display, "prefill": bool(spec.prefill),
+                            "identifies": spec.name in definition.identifies}  # fmt: skip
     if spec.show_if:
         data["show_if"] = f"{spec.show_if.field}:{spec.show_if.equals}"
     if spec.type in (TEXT, LONG_TEXT, INTEGER, AMOUNT):

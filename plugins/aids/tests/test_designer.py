@@ -297,3 +297,24 @@ def test_unknown_actions_fields_and_pages_answer_404(designer: webtest.TestApp, 
     designer.get(f"{base}/pages/9", status=404)
     designer.post(f"{base}/pages/1/supprimer", {"csrf_token": csrf}, status=303)
     designer.get(f"{base}/apercu?page=abc", status=200)
+
+
+def test_a_field_is_prefilled_from_the_account_and_says_who_applies(
+    designer: webtest.TestApp, registry: Registry
+) -> None:
+    page = create_blank(designer)
+    page = add_field(page, "email", "Courriel", required=True)
+    add_field(page, "text", "Nom", required=True)
+    procedure_id = procedure_of(registry, "Recensement test").id
+    for name, boxes in (("courriel", ("prefill",)), ("nom", ("identifies",))):
+        form = designer.get(f"/intranet/demarches/{procedure_id}/conception/champs/{name}").forms["formulaire-champ"]
+        for box in boxes:
+            form[box] = True
+        form.submit().follow()
+    data = definition_of(registry, procedure_id)
+    assert data["pages"][0]["fields"][0]["prefill"] == "email" and data["identifies"] == ["nom"]
+    form = designer.get(f"/intranet/demarches/{procedure_id}/conception/champs/nom").forms["formulaire-champ"]
+    assert form["identifies"].checked
+    form["identifies"] = False
+    form.submit().follow()
+    assert "identifies" not in definition_of(registry, procedure_id)

@@ -81,7 +81,13 @@ def list_of(holder: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def with_field(data: dict[str, Any], name: str, values: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with field ``name``'s keys replaced by ``values`` (its name, type and own fields stay)."""
+    """``data`` with field ``name``'s keys replaced by ``values`` (its name, type and own fields stay); ``values``'
+    ``identifies``, when there, puts the field in the definition's list of those that say who applies, or out."""
+    values = dict(values)
+    identifies = values.pop("identifies", None)
+    if identifies is not None:
+        listed = [listed for listed in data.get("identifies", []) if listed != name]
+        data["identifies"] = [*listed, name] if identifies else listed
     fields = holder_of(data, name)
     index = index_of(fields, name)
     spec = fields[index]

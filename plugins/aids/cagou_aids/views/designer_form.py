@@ -31,6 +31,8 @@ from cagou_aids.definition import (
     parse_definition,
 )
 from cagou_aids.design_forms import (
+    IDENTIFYING,
+    PREFILL_OFFERED,
     AddFieldForm,
     AddPageForm,
     FieldForm,
@@ -162,7 +164,9 @@ def field_page_values(
     definition = parse_definition(procedure.latest.definition)
     spec, number = spec_named(definition, name)
     return {
-        "procedure": procedure, "spec": spec, "form": form or FieldForm(data=field_formdata(spec)), "errors": errors,
+        "procedure": procedure, "spec": spec, "form": form or FieldForm(data=field_formdata(spec, definition)),
+        "errors": errors, "top_level": spec.name in definition.by_name, "identifying": IDENTIFYING,
+        "prefills": PREFILL_OFFERED,
         "types": FIELD_TYPES, "file_types": FILE_TYPES, "conditions": condition_options(definition, spec.name),
         "add_form": add_form or AddFieldForm(), "add_errors": errors if add_form else FormErrors(),
         "inner_types": {kind: label for kind, label in FIELD_TYPES.items() if kind not in (REPEAT, "heading", "file")},
@@ -179,11 +183,13 @@ def field_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
 def field_post(context: ProcedureContext, request: Request) -> Any:
     procedure = context.procedure
     name = request.matchdict["name"]
-    spec, number = spec_named(parse_definition(procedure.latest.definition), name)
+    definition = parse_definition(procedure.latest.definition)
+    spec, number = spec_named(definition, name)
     form = FieldForm(request.POST)
 
     def save(form: FieldForm) -> None:
-        request.find_service(IProcedures).update_field(procedure, name, field_values(form, spec))
+        values = field_values(form, spec, spec.name in definition.by_name)
+        request.find_service(IProcedures).update_field(procedure, name, values)
 
     return submit(
         request, form, save, message=f"Champ « {form.label.data.strip() or spec.label} » enregistré.",
@@ -198,12 +204,12 @@ def field_preview(context: ProcedureContext, request: Request) -> dict[str, Any]
     procedure = context.procedure
     name = request.matchdict["name"]
     stored = procedure.latest.definition
-    spec, number = spec_named(parse_definition(stored), name)
+    before = parse_definition(stored)
+    spec, number = spec_named(before, name)
     problems: list[str] = []
     try:
-        definition = parse_definition(
-            with_field(copy.deepcopy(stored), name, field_values(FieldForm(request.POST), spec))
-        )
+        values = field_values(FieldForm(request.POST), spec, spec.name in before.by_name)
+        definition = parse_definition(with_field(copy.deepcopy(stored), name, values))
     except DefinitionError as error:
         definition, problems = parse_definition(stored), error.problems
     except Invalid as error:
