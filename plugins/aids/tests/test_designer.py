@@ -318,3 +318,24 @@ def test_a_field_is_prefilled_from_the_account_and_says_who_applies(
     form["identifies"] = False
     form.submit().follow()
     assert "identifies" not in definition_of(registry, procedure_id)
+
+
+def test_a_page_is_shown_only_for_an_earlier_answer_and_a_condition_on_a_later_one_is_refused(
+    designer: webtest.TestApp, registry: Registry
+) -> None:
+    page = create_blank(designer)
+    page = add_field(page, "yesno", "Accompagné ?", required=True)
+    form = page.forms["formulaire-ajout-page"]
+    form["title"] = "Le foyer"
+    page = form.submit().follow()
+    add_field(page, "integer", "Combien")
+    procedure_id = procedure_of(registry, "Recensement test").id
+    form = designer.get(f"/intranet/demarches/{procedure_id}/conception/pages/2").forms["formulaire-page"]
+    assert [value for value, *_ in form["show_if"].options] == ["", "accompagne:oui", "accompagne:non"]
+    form["show_if"] = "accompagne:oui"
+    form.submit().follow()
+    assert definition_of(registry, procedure_id)["pages"][1]["show_if"] == {"field": "accompagne", "equals": "oui"}
+    form = designer.get(f"/intranet/demarches/{procedure_id}/conception/pages/1").forms["formulaire-page"]
+    form["show_if"].force_value("combien:2")
+    refused = form.submit(status=400)
+    assert "qui n'est pas un champ précédent" in refused.html.select_one(".alert-error").text
