@@ -97,6 +97,9 @@ class IProcedures(Interface):
 class IApplications(Interface):
     """What applicants send."""
 
+    def sent_with(procedure, idempotency_key):
+        """The application ``idempotency_key`` gave on ``procedure``, or None."""
+
     def submit(procedure, answers, idempotency_key, email, applicant=None, files=()):
         """Store an application with its receipt number, and return it.
 
@@ -115,8 +118,10 @@ class IApplications(Interface):
 class IDrafts(Interface):
     """What applicants have typed before submitting: page after page, never lost."""
 
-    def start(procedure, applicant):
+    def start(procedure, applicant, idempotency_key=""):
         """A new draft of ``procedure`` for the signed-in public account ``applicant``, and return it.
+
+        Its submission will carry ``idempotency_key`` (a program's), or a key made for it.
 
         ``Refused`` (409) while the procedure is not open, (403) when its public is not the
         applicant's (a company's procedure for a person, for instance).
@@ -147,6 +152,17 @@ class IDrafts(Interface):
     def submit(draft):
         """Submit the draft's answers through ``IApplications.submit`` with the draft's key, and return
         the application; the same draft submitted again returns the same application."""
+
+    def send(procedure, applicant, answers, uploads, idempotency_key):
+        """A program's submission in one call (the public API): return ``(application, created)``.
+
+        The application ``idempotency_key`` already gave on ``procedure`` comes back with ``created`` False,
+        nothing stored again. Otherwise a draft is made for ``applicant`` (the same refusals as ``start``),
+        the ``uploads`` (file field name → files) are attached as a browser's would be, each file field's
+        answer becomes the SHA-256 of the files kept for it, and the draft is submitted under the key.
+        ``Invalid`` names every refused file and answer (a file field the form does not have, an answer
+        naming a file not sent among them); nothing is kept then.
+        """
 
     def withdraw(application, applicant):
         """The applicant withdraws their application before any decision: it will not be instructed.

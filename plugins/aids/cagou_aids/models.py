@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.kit import Base, Directorate, UTCDateTime
-from cagou_aids.definition import EMAIL, parse_definition
+from cagou_aids.definition import EMAIL, Definition, parse_definition
 
 MAX_TITLE = 200
 MAX_SUMMARY = 500
@@ -104,6 +104,16 @@ class ProcedureVersion(Base):
 
     procedure: Mapped[Procedure] = relationship(back_populates="versions")
 
+    @property
+    def parsed(self) -> Definition:
+        """The definition, parsed once per loaded version and request (a changed definition is a new dict, which
+        the ORM needs anyway to see the change, and is parsed again)."""
+        cached: tuple[dict[str, Any], Definition] | None = self.__dict__.get("_parsed")
+        if cached is None or cached[0] is not self.definition:
+            cached = (self.definition, parse_definition(self.definition))
+            self.__dict__["_parsed"] = cached
+        return cached[1]
+
 
 class Application(Base):
     __tablename__ = "aids_application"
@@ -176,7 +186,7 @@ class Draft(Base):
         e-mail answer."""
         if self.email:
             return self.email
-        emails = (spec.name for spec in parse_definition(self.version.definition).fields() if spec.type == EMAIL)
+        emails = (spec.name for spec in self.version.parsed.fields() if spec.type == EMAIL)
         return next((str(self.answers[name]) for name in emails if self.answers.get(name)), "")
 
 
@@ -195,6 +205,17 @@ class ApplicationEvent(Base):
     text: Mapped[str] = mapped_column(sa.String(500))
 
 
+#: A file's virus scan (cagou_aids.scanning): without a scanner, not scanned; with one, in quarantine until
+#: found clean, or infected (its bytes then removed, and it is never served).
+NOT_SCANNED, QUARANTINED, CLEAN, INFECTED = "non-analyse", "quarantaine", "sain", "infecte"
+SCAN_STATES = {
+    NOT_SCANNED: "Non analysé",
+    QUARANTINED: "En quarantaine : analyse antivirus en attente",
+    CLEAN: "Analysé : aucun virus",
+    INFECTED: "Infecté : supprimé",
+}
+
+
 class StoredFile(Base):
     """A file an applicant sent for a file field: kept with its draft, then with the application it went into."""
 
@@ -202,6 +223,7 @@ class StoredFile(Base):
     __table_args__ = (
         sa.Index("ix_aids_file_draft", "draft_id"),
         sa.Index("ix_aids_file_application", "application_id"),
+        sa.Index("ix_aids_file_scan_state", "scan_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -217,6 +239,15 @@ class StoredFile(Base):
     #: Where ``IFileStorage`` keeps it.
     storage_key: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: One of SCAN_STATES; served only when not scanned (no scanner configured) or clean.
+    scan_state: Mapped[str] = mapped_column(sa.String(16), default=NOT_SCANNED, server_default=NOT_SCANNED)
+    #: What the scanner found, when infected.
+    scan_signature: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    scanned_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def servable(self) -> bool:
+        return self.scan_state in (NOT_SCANNED, CLEAN)
 
 
 class ReceiptCounter(Base):

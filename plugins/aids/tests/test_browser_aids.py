@@ -117,3 +117,20 @@ def test_the_applicant_s_pages_reflow_at_320_pixels(open_page: OpenPage) -> None
     assert_reflows(page, page.url)
     page.get_by_role("button", name="Commencer la démarche").click()
     assert_reflows(page, page.url)
+
+
+def test_what_is_typed_is_saved_by_itself_and_is_there_after_the_tab_is_closed(open_page: OpenPage) -> None:
+    """Autosave (htmx): typing, then waiting, keeps the draft; the person closes the tab without any button
+    and finds their answers again from "Mes démarches"."""
+    page = open_page()
+    sign_in(page, "citoyen", "demo-citoyen-2026", site="public")
+    page.goto("/demarches/")
+    page.get_by_role("link", name=CENSUS).click()
+    page.get_by_role("button", name="Commencer la démarche").click()
+    page.locator("#champ-nom").fill("Martin")
+    page.locator("#champ-prenoms").press_sequentially("Jeanne")
+    expect(page.locator("#sauvegarde")).to_have_text(re.compile(r"Brouillon enregistré à \d\d:\d\d\."), timeout=10_000)
+    page.goto("/mes-demarches/")  # the tab's page is left without pressing any button
+    page.get_by_role("link", name=CENSUS).first.click()
+    expect(page.locator("#champ-nom")).to_have_value("Martin")
+    expect(page.locator("#champ-prenoms")).to_have_value("Jeanne")

@@ -23,18 +23,28 @@ SLUG = "aide-aux-entreprises"
 PASSWORD = "lagon-vanille-tricot-2026"
 
 
-@pytest.fixture
-def company_app(app: webtest.TestApp, registry: Registry) -> webtest.TestApp:
+def business_aid_published(registry: Registry) -> None:
     with transaction_scope(registry) as request:
-        accounts = request.find_service(IAccounts)
-        accounts.create("boulangerie", "Boulangerie du Mont-Dore", COMPANY, email="contact@boulangerie.nc",
-                        password=PASSWORD, ridet="0123456.001")  # fmt: skip
         procedures = request.find_service(IProcedures)
         settings = ProcedureSettings(title="Aide aux entreprises", audience="entreprises", receipt_prefix="AIDE",
                                      data_notice=NOTICE)  # fmt: skip
         procedures.publish(procedures.create_from_model("business_aid", settings))
+
+
+def company_signed_in(app: webtest.TestApp, registry: Registry) -> webtest.TestApp:
+    with transaction_scope(registry) as request:
+        request.find_service(IAccounts).create(
+            "boulangerie", "Boulangerie du Mont-Dore", COMPANY, email="contact@boulangerie.nc", password=PASSWORD,
+            ridet="0123456.001",
+        )  # fmt: skip
     login(app, "boulangerie", PASSWORD, site="public")
     return app
+
+
+@pytest.fixture
+def company_app(app: webtest.TestApp, registry: Registry) -> webtest.TestApp:
+    business_aid_published(registry)
+    return company_signed_in(app, registry)
 
 
 def to_files_page(app: webtest.TestApp) -> webtest.TestResponse:
@@ -85,6 +95,8 @@ def test_a_company_sends_its_documents_and_the_instructor_downloads_them(
     company_app.reset()
     login(company_app, "instructeur", PASSWORD)
     detail = company_app.get(f"/intranet/demarches/{procedure_id}/demandes/{receipt}")
+    # No scanner is configured: the files are served, and the page says they were not scanned.
+    assert detail.text.count("Antivirus : Non analysé") == 3
     download = detail.click(description="rib.png")
     assert download.body == PNG and download.content_disposition == "attachment; filename*=UTF-8''rib.png"
     assert download.headers["X-Content-Type-Options"] == "nosniff"

@@ -15,7 +15,7 @@ from zope.interface import implementer
 from cagou.kit import Account, FormErrors, IAuditLog, IClock, IMailer, Invalid, Refused, check_address, local, savepoint
 from cagou_aids import mails
 from cagou_aids.answers import sort_key
-from cagou_aids.definition import FILE, Definition, parse_definition
+from cagou_aids.definition import FILE, Definition
 from cagou_aids.forms import check_answers
 from cagou_aids.interfaces import IApplications
 from cagou_aids.models import (
@@ -66,7 +66,7 @@ class ApplicationService:
         check_open(request, procedure, instant)
         version = procedure.published if procedure.state == PUBLISHED else procedure.latest
         assert version is not None  # a published procedure has a published version
-        definition = parse_definition(version.definition)
+        definition = version.parsed
         kept = check_answers(definition, answers, local(request.registry, instant).date())
         try:
             email = check_address(email)

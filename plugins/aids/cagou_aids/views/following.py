@@ -10,12 +10,12 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from cagou.kit import FormErrors, IFileStorage, Refused, attachment_response, local
+from cagou.kit import FormErrors, Refused, local
 from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IApplications
-from cagou_aids.models import APPLICATION_STATES, STATE_EXPLANATIONS, SUBMITTED, Application, StoredFile
+from cagou_aids.models import APPLICATION_STATES, SCAN_STATES, STATE_EXPLANATIONS, SUBMITTED, Application, StoredFile
 from cagou_aids.queries import files_sent, history_of, own_application
-from cagou_aids.views import refuse
+from cagou_aids.views import file_response, refuse
 from cagou_aids.views.instruction import answer_rows
 
 PAGE = "cagou_aids:templates/my_application.jinja2"
@@ -37,7 +37,7 @@ def page_values(request: Request, application: Application, errors: FormErrors) 
         "explanation": STATE_EXPLANATIONS.get(application.state, ""), "may_withdraw": application.state == SUBMITTED,
         "history": [(local(registry, event.at), event.text) for event in history_of(request.db, application)],
         "rows": answer_rows(definition, application.answers), "files": files_sent(request.db, application),
-        "errors": errors, "guest": False,
+        "errors": errors, "guest": False, "scan_states": SCAN_STATES,
     }  # fmt: skip
 
 
@@ -67,8 +67,4 @@ def my_file(request: Request) -> Response:
     stored = request.db.get(StoredFile, int(request.matchdict["file"]))
     if stored is None or stored.application_id != application.id:
         raise HTTPNotFound("Ce fichier n'existe pas.")
-    try:
-        file = request.find_service(IFileStorage).open(stored.storage_key)
-    except KeyError:
-        raise HTTPNotFound("Ce fichier n'est plus conservé.") from None
-    return attachment_response(file, stored.filename, stored.content_type)
+    return file_response(request, stored)

@@ -18,9 +18,7 @@ from pyramid.view import view_config
 
 from cagou.kit import (
     IAuditLog,
-    IFileStorage,
     Root,
-    attachment_response,
     csv_response,
     directorate_acl,
     get_engine,
@@ -30,7 +28,15 @@ from cagou.kit import (
 )  # fmt: skip
 from cagou_aids.answers import shown, shown_answer
 from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec, parse_definition
-from cagou_aids.models import APPLICATION_STATES, AUDIENCES, PROCEDURE_STATES, Application, Procedure, StoredFile
+from cagou_aids.models import (
+    APPLICATION_STATES,
+    AUDIENCES,
+    PROCEDURE_STATES,
+    SCAN_STATES,
+    Application,
+    Procedure,
+    StoredFile,
+)
 from cagou_aids.queries import (
     PAGE_SIZE,
     ApplicationFilters,
@@ -42,6 +48,7 @@ from cagou_aids.queries import (
     procedures_all,
     read_cursor,
 )
+from cagou_aids.views import file_response
 
 READ = "aids:application:read"
 DESIGN = "aids:procedure:design"
@@ -151,7 +158,7 @@ def application_page(context: ProcedureContext, request: Request) -> dict[str, A
     definition = parse_definition(application.version.definition)
     return {
         "procedure": procedure, "application": application, "rows": answer_rows(definition, application.answers),
-        "files": files_sent(request.db, application),
+        "files": files_sent(request.db, application), "scan_states": SCAN_STATES,
         "submitted": local(request.registry, application.submitted_at), "states": APPLICATION_STATES,
         "version": application.version.number,
     }  # fmt: skip
@@ -163,15 +170,13 @@ def application_file(context: ProcedureContext, request: Request) -> Response:
     stored = None if application is None else request.db.get(StoredFile, int(request.matchdict["file"]))
     if application is None or stored is None or stored.application_id != application.id:
         raise HTTPNotFound("Ce fichier n'existe pas.")
-    try:
-        file = request.find_service(IFileStorage).open(stored.storage_key)
-    except KeyError:
-        raise HTTPNotFound("Ce fichier n'est plus conservé.") from None
-    request.find_service(IAuditLog).record_read(
-        "aids:file:read", f"Fichier « {stored.filename} » de la demande {application.receipt} téléchargé.", "aids",
-        "aids_application", str(application.id),
-    )  # fmt: skip
-    return attachment_response(file, stored.filename, stored.content_type)
+    response = file_response(request, stored)
+    if response.status_int == 200:
+        request.find_service(IAuditLog).record_read(
+            "aids:file:read", f"Fichier « {stored.filename} » de la demande {application.receipt} téléchargé.",
+            "aids", "aids_application", str(application.id),
+        )  # fmt: skip
+    return response
 
 
 def export_rows(request: Request, procedure: Procedure, fields: list[FieldSpec]) -> Iterator[list[Any]]:
