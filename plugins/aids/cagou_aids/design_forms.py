@@ -20,20 +20,17 @@ from cagou_aids.definition import (
     AMOUNT,
     CHOICE,
     CHOICES,
-    COMMUNE,
-    COUNTRY,
     DATE,
     EMAIL,
+    FIELD_TYPES,
     FILE,
     FILE_TYPES,
-    IBAN,
+    HEADING,
     INTEGER,
     LONG_TEXT,
-    PHONE,
     REPEAT,
     RIDET,
     TEXT,
-    YES_NO,
     Definition,
     FieldSpec,
 )
@@ -43,7 +40,7 @@ MEGABYTE = 1024 * 1024
 #: The prefills a designer may tick, by the type of field they suit (``company``, a text, comes from models).
 PREFILL_OFFERED = {EMAIL: "email", RIDET: "ridet"}
 #: The fields whose answer may say who applies (for duplicates): one value each, on a page of their own.
-IDENTIFYING = frozenset({TEXT, INTEGER, DATE, EMAIL, PHONE, RIDET, IBAN, COMMUNE, COUNTRY, CHOICE, YES_NO})
+IDENTIFYING = frozenset(FIELD_TYPES) - {LONG_TEXT, AMOUNT, CHOICES, FILE, HEADING, REPEAT}
 
 
 class NewProcedureForm(Form):
@@ -260,7 +257,6 @@ def condition_options(definition: Definition, before: str) -> list[tuple[str, st
         for candidate in [spec, *spec.fields]:
             if candidate.name == before:
                 return options
-            if candidate.type in (CHOICE, CHOICES, YES_NO):
-                for value, label in candidate.options:
-                    options.append((f"{candidate.name}:{value}", f"« {candidate.label} » vaut « {label} »"))
+            for value, label in candidate.options:  # a choice's, a multiple choice's, a yes/no's
+                options.append((f"{candidate.name}:{value}", f"« {candidate.label} » vaut « {label} »"))
     return options
