@@ -339,3 +339,21 @@ def test_a_page_is_shown_only_for_an_earlier_answer_and_a_condition_on_a_later_o
     form["show_if"].force_value("combien:2")
     refused = form.submit(status=400)
     assert "qui n'est pas un champ précédent" in refused.html.select_one(".alert-error").text
+
+
+def test_a_field_for_a_page_that_does_not_exist_and_a_closed_procedure_published_again_are_refused(
+    designer: webtest.TestApp, registry: Registry
+) -> None:
+    procedure_id = from_model(designer)
+    page = designer.get(f"/intranet/demarches/{procedure_id}/conception")
+    form = page.forms["formulaire-ajout-champ"]
+    form["page"].force_value("99")
+    form["label"] = "Perdu"
+    refused = form.submit(status=400)
+    assert "Cette page n'existe pas." in refused.html.select_one("#formulaire-ajout-champ .error-message").text
+    complete_settings(designer, procedure_id)
+    state_action(designer, procedure_id, "publier")
+    state_action(designer, procedure_id, "fermer")
+    refused = state_action(designer, procedure_id, "publier", status=409)
+    assert "Une démarche fermée ne se publie plus" in refused.text
+    assert procedure_of(registry, "Rapatriement").state == "fermee"

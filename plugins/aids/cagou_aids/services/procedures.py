@@ -20,6 +20,7 @@ from cagou_aids.definition import DefinitionError, definition_data, parse_defini
 from cagou_aids.interfaces import IProcedures
 from cagou_aids.models import (
     AUDIENCES,
+    CLOSED,
     MAX_CATEGORY,
     MAX_HELP,
     MAX_SLUG,
@@ -183,6 +184,8 @@ class ProcedureService:
         errors = notice_problems(procedure.data_notice)
         if errors:
             raise Invalid(errors)
+        if procedure.state == CLOSED:
+            raise Refused("Une démarche fermée ne se publie plus : créez-en une copie pour la rouvrir.", 409)
         if procedure.latest.published_at is not None and procedure.state == PUBLISHED:
             raise Refused("Cette version est déjà publiée : modifiez le formulaire pour en préparer une nouvelle.", 409)
         changes = changes_to_publish(procedure)

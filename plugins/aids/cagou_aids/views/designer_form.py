@@ -89,7 +89,7 @@ def designer_values(
     page_form: AddPageForm | None = None, page_errors: FormErrors | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     definition = parse_definition(procedure.latest.definition)
-    number = number or page_asked(request, definition)
+    number = min(max(number, 1), len(definition.pages)) if number else page_asked(request, definition)
     return {
         "procedure": procedure, "definition": definition, "number": number, "types": FIELD_TYPES,
         "version": procedure.latest, "published": procedure.published, "facts": state_facts(request, procedure),
