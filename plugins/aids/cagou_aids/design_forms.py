@@ -14,7 +14,7 @@ from typing import Any
 
 from pyramid.registry import Registry
 from wtforms import BooleanField, SelectMultipleField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # (WTForms 3.3; not in its stubs yet)
 
 from cagou.kit import Form, FormErrors, Invalid, TextField, parse_date, timezone
 from cagou_aids.definition import (
