@@ -26,6 +26,7 @@ What a test may change in a platform, and how it comes back:
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,15 +71,18 @@ def service_factories(registry: Registry) -> dict[str, int]:
 def state(registry: Registry) -> tuple[Hashable, ...]:
     """What a test could change in the platform and would leave to the next one: compared before lending it again.
 
-    Identities, not contents, for what the platform holds (a service, a
-    view): a test that replaces one is seen; the settings by their text.
+    Identities for what the platform holds (a service, a view, a hook's
+    implementation): a test that replaces one is seen; the settings and the
+    registry's values by their text.
     """
     plugins = get_plugins(registry)
     mapper = registry.queryUtility(IRoutesMapper)
     hooks = plugins.manager.hook
     return (
         tuple(sorted((name, repr(value)) for name, value in registry.settings.items())),
-        tuple(sorted((name, id(value)) for name, value in registry.items())),
+        # By their text: a list or a dict of the registry changed in place is seen (an object without a text
+        # of its own is shown with its identity).
+        tuple(sorted((name, repr(value)) for name, value in registry.items())),
         tuple((repr(r.provided), r.name, id(r.component)) for r in registry.registeredUtilities()),
         tuple((repr(r.required), repr(r.provided), r.name, id(r.factory)) for r in registry.registeredAdapters()),
         tuple((repr(r.required), repr(r.provided), id(r.factory)) for r in registry.registeredSubscriptionAdapters()),
@@ -144,7 +148,9 @@ class Platforms:
     def kind(settings: dict[str, Any]) -> tuple[Hashable, ...]:
         var = Path(settings["cagou.var"])
         rings = tuple((var / ring).read_bytes() if (var / ring).exists() else b"" for ring in KEY_RINGS)
-        return (*sorted((name, repr(value)) for name, value in settings.items()), *rings)
+        # The settings the environment gives (cagou.settings.normalize): a test may set one.
+        environment = tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("CAGOU_")))
+        return (*sorted((name, repr(value)) for name, value in settings.items()), *rings, *environment)
 
     def lend(self, settings: dict[str, Any]) -> Configurator:
         """A platform for ``settings``: one built before and put back, or a new one."""
