@@ -118,7 +118,7 @@ def platform_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(
     tmp_path: Path, platform_folder: Path, migrated_template: str, cagou_modules: tuple[str, ...], key_rings: Path
 ) -> Iterator[dict[str, Any]]:
-    """Settings of a fresh application whose database is migrated and empty."""
+    """Settings of a fresh application whose database is migrated and empty, its folder ``platform_folder``."""
     if platform_folder.exists():  # the last test could not move it away
         shutil.rmtree(platform_folder)
     var = platform_folder / "var"
@@ -140,7 +140,8 @@ def settings(
     kept = tmp_path / "platform"
     if kept.exists():
         shutil.rmtree(kept)
-    platform_folder.rename(kept)
+    if platform_folder.exists():  # a test may have removed it
+        platform_folder.rename(kept)
 
 
 @pytest.fixture(scope="session")
