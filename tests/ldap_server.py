@@ -25,7 +25,7 @@ from ldap3 import HASHED_SALTED_SHA, MODIFY_REPLACE, SUBTREE, Connection, Server
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.hashed import hashed
 
-from cagou.testing import require_program
+from cagou.testing import require_program, stop_process
 
 SLAPD = Path("/usr/sbin/slapd")
 SCHEMAS = Path("/etc/ldap/schema")
@@ -171,14 +171,7 @@ class Slapd:
         return True
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def admin(self) -> Connection:

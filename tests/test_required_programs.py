@@ -163,7 +163,7 @@ def test_under_make_test_a_missing_program_fails_and_a_skipped_browser_test_fail
     assert result.returncode == 1, result.stdout
     assert "1 error" in result.stdout
     assert "cagou-no-such-program is missing: install Debian's cagou-no-such-package" in result.stdout
-    guard = result.stdout.split("browser or directory tests skipped")[1]
+    guard = result.stdout.split("browser, directory or antivirus tests skipped")[1]
     assert "test_a_browser_test_skipped_for_another_reason: for another reason" in guard
     assert "test_an_ordinary_skip" not in guard
 
@@ -181,3 +181,16 @@ def test_the_real_directory_test_fails_without_openssl(tmp_path):
     )
     assert result.returncode == 1, result.stdout
     assert "openssl is missing: install Debian's openssl" in result.stdout
+
+
+@pytest.mark.slow
+def test_without_clamd_the_antivirus_tests_are_skipped_saying_what_to_install_or_fail_under_make_test(tmp_path):
+    """The ``clamd`` fixture of cagou.testing, where clamd is not installed (``CAGOU_TEST_CLAMD`` names none)."""
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["cagou.testing"]\n')
+    (tmp_path / "test_inner.py").write_text("def test_scans(clamd):\n    pass\n")
+    skipped = inner_pytest(tmp_path, CAGOU_TEST_CLAMD="/nulle/part/clamd")
+    assert skipped.returncode == 0, skipped.stdout
+    assert "1 skipped" in skipped.stdout and "apt-get install clamav-daemon" in skipped.stdout
+    failed = inner_pytest(tmp_path, CAGOU_TEST_CLAMD="/nulle/part/clamd", CAGOU_REQUIRE_EVERY_TEST="1")
+    assert failed.returncode == 1, failed.stdout
+    assert "/nulle/part/clamd is missing: install Debian's clamav-daemon" in failed.stdout

@@ -333,3 +333,8 @@ def test_search_across_modules(app, reader):
     assert section.find("h2").text == "Module d'exemple"
     assert section.find("a").text == "Première note"
     assert "Aucun résultat" in app.get("/intranet/recherche", {"q": "introuvable"}).text
+
+
+def test_the_public_home_shows_no_intranet_widget(app, reader):
+    login(app, "agent", "demo-agent-2026")
+    assert app.get("/").html.find("section", class_="widget") is None  # "Mes notes d'exemple" is the intranet's

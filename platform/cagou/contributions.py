@@ -97,11 +97,12 @@ class NavEntry:
 
 @dataclass(frozen=True)
 class Widget:
-    """A block of the "Mon espace" dashboard.
+    """A block of a signed-in person's home page: "Mon espace" on the intranet, or the public extension's home.
 
     ``template`` is a Jinja2 asset specification rendered with ``values``
     (plus ``request``); the core wraps it in a titled region. A widget whose
-    ``permission`` the person lacks is dropped by the core.
+    ``permission`` the person lacks is dropped by the core; ``site`` says
+    which home shows it (``INTRANET`` or ``PUBLIC``).
     """
 
     title: str
@@ -109,6 +110,7 @@ class Widget:
     values: dict[str, Any] = field(default_factory=dict)
     order: int = 100
     permission: str | None = None
+    site: str = INTRANET
 
 
 @dataclass(frozen=True)

@@ -169,8 +169,11 @@ class IAuditLog(Interface):
 class IMailer(Interface):
     """Mail that leaves only if the transaction commits, and is retried."""
 
-    def send(to, subject, body, html=None, reply_to=None, message_id=None, key=None):
+    def send(to, subject, body, html=None, reply_to=None, message_id=None, key=None, attachments=()):
         """Queue a message in the current transaction; return its outbox id.
+
+        ``attachments`` are ``(filename, content_type, data)`` triples (``data`` in bytes, such as
+        a PDF receipt): kept encrypted with the message, and sent as its attached files.
 
         ``message_id`` (``<…@domain>``) lets the caller recognise the replies
         to this message by their ``In-Reply-To``; by default the mailer makes one.
@@ -193,6 +196,29 @@ class IFileStorage(Interface):
 
     def exists(key):
         """True when a file is kept under ``key``."""
+
+    def delete(key):
+        """Remove the bytes kept under ``key`` (a file found infected); nothing happens when none are."""
+
+
+class IVirusScanner(Interface):
+    """Looks for viruses in a file's bytes: clamd when ``cagou.clamd`` names it, none by default.
+
+    :meth:`scan` answers a :class:`cagou.files.scanner.ScanResult` and never
+    raises because the scanner is down: a caller keeps the file in quarantine
+    on ``unavailable`` and asks again later. With no scanner configured every
+    answer is ``not-scanned``, so a caller always knows whether a file was
+    looked at.
+    """
+
+    configured = Attribute("True when a scanner is configured (``cagou.clamd``).")
+    address = Attribute("Where the scanner listens (``unix:///run/clamav/clamd.ctl``); empty without one.")
+
+    def scan(data):
+        """The verdict on ``data``, bytes or a binary file object read to its end."""
+
+    def version():
+        """The scanner's version and that of its signatures; raises ``ScannerUnavailable`` when it cannot answer."""
 
 
 class ISecrets(Interface):

@@ -15,6 +15,7 @@ person, what ``IAccounts`` returns) and as the target of a module model's
 
 from __future__ import annotations
 
+from cagou.api.bodies import json_object
 from cagou.api.errors import ApiError, invalid, refusals
 from cagou.cli import Environment, fail, pass_env
 from cagou.clock import local, timezone
@@ -38,6 +39,7 @@ from cagou.contributions import (
 from cagou.db import Base, get_engine, get_session_factory, is_sqlite_busy, savepoint, transaction_scope
 from cagou.db.migrate import MigrationRefusedError
 from cagou.db.types import Encrypted, UTCDateTime
+from cagou.files.scanner import ScannerUnavailable, ScanResult, ScanStatus
 from cagou.hookspecs import hookimpl
 from cagou.identity.models import AGENT, CITIZEN, COMPANY, STAFF_KINDS, Account, Directorate
 from cagou.identity.policy import Root, act_as, directorate_acl, principals_of
@@ -53,6 +55,7 @@ from cagou.interfaces import (
     IModuleStates,
     IRateLimits,
     ISecrets,
+    IVirusScanner,
 )
 from cagou.mail.services import check_address, deliver_mail, sender_domain
 from cagou.plugins import call_enabled, flatten
@@ -93,6 +96,7 @@ __all__ = [
     "IModuleStates",
     "IRateLimits",
     "ISecrets",
+    "IVirusScanner",
     "Invalid",
     "MigrationRefusedError",
     "ModuleInfo",
@@ -103,6 +107,9 @@ __all__ = [
     "Refused",
     "Role",
     "Root",
+    "ScanResult",
+    "ScanStatus",
+    "ScannerUnavailable",
     "ScheduledJob",
     "SearchResult",
     "TextField",
@@ -131,6 +138,7 @@ __all__ = [
     "invalid",
     "is_sqlite_busy",
     "json_error",
+    "json_object",
     "local",
     "normalize_ridet",
     "parse_date",

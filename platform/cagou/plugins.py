@@ -44,6 +44,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "cagou.audit.hooks",
     "cagou.secrets.hooks",
     "cagou.mail.hooks",
+    "cagou.files.hooks",
     "cagou.ratelimits.hooks",
     "cagou.console.hooks",
     "cagou.web.hooks",

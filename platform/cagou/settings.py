@@ -71,6 +71,10 @@ DEFAULTS: dict[str, str] = {
     "cagou.mail.smtp_starttls": "false",
     "cagou.mail.max_attempts": "8",
     "cagou.files.directory": "%(var)s/files",
+    # The virus scanner (cagou.files.scanner): clamd's socket, unix:///… or tcp://host:port; empty: none.
+    "cagou.clamd": "",
+    # Seconds to connect to clamd, and to wait for each of its answers (a scan's included).
+    "cagou.clamd.timeout": "30",
     "cagou.audit.signing_key": "%(var)s/audit-signing.key",
     "cagou.audit.checkpoints": "%(var)s/audit-checkpoints",
     "cagou.audit.retention": "",
@@ -115,6 +119,7 @@ INTEGERS = (
     "cagou.audit.order_tolerance_minutes",
 )
 FLOATS = (
+    "cagou.clamd.timeout",
     "cagou.database.pool_timeout",
     "cagou.modules.refresh_seconds",
     "cagou.sessions.idle_minutes",

@@ -26,6 +26,8 @@ COMMON = "common"
 PREFIXES: dict[str, str] = {PUBLIC: "", INTRANET: "/intranet", COMMON: ""}
 #: Where the intranet's JSON API lives, the core's and every module's (see cagou.api.clients).
 API_PREFIX = PREFIXES[INTRANET] + "/api/"
+#: Where the public extension's JSON API lives: for the programs of residents and companies.
+PUBLIC_API_PREFIX = PREFIXES[PUBLIC] + "/api/"
 
 
 class SitePredicate:
@@ -94,9 +96,15 @@ def request_site(request: Request) -> str:
 
 
 def is_api_request(request: Request) -> bool:
-    """A request to one of the JSON API's routes, whatever it carries."""
-    # The raw path: the prefix is ASCII, and an address that is not UTF-8 must not fail here (the input
-    # guard refuses it, in JSON under this prefix).
+    """A request to one of the JSON APIs' routes (the intranet's or the public extension's), whatever it carries."""
+    # The raw path: the prefixes are ASCII, and an address that is not UTF-8 must not fail here (the input
+    # guard refuses it, in JSON under these prefixes).
+    path: str = request.environ.get("PATH_INFO", "")
+    return path.startswith((API_PREFIX, PUBLIC_API_PREFIX))
+
+
+def is_intranet_api_request(request: Request) -> bool:
+    """A request to the intranet's JSON API, which is for agents only."""
     path: str = request.environ.get("PATH_INFO", "")
     return path.startswith(API_PREFIX)
 

@@ -347,6 +347,8 @@ def show_matrix(terminalreporter: Any, path: Path) -> None:
 # -- the API contract ------------------------------------------------------------------------------
 
 OPENAPI = "/intranet/api/openapi.json"
+#: The public extension's document, and where its accounts make their tokens.
+PUBLIC_OPENAPI, PUBLIC_TOKENS = "/api/openapi.json", "/mon-compte/jetons/"
 #: The variable that sets how many generated requests each operation of the API is sent (docs/testing.md).
 API_EXAMPLES_ENV = "CAGOU_API_EXAMPLES"
 #: Requests per operation in the regular run, the same ones every run (derandomized): the contract of
@@ -354,9 +356,10 @@ API_EXAMPLES_ENV = "CAGOU_API_EXAMPLES"
 EXAMPLES_PER_OPERATION = int(os.environ.get(API_EXAMPLES_ENV) or 8)
 
 
-def token_with_every_scope(app: webtest.TestApp) -> str:
-    """A personal token made on the tokens page, every permission offered there ticked."""
-    page = app.get("/intranet/jetons/")
+def token_with_every_scope(app: webtest.TestApp, page_path: str = "/intranet/jetons/") -> str:
+    """A personal token made on the tokens page (the intranet's, or :data:`PUBLIC_TOKENS`), every permission
+    offered there ticked."""
+    page = app.get(page_path)
     form = page.forms["formulaire-jeton"]
     form["name"] = "contrat de l'API"
     for checkbox in form.fields["scopes"]:
@@ -365,9 +368,12 @@ def token_with_every_scope(app: webtest.TestApp) -> str:
     return token
 
 
-def prepared_schema(app: webtest.TestApp, token: str, parameters: dict[str, Any] | None = None) -> Any:
-    """The application's document, bound to it, requests carrying ``token`` and the ``parameters`` given."""
-    schema = schemathesis.openapi.from_wsgi(OPENAPI, app.app)
+def prepared_schema(
+    app: webtest.TestApp, token: str, parameters: dict[str, Any] | None = None, document: str = OPENAPI
+) -> Any:
+    """The application's ``document`` (the intranet's, or :data:`PUBLIC_OPENAPI`), bound to it, requests
+    carrying ``token`` and the ``parameters`` given."""
+    schema = schemathesis.openapi.from_wsgi(document, app.app)
     schema.config.update(headers={"Authorization": f"Bearer {token}"}, parameters=parameters)
     # Generated strings may hold NUL characters: the core's input guard refuses them with a 400 before any
     # view, a refusal every operation documents.

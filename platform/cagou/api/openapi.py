@@ -1,9 +1,11 @@
 """The OpenAPI 3 document of every JSON endpoint, built from what modules declare.
 
 A module describes each operation of its JSON API with the
-``config.add_api_operation`` directive next to the view; the document at
-``/intranet/api/openapi.json`` lists them all, with the permission each one
-needs (``x-permission``): a personal token must carry it in its scopes.
+``config.add_api_operation`` directive next to the view. Each site has its
+document: ``/intranet/api/openapi.json`` lists the intranet's operations,
+``/api/openapi.json`` the public extension's, each with the permission it
+needs (``x-permission``): a personal token must carry it in its scopes. An
+operation declared without a permission is open to anyone, without a token.
 
 Every operation's answers are listed: its success, the refusals every
 operation can give (:data:`COMMON_ERRORS`; 404 too when its path has
@@ -22,6 +24,9 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.interfaces import IRoutesMapper
 from pyramid.registry import Registry
+
+from cagou.contributions import INTRANET, PUBLIC
+from cagou.sites import route_site
 
 PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 JSON = "application/json"
@@ -45,7 +50,8 @@ ERROR_REFERENCE = f"#/components/schemas/{ERROR_SCHEMA_NAME}"
 COMMON_ERRORS: dict[int, str] = {
     400: "Requête refusée : paramètres, corps ou caractères invalides ; le message dit pourquoi.",
     401: "Jeton absent, expiré ou révoqué.",
-    403: "La permission n'est pas dans la portée du jeton, la personne ne l'a pas, ou ce n'est pas un agent.",
+    403: "La permission n'est pas dans la portée du jeton, la personne ne l'a pas, "
+    "ou (intranet) ce n'est pas un agent.",
     500: "Erreur inattendue du serveur ; rien n'a été enregistré (request_id pour le support).",
     503: "Service momentanément indisponible (base de données) ; réessayez.",
 }
@@ -57,7 +63,8 @@ class ApiOperation:
     route_name: str
     method: str
     summary: str
-    permission: str
+    #: What a token must carry; None for an operation open to anyone (the public catalogue, say).
+    permission: str | None
     response: dict[str, Any]
     request_body: dict[str, Any] | None = None
     #: The same body in other media types (``multipart/form-data`` with files): media type → schema.
@@ -90,12 +97,17 @@ def openapi_path(pattern: str) -> tuple[str, list[str]]:
     return PLACEHOLDER.sub(lambda m: "{" + m.group(1) + "}", pattern), names
 
 
-def document(registry: Registry, server_url: str) -> dict[str, Any]:
+#: Each site's API, as its document presents it.
+TITLES = {INTRANET: "API de l'intranet de la plateforme Cagou", PUBLIC: "API des services en ligne de la province Sud"}
+
+
+def document(registry: Registry, server_url: str, site: str = INTRANET) -> dict[str, Any]:
+    """The OpenAPI document of ``site``'s operations."""
     mapper = registry.getUtility(IRoutesMapper)
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations_of(registry):
         route = mapper.get_route(operation.route_name)
-        if route is None:  # a site this process does not serve
+        if route is None or route_site(route) != site:  # another site's, or a site this process does not serve
             continue
         path, names = openapi_path(route.pattern)
         parameters = [
@@ -105,7 +117,6 @@ def document(registry: Registry, server_url: str) -> dict[str, Any]:
             "operationId": f"{operation.route_name}.{operation.method.lower()}",
             "summary": operation.summary,
             "tags": list(operation.tags),
-            "x-permission": operation.permission,
             "responses": {
                 str(operation.status): {
                     "description": operation.summary,
@@ -114,6 +125,10 @@ def document(registry: Registry, server_url: str) -> dict[str, Any]:
                 **{str(status): error_response(text) for status, text in sorted(errors_of(operation, names).items())},
             },
         }
+        if operation.permission is None:
+            entry["security"] = []  # open to anyone, no token needed
+        else:
+            entry["x-permission"] = operation.permission
         if operation.description:
             entry["description"] = operation.description
         if parameters:
@@ -128,7 +143,7 @@ def document(registry: Registry, server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": "API de la plateforme Cagou",
+            "title": TITLES[site],
             "version": version("cagou"),
             "description": "Authentification par jeton personnel : Authorization: Bearer cagou_…. "
             'Toute erreur est du JSON de la forme Erreur ({"error": "message"}). '
@@ -147,6 +162,8 @@ def document(registry: Registry, server_url: str) -> dict[str, Any]:
 def errors_of(operation: ApiOperation, path_parameters: list[str]) -> dict[int, str]:
     """Every refusal ``operation`` can answer: the common ones, 404 when its path names something, its own."""
     found = dict(COMMON_ERRORS)
+    if operation.permission is None:  # nobody is asked who they are
+        del found[401], found[403]
     if path_parameters:
         found[404] = NOT_FOUND
     return {**found, **operation.errors}

@@ -9,6 +9,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from cagou.api.openapi import document
+from cagou.sites import request_site
 
 PROFILE_SCHEMA = {
     "type": "object",
@@ -23,11 +24,13 @@ PROFILE_SCHEMA = {
 
 
 @view_config(route_name="api.openapi", request_method="GET", renderer="json", permission=NO_PERMISSION_REQUIRED)
+@view_config(route_name="api.public_openapi", request_method="GET", renderer="json", permission=NO_PERMISSION_REQUIRED)
 def openapi(request: Request) -> dict[str, Any]:
-    return document(request.registry, request.application_url)
+    return document(request.registry, request.application_url, request_site(request))
 
 
 @view_config(route_name="api.profile", request_method="GET", renderer="json", permission="core:profile:read")
+@view_config(route_name="api.public_profile", request_method="GET", renderer="json", permission="core:profile:read")
 def profile(request: Request) -> dict[str, Any]:
     account = request.identity
     token = request.api_token

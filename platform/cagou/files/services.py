@@ -52,3 +52,9 @@ class LocalFileStorage:
             return self._path(key).exists()
         except KeyError:
             return False
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except KeyError:
+            return

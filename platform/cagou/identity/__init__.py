@@ -34,6 +34,8 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "account.profile", "/mon-compte/profil")
     config.add_site_route(PUBLIC, "account.email.confirm", "/mon-compte/adresse/confirmer")
     config.add_site_route(PUBLIC, "account.password", "/mon-compte/mot-de-passe")
+    config.add_site_route(PUBLIC, "account.tokens", "/mon-compte/jetons/")
+    config.add_site_route(PUBLIC, "account.tokens.revoke", r"/mon-compte/jetons/{id:\d+}/revoquer")
     config.add_site_route(INTRANET, "intranet.session.status", "/session")
     config.add_site_route(INTRANET, "second_factor", "/second-facteur")
     config.add_site_route(INTRANET, "tokens", "/jetons/")

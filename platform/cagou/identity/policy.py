@@ -36,7 +36,7 @@ from cagou.identity.models import (
 )
 from cagou.identity.sessions import current_session, end_session, open_session
 from cagou.identity.tokens import bearer_token, find_usable
-from cagou.sites import is_api_request
+from cagou.sites import is_intranet_api_request
 
 #: The default permission of every view: nobody holds it.
 UNDECLARED_PERMISSION = "core:view:undeclared"
@@ -129,7 +129,7 @@ class SecurityPolicy:
 
 def kept_out_of_the_api(request: Request, account: Account | None) -> bool:
     """The intranet's API (the core's and every module's) is for agents, whatever a role would allow."""
-    return account is not None and not account.is_staff and is_api_request(request)
+    return account is not None and not account.is_staff and is_intranet_api_request(request)
 
 
 def principals_of(
@@ -166,6 +166,9 @@ def build_acl(roles: Iterable[Role]) -> list[ACE]:
         (Allow, Authenticated, "core:profile:read"),
         (Allow, f"kind:{AGENT}", "core:tokens:manage"),
         (Allow, f"kind:{ADMIN}", "core:tokens:manage"),
+        # Residents and companies make tokens for their own programs, on the public extension's API.
+        (Allow, f"kind:{CITIZEN}", "core:tokens:manage"),
+        (Allow, f"kind:{COMPANY}", "core:tokens:manage"),
         (Allow, f"kind:{CITIZEN}", "core:account:self"),
         (Allow, f"kind:{COMPANY}", "core:account:self"),
     ]

@@ -8,11 +8,12 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from cagou.contributions import Permission
+from cagou.contributions import INTRANET, PUBLIC, Permission
 from cagou.identity import tokens
 from cagou.identity.models import ApiToken
 from cagou.interfaces import IAuditLog, IClock
 from cagou.plugins import flatten, get_plugins
+from cagou.sites import request_site
 from cagou.web.forms import FormErrors
 
 TEMPLATE = "cagou:identity/templates/tokens.jinja2"
@@ -20,6 +21,11 @@ DURATIONS = {"30": "30 jours", "90": "90 jours", "365": "un an"}
 #: Permissions a token may never carry: it cannot make tokens, nor stand for a second factor.
 NEVER_IN_SCOPE = {"core:tokens:manage", "core:second-factor:give"}
 MAX_NAME_LENGTH = 100
+#: The token pages of each site (page, revocation) and the API document the tokens are for.
+ROUTES = {
+    INTRANET: {"page": "tokens", "revoke": "tokens.revoke", "openapi": "api.openapi"},
+    PUBLIC: {"page": "account.tokens", "revoke": "account.tokens.revoke", "openapi": "api.public_openapi"},
+}
 
 
 def grantable(request: Request) -> list[Permission]:
@@ -39,10 +45,12 @@ def page_values(
         "values": values,
         "created": created,
         "now": request.find_service(IClock).now(),
+        "routes": ROUTES[request_site(request)],
     }
 
 
 @view_config(route_name="tokens", renderer=TEMPLATE, permission="core:tokens:manage")
+@view_config(route_name="account.tokens", renderer=TEMPLATE, permission="core:tokens:manage")
 def tokens_page(request: Request) -> dict[str, Any]:
     values: dict[str, Any] = {"name": "", "days": "90", "scopes": []}
     errors = FormErrors()
@@ -74,6 +82,7 @@ def tokens_page(request: Request) -> dict[str, Any]:
 
 
 @view_config(route_name="tokens.revoke", request_method="POST", permission="core:tokens:manage")
+@view_config(route_name="account.tokens.revoke", request_method="POST", permission="core:tokens:manage")
 def token_revoke(request: Request) -> HTTPSeeOther:
     token = request.db.get(ApiToken, int(request.matchdict["id"]))
     if token is None or token.account_id != request.identity.id:
@@ -87,4 +96,4 @@ def token_revoke(request: Request) -> HTTPSeeOther:
             object_id=str(token.id),
         )
     request.session.flash(f"Jeton « {token.name} » révoqué : il ne fonctionne plus.")
-    return HTTPSeeOther(request.route_path("tokens"))
+    return HTTPSeeOther(request.route_path(ROUTES[request_site(request)]["page"]))

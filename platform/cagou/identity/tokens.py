@@ -24,6 +24,10 @@ MAXIMUM_DAYS = 365
 MAXIMUM_TOKEN_LENGTH = 100
 
 
+#: How precisely a token's last use is kept.
+LAST_USE_PRECISION = datetime.timedelta(minutes=1)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -64,7 +68,9 @@ def find_usable(request: Request, clear: str) -> ApiToken | None:
     now = request.find_service(IClock).now()
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
-    token.last_used_at = now
+    # To the minute, as the tokens page shows it: a program's every request need not write the row.
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION:
+        token.last_used_at = now
     return token
 
 

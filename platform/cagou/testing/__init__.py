@@ -25,7 +25,9 @@ before (pytest reads the fixtures and hooks from this package's namespace):
 - :mod:`cagou.testing.helpers`: what a test does with the platform (sign in,
   a form's token, jobs, mail, a served process);
 - :mod:`cagou.testing.required`: the browser and directory tests CI may not
-  skip.
+  skip;
+- :mod:`cagou.testing.clamd`: a real clamd with signatures of its own
+  (``clamd``), for the virus scanner's tests.
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ from __future__ import annotations
 import pytest
 
 from cagou.contributions import INTRANET, PUBLIC
+from cagou.testing.clamd import (
+    EICAR,
+    EICAR_SIGNATURE,
+    INFECTED_PDF,
+    PDF_SIGNATURE,
+    STREAM_MAX_BYTES,
+    Clamd,
+    clamd,
+    clamd_server,
+)
 from cagou.testing.database import (
     COLUMNS,
     FOREIGN_KEYS,
@@ -89,6 +101,7 @@ from cagou.testing.helpers import (
     run_jobs,
     served,
     site_prefix,
+    stop_process,
     totp_code,
     write_ini,
 )
@@ -121,9 +134,13 @@ __all__ = [
     "COLUMNS",
     "CSRF_FIELD",
     "DEMO_TEMPLATE_MAX_AGE",
+    "EICAR",
+    "EICAR_SIGNATURE",
     "FOREIGN_KEYS",
     "FROZEN_INSTANT",
+    "INFECTED_PDF",
     "INTRANET",
+    "PDF_SIGNATURE",
     "PER_TEST_SETTINGS",
     "PLATFORMS",
     "PUBLIC",
@@ -131,10 +148,12 @@ __all__ = [
     "REQUIRE_EVERY_TEST_ENV",
     "RESTART_SEQUENCES",
     "SEQUENCES",
+    "STREAM_MAX_BYTES",
     "SYSTEM_PACKAGES",
     "TABLES",
     "TEMPLATE_BYTECODE",
     "TEST_DATABASE_ENV",
+    "Clamd",
     "DemoTemplate",
     "DemoTemplates",
     "FixtureTemplates",
@@ -150,6 +169,8 @@ __all__ = [
     "base_settings",
     "cagou_modules",
     "children_first",
+    "clamd",
+    "clamd_server",
     "clock",
     "copy_rows",
     "create_roles_and_grant",
@@ -187,6 +208,7 @@ __all__ = [
     "settings",
     "site_prefix",
     "snapshot_rows",
+    "stop_process",
     "template_key",
     "test_database_url",
     "test_roles",

@@ -142,6 +142,18 @@ def served(ini: Path, environ: dict[str, str] | None = None) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """Stop a server a test started (slapd, clamd): terminated, killed when it is still there 10 s later."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def freeze_clock(registry: Registry, instant: datetime.datetime) -> FrozenClock:
     """Stop the platform's clock at ``instant``: every service that asks the time is told that one."""
     frozen = FrozenClock(instant)

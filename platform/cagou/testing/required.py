@@ -1,4 +1,4 @@
-"""Browser and directory tests that CI may not skip: the programs they need, and the guard on their skips."""
+"""Browser, directory and antivirus tests that CI may not skip: the programs they need, and the guard on their skips."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 #: Set to 1 by ``make test`` and ``.ci/run``: a test whose program is missing fails instead of being skipped.
 REQUIRE_EVERY_TEST_ENV = "CAGOU_REQUIRE_EVERY_TEST"
-#: The tests that need a program of their own (Chromium, slapd) and must never be skipped in CI.
-REQUIRED_MARKERS = ("browser", "directory")
+#: The tests that need a program of their own (Chromium, slapd, clamd) and must never be skipped in CI.
+REQUIRED_MARKERS = ("browser", "directory", "antivirus")
 #: What installs the programs the tests need (Debian packages).
 SYSTEM_PACKAGES = ".ci/system-packages"
 
@@ -44,7 +44,7 @@ def require_program(program: str | Path, package: str) -> None:
 
 
 class SkipGuard:
-    """Fails the run when a browser or directory test was skipped, whatever the reason.
+    """Fails the run when a browser, directory or antivirus test was skipped, whatever the reason.
 
     Registered when every test is required: :func:`require_program` already
     fails when a program is missing, this catches any other skip of those tests.
@@ -65,7 +65,7 @@ class SkipGuard:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.skipped:
             terminalreporter.write_sep(
-                "=", f"browser or directory tests skipped, which {REQUIRE_EVERY_TEST_ENV} forbids"
+                "=", f"browser, directory or antivirus tests skipped, which {REQUIRE_EVERY_TEST_ENV} forbids"
             )
             for line in self.skipped:
                 terminalreporter.write_line(line)
@@ -74,16 +74,21 @@ class SkipGuard:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives headless Chromium through Playwright")
     config.addinivalue_line("markers", "directory: needs Debian's slapd (the tests' own OpenLDAP server)")
+    config.addinivalue_line("markers", "antivirus: needs Debian's clamd (cagou.testing.clamd)")
     if every_test_required():
         config.pluginmanager.register(SkipGuard(), "cagou-skip-guard")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that asks for the ``slapd`` fixture (tests/ldap_server.py) is a directory test, marked or not.
+    """A test that asks for the ``slapd`` fixture (tests/ldap_server.py) is a directory test, marked or not;
+    one that asks for ``clamd`` (:mod:`cagou.testing.clamd`), an antivirus test.
 
     The browser tests carry their marker (``pytestmark``): "browser" is also
     the name of other fixtures (the Gherkin steps' WebTest browser).
     """
     for item in items:
-        if "slapd" in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        if "slapd" in names:
             item.add_marker(pytest.mark.directory)
+        if "clamd" in names or "clamd_server" in names:
+            item.add_marker(pytest.mark.antivirus)

@@ -15,7 +15,7 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 
 from cagou.api.clients import allowed_methods, wants_json
 from cagou.audit.services import record_refused_access
-from cagou.contributions import INTRANET, SearchResult, Widget
+from cagou.contributions import INTRANET, PUBLIC, SearchResult, Widget
 from cagou.db import get_engine
 from cagou.identity.policy import kept_out_of_the_api
 from cagou.identity.second_factor import awaits_second_factor
@@ -28,16 +28,23 @@ SEARCH_LIMIT = 20
 MAX_QUERY_LENGTH = 200
 
 
+def widgets_of(request: Request, site: str) -> list[Widget]:
+    """The enabled modules' widgets for ``site``'s home, those the person may see, in their order."""
+    if request.identity is None:
+        return []
+    widgets: list[Widget] = flatten(call_enabled(request, "cagou_dashboard_widgets"))
+    allowed = [w for w in widgets if w.site == site and (w.permission is None or request.can(w.permission))]
+    return sorted(allowed, key=lambda widget: (widget.order, widget.title))
+
+
 @view_config(route_name="home", renderer="cagou:web/templates/home.jinja2", permission=NO_PERMISSION_REQUIRED)
 def home(request: Request) -> dict[str, Any]:
-    return {}
+    return {"widgets": widgets_of(request, PUBLIC)}
 
 
 @view_config(route_name="space", renderer="cagou:web/templates/space.jinja2", permission="core:space:view")
 def space(request: Request) -> dict[str, Any]:
-    widgets: list[Widget] = flatten(call_enabled(request, "cagou_dashboard_widgets"))
-    allowed = [widget for widget in widgets if widget.permission is None or request.can(widget.permission)]
-    return {"widgets": sorted(allowed, key=lambda widget: (widget.order, widget.title))}
+    return {"widgets": widgets_of(request, INTRANET)}
 
 
 @view_config(route_name="search", renderer="cagou:web/templates/search.jinja2", permission="core:search:use")

@@ -1,4 +1,4 @@
-"""What the aids module adds to the core's pages: a widget in "Mon espace", the global search, the health check."""
+"""What the aids module adds to the core's pages: the widgets of both homes, the global search, the health check."""
 
 from __future__ import annotations
 
@@ -7,14 +7,36 @@ import datetime
 import sqlalchemy as sa
 from pyramid.request import Request
 
-from cagou.kit import HealthResult, IClock, SearchResult, Widget
-from cagou_aids.models import PUBLISHED, Application, Procedure
-from cagou_aids.views.instruction import READ, applicant_name, readable_procedures
+from cagou.kit import PUBLIC, HealthResult, IClock, SearchResult, Widget
+from cagou_aids.answers import applicant_name
+from cagou_aids.models import APPLICATION_STATES, PUBLISHED, Application, Procedure
+from cagou_aids.queries import applications_of, drafts_of
+from cagou_aids.views.instruction import READ, readable_procedures
 
 RECENT = datetime.timedelta(days=7)
+APPLY = "aids:apply"
+#: How many drafts and applications the public widget shows ("Mes démarches" has them all).
+SHOWN = 3
 
 
 def widgets(request: Request) -> list[Widget]:
+    return [*own_widgets(request), *instructors_widgets(request)]
+
+
+def own_widgets(request: Request) -> list[Widget]:
+    """ "Mes démarches" on the public extension's home: the drafts to finish, the latest applications."""
+    if request.identity is None or not request.can(APPLY):
+        return []
+    person = request.identity.id
+    values = {
+        "drafts": drafts_of(request.db, person)[:SHOWN],
+        "applications": applications_of(request.db, person)[:SHOWN],
+        "states": APPLICATION_STATES,
+    }
+    return [Widget("Mes démarches", "cagou_aids:templates/widget_mine.jinja2", values, 20, APPLY, site=PUBLIC)]
+
+
+def instructors_widgets(request: Request) -> list[Widget]:
     """ "Nouvelles demandes": each of the agent's procedures, with the applications of the last seven days."""
     if request.identity is None or not request.can(READ):
         return []

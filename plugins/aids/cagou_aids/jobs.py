@@ -9,6 +9,8 @@
   answers, address, identity and files are erased; its number, procedure,
   dates and history stay, so that the figures and the audit log still add
   up. Each run that erases something writes one audit entry.
+- **Quarantine**: every five minutes, the files a scanner could not look at
+  when they were sent are scanned again (:mod:`cagou_aids.scanning`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pyramid.registry import Registry
 
 from cagou.kit import IAuditLog, IClock, IMailer, ScheduledJob, transaction_scope
 from cagou_aids.models import Application, ApplicationEvent, Draft, Procedure, StoredFile
+from cagou_aids.scanning import scan_quarantined
 
 DRAFT_DAYS, REMINDER_DAYS = 30, 7
 #: The history's state for an application whose retention period ended.
@@ -94,4 +97,5 @@ def apply_retention(registry: Registry) -> None:
 SCHEDULED_JOBS = [
     ScheduledJob("aids.drafts.expire", "30 3 * * *", expire_drafts, "Brouillons expirés supprimés, rappels envoyés"),
     ScheduledJob("aids.retention", "45 3 * * *", apply_retention, "Durée de conservation des demandes appliquée"),
+    ScheduledJob("aids.files.scan", "*/5 * * * *", scan_quarantined, "Fichiers en quarantaine analysés à nouveau"),
 ]

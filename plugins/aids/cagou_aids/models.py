@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.kit import Base, Directorate, UTCDateTime
-from cagou_aids.definition import EMAIL, parse_definition
+from cagou_aids.definition import EMAIL, Definition, parse_definition
 
 MAX_TITLE = 200
 MAX_SUMMARY = 500
@@ -34,14 +34,18 @@ PROCEDURE_STATES = {DRAFT: "Brouillon", TEST: "En test", PUBLISHED: "Publiée", 
 INDIVIDUALS, COMPANIES, BOTH = "particuliers", "entreprises", "tous"
 AUDIENCES = {INDIVIDUALS: "Particuliers", COMPANIES: "Entreprises (RIDET)", BOTH: "Particuliers et entreprises"}
 #: An application's states in this part: the next one (instruction) adds the rest.
-SUBMITTED, WITHDRAWN = "deposee", "retiree"
-APPLICATION_STATES = {SUBMITTED: "Déposée", WITHDRAWN: "Retirée"}
+SUBMITTED, WITHDRAWN, COMPLEMENT = "deposee", "retiree", "complement"
+APPLICATION_STATES = {SUBMITTED: "Déposée", WITHDRAWN: "Retirée", COMPLEMENT: "Compléments demandés"}
 #: What each state means for the applicant, in plain French.
 STATE_EXPLANATIONS = {
     SUBMITTED: "Votre demande est enregistrée. Le service instructeur va l'examiner ; "
     "il vous écrira ici et par courriel s'il lui faut un complément.",
     WITHDRAWN: "Vous avez retiré cette demande : elle ne sera pas instruite. Vous pouvez en déposer une nouvelle.",
+    COMPLEMENT: "Le service instructeur vous demande des compléments : lisez sa demande ci-dessous et "
+    "envoyez-les depuis cette page.",
 }
+#: The states in which the applicant may still withdraw: before any decision.
+WITHDRAWABLE = (SUBMITTED, COMPLEMENT)
 
 
 class Procedure(Base):
@@ -96,6 +100,16 @@ class ProcedureVersion(Base):
     published_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
     procedure: Mapped[Procedure] = relationship(back_populates="versions")
+
+    @property
+    def parsed(self) -> Definition:
+        """The definition, parsed once per loaded version and request (a changed definition is a new dict, which
+        the ORM needs anyway to see the change, and is parsed again)."""
+        cached: tuple[dict[str, Any], Definition] | None = self.__dict__.get("_parsed")
+        if cached is None or cached[0] is not self.definition:
+            cached = (self.definition, parse_definition(self.definition))
+            self.__dict__["_parsed"] = cached
+        return cached[1]
 
 
 class Application(Base):
@@ -169,7 +183,7 @@ class Draft(Base):
         e-mail answer."""
         if self.email:
             return self.email
-        emails = (spec.name for spec in parse_definition(self.version.definition).fields() if spec.type == EMAIL)
+        emails = (spec.name for spec in self.version.parsed.fields() if spec.type == EMAIL)
         return next((str(self.answers[name]) for name in emails if self.answers.get(name)), "")
 
 
@@ -188,6 +202,17 @@ class ApplicationEvent(Base):
     text: Mapped[str] = mapped_column(sa.String(500))
 
 
+#: A file's virus scan (cagou_aids.scanning): without a scanner, not scanned; with one, in quarantine until
+#: found clean, or infected (its bytes then removed, and it is never served).
+NOT_SCANNED, QUARANTINED, CLEAN, INFECTED = "non-analyse", "quarantaine", "sain", "infecte"
+SCAN_STATES = {
+    NOT_SCANNED: "Non analysé",
+    QUARANTINED: "En quarantaine : analyse antivirus en attente",
+    CLEAN: "Analysé : aucun virus",
+    INFECTED: "Infecté : supprimé",
+}
+
+
 class StoredFile(Base):
     """A file an applicant sent for a file field: kept with its draft, then with the application it went into."""
 
@@ -195,6 +220,7 @@ class StoredFile(Base):
     __table_args__ = (
         sa.Index("ix_aids_file_draft", "draft_id"),
         sa.Index("ix_aids_file_application", "application_id"),
+        sa.Index("ix_aids_file_scan_state", "scan_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -210,6 +236,42 @@ class StoredFile(Base):
     #: Where ``IFileStorage`` keeps it.
     storage_key: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: One of SCAN_STATES; served only when not scanned (no scanner configured) or clean.
+    scan_state: Mapped[str] = mapped_column(sa.String(16), default=NOT_SCANNED, server_default=NOT_SCANNED)
+    #: What the scanner found, when infected.
+    scan_signature: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    scanned_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def servable(self) -> bool:
+        return self.scan_state in (NOT_SCANNED, CLEAN)
+
+    #: The message it is attached to (with ``application_id`` its application's, so that retention erases it too);
+    #: None for a file that answers the form.
+    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_message.id"))
+    #: When a request for documents' answer replaced it: kept with the application, no longer listed.
+    replaced_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+
+#: Who wrote a message: the instructing service, or the applicant (signed in or through their private link).
+INSTRUCTORS, APPLICANT = "instructeurs", "demandeur"
+MESSAGE_AUTHORS = {INSTRUCTORS: "Le service instructeur", APPLICANT: "Le demandeur"}
+MAX_MESSAGE = 5000
+
+
+class ApplicationMessage(Base):
+    """A message about an application, from the instructors to the applicant or back, with its attached files."""
+
+    __tablename__ = "aids_message"
+    __table_args__ = (sa.Index("ix_aids_message_application", "application_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_application.id"))
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(sa.String(16))
+    #: The instructor's or the applicant's account; None for a guest.
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
 
 
 class ReceiptCounter(Base):
@@ -218,3 +280,22 @@ class ReceiptCounter(Base):
     prefix: Mapped[str] = mapped_column(sa.String(MAX_PREFIX), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class DocumentRequest(Base):
+    """An instructor's request for documents: the fields of the form reopened, and why; answered once."""
+
+    __tablename__ = "aids_document_request"
+    __table_args__ = (sa.Index("ix_aids_document_request_application", "application_id", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_application.id"))
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: The instructor who asked.
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    #: The names of the reopened fields, in the form's order.
+    fields: Mapped[list[str]] = mapped_column(sa.JSON)
+    text: Mapped[str] = mapped_column(sa.Text)
+    answered_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    application: Mapped[Application] = relationship()

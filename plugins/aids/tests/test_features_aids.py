@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import io
+import zipfile
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 import webtest
-from cagou_aids.models import Procedure
-from conftest import CITIZEN_PASSWORD
+from cagou_aids.interfaces import IDocumentRequests, IMessages
+from cagou_aids.jobs import SCHEDULED_JOBS
+from cagou_aids.models import INSTRUCTORS, Application, Procedure, StoredFile
+from conftest import CITIZEN_PASSWORD, business_aid_published, company_signed_in
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
-from test_services import SETTINGS, published, submit
+from test_scanning import send_files
+from test_scanning import submit as submit_files
+from test_services import ANSWERS, SETTINGS, published, submit
 
-from cagou.kit import AGENT, IAccounts, transaction_scope
-from cagou.testing import delivered_mail, login
+from cagou.kit import AGENT, IAccounts, IFileStorage, transaction_scope
+from cagou.testing import INFECTED_PDF, Clamd, delivered_mail, login
+from cagou.testing_checks import PDF_SAMPLE, PUBLIC_TOKENS, token_with_every_scope
 
 scenarios("aids")
 
@@ -30,6 +39,8 @@ class Browser:
     def __init__(self, app: webtest.TestApp) -> None:
         self.app = app
         self.page: webtest.TestResponse | None = None
+        #: The application the person submitted (suivi.feature).
+        self.receipt = ""
 
     @property
     def current(self) -> webtest.TestResponse:
@@ -162,3 +173,219 @@ def field_says(browser: Browser, name: str, message: str) -> None:
 @then(parsers.parse('le champ "{name}" contient encore "{value}"'))
 def field_keeps(browser: Browser, name: str, value: str) -> None:
     assert browser.current.html.find(id=f"champ-{name}")["value"] == value
+
+
+# -- the public extension's API --------------------------------------------------------------------
+
+
+class Program:
+    """A resident's program: its token, and the answers the API gave it."""
+
+    def __init__(self) -> None:
+        self.token = ""
+        self.answers: list[webtest.TestResponse] = []
+
+    def send(self, app: webtest.TestApp, registry: Registry, key: str, answers: dict[str, object]) -> None:
+        with transaction_scope(registry) as request:
+            slug = request.db.scalars(sa.select(Procedure.slug)).one()
+        self.answers.append(app.post_json(
+            f"/api/v1/demarches/{slug}/demandes", {"answers": answers}, expect_errors=True,
+            headers={"Authorization": f"Bearer {self.token}", "Idempotency-Key": key},
+        ))  # fmt: skip
+
+
+@pytest.fixture
+def program() -> Program:
+    return Program()
+
+
+@given("je crée un jeton d'API sur mon compte")
+def token_made(browser: Browser, program: Program) -> None:
+    program.token = token_with_every_scope(browser.app, PUBLIC_TOKENS)
+
+
+@when(parsers.parse('mon programme dépose la demande avec la clé "{key}"'))
+@when(parsers.parse('mon programme dépose la même demande avec la clé "{key}"'))
+def program_sends(browser: Browser, registry: Registry, program: Program, key: str) -> None:
+    program.send(browser.app, registry, key, ANSWERS)
+
+
+@when(parsers.parse('mon programme dépose la demande avec "{values}"'))
+def program_sends_wrong(browser: Browser, registry: Registry, program: Program, values: str) -> None:
+    changed = dict(pair.split("=", 1) for pair in values.split(", "))
+    program.send(browser.app, registry, "essai-refuse", {**ANSWERS, **changed})
+
+
+@then("une seule demande est enregistrée, et les deux réponses donnent son numéro")
+def one_application(registry: Registry, program: Program) -> None:
+    with transaction_scope(registry) as request:
+        receipts = list(request.db.scalars(sa.select(Application.receipt)))
+    assert len(receipts) == 1
+    assert [answer.status_int for answer in program.answers] == [201, 201]
+    assert [answer.json["receipt"] for answer in program.answers] == receipts * 2
+
+
+@then(parsers.parse('mon programme lit que la demande est "{label}"'))
+def program_reads_state(browser: Browser, program: Program, label: str) -> None:
+    receipt = program.answers[-1].json["receipt"]
+    state = browser.app.get(f"/api/v1/demandes/{receipt}", headers={"Authorization": f"Bearer {program.token}"})
+    assert state.json["state_label"] == label
+
+
+@then(parsers.parse('l\'API refuse la demande avec le statut {status:d} pour le champ "{name}"'))
+def api_refuses(program: Program, status: int, name: str) -> None:
+    answer = program.answers[-1]
+    assert answer.status_int == status and set(answer.json["errors"]) == {name}
+
+
+@then("aucune demande n'est enregistrée")
+def nothing_stored(registry: Registry) -> None:
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(sa.func.count()).select_from(Application)) == 0
+
+
+# -- the virus scan (antivirus.feature, tagged @antivirus: the platform of its scenarios scans with clamd) --
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    if request.node.get_closest_marker("antivirus") is None:
+        return settings
+    clamd: Clamd = request.getfixturevalue("clamd")
+    return {**settings, "cagou.clamd": clamd.address, "cagou.clamd.timeout": "5"}
+
+
+@given(parsers.parse('la démarche "{title}" est publiée pour les entreprises'))
+def business_procedure_published(registry: Registry, title: str) -> None:
+    assert title == "Aide aux entreprises"
+    business_aid_published(registry)
+
+
+@given("je suis connecté comme entreprise")
+def company_signed_in_step(browser: Browser, registry: Registry) -> None:
+    company_signed_in(browser.app, registry)
+
+
+@given("l'antivirus est injoignable")
+def scanner_down(clamd: Clamd) -> None:
+    clamd.stop()
+
+
+@when("j'envoie mes pièces avec une attestation CAFAT infectée")
+def send_infected(browser: Browser) -> None:
+    browser.page = send_files(browser.app, INFECTED_PDF, status=400)
+
+
+@when("j'envoie mes pièces et je dépose")
+def send_and_submit(browser: Browser) -> None:
+    submit_files(browser.app, PDF_SAMPLE)
+
+
+@when("un instructeur ouvre la demande déposée")
+def instructor_opens(browser: Browser, registry: Registry) -> None:
+    with transaction_scope(registry) as request:
+        application = request.db.scalars(sa.select(Application)).one()
+        path = f"/intranet/demarches/{application.procedure_id}/demandes/{application.receipt}"
+        signed_in = request.find_service(IAccounts).by_login("instructeur") is not None
+    if not signed_in:
+        instructor_signed_in(browser, registry)
+    browser.page = browser.app.get(path)
+
+
+@when("l'antivirus répond de nouveau et que l'analyse des fichiers en quarantaine passe")
+def scanner_back(clamd: Clamd, registry: Registry) -> None:
+    clamd.start()
+    [job] = [job for job in SCHEDULED_JOBS if job.name == "aids.files.scan"]
+    job.run(registry)
+
+
+@then(parsers.parse('le fichier "{filename}" n\'est plus conservé'))
+def file_gone(registry: Registry, filename: str) -> None:
+    with transaction_scope(registry) as request:
+        assert request.db.scalars(sa.select(StoredFile).where(StoredFile.filename == filename)).all() == []
+        assert not request.find_service(IFileStorage).exists(hashlib.sha256(INFECTED_PDF).hexdigest())
+
+
+@then(parsers.parse('le téléchargement de "{filename}" est refusé : "{message}"'))
+def download_refused(browser: Browser, registry: Registry, filename: str, message: str) -> None:
+    assert browser.current.html.find("a", string=filename) is None
+    with transaction_scope(registry) as request:
+        stored = request.db.scalars(sa.select(StoredFile).where(StoredFile.filename == filename)).one()
+    refused = browser.app.get(f"{browser.current.request.path}/fichiers/{stored.id}", status=409)
+    assert message in refused.text
+
+
+@then(parsers.parse('je télécharge "{filename}"'))
+def downloads(browser: Browser, filename: str) -> None:
+    assert browser.current.click(description=filename).body == PDF_SAMPLE
+
+
+# -- following an application (suivi.feature) ------------------------------------
+
+
+@given("j'ai déposé une demande")
+def applied(browser: Browser, registry: Registry) -> None:
+    from test_following import submitted_by
+
+    browser.receipt = submitted_by(registry, "marie.wamytan@example.nc")
+
+
+@given(parsers.parse('le service instructeur m\'a écrit "{text}"'))
+def instructors_wrote(registry: Registry, text: str) -> None:
+    with transaction_scope(registry) as request:
+        application = request.db.scalars(sa.select(Application)).one()
+        request.find_service(IMessages).write(application, INSTRUCTORS, text, [], None)
+
+
+@given(parsers.parse('le service instructeur m\'a demandé de préciser "{field}"'))
+def instructors_asked(registry: Registry, field: str) -> None:
+    with transaction_scope(registry) as request:
+        instructor = request.find_service(IAccounts).create("instructrice", "Léa Instructrice", AGENT)
+        application = request.db.scalars(sa.select(Application)).one()
+        request.find_service(IDocumentRequests).ask(application, [field], "Précisez, s'il vous plaît.", instructor)
+
+
+@when("j'ouvre ma demande dans « Mes démarches »")
+def open_mine(browser: Browser) -> None:
+    browser.page = browser.app.get("/mes-demarches/").click(description=browser.receipt)
+
+
+@when(parsers.parse('je télécharge "{link}"'))
+@when(parsers.parse('je suis le lien "{link}"'))
+def follow_link(browser: Browser, link: str) -> None:
+    browser.page = browser.current.click(description=link)
+
+
+@then(parsers.parse('le PDF dit "{text}"'))
+def pdf_says(browser: Browser, text: str) -> None:
+    from test_receipts import pdf_text
+
+    assert browser.current.content_type == "application/pdf"
+    assert text in pdf_text(browser.current.body)
+
+
+@then("le ZIP contient le récépissé")
+def zip_holds_the_receipt(browser: Browser) -> None:
+    with zipfile.ZipFile(io.BytesIO(browser.current.body)) as archive:
+        assert archive.namelist() == [f"recepisse-{browser.receipt}.pdf"]
+
+
+@when(parsers.re(r'je réponds "(?P<text>[^"]*)"'))
+def answer(browser: Browser, text: str) -> None:
+    form = browser.current.forms["formulaire-message"]
+    form["texte"] = text
+    browser.page = form.submit(expect_errors=True).maybe_follow()
+
+
+@when(parsers.parse('j\'envoie le complément "{values}"'))
+def send_complement(browser: Browser, values: str) -> None:
+    form = browser.current.forms["formulaire-complements"]
+    for pair in values.split(", "):
+        name, _, value = pair.partition("=")
+        form[name] = value
+    browser.page = form.submit(expect_errors=True).maybe_follow()
+
+
+@then(parsers.parse('l\'état de ma demande est "{state}"'))
+def state_is(browser: Browser, state: str) -> None:
+    assert browser.current.html.find(id="etat").text.startswith(state)

@@ -59,3 +59,15 @@ def test_someone_else_s_application_does_not_exist_for_you(citizen_app: webtest.
     citizen_app.post(f"/mes-demarches/{receipt}/retirer", {"confirmer": "oui", "csrf_token": token}, status=404)
     with transaction_scope(registry) as request:
         assert request.db.scalar(sa.select(Application.state)) == "deposee"
+
+
+def test_the_public_home_shows_mes_demarches_with_the_latest_application(
+    citizen_app: webtest.TestApp, registry: Registry
+) -> None:
+    home = citizen_app.get("/")
+    widget = home.html.find("section", class_="widget")
+    assert widget.find("h2").text == "Mes démarches" and "aucune démarche en cours" in widget.text
+    receipt = submitted_by(registry, "marie.wamytan@example.nc")
+    widget = citizen_app.get("/").html.find("section", class_="widget")
+    assert f"{receipt} — Recensement des résidents bloqués à l'étranger : Déposée" in " ".join(widget.text.split())
+    assert citizen_app.get("/").click(description=receipt).html.find(id="etat") is not None

@@ -26,6 +26,7 @@ from cagou_aids.definition import (
     Definition,
     FieldSpec,
 )
+from cagou_aids.models import SCAN_STATES
 
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
 
@@ -59,6 +60,8 @@ FILE_JSON = {
     "properties": {
         "name": {"type": "string"}, "sha256": {"type": "string"}, "size": {"type": "integer"},
         "content_type": {"type": "string"},
+        "scan_state": {"type": "string", "enum": list(SCAN_STATES),
+                       "description": "non-analyse (no scanner), quarantaine (not served yet), sain, infecte"},
     },
 }  # fmt: skip
 APPLICATION = {
@@ -141,3 +144,80 @@ def object_schema(fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
 def definition_schema(definition: Definition, title: str) -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title,
             **object_schema(tuple(definition.fields()))}  # fmt: skip
+
+
+#: The public extension's API (residents' and companies' programs).
+OPEN_PROCEDURE_PROPERTIES: dict[str, Any] = {
+    "slug": {"type": "string"},
+    "title": {"type": "string"},
+    "summary": {"type": "string"},
+    "audience": {"type": "string", "enum": ["particuliers", "entreprises", "tous"]},
+    "category": {"type": "string"},
+    "opens_at": {"type": ["string", "null"], "format": "date-time"},
+    "closes_at": {"type": ["string", "null"], "format": "date-time"},
+    "contact_email": {"type": "string"},
+}
+OPEN_PROCEDURE_LIST = {
+    "type": "array",
+    "items": {"type": "object", "properties": OPEN_PROCEDURE_PROPERTIES, "required": list(OPEN_PROCEDURE_PROPERTIES)},
+}
+MAX_FILES_SENT = 50
+SUBMISSION = {
+    "type": "object",
+    "properties": {
+        "answers": {"type": "object", "description": "Les réponses, comme le JSON Schema de la démarche les décrit"},
+        "files": {
+            "type": "array",
+            "maxItems": MAX_FILES_SENT,
+            "description": "Les fichiers : chacun pour un champ de fichier, son contenu en base64",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "filename": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "content": {"type": "string", "format": "byte"},
+                },
+                "required": ["field", "filename", "content"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["answers"],
+    "additionalProperties": False,
+}
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER, "in": "header", "required": True,
+    "description": "Une clé unique par demande (un UUID, par exemple) : la même clé renvoyée, après une erreur "
+    "de réseau, redonne la même demande, jamais une seconde",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9._~-]+$"},
+}  # fmt: skip
+EVENT = {
+    "type": "object",
+    "properties": {"at": {"type": "string", "format": "date-time"}, "state": {"type": "string"},
+                   "text": {"type": "string"}},
+    "required": ["at", "state", "text"],
+}  # fmt: skip
+OWN_PROPERTIES: dict[str, Any] = {
+    "receipt": {"type": "string"},
+    "procedure": {"type": "string", "description": "Le slug de la démarche"},
+    "state": {"type": "string"},
+    "state_label": {"type": "string"},
+    "submitted_at": {"type": "string", "format": "date-time"},
+}
+OWN_SUMMARY = {"type": "object", "properties": OWN_PROPERTIES, "required": list(OWN_PROPERTIES)}
+OWN_LIST = {"type": "array", "items": OWN_SUMMARY}
+OWN_APPLICATION_PROPERTIES: dict[str, Any] = {
+    **OWN_PROPERTIES,
+    "explanation": {"type": "string"},
+    "version": {"type": "integer"},
+    "duplicate_of": {
+        "type": ["object", "null"],
+        "properties": {"receipt": {"type": "string"}, "submitted_at": {"type": "string", "format": "date-time"}},
+    },
+    "notice": {"type": ["string", "null"], "description": "Ce qu'il faut dire au demandeur (un doublon possible)"},
+    "history": {"type": "array", "items": EVENT},
+}
+OWN_APPLICATION = {
+    "type": "object", "properties": OWN_APPLICATION_PROPERTIES, "required": list(OWN_APPLICATION_PROPERTIES),
+}  # fmt: skip

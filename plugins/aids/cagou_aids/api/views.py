@@ -86,6 +86,6 @@ def api_application(context: ProcedureContext, request: Request) -> dict[str, An
         "aids:application:read", f"Demande {application.receipt} consultée (API).", "aids", "aids_application",
         str(application.id),
     )  # fmt: skip
-    files = [{"name": f.filename, "sha256": f.sha256, "size": f.size, "content_type": f.content_type}
-             for f in files_sent(request.db, application)]  # fmt: skip
+    files = [{"name": f.filename, "sha256": f.sha256, "size": f.size, "content_type": f.content_type,
+              "scan_state": f.scan_state} for f in files_sent(request.db, application)]  # fmt: skip
     return {**summary_json(request, application), "answers": application.answers, "files": files}

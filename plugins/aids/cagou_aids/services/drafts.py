@@ -26,7 +26,7 @@ from cagou.kit import (
     check_address,
     check_upload,
 )  # fmt: skip
-from cagou_aids.definition import FILE_TYPES, Definition, FieldSpec, parse_definition
+from cagou_aids.definition import FILE, FILE_TYPES, Definition, FieldSpec
 from cagou_aids.interfaces import IApplications, IDrafts
 from cagou_aids.models import (
     AUDIENCES,
@@ -34,11 +34,13 @@ from cagou_aids.models import (
     COMPANIES,
     INDIVIDUALS,
     PUBLISHED,
+    QUARANTINED,
     Application,
     Draft,
     Procedure,
     StoredFile,
 )  # fmt: skip
+from cagou_aids.scanning import first_state, scan_refusal
 from cagou_aids.services.applications import check_open
 
 #: What the files of one application may weigh together.
@@ -52,7 +54,7 @@ class DraftService:
     def __init__(self, request: Request) -> None:
         self.request = request
 
-    def start(self, procedure: Procedure, applicant: Account) -> Draft:
+    def start(self, procedure: Procedure, applicant: Account, idempotency_key: str = "") -> Draft:
         request = self.request
         instant = request.find_service(IClock).now()
         check_open(request, procedure, instant)
@@ -62,8 +64,8 @@ class DraftService:
         assert version is not None
         draft = Draft(
             token=secrets.token_urlsafe(32), procedure=procedure, version=version, applicant_id=applicant.id,
-            email=applicant.email or "", answers={}, typed=prefilled(parse_definition(version.definition), applicant),
-            idempotency_key=secrets.token_urlsafe(32), created_at=instant, updated_at=instant,
+            email=applicant.email or "", answers={}, typed=prefilled(version.parsed, applicant),
+            idempotency_key=idempotency_key or secrets.token_urlsafe(32), created_at=instant, updated_at=instant,
         )  # fmt: skip
         request.db.add(draft)
         request.db.flush()
@@ -133,14 +135,51 @@ class DraftService:
                            f"« {upload.filename} » n'a pas été ajouté.")  # fmt: skip
                 continue
             key = request.find_service(IFileStorage).store(upload.data, upload.filename, content_type)
-            request.db.add(StoredFile(
+            stored = StoredFile(
                 draft_id=draft.id, field=spec.name, sha256=upload.sha256, filename=upload.filename,
                 size=len(upload.data), content_type=content_type, storage_key=key,
-                created_at=request.find_service(IClock).now(),
-            ))  # fmt: skip
+                created_at=request.find_service(IClock).now(), scan_state=first_state(request),
+            )  # fmt: skip
+            request.db.add(stored)
+            request.db.flush()
+            if stored.scan_state == QUARANTINED and (refusal := scan_refusal(request, stored)):
+                errors.add(spec.name, refusal)
+                total -= len(upload.data)
+                continue
             kept.append(upload.sha256)
         request.db.flush()
         return kept
+
+    def send(
+        self, procedure: Procedure, applicant: Account, answers: dict[str, Any], uploads: dict[str, list[Upload]],
+        idempotency_key: str,
+    ) -> tuple[Application, bool]:  # fmt: skip
+        applications = self.request.find_service(IApplications)
+        existing = applications.sent_with(procedure, idempotency_key)
+        if existing is not None:
+            return existing, False
+        draft = self.start(procedure, applicant, idempotency_key)
+        file_fields = {spec.name: spec for spec in draft_definition(draft).fields() if spec.type == FILE}
+        errors = FormErrors()
+        kept = dict(answers)
+        for name, sent in uploads.items():
+            spec = file_fields.get(name)
+            if spec is None:
+                errors.add(name[:40], f"« {name[:40]} » n'est pas un champ de fichier de ce formulaire.")
+                continue
+            stored = self.attach(draft, spec, sent, errors)
+            named = kept.get(name)
+            if named is not None and (not isinstance(named, list) or set(map(str, named)) != set(stored)):
+                errors.add(name, "Cette réponse nomme les fichiers envoyés pour ce champ par leur SHA-256, "
+                           "ou s'omet : un fichier nommé n'a pas été envoyé, ou pas accepté.")  # fmt: skip
+            kept[name] = stored
+        for name in file_fields.keys() - uploads.keys():
+            if kept.get(name):
+                errors.add(name, "Envoyez ce fichier dans « files » : la réponse seule ne suffit pas.")
+        if errors:
+            raise Invalid(errors)
+        draft.answers = kept
+        return self.submit(draft), True
 
     def submit(self, draft: Draft) -> Application:
         request = self.request
@@ -178,4 +217,4 @@ def prefilled(definition: Definition, applicant: Account) -> dict[str, Any]:
 
 
 def draft_definition(draft: Draft) -> Definition:
-    return parse_definition(draft.version.definition)
+    return draft.version.parsed

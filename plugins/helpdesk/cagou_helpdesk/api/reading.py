@@ -14,6 +14,7 @@ from cagou.kit import (
     FormErrors,
     Upload,
     invalid,
+    json_object,
 )
 from cagou_helpdesk import permissions
 from cagou_helpdesk.api.common import FILES, MAX_ID, MULTIPART
@@ -21,16 +22,6 @@ from cagou_helpdesk.api.schemas import not_found
 from cagou_helpdesk.models import (
     Ticket,
 )
-
-
-def json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = request.json_body
-    except ValueError as error:
-        raise ApiError(400, "Le corps de la requête n'est pas du JSON valide (UTF-8).") from error
-    if not isinstance(body, dict):
-        raise ApiError(400, 'Envoyez un objet JSON : {"champ": valeur, …}.')
-    return body
 
 
 def multipart_body(request: Request) -> tuple[dict[str, str], list[Upload]]:

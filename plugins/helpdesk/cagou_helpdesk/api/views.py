@@ -19,6 +19,7 @@ from cagou.kit import (
     Invalid,
     Refused,
     invalid,
+    json_object,
     refusals,
 )
 from cagou_helpdesk import checks, permissions, queries
@@ -46,7 +47,6 @@ from cagou_helpdesk.api.common import (
 from cagou_helpdesk.api.reading import (
     Body,
     body_and_files,
-    json_object,
     load,
     me,
     readable,
