@@ -18,7 +18,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from cagou.kit import ApiError, FormErrors, IClock, Upload, invalid, json_object, local, refusals
-from cagou_aids.abuse import SUBMISSIONS_PER_ADDRESS, SUBMISSIONS_PER_EMAIL, refuse_if_limited, submitted
+from cagou_aids.abuse import SUBMISSIONS_PER_ADDRESS, SUBMISSIONS_PER_EMAIL, count_or_refuse
 from cagou_aids.api import APPLY, OPEN_PROCEDURES, OWN_APPLICATION_ROUTE, OWN_APPLICATIONS, PUBLIC_SCHEMA, SUBMIT
 from cagou_aids.api.schemas import IDEMPOTENCY_HEADER, MAX_FILES_SENT, definition_schema
 from cagou_aids.interfaces import IApplications, IDrafts
@@ -145,11 +145,9 @@ def api_submit(request: Request) -> dict[str, Any]:
         if account.email:
             checks[SUBMISSIONS_PER_EMAIL.name] = account.email.casefold()
         # Counted before the submission, in its transaction: a refused one rolls the count back, and the
-        # statements stay out of the time the receipt counter's row is locked.
+        # statement stays out of the time the receipt counter's row is locked.
         with refusals():
-            refuse_if_limited(request, checks)
-        submitted(request, checks)
-        with refusals():
+            count_or_refuse(request, checks)
             application, _created = request.find_service(IDrafts).send(
                 procedure, account, answers, uploads, key, checked=True
             )

@@ -1,0 +1,138 @@
+"""What one aids submission costs the server, in process: its CPU, its SQL statements and its ORM flushes.
+
+bench/aids.py measures throughput over HTTP with the load generator on the
+same two cores; this measures each request alone, steadily, as
+bench/helpdesk_cpu.py does for the ticket form. On its own PostgreSQL
+database (``--postgresql-url``, emptied and prepared as bench/aids.py
+prepares its own: migrations, the demonstration, module aids enabled), in
+this process, one thread, through the production application with WebTest:
+
+- *Cagou*: ``POST /api/v1/demarches/{slug}/demandes``, the business-aid form
+  of a company's program (17 answers, three PDF files in base64, a new
+  ``Idempotency-Key`` each time), with its personal token;
+- *Cagou, empty POST*: the signed-in JSON POST with its CSRF header that
+  stores nothing (bench/plugins/cagou_benchaudit): the platform alone.
+
+The figure is ``time.process_time()`` per request, median of alternating
+rounds. Then one submission is counted: the SQL statements it sends
+(``before_cursor_execute``, an ``executemany`` counting once) and the ORM
+flushes it runs. The confirmation's job (the PDF receipt and the mail) is
+the worker's, and not in these figures: it is queued, not run.
+
+    python bench/aids_cpu.py [--requests 200] [--rounds 4] [--profile 300]
+
+With ``--profile N``, N submissions run under cProfile (``time.process_time``)
+instead of the measure; the costliest functions are written to
+var/bench/aids-cpu-profile.txt, the whole profile to var/bench/aids-cpu.prof.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import io
+import os
+import pstats
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import aids
+import helpdesk_cpu
+import run
+import sqlalchemy as sa
+from pyramid.registry import Registry
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cagou_bench_aids_cpu"
+
+
+def clients(url: str) -> tuple[Callable[[], object], Callable[[], object], Registry]:
+    """Its own database prepared as bench/aids.py prepares it, one company, and bench/aids.py's two requests."""
+    env = aids.environment(url, secrets.token_urlsafe(48))
+    aids.prepare(url, env)
+    [company] = aids.bench_companies(env, 1)
+    return aids.cpu_requests(env, company)
+
+
+def counted(registry: Registry, request: Callable[[], object]) -> tuple[list[str], int]:
+    """The SQL statements one request sends (their first words), and the ORM flushes it runs."""
+    from sqlalchemy.orm import Session
+
+    from cagou.db import get_engine
+
+    statements: list[str] = []
+    flushes = [0]
+
+    def on_execute(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()[:6]))
+
+    def on_flush(session: object, context: object) -> None:
+        flushes[0] += 1
+
+    engine = get_engine(registry)
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    sa.event.listen(Session, "after_flush", on_flush)
+    try:
+        request()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", on_execute)
+        sa.event.remove(Session, "after_flush", on_flush)
+    return statements, flushes[0]
+
+
+def profile(request: Callable[[], object], count: int) -> str:
+    helpdesk_cpu.cpu_per_request(request, max(count // 10, 10))
+    profiler = cProfile.Profile(time.process_time)
+    profiler.runcall(helpdesk_cpu.cpu_per_request, request, count)
+    run.VAR.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(run.VAR / "aids-cpu.prof")
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(60)
+    return text.getvalue()
+
+
+def report(figures: dict[str, list[float]], statements: list[str], flushes: int, args: argparse.Namespace) -> str:
+    medians = {name: statistics.median(values) for name, values in figures.items()}
+    lines = [
+        "# Aids: one submission, in process", "",
+        f"- Date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- Machine: {run.platform.platform()}, {os.cpu_count()} cores; PostgreSQL on the same machine",
+        f"- Command: `python bench/aids_cpu.py --requests {args.requests} --rounds {args.rounds}`", "",
+        f"| request | CPU per request (median of {args.rounds} rounds of {args.requests}) | rounds (ms) |",
+        "|---|---:|---|",
+        *(f"| {name} | {medians[name]:.2f} ms | {', '.join(f'{v:.2f}' for v in values)} |"
+          for name, values in figures.items()),
+        "", f"A submission costs {medians[aids.CAGOU] / medians[aids.EMPTY]:.1f} times the platform's signed-in "
+        "empty POST.", "",
+        f"One submission: **{len(statements)} SQL statements**, **{flushes} ORM flushes**:", "",
+        *(f"{number}. `{statement}`" for number, statement in enumerate(statements, 1)),
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgresql-url", default=DEFAULT_URL, help="a database this script may empty")
+    parser.add_argument("--requests", type=int, default=200, help="requests per round and kind (200)")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds (4)")
+    parser.add_argument("--profile", type=int, default=0, help="profile this many submissions instead")
+    args = parser.parse_args()
+    submission, empty_post, registry = clients(args.postgresql_url)
+    if args.profile:
+        run.publish("aids-cpu-profile.txt", profile(submission, args.profile))
+        return 0
+    figures = helpdesk_cpu.measure({aids.CAGOU: submission, aids.EMPTY: empty_post}, args.requests, args.rounds)
+    statements, flushes = counted(registry, submission)
+    text = report(figures, statements, flushes, args)
+    print(text)
+    run.publish("aids-cpu.md", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
