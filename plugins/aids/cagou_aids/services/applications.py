@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pyramid.request import Request
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from zope.interface import implementer
 
 from cagou.kit import (
@@ -50,16 +51,20 @@ CONFIRM_JOB = "aids.confirm"
 
 
 def next_receipt(db: Session, prefix: str, year: int) -> str:
-    """The next number of ``prefix`` in ``year`` (``RAP-2026-000042``), taken under the counter row's lock."""
+    """The next number of ``prefix`` in ``year`` (``RAP-2026-000042``), taken under the counter row's lock.
+
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the year's first submission creates the row at 1, the
+    others add one; on PostgreSQL a concurrent submission waits for this one's commit, then reads its value.
+    """
     counter = cast(sa.Table, ReceiptCounter.__table__)
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    db.execute(dialect.insert(counter).values(prefix=prefix, year=year, last=0).on_conflict_do_nothing())
-    number = db.execute(
-        sa.update(counter)
-        .where(counter.c.prefix == prefix, counter.c.year == year)
-        .values(last=counter.c.last + 1)
+    statement = (
+        dialect.insert(counter)
+        .values(prefix=prefix, year=year, last=1)
+        .on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": counter.c.last + 1})
         .returning(counter.c.last)
-    ).scalar_one()
+    )
+    number: int = db.execute(statement).scalar_one()
     return f"{prefix}-{year}-{number:06d}"
 
 
@@ -111,6 +116,9 @@ class ApplicationService:
             replayed = self.sent_with(procedure, idempotency_key)
             assert replayed is not None  # only the key's unique constraint can refuse the row
             return replayed
+        # Held by the application: the session keeps ``first`` only while something refers to it, and the
+        # answer and the job read it again (a SELECT otherwise).
+        set_committed_value(application, "duplicate_of", first)
         request.db.add(
             ApplicationEvent(application_id=application.id, at=instant, state=SUBMITTED,
                              text=f"Demande déposée, numéro {receipt}.")
