@@ -11,7 +11,8 @@ this process, one thread, through the production application with WebTest:
   of a company's program (17 answers, three PDF files in base64, a new
   ``Idempotency-Key`` each time), with its personal token;
 - *Cagou, empty POST*: the signed-in JSON POST with its CSRF header that
-  stores nothing (bench/plugins/cagou_benchaudit): the platform alone.
+  stores nothing (bench/plugins/cagou_benchaudit): the platform alone;
+- *Bare Pyramid*: bench/bare_aids.py's endpoint, posted the same body.
 
 The figure is ``time.process_time()`` per request, median of alternating
 rounds. Then one submission is counted: the SQL statements it sends
@@ -33,12 +34,14 @@ import argparse
 import cProfile
 import datetime
 import io
+import json
 import os
 import pstats
 import secrets
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 
 import aids
@@ -56,6 +59,20 @@ def clients(url: str) -> tuple[Callable[[], object], Callable[[], object], Regis
     aids.prepare(url, env)
     [company] = aids.bench_companies(env, 1)
     return aids.cpu_requests(env, company)
+
+
+def bare_client(url: str) -> Callable[[], object]:
+    """bench/bare_aids.py's endpoint in this process, posted the same body (its table made at its start)."""
+    import webtest
+    from bare_aids import make_app
+
+    browser = webtest.TestApp(make_app(url))
+    body = json.loads(aids.Company(1, "").body())
+
+    def submission() -> object:
+        return browser.post_json(aids.SUBMIT, body, headers={"Idempotency-Key": f"cpu-{uuid.uuid4()}"}, status=201)
+
+    return submission
 
 
 def counted(registry: Registry, request: Callable[[], object]) -> tuple[list[str], int]:
@@ -120,13 +137,15 @@ def report(
         "# Aids: one submission, in process", "",
         f"- Date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- Machine: {run.platform.platform()}, {os.cpu_count()} cores; PostgreSQL on the same machine",
-        f"- Command: `python bench/aids_cpu.py --requests {args.requests} --rounds {args.rounds}`", "",
+        f"- Command: `python bench/aids_cpu.py --requests {args.requests} --rounds {args.rounds} --jobs {args.jobs}`",
+        "",
         f"| request | CPU per request (median of {args.rounds} rounds of {args.requests}) | rounds (ms) |",
         "|---|---:|---|",
         *(f"| {name} | {medians[name]:.2f} ms | {', '.join(f'{v:.2f}' for v in values)} |"
           for name, values in figures.items()),
         "", f"A submission costs {medians[aids.CAGOU] / medians[aids.EMPTY]:.1f} times the platform's signed-in "
-        "empty POST.", "",
+        f"empty POST; the bare insert's CPU is {medians[aids.BASELINE] / medians[aids.CAGOU]:.0%} of a submission's "
+        "(the throughput share a server bound by its CPU would reach).", "",
         *worker_lines(jobs),
         f"One submission: **{len(statements)} SQL statements**, **{flushes} ORM flushes**:", "",
         *(f"{number}. `{statement}`" for number, statement in enumerate(statements, 1)),
@@ -157,7 +176,8 @@ def main() -> int:
     if args.profile:
         run.publish("aids-cpu-profile.txt", profile(submission, args.profile))
         return 0
-    figures = helpdesk_cpu.measure({aids.CAGOU: submission, aids.EMPTY: empty_post}, args.requests, args.rounds)
+    requests = {aids.CAGOU: submission, aids.EMPTY: empty_post, aids.BASELINE: bare_client(args.postgresql_url)}
+    figures = helpdesk_cpu.measure(requests, args.requests, args.rounds)
     statements, flushes = counted(registry, submission)
     jobs = confirmations(registry, args.jobs)
     text = report(figures, statements, flushes, jobs, args)
