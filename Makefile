@@ -84,6 +84,7 @@ bench: install
 	$(BIN)/python bench/helpdesk_cpu.py
 	$(BIN)/python bench/processes.py
 	$(BIN)/python bench/aids.py
+	$(BIN)/python bench/aids_cpu.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

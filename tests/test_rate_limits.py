@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import sqlalchemy as sa
 import webtest
 
 from cagou import RateLimit, configure
@@ -98,3 +99,35 @@ def test_two_modules_cannot_declare_the_same_rule():
     again = RateLimit("login.account", 1, datetime.timedelta(days=1))
     with pytest.raises(ValueError, match=r"déclarées deux fois : login\.account"):
         parse_rules("", [*CORE_RULES, again])
+
+
+def test_check_and_count_counts_every_rule_in_one_statement_and_a_refusal_counts_nothing(registry, clock):
+    checks = {"login.account": "agent", "login.address": "10.0.0.1"}
+    statements: list[str] = []
+
+    def on_execute(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with transaction_scope(registry) as request:
+        engine = request.db.get_bind()
+        sa.event.listen(engine, "before_cursor_execute", on_execute)
+        try:
+            assert request.find_service(IRateLimits).check_and_count(checks) is None
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", on_execute)
+    assert [statement.split()[0] for statement in statements] == ["INSERT"]
+    for _ in range(4):  # login.account allows five attempts in 15 minutes
+        with transaction_scope(registry) as request:
+            assert request.find_service(IRateLimits).check_and_count(checks) is None
+    with pytest.raises(RuntimeError), transaction_scope(registry) as request:
+        wait = request.find_service(IRateLimits).check_and_count(checks)
+        assert wait is not None and datetime.timedelta(0) < wait <= datetime.timedelta(minutes=15)
+        raise RuntimeError("refused: the transaction is aborted")
+    with transaction_scope(registry) as request:
+        limits = request.find_service(IRateLimits)
+        # The refused sixth attempt was rolled back: five counted, the account blocked, the address not.
+        assert limits.blocked_for({"login.account": "agent"}) is not None
+        assert limits.blocked_for({"login.address": "10.0.0.1"}) is None
+    clock.advance(minutes=16)
+    with transaction_scope(registry) as request:
+        assert request.find_service(IRateLimits).check_and_count(checks) is None

@@ -257,6 +257,11 @@ class IRateLimits(Interface):
     def count(checks):
         """Count one more attempt for each ``{rule: subject}`` in the current transaction."""
 
+    def check_and_count(checks):
+        """``count`` and ``blocked_for`` in one statement: count one more attempt for each ``{rule: subject}``,
+        and return how long the first rule now past its limit blocks, or None. The count stands only if the
+        transaction commits: a caller refusing the attempt raises, so that a refused attempt is not counted."""
+
 
 class IJobQueue(Interface):
     """Work handed to the background worker."""

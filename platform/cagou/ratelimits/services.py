@@ -21,8 +21,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+import zope.sqlalchemy
 from pyramid.registry import Registry
 from pyramid.request import Request
+from sqlalchemy.dialects import postgresql, sqlite
 from zope.interface import implementer
 
 from cagou.contributions import RateLimit
@@ -101,6 +103,35 @@ class DatabaseRateLimits:
             rule = self.rules[name]
             key = subject_key(name, subject)
             increment(self.request.db, AttemptCounter, "attempts", key=key, window_start=self._window(rule))
+
+    def check_and_count(self, checks: dict[str, str]) -> datetime.timedelta | None:
+        """Count one more attempt for each ``{rule: subject}``, in one statement; how long the first rule now past
+        its limit blocks, or None.
+
+        The count stands only if the transaction commits: a caller that refuses the attempt raises, and the
+        request's transaction, aborted, forgets it, as ``blocked_for`` then ``count`` would never have counted it.
+        """
+        if not checks:
+            return None
+        now: datetime.datetime = self.request.find_service(IClock).now()
+        rows = {
+            subject_key(name, subject): (self.rules[name], window_start(now, self.rules[name].window))
+            for name, subject in checks.items()
+        }
+        table = sa.inspect(AttemptCounter).local_table
+        dialect = postgresql if self.request.db.get_bind().dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(table)
+            .values([{"key": key, "window_start": start, "attempts": 1} for key, (_rule, start) in rows.items()])
+            .on_conflict_do_update(index_elements=["key", "window_start"], set_={"attempts": table.c.attempts + 1})
+            .returning(table.c.key, table.c.attempts)
+        )
+        attempts = {key: count for key, count in self.request.db.execute(statement)}
+        zope.sqlalchemy.mark_changed(self.request.db)
+        for key, (rule, start) in rows.items():
+            if attempts[key] > rule.attempts:
+                return start + rule.window - now
+        return None
 
 
 def rate_limits_factory(context: Any, request: Request) -> DatabaseRateLimits:

@@ -33,7 +33,15 @@ MIN_SECONDS = 3.0
 
 
 def refuse_if_limited(request: Request, checks: dict[str, str]) -> None:
-    wait = request.find_service(IRateLimits).blocked_for(checks)
+    refuse_waiting(request.find_service(IRateLimits).blocked_for(checks))
+
+
+def count_or_refuse(request: Request, checks: dict[str, str]) -> None:
+    """One attempt more for each rule, in one statement, or Refused (429): raising, it is not counted."""
+    refuse_waiting(request.find_service(IRateLimits).check_and_count(checks))
+
+
+def refuse_waiting(wait: datetime.timedelta | None) -> None:
     if wait is not None:
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         raise Refused(f"Trop de tentatives depuis votre connexion : réessayez dans {minutes} minute(s).", 429)

@@ -100,11 +100,14 @@ class IApplications(Interface):
     def sent_with(procedure, idempotency_key):
         """The application ``idempotency_key`` gave on ``procedure``, or None."""
 
-    def submit(procedure, answers, idempotency_key, email, applicant=None, files=()):
+    def submit(procedure, answers, idempotency_key, email, applicant=None, files=(), checked=False):
         """Store an application with its receipt number, and return it.
 
         ``files`` are the stored files the applicant sent (a draft's): those the answers refer to
         become the application's, and are listed with their SHA-256 in the confirmation mail.
+        ``checked`` says the caller looked for ``idempotency_key``'s application already, in this
+        transaction (``sent_with``): it is not looked for again. The confirmation mail is composed by
+        a job queued in the same transaction (:meth:`confirm`).
 
         The answers are read again whole against the version the public fills
         (:func:`cagou_aids.forms.check_answers`): hidden fields are dropped, and
@@ -112,6 +115,14 @@ class IApplications(Interface):
         is not open, with when it closed. The same ``idempotency_key`` on the same
         procedure returns the application it first gave, however many times and
         from however many processes it is sent. Audits ``aids:application:submit``.
+        """
+
+    def confirm(application):
+        """The job's part of a submission: the confirmation mail with the PDF receipt, written once.
+
+        Writes it to the outbox (keyed ``aids.application.<id>.confirmation``) and marks the application
+        ``confirmed_at``; returns the outbox row's id, or None when the application was confirmed already
+        (a second run of the job). Nothing is audited: the submission was.
         """
 
     def withdraw(application, applicant):
@@ -198,19 +209,23 @@ class IDrafts(Interface):
         the applicant's own, until submitted).
         """
 
-    def attach(draft, spec, uploads, errors):
+    def attach(draft, spec, uploads, errors, known=None):
         """Keep the files ``uploads`` sent for the file field ``spec`` of the draft, and return their SHA-256.
 
         A file refused (its content not of a type the field accepts, over its size, over the field's count
         or the application's total) gets its French message under the field's name in ``errors``, and is
-        not kept.
+        not kept. ``known`` is the list of the draft's files when the caller holds it (they are read
+        otherwise); the files kept are appended to it.
         """
 
-    def submit(draft):
+    def submit(draft, answers=None, files=None, checked=False):
         """Submit the draft's answers through ``IApplications.submit`` with the draft's key, and return
-        the application; the same draft submitted again returns the same application."""
+        the application; the same draft submitted again returns the same application.
 
-    def send(procedure, applicant, answers, uploads, idempotency_key):
+        ``answers`` and ``files``, when the caller holds them, stand for the draft's own (which are then
+        not read again); ``checked`` is passed on to ``IApplications.submit``."""
+
+    def send(procedure, applicant, answers, uploads, idempotency_key, checked=False):
         """A program's submission in one call (the public API): return ``(application, created)``.
 
         The application ``idempotency_key`` already gave on ``procedure`` comes back with ``created`` False,
@@ -218,5 +233,6 @@ class IDrafts(Interface):
         the ``uploads`` (file field name → files) are attached as a browser's would be, each file field's
         answer becomes the SHA-256 of the files kept for it, and the draft is submitted under the key.
         ``Invalid`` names every refused file and answer (a file field the form does not have, an answer
-        naming a file not sent among them); nothing is kept then.
+        naming a file not sent among them); nothing is kept then. ``checked``: the caller looked for the
+        key's application already, in this transaction (``IApplications.sent_with``).
         """

@@ -9,6 +9,10 @@
   answers, address, identity and files are erased; its number, procedure,
   dates and history stay, so that the figures and the audit log still add
   up. Each run that erases something writes one audit entry.
+- **Confirmations**: the mail that acknowledges an application, with its
+  PDF receipt, is composed by the job ``aids.confirm`` (:func:`confirm`),
+  queued by the submission's transaction; every minute, the applications
+  whose job was lost are confirmed (:func:`confirm_forgotten`).
 - **Quarantine**: every five minutes, the files a scanner could not look at
   when they were sent are scanned again (:mod:`cagou_aids.scanning`).
 """
@@ -20,7 +24,8 @@ import datetime
 import sqlalchemy as sa
 from pyramid.registry import Registry
 
-from cagou.kit import IAuditLog, IClock, IMailer, ScheduledJob, transaction_scope
+from cagou.kit import IAuditLog, IClock, IMailer, ScheduledJob, deliver_mail, transaction_scope
+from cagou_aids.interfaces import IApplications
 from cagou_aids.models import Application, ApplicationEvent, Draft, Procedure, StoredFile
 from cagou_aids.scanning import scan_quarantined
 
@@ -28,6 +33,11 @@ DRAFT_DAYS, REMINDER_DAYS = 30, 7
 #: The history's state for an application whose retention period ended.
 ANONYMISED = "anonymisee"
 DAYS_PER_MONTH = 30.4375
+#: An application still unconfirmed this long after its submission lost its job: the worker runs a job
+#: within seconds (half a second of it printing the PDF), and a failing one is retried a minute later.
+CONFIRM_GRACE = datetime.timedelta(minutes=3)
+#: At most this many applications per sweep: each one prints a PDF.
+SWEEP_BATCH = 100
 
 
 def setting(registry: Registry, name: str, default: int) -> int:
@@ -94,8 +104,57 @@ def apply_retention(registry: Registry) -> None:
             )  # fmt: skip
 
 
+def confirm(registry: Registry, application_id: int) -> None:
+    """Queued by the submission, in its transaction: the confirmation with its PDF receipt, written and sent.
+
+    Composed and recorded (``Application.confirmed_at``) in one transaction,
+    once whatever the number of runs (``IApplications.confirm``). Sent at once
+    after the commit, ahead of the mails queued meanwhile (a message of the
+    instructor); the delivery job queued with the mail then finds it sent.
+    """
+    with transaction_scope(registry) as request:
+        application = request.db.get(Application, application_id)
+        if application is None or application.anonymised_at is not None:
+            return  # deleted with its procedure's test applications, or erased: nothing to confirm
+        mail_id = request.find_service(IApplications).confirm(application)
+    if mail_id is not None:
+        deliver_mail(registry, mail_id)
+
+
+def sweep_confirmations(registry: Registry) -> None:
+    """The scheduled job ``aids.confirm.sweep``, every minute."""
+    confirm_forgotten(registry)
+
+
+def confirm_forgotten(registry: Registry, grace: datetime.timedelta = CONFIRM_GRACE) -> int:
+    """Confirm the applications whose job was lost; return how many were found.
+
+    Huey takes a job off its queue before running it: a worker killed while
+    holding it, or a database outage while it runs, loses it. An application
+    submitted more than ``grace`` ago and not yet confirmed is one of those.
+    """
+    with transaction_scope(registry) as request:
+        limit = request.find_service(IClock).now() - grace
+        forgotten = list(request.db.scalars(
+            sa.select(Application.id)
+            .where(Application.confirmed_at.is_(None), Application.submitted_at <= limit,
+                   Application.anonymised_at.is_(None))
+            .order_by(Application.submitted_at)
+            .limit(SWEEP_BATCH)
+        ))  # fmt: skip
+    for application_id in forgotten:
+        confirm(registry, application_id)
+    return len(forgotten)
+
+
 SCHEDULED_JOBS = [
     ScheduledJob("aids.drafts.expire", "30 3 * * *", expire_drafts, "Brouillons expirés supprimés, rappels envoyés"),
     ScheduledJob("aids.retention", "45 3 * * *", apply_retention, "Durée de conservation des demandes appliquée"),
+    ScheduledJob(
+        "aids.confirm.sweep",
+        "* * * * *",
+        sweep_confirmations,
+        "Envoyer les accusés de dépôt dont la tâche a été perdue",
+    ),
     ScheduledJob("aids.files.scan", "*/5 * * * *", scan_quarantined, "Fichiers en quarantaine analysés à nouveau"),
 ]

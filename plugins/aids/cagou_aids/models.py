@@ -126,6 +126,8 @@ class Application(Base):
         sa.UniqueConstraint("procedure_id", "idempotency_key"),
         sa.Index("ix_aids_application_list", "procedure_id", "submitted_at", "id"),
         sa.Index("ix_aids_application_identity", "procedure_id", "identity"),
+        # The sweep's question every minute: the applications whose confirmation job was lost.
+        sa.Index("ix_aids_application_unconfirmed", "confirmed_at", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +149,9 @@ class Application(Base):
     anonymised_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     #: The first application of the same identity on the procedure: a duplicate is flagged, never refused.
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_application.id"))
+    #: When the confirmation mail, with its PDF receipt, was written to the outbox (by the job
+    #: :func:`cagou_aids.jobs.confirm`); None until then.
+    confirmed_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
     version: Mapped[ProcedureVersion] = relationship()
     duplicate_of: Mapped[Application | None] = relationship(remote_side=[id])

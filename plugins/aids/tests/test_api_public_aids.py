@@ -169,3 +169,18 @@ def test_the_same_submission_from_two_clients_at_once_gives_one_application(
         thread.join()
     assert len(answers) == 4 and len({answer.json["receipt"] for answer in answers}) == 1
     assert len(stored(registry)) == 1
+
+
+def test_a_program_is_limited_to_five_submissions_an_hour_per_address_replays_and_refusals_not_counted(
+    app: webtest.TestApp, token: str, registry: Registry, clock: Any
+) -> None:
+    send(app, token, CENSUS, {"answers": {**ANSWERS, "telephone": "12"}}, "api-refused", status=400)
+    for number in range(5):  # aids.submissions.email: five an hour
+        send(app, token, CENSUS, {"answers": ANSWERS}, f"api-{number}")
+    assert send(app, token, CENSUS, {"answers": ANSWERS}, "api-0").headers["Idempotent-Replayed"] == "true"
+    limited = send(app, token, CENSUS, {"answers": ANSWERS}, "api-5", status=429).json
+    assert limited["error"].startswith("Trop de tentatives depuis votre connexion : réessayez dans")
+    assert len(stored(registry)) == 5
+    clock.advance(hours=1)
+    send(app, token, CENSUS, {"answers": ANSWERS}, "api-5")
+    assert len(stored(registry)) == 6

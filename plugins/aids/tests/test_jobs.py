@@ -1,15 +1,17 @@
-"""The scheduled work: drafts expire after a reminder; applications are anonymised after their retention period."""
+"""The background work: drafts expire after a reminder; applications are anonymised after their retention period;
+a submission's confirmation is composed by a job, once, and the sweep sends those whose job was lost."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from cagou_aids.interfaces import IDrafts
-from cagou_aids.jobs import apply_retention, expire_drafts
+from cagou_aids.jobs import apply_retention, confirm, confirm_forgotten, expire_drafts
 from cagou_aids.models import Application, Draft, Procedure
 from pyramid.registry import Registry
 from test_services import published, submit
 
 from cagou.clock import FrozenClock
+from cagou.jobs.services import get_huey
 from cagou.kit import CITIZEN, IAccounts, transaction_scope
 from cagou.testing import delivered_mail
 
@@ -61,3 +63,36 @@ def test_applications_past_their_retention_are_anonymised_and_audited(registry: 
         "Durée de conservation de « Recensement des résidents bloqués à l'étranger » (24 mois) : "
         "1 demande(s) anonymisée(s)."
     ]
+
+
+def confirmed(registry: Registry) -> list[bool]:
+    with transaction_scope(registry) as request:
+        return [at is not None for at in request.db.scalars(sa.select(Application.confirmed_at))]
+
+
+def test_the_confirmation_is_composed_by_a_job_once_whatever_the_runs(registry: Registry) -> None:
+    procedure_id = published(registry)
+    receipt = submit(registry, procedure_id, "clef")
+    # Stored, and its job queued with it: the PDF is printed by the worker, not by the submission.
+    assert confirmed(registry) == [False]
+    with transaction_scope(registry) as request:
+        application_id = request.db.scalars(sa.select(Application.id)).one()
+    [message] = delivered_mail(registry)
+    assert message["Subject"] == f"Demande enregistrée : {receipt}" and confirmed(registry) == [True]
+    [attached] = list(message.iter_attachments())
+    assert attached.get_filename() == f"recepisse-{receipt}.pdf"
+    confirm(registry, application_id)  # a second run of the job (a retry, another worker)
+    assert len(delivered_mail(registry)) == 1
+
+
+def test_an_application_whose_job_was_lost_is_confirmed_by_the_sweep(registry: Registry, clock: FrozenClock) -> None:
+    procedure_id = published(registry)
+    receipt = submit(registry, procedure_id, "clef")
+    get_huey(registry).flush()  # the worker took the job, and died holding it
+    assert confirm_forgotten(registry) == 0  # the worker may still be on it
+    assert delivered_mail(registry) == []
+    clock.advance(minutes=4)
+    assert confirm_forgotten(registry) == 1
+    [message] = delivered_mail(registry)
+    assert message["Subject"] == f"Demande enregistrée : {receipt}"
+    assert confirm_forgotten(registry) == 0 and confirmed(registry) == [True]

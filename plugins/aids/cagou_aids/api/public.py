@@ -18,10 +18,10 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from cagou.kit import ApiError, FormErrors, IClock, Upload, invalid, json_object, local, refusals
-from cagou_aids.abuse import SUBMISSIONS_PER_ADDRESS, SUBMISSIONS_PER_EMAIL, refuse_if_limited, submitted
+from cagou_aids.abuse import SUBMISSIONS_PER_ADDRESS, SUBMISSIONS_PER_EMAIL, count_or_refuse
 from cagou_aids.api import APPLY, OPEN_PROCEDURES, OWN_APPLICATION_ROUTE, OWN_APPLICATIONS, PUBLIC_SCHEMA, SUBMIT
 from cagou_aids.api.schemas import IDEMPOTENCY_HEADER, MAX_FILES_SENT, definition_schema
-from cagou_aids.interfaces import IDrafts
+from cagou_aids.interfaces import IApplications, IDrafts
 from cagou_aids.mails import duplicate_notice
 from cagou_aids.models import APPLICATION_STATES, STATE_EXPLANATIONS, Application, Procedure, ProcedureVersion
 from cagou_aids.queries import applications_of, history_of, open_procedures, own_application, procedure_by_slug
@@ -138,19 +138,23 @@ def api_submit(request: Request) -> dict[str, Any]:
         raise invalid({name[:40]: f"« {name[:40]} » n'est pas un champ de ce formulaire." for name in strangers[:20]})
     uploads = uploads_in(body)
     account = request.identity
-    checks = {SUBMISSIONS_PER_ADDRESS.name: request.client_addr or ""}
-    if account.email:
-        checks[SUBMISSIONS_PER_EMAIL.name] = account.email.casefold()
-    with refusals():
-        application, created = request.find_service(IDrafts).send(procedure, account, answers, uploads, key)
-    if application.applicant_id != account.id:
-        # The key is another person's: never show their application.
-        raise ApiError(409, "Cette clé Idempotency-Key a déjà servi à une autre demande : prenez-en une nouvelle.")
-    if created:
+    application = request.find_service(IApplications).sent_with(procedure, key)
+    replayed = application is not None
+    if application is None:
+        checks = {SUBMISSIONS_PER_ADDRESS.name: request.client_addr or ""}
+        if account.email:
+            checks[SUBMISSIONS_PER_EMAIL.name] = account.email.casefold()
+        # Counted before the submission, in its transaction: a refused one rolls the count back, and the
+        # statement stays out of the time the receipt counter's row is locked.
         with refusals():
-            refuse_if_limited(request, checks)
-        submitted(request, checks)
-    else:
+            count_or_refuse(request, checks)
+            application, _created = request.find_service(IDrafts).send(
+                procedure, account, answers, uploads, key, checked=True
+            )
+    if application.applicant_id != account.id:
+        # The key is another person's (found now, or stored meanwhile by another process): never show theirs.
+        raise ApiError(409, "Cette clé Idempotency-Key a déjà servi à une autre demande : prenez-en une nouvelle.")
+    if replayed:
         request.response.headers["Idempotent-Replayed"] = "true"
     request.response.status_int = 201
     return own_json(request, application)

@@ -10,9 +10,21 @@ import sqlalchemy as sa
 from pyramid.request import Request
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from zope.interface import implementer
 
-from cagou.kit import Account, FormErrors, IAuditLog, IClock, IMailer, Invalid, Refused, check_address, local, savepoint
+from cagou.kit import (
+    Account,
+    FormErrors,
+    IAuditLog,
+    IClock,
+    IJobQueue,
+    IMailer,
+    Invalid,
+    Refused,
+    check_address,
+    local,
+)  # fmt: skip
 from cagou_aids import mails
 from cagou_aids.answers import sort_key
 from cagou_aids.definition import FILE, Definition
@@ -30,22 +42,29 @@ from cagou_aids.models import (
     ReceiptCounter,
     StoredFile,
 )  # fmt: skip
+from cagou_aids.queries import files_sent
 from cagou_aids.services.receipts import receipt_name
 
 MAX_KEY = 64
+#: The job that composes an application's confirmation and its PDF receipt (:func:`cagou_aids.jobs.confirm`).
+CONFIRM_JOB = "aids.confirm"
 
 
 def next_receipt(db: Session, prefix: str, year: int) -> str:
-    """The next number of ``prefix`` in ``year`` (``RAP-2026-000042``), taken under the counter row's lock."""
+    """The next number of ``prefix`` in ``year`` (``RAP-2026-000042``), taken under the counter row's lock.
+
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the year's first submission creates the row at 1, the
+    others add one; on PostgreSQL a concurrent submission waits for this one's commit, then reads its value.
+    """
     counter = cast(sa.Table, ReceiptCounter.__table__)
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    db.execute(dialect.insert(counter).values(prefix=prefix, year=year, last=0).on_conflict_do_nothing())
-    number = db.execute(
-        sa.update(counter)
-        .where(counter.c.prefix == prefix, counter.c.year == year)
-        .values(last=counter.c.last + 1)
+    statement = (
+        dialect.insert(counter)
+        .values(prefix=prefix, year=year, last=1)
+        .on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": counter.c.last + 1})
         .returning(counter.c.last)
-    ).scalar_one()
+    )
+    number: int = db.execute(statement).scalar_one()
     return f"{prefix}-{year}-{number:06d}"
 
 
@@ -56,12 +75,12 @@ class ApplicationService:
 
     def submit(
         self, procedure: Procedure, answers: dict[str, Any], idempotency_key: str, email: str,
-        applicant: Account | None = None, files: Sequence[StoredFile] = (),
+        applicant: Account | None = None, files: Sequence[StoredFile] = (), checked: bool = False,
     ) -> Application:  # fmt: skip
         request = self.request
         if not idempotency_key or len(idempotency_key) > MAX_KEY:
             raise Refused("Le formulaire a expiré : rechargez la page, vos réponses sont conservées.", 400)
-        existing = self.sent_with(procedure, idempotency_key)
+        existing = None if checked else self.sent_with(procedure, idempotency_key)
         if existing is not None:
             return existing
         instant = request.find_service(IClock).now()
@@ -74,46 +93,43 @@ class ApplicationService:
             email = check_address(email)
         except ValueError as error:
             raise Invalid(FormErrors(email=str(error))) from None
-        receipt = next_receipt(request.db, procedure.receipt_prefix, local(request.registry, instant).year)
-        # Looked for under the counter's row lock, which every submission of the procedure takes first: two
-        # submissions of the same person at once are seen one after the other, never both as the first.
         identity = identity_of(definition, kept)
         is_test = procedure.state == TEST
-        first = self.first_of(procedure, identity, is_test) if identity else None
-        application = Application(
-            procedure_id=procedure.id, version_id=version.id, receipt=receipt, answers=kept,
-            applicant_id=applicant.id if applicant is not None else None, email=email,
-            idempotency_key=idempotency_key, is_test=is_test, submitted_at=instant, identity=identity,
-            duplicate_of=first,
-        )  # fmt: skip
-        try:
-            with savepoint(request.db):
-                request.db.add(application)
-                request.db.flush()
-        except sa.exc.IntegrityError:
-            # The same submission from another process, committed meanwhile: the one it stored.
-            replayed = self.sent_with(procedure, idempotency_key)
-            if replayed is None:
-                raise
-            return replayed
-        request.db.add(
-            ApplicationEvent(application_id=application.id, at=instant, state=SUBMITTED,
-                             text=f"Demande déposée, numéro {receipt}.")
-        )  # fmt: skip
         sent = {
             reference for spec in definition.fields() if spec.type == FILE for reference in kept.get(spec.name) or []
         }
         attached = [stored for stored in files if stored.sha256 in sent and stored.application_id is None]
+        # Taken as late as possible: every statement from here to the commit holds the counter's row lock,
+        # which each submission of the procedure waits for.
+        receipt = next_receipt(request.db, procedure.receipt_prefix, local(request.registry, instant).year)
+        # Looked for under the counter's row lock, which every submission of the procedure takes first: two
+        # submissions of the same person at once are seen one after the other, never both as the first.
+        first = self.first_of(procedure, identity, is_test) if identity else None
+        application = self.insert(
+            procedure_id=procedure.id, version_id=version.id, receipt=receipt, state=SUBMITTED, answers=kept,
+            applicant_id=applicant.id if applicant is not None else None, email=email,
+            idempotency_key=idempotency_key, is_test=is_test, submitted_at=instant, identity=identity,
+            duplicate_of_id=first.id if first is not None else None,
+        )  # fmt: skip
+        if application is None:
+            # The same submission from another process, committed meanwhile: the one it stored.
+            replayed = self.sent_with(procedure, idempotency_key)
+            assert replayed is not None  # only the key's unique constraint can refuse the row
+            return replayed
+        # Held by the application: the session keeps ``first`` only while something refers to it, and the
+        # answer and the job read it again (a SELECT otherwise).
+        set_committed_value(application, "duplicate_of", first)
+        request.db.add(
+            ApplicationEvent(application_id=application.id, at=instant, state=SUBMITTED,
+                             text=f"Demande déposée, numéro {receipt}.")
+        )  # fmt: skip
         for stored in attached:
             stored.application_id = application.id
-        request.db.flush()
-        pdf = request.find_service(IReceipts).pdf(application)
-        # In the same transaction: the mail leaves if and only if the application is stored.
-        request.find_service(IMailer).send(
-            email, f"Demande enregistrée : {receipt}",
-            mails.confirmation(procedure, application, definition, local(request.registry, instant), attached),
-            attachments=[(receipt_name(application), "application/pdf", pdf)],
-        )  # fmt: skip
+        # The confirmation and its PDF receipt are composed by the worker (jobs.confirm), whose job is
+        # queued in this transaction: the mail leaves if and only if the application is stored, and the
+        # half second of printing is not spent under the counter's lock. The job writes it once whatever
+        # the number of runs, and the sweep runs it again for an application whose job was lost.
+        request.find_service(IJobQueue).enqueue(CONFIRM_JOB, application_id=application.id)
         test = " (test)" if application.is_test else ""
         duplicate = f", doublon possible de {first.receipt}" if first is not None else ""
         request.find_service(IAuditLog).record(
@@ -123,6 +139,41 @@ class ApplicationService:
                                "duplicate_of": first.receipt if first is not None else None}},
         )  # fmt: skip
         return application
+
+    def insert(self, **values: Any) -> Application | None:
+        """The application's row, written by one INSERT … RETURNING; None when its idempotency key is taken.
+
+        ``ON CONFLICT DO NOTHING`` rather than a savepoint: on PostgreSQL it waits for a concurrent
+        transaction inserting the same key, and answers nothing once that one committed.
+        """
+        db = self.request.db
+        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(Application)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["procedure_id", "idempotency_key"])
+            .returning(Application)
+        )
+        inserted: Application | None = db.scalars(statement).one_or_none()
+        return inserted
+
+    def confirm(self, application: Application) -> int | None:
+        request = self.request
+        if application.confirmed_at is not None:
+            return None
+        procedure = application.version.procedure
+        definition = application.version.parsed
+        pdf = request.find_service(IReceipts).pdf(application)
+        attached = files_sent(request.db, application)
+        mail_id: int | None = request.find_service(IMailer).send(
+            application.email, f"Demande enregistrée : {application.receipt}",
+            mails.confirmation(procedure, application, definition, local(request.registry, application.submitted_at),
+                               attached),
+            attachments=[(receipt_name(application), "application/pdf", pdf)],
+            key=f"aids.application.{application.id}.confirmation",
+        )  # fmt: skip
+        application.confirmed_at = request.find_service(IClock).now()
+        return mail_id
 
     def withdraw(self, application: Application, applicant: Account | None) -> Application:
         request = self.request

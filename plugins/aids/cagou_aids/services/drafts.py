@@ -118,9 +118,14 @@ class DraftService:
         self.request.db.flush()
         return draft
 
-    def attach(self, draft: Draft, spec: FieldSpec, uploads: list[Upload], errors: FormErrors) -> list[str]:
+    def attach(
+        self, draft: Draft, spec: FieldSpec, uploads: list[Upload], errors: FormErrors,
+        known: list[StoredFile] | None = None,
+    ) -> list[str]:  # fmt: skip
+        """The SHA-256 of the uploads kept for ``spec``; ``known``, the draft's files when the caller holds them
+        (read otherwise), gets the new ones."""
         request = self.request
-        files = files_of(request.db, draft)
+        files = files_of(request.db, draft) if known is None else known
         total = sum(file.size for file in files)
         kept = []
         accepted = {kind: FILE_TYPES[kind] for kind in spec.accept}
@@ -141,33 +146,36 @@ class DraftService:
                 created_at=request.find_service(IClock).now(), scan_state=first_state(request),
             )  # fmt: skip
             request.db.add(stored)
-            request.db.flush()
-            if stored.scan_state == QUARANTINED and (refusal := scan_refusal(request, stored)):
-                errors.add(spec.name, refusal)
-                total -= len(upload.data)
-                continue
+            if stored.scan_state == QUARANTINED:
+                request.db.flush()  # scanned at once: an infected file's audit entry names its row
+                if refusal := scan_refusal(request, stored):
+                    errors.add(spec.name, refusal)
+                    total -= len(upload.data)
+                    continue
+            # Without a scanner the rows wait for the next flush: the files of a submission go in one INSERT.
+            files.append(stored)
             kept.append(upload.sha256)
-        request.db.flush()
         return kept
 
     def send(
         self, procedure: Procedure, applicant: Account, answers: dict[str, Any], uploads: dict[str, list[Upload]],
-        idempotency_key: str,
+        idempotency_key: str, checked: bool = False,
     ) -> tuple[Application, bool]:  # fmt: skip
         applications = self.request.find_service(IApplications)
-        existing = applications.sent_with(procedure, idempotency_key)
+        existing = None if checked else applications.sent_with(procedure, idempotency_key)
         if existing is not None:
             return existing, False
         draft = self.start(procedure, applicant, idempotency_key)
         file_fields = {spec.name: spec for spec in draft_definition(draft).fields() if spec.type == FILE}
         errors = FormErrors()
         kept = dict(answers)
+        files: list[StoredFile] = []  # a new draft's: none yet
         for name, sent in uploads.items():
             spec = file_fields.get(name)
             if spec is None:
                 errors.add(name[:40], f"« {name[:40]} » n'est pas un champ de fichier de ce formulaire.")
                 continue
-            stored = self.attach(draft, spec, sent, errors)
+            stored = self.attach(draft, spec, sent, errors, files)
             named = kept.get(name)
             if named is not None and (not isinstance(named, list) or set(map(str, named)) != set(stored)):
                 errors.add(name, "Cette réponse nomme les fichiers envoyés pour ce champ par leur SHA-256, "
@@ -178,21 +186,26 @@ class DraftService:
                 errors.add(name, "Envoyez ce fichier dans « files » : la réponse seule ne suffit pas.")
         if errors:
             raise Invalid(errors)
-        draft.answers = kept
-        return self.submit(draft), True
+        return self.submit(draft, kept, files, checked=True), True
 
-    def submit(self, draft: Draft) -> Application:
+    def submit(
+        self, draft: Draft, answers: dict[str, Any] | None = None, files: list[StoredFile] | None = None,
+        checked: bool = False,
+    ) -> Application:  # fmt: skip
         request = self.request
         email = draft.reply_address
         applicant = (
             request.identity if request.identity is not None and request.identity.id == draft.applicant_id else None
         )
+        answers = draft.answers if answers is None else answers
         application: Application = request.find_service(IApplications).submit(
-            draft.procedure, draft.answers, draft.idempotency_key, email, applicant, files_of(request.db, draft)
-        )
+            draft.procedure, answers, draft.idempotency_key, email, applicant,
+            files_of(request.db, draft) if files is None else files, checked=checked,
+        )  # fmt: skip
+        # Written together with the application's rows, in one UPDATE of the draft.
+        draft.answers = answers
         draft.application_id = application.id
         draft.updated_at = request.find_service(IClock).now()
-        request.db.flush()
         return application
 
 

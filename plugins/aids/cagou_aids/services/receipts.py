@@ -28,7 +28,6 @@ from zope.interface import implementer
 
 from cagou.kit import IFileStorage, local
 from cagou_aids.answers import answer_rows, applicant_name
-from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IReceipts
 from cagou_aids.models import MESSAGE_AUTHORS, Application, ApplicationMessage, StoredFile
 from cagou_aids.queries import files_sent, messages_of
@@ -52,7 +51,7 @@ class ReceiptService:
     def pdf(self, application: Application) -> bytes:
         request = self.request
         started = time.perf_counter()
-        definition = parse_definition(application.version.definition)
+        definition = application.version.parsed
         rows = answer_rows(definition, application.answers)
         values = {
             "application": application, "procedure": application.version.procedure,
