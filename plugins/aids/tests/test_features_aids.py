@@ -23,7 +23,8 @@ from test_scanning import send_files
 from test_scanning import submit as submit_files
 from test_services import ANSWERS, SETTINGS, published, submit
 
-from cagou.kit import AGENT, IAccounts, IFileStorage, transaction_scope
+from cagou.clock import FrozenClock
+from cagou.kit import AGENT, PUBLIC, IAccounts, IClock, IFileStorage, IModuleStates, transaction_scope
 from cagou.testing import INFECTED_PDF, Clamd, delivered_mail, login
 from cagou.testing_checks import PDF_SAMPLE, PUBLIC_TOKENS, token_with_every_scope
 
@@ -152,7 +153,8 @@ def fill_step(browser: Browser, values: str) -> None:
 def submit_with_declaration(browser: Browser) -> None:
     form = browser.current.forms[REVIEW]
     form["declaration"] = "oui"
-    browser.page = form.submit().maybe_follow()
+    answer = form.submit(expect_errors=True)  # a refusal (a closed procedure: 409) is read on its page
+    browser.page = answer.maybe_follow() if answer.status_int in (302, 303) else answer
 
 
 @when("je dépose sans attester")
@@ -450,3 +452,81 @@ def send_complement(browser: Browser, values: str) -> None:
 @then(parsers.parse('l\'état de ma demande est "{state}"'))
 def state_is(browser: Browser, state: str) -> None:
     assert browser.current.html.find(id="etat").text.startswith(state)
+
+
+# -- protections.feature: duplicates, robots, closed procedures, the module switched off, retention ---------
+
+
+@given("une demande est déjà déposée pour Marie Wamytan, née le 3 juillet 1985")
+def first_application(registry: Registry, clock: FrozenClock) -> None:
+    submit(registry, procedure_ids(registry)[0], "premiere")
+
+
+@when(parsers.parse('je remplis les quatre étapes pour "{last}", "{first}", née le "{born}"'))
+def four_steps(browser: Browser, last: str, first: str, born: str) -> None:
+    start(browser)
+    for values in (f"nom={last}, prenoms={first}, date_naissance={born}, commune=Nouméa",
+                   "pays=AU, ville=Sydney, depuis=10/02/2020", "accompagne=non",
+                   "telephone=25 12 34, courriel=marie@example.nc"):  # fmt: skip
+        fill_step(browser, values)
+
+
+@then(parsers.parse("{count:d} demandes sont enregistrées, la seconde signalée comme doublon possible de la première"))
+def flagged(registry: Registry, count: int) -> None:
+    with transaction_scope(registry) as request:
+        stored = request.db.scalars(sa.select(Application).order_by(Application.id)).all()
+        assert len(stored) == count and stored[0].duplicate_of_id is None
+        assert stored[1].duplicate_of_id == stored[0].id
+
+
+@when("je dépose en remplissant le champ caché")
+def robot_submits(browser: Browser) -> None:
+    form = browser.current.forms[REVIEW]
+    form["declaration"], form["laisser_vide"] = "oui", "https://exemple.invalid"
+    browser.page = form.submit(status=400)
+
+
+@when("la démarche ferme avant que je dépose")
+def closes_meanwhile(registry: Registry) -> None:
+    with transaction_scope(registry) as request:
+        procedure = request.db.get(Procedure, procedure_ids(registry)[0])
+        procedure.closes_at = request.find_service(IClock).now() - datetime.timedelta(minutes=1)
+
+
+@when("l'informatique ferme les démarches en ligne sur le site public")
+@when("l'informatique les rouvre")
+def switch_public_site(registry: Registry) -> None:
+    with transaction_scope(registry) as scope:
+        states = scope.find_service(IModuleStates)
+        states.set_enabled(scope, "aids", PUBLIC, not states.is_enabled("aids", PUBLIC))
+
+
+@then(parsers.parse('le catalogue répond 503 avec "{notice}"'))
+def catalogue_closed(browser: Browser, notice: str) -> None:
+    assert notice in browser.app.get("/demarches/", status=503).text
+
+
+@then('mon brouillon est toujours dans "Mes démarches"')
+def draft_kept(browser: Browser) -> None:
+    assert len(browser.app.get("/mes-demarches/").html.select("#brouillons li")) == 1
+
+
+@when("25 mois ont passé et que la tâche de conservation s'exécute")
+def retention_runs(registry: Registry, clock: FrozenClock) -> None:
+    clock.advance(days=25 * 31)
+    [job] = [job for job in SCHEDULED_JOBS if job.name == "aids.retention"]
+    job.run(registry)
+
+
+@then("la demande garde son numéro mais plus aucune réponse")
+def anonymised(registry: Registry) -> None:
+    with transaction_scope(registry) as request:
+        application = request.db.scalars(sa.select(Application)).one()
+        assert application.receipt.startswith("RAP-") and application.answers == {} and application.email == ""
+
+
+@then(parsers.parse('le journal d\'audit dit "{text}"'))
+def audit_says(registry: Registry, text: str) -> None:
+    with transaction_scope(registry) as request:
+        summaries = request.db.scalars(sa.text("SELECT summary FROM audit_entry WHERE module = 'aids'")).all()
+    assert any(text in summary for summary in summaries), summaries
