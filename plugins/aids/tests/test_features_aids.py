@@ -238,6 +238,8 @@ def api_refuses(program: Program, status: int, name: str) -> None:
 def nothing_stored(registry: Registry) -> None:
     with transaction_scope(registry) as request:
         assert request.db.scalar(sa.select(sa.func.count()).select_from(Application)) == 0
+
+
 # -- the virus scan (antivirus.feature, tagged @antivirus: the platform of its scenarios scans with clamd) --
 
 

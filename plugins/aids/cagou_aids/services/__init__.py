@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
-from cagou_aids.interfaces import IApplications, IDrafts, IProcedures
+from cagou_aids.interfaces import IApplications, IDrafts, IProcedures, IWorkflows
 from cagou_aids.services.applications import ApplicationService
 from cagou_aids.services.drafts import DraftService
 from cagou_aids.services.procedures import ProcedureService
+from cagou_aids.services.workflows import WorkflowService
 
 
 def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: ProcedureService(request), IProcedures)
     config.register_service_factory(lambda context, request: ApplicationService(request), IApplications)
     config.register_service_factory(lambda context, request: DraftService(request), IDrafts)
+    config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
