@@ -9,7 +9,8 @@ it, each problem named in French with where it lies. What is stored is
 The JSON shape::
 
     {"code": "aide_paiement", "title": "Aide avec paiement", "description": "…",
-     "states": [{"code": "deposee", "label": "Déposée", "meaning": "Votre demande est enregistrée…", "final": false}, …],
+     "states": [{"code": "deposee", "label": "Déposée", "meaning": "Votre demande est enregistrée…",
+                 "final": false}, …],
      "transitions": [{"code": "refuser", "label": "Refuser", "from": ["en_instruction"], "to": "refusee",
                       "role": "aids:instructor", "requires": [{"kind": "motivation"}], "step": "",
                       "mail": {"subject": "…", "body": "… {motivation} …"},
@@ -148,8 +149,8 @@ class Reader:
     def text(self, data: Mapping[str, Any], key: str, where: str, limit: int, required: bool = True) -> str:
         value = data.get(key, "")
         if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
-            self.problems.append(f"{where} : « {key} » doit être un texte non vide d'au plus {limit} caractères."
-                                 if required else f"{where} : « {key} » doit être un texte d'au plus {limit} caractères.")  # fmt: skip
+            kind = "un texte non vide" if required else "un texte"
+            self.problems.append(f"{where} : « {key} » doit être {kind} d'au plus {limit} caractères.")
             return ""
         return value.strip()
 

@@ -86,7 +86,7 @@ class WorkflowService:
         parsed = parse_workflow(data)
         definition = workflow_data(parsed)
         instant = request.find_service(IClock).now()
-        workflow = request.db.scalar(sa.select(Workflow).where(Workflow.code == parsed.code))
+        workflow: Workflow | None = request.db.scalar(sa.select(Workflow).where(Workflow.code == parsed.code))
         if workflow is not None and workflow.latest.definition == definition:
             return workflow.latest
         if workflow is None:
@@ -108,7 +108,7 @@ class WorkflowService:
     def shipped(self, code: str) -> WorkflowVersion:
         if code not in SHIPPED:
             raise Invalid(FormErrors(circuit=f"Circuit livré inconnu : « {code[:40]} »."))
-        workflow = self.request.db.scalar(sa.select(Workflow).where(Workflow.code == code))
+        workflow: Workflow | None = self.request.db.scalar(sa.select(Workflow).where(Workflow.code == code))
         return workflow.latest if workflow is not None else self.install(shipped_workflow(code))
 
     def attach(self, procedure: Procedure, version: WorkflowVersion, levels: int = 1) -> Procedure:
@@ -130,7 +130,8 @@ class WorkflowService:
         procedure.workflow_version, procedure.validation_levels = version, levels
         request.db.flush()
         request.find_service(IAuditLog).record(
-            "aids:procedure:workflow", f"La démarche « {procedure.title} » suit le circuit « {version.workflow.title} » "
+            "aids:procedure:workflow",
+            f"La démarche « {procedure.title} » suit le circuit « {version.workflow.title} » "
             f"(version {version.number}, {levels} niveau(x) de validation).", module="aids",
             object_type="aids_procedure", object_id=str(procedure.id),
             changes={"before": {"workflow_version": before}, "after": {"workflow_version": version.id,
@@ -147,7 +148,9 @@ class WorkflowService:
 
     def may(self, application: Application, transition: Transition) -> bool:
         procedure = application.version.procedure
-        return self.request.has_permission(ROLE_PERMISSIONS[transition.role], resource_of(self.request, procedure))
+        return bool(
+            self.request.has_permission(ROLE_PERMISSIONS[transition.role], resource_of(self.request, procedure))
+        )
 
     def four_eyes(self, application: Application, transition: Transition) -> str | None:
         """Why the four-eyes rule refuses ``transition`` to the signed-in agent, or None."""
@@ -195,8 +198,9 @@ class WorkflowService:
             or (seen_state is not None and seen_state != before)
         ):
             state = spec.state(before)
-            raise Refused(f"Cette demande est maintenant « {state.label if state else before} » : « {transition.label} »"
-                          " n'est plus possible. Rechargez la page pour voir ce qui a changé.", 409)  # fmt: skip
+            now = state.label if state else before
+            raise Refused(f"Cette demande est maintenant « {now} » : « {transition.label} » n'est plus possible. "
+                          "Rechargez la page pour voir ce qui a changé.", 409)  # fmt: skip
         refusal = self.four_eyes(application, transition)
         if refusal is not None:
             raise Refused(refusal, 403)

@@ -30,6 +30,7 @@ from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_b
 from cagou_aids.services.drafts import files_of
 from cagou_aids.views import refuse
 from cagou_aids.views.catalogue import procedure_values
+from cagou_aids.views.diagram import state_for_applicant
 
 STEP = "cagou_aids:templates/step.jinja2"
 PROCEDURE = "cagou_aids:templates/procedure.jinja2"
@@ -278,6 +279,7 @@ def mine(request: Request) -> dict[str, Any]:
     return {
         "drafts": drafts_of(request.db, person), "applications": applications, "states": APPLICATION_STATES,
         "local": lambda instant: local(registry, instant),
+        "state_of": lambda application: state_for_applicant(application)[0],
     }  # fmt: skip
 
 

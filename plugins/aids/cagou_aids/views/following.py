@@ -13,9 +13,10 @@ from pyramid.view import view_config
 from cagou.kit import FormErrors, Refused, local
 from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IApplications
-from cagou_aids.models import APPLICATION_STATES, SCAN_STATES, STATE_EXPLANATIONS, SUBMITTED, Application, StoredFile
-from cagou_aids.queries import files_sent, history_of, own_application
+from cagou_aids.models import SCAN_STATES, SUBMITTED, Application, StoredFile
+from cagou_aids.queries import files_sent, history_for_applicant, own_application
 from cagou_aids.views import file_response, refuse
+from cagou_aids.views.diagram import state_for_applicant
 from cagou_aids.views.instruction import answer_rows
 
 PAGE = "cagou_aids:templates/my_application.jinja2"
@@ -31,11 +32,12 @@ def current_application(request: Request) -> Application:
 def page_values(request: Request, application: Application, errors: FormErrors) -> dict[str, Any]:
     registry = request.registry
     definition = parse_definition(application.version.definition)
+    state, explanation = state_for_applicant(application)
     return {
         "application": application, "procedure": application.version.procedure,
-        "state": APPLICATION_STATES.get(application.state, application.state),
-        "explanation": STATE_EXPLANATIONS.get(application.state, ""), "may_withdraw": application.state == SUBMITTED,
-        "history": [(local(registry, event.at), event.text) for event in history_of(request.db, application)],
+        "state": state, "explanation": explanation, "may_withdraw": application.state == SUBMITTED,
+        "history": [(local(registry, event.at), event.text)
+                    for event in history_for_applicant(request.db, application)],
         "rows": answer_rows(definition, application.answers), "files": files_sent(request.db, application),
         "errors": errors, "guest": False, "scan_states": SCAN_STATES,
     }  # fmt: skip

@@ -47,8 +47,10 @@ from cagou_aids.queries import (
     files_sent,
     procedures_all,
     read_cursor,
+    state_counts,
 )
 from cagou_aids.views import file_response
+from cagou_aids.views.diagram import state_labels, workflow_panel
 
 READ = "aids:application:read"
 NUMBERS = (INTEGER, AMOUNT)
@@ -88,7 +90,7 @@ def listed_fields(definition: Definition) -> list[FieldSpec]:
     return [spec for spec in definition.fields() if spec.has_answer and spec.type not in (REPEAT, FILE, LONG_TEXT)]
 
 
-def read_filters(request: Request, definition: Definition) -> ApplicationFilters:
+def read_filters(request: Request, definition: Definition, states: dict[str, str]) -> ApplicationFilters:
     params = request.GET
     field = params.get("champ", "")
     try:
@@ -96,8 +98,13 @@ def read_filters(request: Request, definition: Definition) -> ApplicationFilters
     except ValueError:  # a cursor edited by hand: the first page
         after = None
     known = {spec.name for spec in listed_fields(definition)}
+    state = params.get("etat", "")
     return ApplicationFilters(
-        text=params.get("q", ""), field=field if field in known else "", value=params.get("valeur", ""), after=after
+        text=params.get("q", ""),
+        field=field if field in known else "",
+        value=params.get("valeur", ""),
+        after=after,
+        state=state if state in states else "",
     )
 
 
@@ -107,7 +114,9 @@ def read_filters(request: Request, definition: Definition) -> ApplicationFilters
 def applications_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
     procedure = context.procedure
     definition = parse_definition(procedure.latest.definition)
-    filters = read_filters(request, definition)
+    version = procedure.workflow_version
+    states = state_labels(version.parsed if version else None)
+    filters = read_filters(request, definition, states)
     rows = applications(request.db, procedure, filters, PAGE_SIZE + 1)
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     registry = request.registry
@@ -117,8 +126,9 @@ def applications_page(context: ProcedureContext, request: Request) -> dict[str, 
         following = dict(request.GET) | {"apres": cursor_of(last)}
     return {
         "procedure": procedure, "rows": rows, "filters": filters, "fields": listed_fields(definition),
-        "following": following, "states": APPLICATION_STATES, "local": lambda instant: local(registry, instant),
-        "name_of": lambda application: applicant_name(application),
+        "following": following, "states": states, "local": lambda instant: local(registry, instant),
+        "name_of": lambda application: applicant_name(application), "counts": state_counts(request.db, procedure),
+        "workflow": version,
     }  # fmt: skip
 
 
@@ -156,7 +166,7 @@ def application_page(context: ProcedureContext, request: Request) -> dict[str, A
         "procedure": procedure, "application": application, "rows": answer_rows(definition, application.answers),
         "files": files_sent(request.db, application), "scan_states": SCAN_STATES,
         "submitted": local(request.registry, application.submitted_at), "states": APPLICATION_STATES,
-        "version": application.version.number,
+        "version": application.version.number, "workflow": workflow_panel(request, application),
     }  # fmt: skip
 
 
@@ -178,11 +188,13 @@ def application_file(context: ProcedureContext, request: Request) -> Response:
 def export_rows(request: Request, procedure: Procedure, fields: list[FieldSpec]) -> Iterator[list[Any]]:
     """Numbers stay numbers (a spreadsheet sums them); every other answer as the pages show it."""
     registry = request.registry
+    version = procedure.workflow_version
+    labels = state_labels(version.parsed if version else None)
     for row in all_applications(get_engine(registry), procedure.id):
         answers = row.answers
         values = [answers.get(spec.name) if spec.type in NUMBERS else shown(spec, answers.get(spec.name))
                   for spec in fields]  # fmt: skip
-        state = APPLICATION_STATES.get(row.state, row.state)
+        state = labels.get(row.state, row.state)
         yield [row.receipt, local(registry, row.submitted_at), state, row.email, *values]
 
 
