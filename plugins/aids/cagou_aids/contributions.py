@@ -10,7 +10,7 @@ from pyramid.request import Request
 from cagou.kit import PUBLIC, HealthResult, IClock, SearchResult, Widget
 from cagou_aids.models import APPLICATION_STATES, PUBLISHED, Application, Procedure
 from cagou_aids.queries import applications_of, drafts_of
-from cagou_aids.views.diagram import state_for_applicant
+from cagou_aids.states import state_for_applicant
 from cagou_aids.views.instruction import READ, applicant_name, readable_procedures
 
 RECENT = datetime.timedelta(days=7)

@@ -28,9 +28,9 @@ from cagou_aids.mails import duplicate_notice
 from cagou_aids.models import APPLICATION_STATES, Draft
 from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_by_slug
 from cagou_aids.services.drafts import files_of
+from cagou_aids.states import state_for_applicant
 from cagou_aids.views import refuse
 from cagou_aids.views.catalogue import procedure_values
-from cagou_aids.views.diagram import state_for_applicant
 
 STEP = "cagou_aids:templates/step.jinja2"
 PROCEDURE = "cagou_aids:templates/procedure.jinja2"

@@ -8,7 +8,7 @@ from typing import Any
 from pyramid.request import Request
 
 from cagou_aids.interfaces import IWorkflows
-from cagou_aids.models import APPLICATION_STATES, STATE_EXPLANATIONS, Application
+from cagou_aids.models import APPLICATION_STATES, Application
 from cagou_aids.services.workflows import ROLE_NAMES
 from cagou_aids.workflow import MOTIVATION, Workflow
 
@@ -35,20 +35,3 @@ def workflow_panel(request: Request, application: Application) -> dict[str, Any]
         "transitions": request.find_service(IWorkflows).available(application), "motivation": MOTIVATION,
         "levels": application.version.procedure.validation_levels,
     }  # fmt: skip
-
-
-def state_labels(workflow: Workflow | None) -> dict[str, str]:
-    """The states' labels: the workflow's, over the module's own (submitted, withdrawn…)."""
-    labels = dict(APPLICATION_STATES)
-    if workflow is not None:
-        labels.update({state.code: state.label for state in workflow.states})
-    return labels
-
-
-def state_for_applicant(application: Application) -> tuple[str, str]:
-    """The application's state as "Mes démarches" shows it: its label, and what it means for the applicant."""
-    version = application.version.procedure.workflow_version
-    state = version.parsed.state(application.state) if version is not None else None
-    if state is not None:
-        return state.label, state.meaning
-    return APPLICATION_STATES.get(application.state, application.state), STATE_EXPLANATIONS.get(application.state, "")

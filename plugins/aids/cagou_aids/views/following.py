@@ -15,8 +15,8 @@ from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IApplications
 from cagou_aids.models import SCAN_STATES, SUBMITTED, Application, StoredFile
 from cagou_aids.queries import files_sent, history_for_applicant, own_application
+from cagou_aids.states import state_for_applicant
 from cagou_aids.views import file_response, refuse
-from cagou_aids.views.diagram import state_for_applicant
 from cagou_aids.views.instruction import answer_rows
 
 PAGE = "cagou_aids:templates/my_application.jinja2"

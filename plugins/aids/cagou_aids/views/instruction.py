@@ -49,8 +49,9 @@ from cagou_aids.queries import (
     read_cursor,
     state_counts,
 )
+from cagou_aids.states import state_labels
 from cagou_aids.views import file_response
-from cagou_aids.views.diagram import state_labels, workflow_panel
+from cagou_aids.views.diagram import workflow_panel
 
 READ = "aids:application:read"
 NUMBERS = (INTEGER, AMOUNT)
