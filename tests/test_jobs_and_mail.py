@@ -182,6 +182,28 @@ def test_mail_goes_through_a_real_smtp_server(smtp_settings, smtp_port):
     get_engine(registry).dispose()
 
 
+def test_attached_files_go_through_a_real_smtp_server_and_stay_encrypted_meanwhile(smtp_settings, smtp_port):
+    registry = configure(smtp_settings).registry
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 40
+    with transaction_scope(registry) as request:
+        request.find_service(IMailer).send(
+            "paul.wahetra@province-sud.example.nc", "Récépissé", "Votre récépissé est joint.",
+            attachments=[("récépissé RAP-2026-000001.pdf", "application/pdf", pdf), ("notes.txt", "text/plain", b"ok")],
+        )  # fmt: skip
+    [row] = outbox(registry)
+    assert row.attachments is not None and b"PDF" not in row.attachments.encode()
+    controller, inbox = start_smtp(smtp_port)
+    try:
+        run_jobs(registry)
+    finally:
+        controller.stop()
+    [message] = inbox.messages
+    assert "Votre récépissé est joint." in message.get_body(("plain",)).get_content()
+    files = [(part.get_filename(), part.get_content_type(), part.get_content()) for part in message.iter_attachments()]
+    assert files == [("récépissé RAP-2026-000001.pdf", "application/pdf", pdf), ("notes.txt", "text/plain", "ok")]
+    get_engine(registry).dispose()
+
+
 def test_mail_waits_while_the_smtp_server_is_down_then_leaves(smtp_settings, smtp_port):
     from pyramid.config import Configurator
 

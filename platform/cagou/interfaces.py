@@ -169,8 +169,11 @@ class IAuditLog(Interface):
 class IMailer(Interface):
     """Mail that leaves only if the transaction commits, and is retried."""
 
-    def send(to, subject, body, html=None, reply_to=None, message_id=None, key=None):
+    def send(to, subject, body, html=None, reply_to=None, message_id=None, key=None, attachments=()):
         """Queue a message in the current transaction; return its outbox id.
+
+        ``attachments`` are ``(filename, content_type, data)`` triples (``data`` in bytes, such as
+        a PDF receipt): kept encrypted with the message, and sent as its attached files.
 
         ``message_id`` (``<…@domain>``) lets the caller recognise the replies
         to this message by their ``In-Reply-To``; by default the mailer makes one.

@@ -15,8 +15,10 @@ import base64
 import datetime
 import email.charset
 import functools
+import json
 import re
 from email.message import Message
+from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
@@ -76,6 +78,7 @@ class MailRow(Protocol):
     created_at: datetime.datetime
     body_text: str
     body_html: str | None
+    attachments: str | None
 
 
 def build_message(registry: Registry, mail: MailRow) -> Message:
@@ -85,6 +88,9 @@ def build_message(registry: Registry, mail: MailRow) -> Message:
     if mail.body_html:
         html = text_part("html", get_secrets(registry).decrypt(mail.body_html))
         message = MIMEMultipart("alternative", _subparts=[text, html], policy=PLAIN_HEADERS)
+    if mail.attachments:
+        files = [attached_part(item) for item in json.loads(get_secrets(registry).decrypt(mail.attachments))]
+        message = MIMEMultipart("mixed", _subparts=[message, *files], policy=PLAIN_HEADERS)
     message["From"] = sender_header(registry.settings["cagou.mail.sender"])
     # Bare addresses: the mailer's check_address let neither a name nor spaces nor brackets in.
     message["To"] = mail.to_address
@@ -95,6 +101,18 @@ def build_message(registry: Registry, mail: MailRow) -> Message:
     message["Date"] = format_datetime(mail.created_at)
     message["Auto-Submitted"] = "auto-generated"
     return message
+
+
+def attached_part(item: dict[str, str]) -> MIMEApplication:
+    """One attached file, named in RFC 2231 UTF-8 when its name is not ASCII."""
+    main, _, sub = item["content_type"].partition("/")
+    part = MIMEApplication(base64.b64decode(item["data"]), _subtype=sub or "octet-stream", policy=PLAIN_HEADERS)
+    if main != "application":
+        part.replace_header("Content-Type", item["content_type"])
+    filename = item["filename"]
+    part.add_header("Content-Disposition", "attachment",
+                    filename=filename if filename.isascii() else ("utf-8", "", filename))  # fmt: skip
+    return part
 
 
 def encoded_words(text: str) -> str:

@@ -44,3 +44,5 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     #: One mail per key, whoever writes it (``IMailer.send(key=…)``): a job run twice sends once.
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
+    #: The attached files, JSON (name, type, base64 bytes) encrypted as the bodies are: they may be personal.
+    attachments: Mapped[str | None] = mapped_column(Encrypted)

@@ -12,9 +12,12 @@ The bodies are kept encrypted (``ISecrets``) and decrypted only to be sent.
 
 from __future__ import annotations
 
+import base64
 import datetime
+import json
 import logging
 import re
+from collections.abc import Sequence
 from email.utils import make_msgid
 from typing import Any, cast
 
@@ -73,6 +76,7 @@ class OutboxMailer:
         reply_to: str | None = None,
         message_id: str | None = None,
         key: str | None = None,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
     ) -> int | None:
         now = self.request.find_service(IClock).now()
         domain = sender_domain(self.request.registry)
@@ -89,6 +93,7 @@ class OutboxMailer:
             "attempts": 0,
             "next_attempt_at": now,
             "idempotency_key": key,
+            "attachments": secrets.encrypt(attachments_json(attachments)) if attachments else None,
         }
         # One INSERT on the session's connection, without the ORM's unit of work: many
         # requests send a mail, and the worker reads the row back by its id.
@@ -100,6 +105,11 @@ class OutboxMailer:
             return None  # the mail of this key is already written: it is delivered from there
         self.request.find_service(IJobQueue).enqueue(DELIVER_JOB, mail_id=mail_id)
         return mail_id
+
+
+def attachments_json(attachments: Sequence[tuple[str, str, bytes]]) -> str:
+    return json.dumps([{"filename": filename, "content_type": content_type, "data": base64.b64encode(data).decode()}
+                       for filename, content_type, data in attachments])  # fmt: skip
 
 
 def mailer_factory(context: Any, request: Request) -> OutboxMailer:

@@ -30,6 +30,12 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "aids.guest_start", "/demarches/{slug}/sans-compte")
     config.add_site_route(PUBLIC, "aids.guest_confirm", DRAFT + "/confirmation")
     config.add_site_route(PUBLIC, "aids.guest_follow", DRAFT + "/suivi")
+    config.add_site_route(PUBLIC, "aids.guest_withdraw", DRAFT + "/suivi/retirer")
+    config.add_site_route(PUBLIC, "aids.guest_message", DRAFT + "/suivi/messages")
+    config.add_site_route(PUBLIC, "aids.guest_complement", DRAFT + "/suivi/complements")
+    config.add_site_route(PUBLIC, "aids.guest_file", DRAFT + r"/suivi/fichiers/{file:\d+}")
+    config.add_site_route(PUBLIC, "aids.guest_receipt", DRAFT + "/suivi/recepisse.pdf")
+    config.add_site_route(PUBLIC, "aids.guest_archive", DRAFT + "/suivi/demande.zip")
     config.add_site_route(PUBLIC, "aids.step", DRAFT + "/etape/{number}")
     config.add_site_route(PUBLIC, "aids.autosave", DRAFT + "/etape/{number}/sauvegarde")
     config.add_site_route(PUBLIC, "aids.review", DRAFT + "/verification")
@@ -37,12 +43,22 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(PUBLIC, "aids.my_application", "/mes-demarches/{receipt}")
     config.add_site_route(PUBLIC, "aids.withdraw", "/mes-demarches/{receipt}/retirer")
     config.add_site_route(PUBLIC, "aids.my_file", r"/mes-demarches/{receipt}/fichiers/{file:\d+}")
+    config.add_site_route(PUBLIC, "aids.my_receipt", "/mes-demarches/{receipt}/recepisse.pdf")
+    config.add_site_route(PUBLIC, "aids.my_archive", "/mes-demarches/{receipt}/demande.zip")
+    config.add_site_route(PUBLIC, "aids.my_message", "/mes-demarches/{receipt}/messages")
+    config.add_site_route(PUBLIC, "aids.my_complement", "/mes-demarches/{receipt}/complements")
     config.add_site_route(INTRANET, "aids.procedures", "/demarches/")
     procedure = {"factory": procedure_context}
     config.add_site_route(INTRANET, "aids.applications", r"/demarches/{id:\d+}/demandes", **procedure)
     config.add_site_route(INTRANET, "aids.application", r"/demarches/{id:\d+}/demandes/{receipt}", **procedure)
     config.add_site_route(
         INTRANET, "aids.application_file", r"/demarches/{id:\d+}/demandes/{receipt}/fichiers/{file:\d+}", **procedure
+    )
+    config.add_site_route(
+        INTRANET, "aids.application_message", r"/demarches/{id:\d+}/demandes/{receipt}/messages", **procedure
+    )
+    config.add_site_route(
+        INTRANET, "aids.application_request", r"/demarches/{id:\d+}/demandes/{receipt}/complements", **procedure
     )
     config.add_site_route(INTRANET, "aids.export_csv", r"/demarches/{id:\d+}/export.csv", **procedure)
     config.add_site_route(INTRANET, "aids.export_xlsx", r"/demarches/{id:\d+}/export.xlsx", **procedure)

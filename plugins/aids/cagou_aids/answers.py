@@ -23,7 +23,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from babel import Locale
@@ -48,8 +48,12 @@ from cagou_aids.definition import (
     RIDET,
     TEXT,
     YES_NO,
+    Definition,
     FieldSpec,
 )
+
+if TYPE_CHECKING:
+    from cagou_aids.models import Application
 
 #: The 14 communes of the Province Sud (Poya for its southern part), in alphabetical order.
 COMMUNES = (
@@ -271,3 +275,22 @@ def condition_value(spec: FieldSpec, answer: Any) -> list[str]:
     if isinstance(answer, list):
         return [str(item) for item in answer]
     return [str(answer)]
+
+
+def applicant_name(application: Application) -> str:
+    """Who applied, as the pages and the receipt name them: the company, the person, else the address."""
+    answers = application.answers
+    if answers.get("raison_sociale"):
+        return str(answers["raison_sociale"])
+    return " ".join(str(answers[key]) for key in ("prenoms", "nom") if answers.get(key)) or application.email
+
+
+def answer_rows(definition: Definition, answers: dict[str, Any]) -> list[tuple[str, Any, FieldSpec]]:
+    """(page title, :func:`shown_answer`, field) of each answer, in the form's order: what every page lists."""
+    rows = []
+    for page in definition.pages:
+        for spec in page.fields:
+            if not spec.has_answer or spec.name not in answers:
+                continue
+            rows.append((page.title, shown_answer(spec, answers[spec.name]), spec))
+    return rows

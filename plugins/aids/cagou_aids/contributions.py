@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from pyramid.request import Request
 
 from cagou.kit import PUBLIC, HealthResult, IClock, SearchResult, Widget
+from cagou_aids.answers import applicant_name
 from cagou_aids.models import APPLICATION_STATES, PUBLISHED, Application, Procedure
 from cagou_aids.queries import applications_of, drafts_of
 from cagou_aids.states import state_for_applicant
-from cagou_aids.views.instruction import READ, applicant_name, readable_procedures
+from cagou_aids.views.instruction import READ, readable_procedures
 
 RECENT = datetime.timedelta(days=7)
 APPLY = "aids:apply"

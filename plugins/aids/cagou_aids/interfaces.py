@@ -56,6 +56,64 @@ class IApplications(Interface):
         from however many processes it is sent. Audits ``aids:application:submit``.
         """
 
+    def withdraw(application, applicant):
+        """The applicant withdraws their application before any decision: it will not be instructed.
+
+        ``applicant`` is the signed-in account, or None for a guest, whose key (their private link)
+        the view has checked. ``Refused`` (404) when the application is not ``applicant``'s (a guest's
+        application for a guest), (409) once a decision is taken or when it is withdrawn already.
+        Writes the history and audits ``aids:application:withdraw``.
+        """
+
+
+class IReceipts(Interface):
+    """What an applicant keeps of their application: the PDF receipt, and everything sent as one ZIP."""
+
+    def pdf(application):
+        """The receipt as PDF bytes: the procedure, the number, when (Nouméa time), who applied, every
+        answer as the pages show it, the files with their SHA-256. Rendered each time (nothing stored)."""
+
+    def archive(application):
+        """A temporary file (binary, at its start) holding the ZIP of the receipt and every file sent,
+        under safe names (``fichiers/<champ>/<nom>``); the caller streams it and it disappears once closed."""
+
+
+class IMessages(Interface):
+    """Messages about an application, from the instructors to the applicant and back."""
+
+    def write(application, author, text, uploads, account):
+        """Keep a message of ``author`` (``INSTRUCTORS`` or ``APPLICANT``, :mod:`cagou_aids.models`) with its files
+        (``uploads``, PDF, JPEG or PNG by their content, 10 MB each, 5 at most), and return it.
+
+        ``account`` is who writes (None for a guest). ``Invalid`` (under ``texte`` or ``pieces``) for an empty or
+        too long text or a refused file, before anything is kept; ``Refused`` (409) once the application is
+        anonymised. Writes the history, mails the other side (the applicant's address, the procedure's contact
+        address) and audits ``aids:message:send``.
+        """
+
+
+class IDocumentRequests(Interface):
+    """Requests for documents: an instructor reopens chosen fields of an application, the applicant answers them."""
+
+    def ask(application, names, text, instructor):
+        """Reopen the fields ``names`` (any field of the application's version that takes an answer) with the
+        instructor's ``text``, and return the request; the application waits for its answer.
+
+        ``Invalid`` for no field, a name the form does not have (under ``champs``) or an empty or too long text
+        (under ``demande``); ``Refused`` (409) unless the application is submitted (under a workflow: in a state
+        a transition leaves for ``complement``) and nothing is asked already.
+        Writes the history, mails the applicant, audits ``aids:request:ask``.
+        """
+
+    def answer(document_request, values, uploads, account):
+        """The applicant's answers to the reopened fields only (``values``: what the form sent, ``uploads``: the
+        files sent, by field), read with the rules of the application's version; return the application.
+
+        ``Invalid`` with each message next to its field, before anything is kept; the answers of the other
+        fields are never changed. The files replaced stay with the application, no longer listed. Writes the
+        history, mails the procedure's contact address, audits ``aids:request:answer``.
+        """
+
 
 class IDrafts(Interface):
     """What applicants have typed before submitting: page after page, never lost."""
@@ -104,13 +162,6 @@ class IDrafts(Interface):
         answer becomes the SHA-256 of the files kept for it, and the draft is submitted under the key.
         ``Invalid`` names every refused file and answer (a file field the form does not have, an answer
         naming a file not sent among them); nothing is kept then.
-        """
-
-    def withdraw(application, applicant):
-        """The applicant withdraws their application before any decision: it will not be instructed.
-
-        ``Refused`` (404) when it is not ``applicant``'s, (409) once a decision is taken or when it is
-        withdrawn already. Writes the history and audits ``aids:application:withdraw``.
         """
 
 

@@ -50,6 +50,8 @@ def confirmation(
         ]
         lines += [f"- {stored.filename} : {stored.sha256}" for stored in files]
     contact = f" à {procedure.contact_email}" if procedure.contact_email else ""
+    lines += ["", "Le récépissé de dépôt (PDF) est joint à ce courriel ; il se télécharge aussi depuis le suivi de "
+              "votre demande."]  # fmt: skip
     lines += ["", f"Pour toute question, écrivez{contact} en rappelant votre numéro.", "", "La province Sud"]
     return "\n".join(lines)
 

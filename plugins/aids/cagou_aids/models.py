@@ -36,14 +36,18 @@ PROCEDURE_STATES = {DRAFT: "Brouillon", TEST: "En test", PUBLISHED: "Publiée", 
 INDIVIDUALS, COMPANIES, BOTH = "particuliers", "entreprises", "tous"
 AUDIENCES = {INDIVIDUALS: "Particuliers", COMPANIES: "Entreprises (RIDET)", BOTH: "Particuliers et entreprises"}
 #: An application's states in this part: the next one (instruction) adds the rest.
-SUBMITTED, WITHDRAWN = "deposee", "retiree"
-APPLICATION_STATES = {SUBMITTED: "Déposée", WITHDRAWN: "Retirée"}
+SUBMITTED, WITHDRAWN, COMPLEMENT = "deposee", "retiree", "complement"
+APPLICATION_STATES = {SUBMITTED: "Déposée", WITHDRAWN: "Retirée", COMPLEMENT: "Compléments demandés"}
 #: What each state means for the applicant, in plain French.
 STATE_EXPLANATIONS = {
     SUBMITTED: "Votre demande est enregistrée. Le service instructeur va l'examiner ; "
     "il vous écrira ici et par courriel s'il lui faut un complément.",
     WITHDRAWN: "Vous avez retiré cette demande : elle ne sera pas instruite. Vous pouvez en déposer une nouvelle.",
+    COMPLEMENT: "Le service instructeur vous demande des compléments : lisez sa demande ci-dessous et "
+    "envoyez-les depuis cette page.",
 }
+#: The states in which the applicant may still withdraw: before any decision.
+WITHDRAWABLE = (SUBMITTED, COMPLEMENT)
 
 
 class Procedure(Base):
@@ -253,6 +257,33 @@ class StoredFile(Base):
     def servable(self) -> bool:
         return self.scan_state in (NOT_SCANNED, CLEAN)
 
+    #: The message it is attached to (with ``application_id`` its application's, so that retention erases it too);
+    #: None for a file that answers the form.
+    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_message.id"))
+    #: When a request for documents' answer replaced it: kept with the application, no longer listed.
+    replaced_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+
+#: Who wrote a message: the instructing service, or the applicant (signed in or through their private link).
+INSTRUCTORS, APPLICANT = "instructeurs", "demandeur"
+MESSAGE_AUTHORS = {INSTRUCTORS: "Le service instructeur", APPLICANT: "Le demandeur"}
+MAX_MESSAGE = 5000
+
+
+class ApplicationMessage(Base):
+    """A message about an application, from the instructors to the applicant or back, with its attached files."""
+
+    __tablename__ = "aids_message"
+    __table_args__ = (sa.Index("ix_aids_message_application", "application_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_application.id"))
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(sa.String(16))
+    #: The instructor's or the applicant's account; None for a guest.
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+
 
 class ReceiptCounter(Base):
     __tablename__ = "aids_receipt_counter"
@@ -260,6 +291,27 @@ class ReceiptCounter(Base):
     prefix: Mapped[str] = mapped_column(sa.String(MAX_PREFIX), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class DocumentRequest(Base):
+    """An instructor's request for documents: the fields of the form reopened, and why; answered once."""
+
+    __tablename__ = "aids_document_request"
+    __table_args__ = (sa.Index("ix_aids_document_request_application", "application_id", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_application.id"))
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: The instructor who asked.
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    #: The names of the reopened fields, in the form's order.
+    fields: Mapped[list[str]] = mapped_column(sa.JSON)
+    text: Mapped[str] = mapped_column(sa.Text)
+    #: The state the application was in when asked, where the answer brings it back (a workflow asks from several).
+    from_state: Mapped[str] = mapped_column(sa.String(16), default="deposee", server_default="deposee")
+    answered_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    application: Mapped[Application] = relationship()
 
 
 class Workflow(Base):

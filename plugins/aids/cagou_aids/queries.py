@@ -11,7 +11,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from cagou.kit import Directorate
-from cagou_aids.models import AUDIENCES, BOTH, PUBLISHED, Application, ApplicationEvent, Draft, Procedure, StoredFile
+from cagou_aids.models import (
+    AUDIENCES,
+    BOTH,
+    PUBLISHED,
+    Application,
+    ApplicationEvent,
+    ApplicationMessage,
+    Draft,
+    Procedure,
+    StoredFile,
+)  # fmt: skip
 
 MAX_QUERY = 100
 
@@ -152,8 +162,21 @@ def procedures_all(db: Session) -> list[Procedure]:
 
 
 def files_sent(db: Session, application: Application) -> list[StoredFile]:
-    query = sa.select(StoredFile).where(StoredFile.application_id == application.id)
+    query = sa.select(StoredFile).where(
+        StoredFile.application_id == application.id, StoredFile.message_id.is_(None), StoredFile.replaced_at.is_(None)
+    )
     return list(db.scalars(query.order_by(StoredFile.field, StoredFile.id)))
+
+
+def messages_of(db: Session, application: Application) -> list[tuple[ApplicationMessage, list[StoredFile]]]:
+    """The application's messages, oldest first, each with its files."""
+    messages = list(db.scalars(sa.select(ApplicationMessage).where(ApplicationMessage.application_id == application.id)
+                               .order_by(ApplicationMessage.at, ApplicationMessage.id)))  # fmt: skip
+    query = sa.select(StoredFile).where(StoredFile.message_id.in_([message.id for message in messages]))
+    files: dict[int, list[StoredFile]] = {}
+    for stored in db.scalars(query.order_by(StoredFile.id)):
+        files.setdefault(stored.message_id or 0, []).append(stored)
+    return [(message, files.get(message.id, [])) for message in messages]
 
 
 def own_application(db: Session, receipt: str, applicant_id: int) -> Application | None:

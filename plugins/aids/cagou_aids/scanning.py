@@ -17,8 +17,17 @@ import sqlalchemy as sa
 from pyramid.registry import Registry
 from pyramid.request import Request
 
-from cagou.kit import IAuditLog, IClock, IFileStorage, IVirusScanner, ScanResult, ScanStatus, transaction_scope
-from cagou_aids.models import CLEAN, INFECTED, NOT_SCANNED, QUARANTINED, StoredFile
+from cagou.kit import (
+    IAuditLog,
+    IClock,
+    IFileStorage,
+    IMailer,
+    IVirusScanner,
+    ScanResult,
+    ScanStatus,
+    transaction_scope,
+)
+from cagou_aids.models import CLEAN, INFECTED, NOT_SCANNED, QUARANTINED, Application, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -106,5 +115,23 @@ def scan_quarantined(registry: Registry) -> None:
             if not request.find_service(IFileStorage).exists(stored.storage_key):
                 log.warning("File %s is in quarantine without its bytes in storage", stored.id)
                 continue
-            if scan(request, stored).status is ScanStatus.UNAVAILABLE:
+            result = scan(request, stored)
+            if result.status is ScanStatus.UNAVAILABLE:
                 return
+            if result.status is ScanStatus.INFECTED and stored.application_id is not None:
+                tell_applicant(request, stored, result)
+
+
+def tell_applicant(request: Request, stored: StoredFile, result: ScanResult) -> None:
+    """A file of a submitted application found infected from quarantine: its applicant is told by mail, and how
+    to send a sound one (a message from their application's page)."""
+    application = request.db.get(Application, stored.application_id)
+    if application is None or application.anonymised_at is not None or not application.email:
+        return
+    request.find_service(IMailer).send(
+        application.email, f"Demande {application.receipt} : un fichier contenait un virus",
+        f"Bonjour,\n\nLe fichier « {stored.filename} » joint à votre demande {application.receipt} "
+        f"« {application.version.procedure.title} » contenait un virus ({result.signature}) : il a été supprimé.\n\n"
+        "Envoyez un fichier sain en écrivant au service instructeur depuis la page de votre demande (Mes démarches, "
+        "ou votre lien personnel).\n\nLa province Sud",
+    )  # fmt: skip

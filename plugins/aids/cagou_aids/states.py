@@ -3,7 +3,7 @@ withdrawn), for every page and the public API alike."""
 
 from __future__ import annotations
 
-from cagou_aids.models import APPLICATION_STATES, STATE_EXPLANATIONS, Application
+from cagou_aids.models import APPLICATION_STATES, COMPLEMENT, STATE_EXPLANATIONS, SUBMITTED, Application
 from cagou_aids.workflow import Workflow
 
 
@@ -22,3 +22,11 @@ def state_for_applicant(application: Application) -> tuple[str, str]:
     if state is not None:
         return state.label, state.meaning
     return APPLICATION_STATES.get(application.state, application.state), STATE_EXPLANATIONS.get(application.state, "")
+
+
+def asking_states(workflow: Workflow | None) -> frozenset[str]:
+    """The states from which an instructor may request documents: submitted, or, under a workflow, every state a
+    transition leaves for ``complement`` ("en instruction" in the aid with payment)."""
+    if workflow is None:
+        return frozenset({SUBMITTED})
+    return frozenset(source for t in workflow.transitions if t.target == COMPLEMENT for source in t.sources)

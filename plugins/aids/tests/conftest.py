@@ -8,7 +8,7 @@ import pytest
 import webtest
 from pyramid.registry import Registry
 
-from cagou.kit import CITIZEN, PUBLIC, IAccounts, transaction_scope
+from cagou.kit import CITIZEN, COMPANY, PUBLIC, IAccounts, transaction_scope
 
 pytest_plugins = ["cagou.testing", "cagou.testing_browser"]
 
@@ -28,6 +28,7 @@ def settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 CITIZEN_LOGIN = "marie.wamytan@example.nc"
 CITIZEN_PASSWORD = "lagon-vanille-tricot-2026"
+PASSWORD = CITIZEN_PASSWORD
 
 
 @pytest.fixture
@@ -46,3 +47,34 @@ def citizen_app(app: webtest.TestApp, citizen: Any) -> webtest.TestApp:
 
     login(app, CITIZEN_LOGIN, CITIZEN_PASSWORD, site=PUBLIC)
     return app
+
+
+def business_aid_published(registry: Registry) -> None:
+    from cagou_aids.interfaces import IProcedures
+    from cagou_aids.services.procedures import ProcedureSettings
+    from test_services import NOTICE
+
+    with transaction_scope(registry) as request:
+        procedures = request.find_service(IProcedures)
+        settings = ProcedureSettings(title="Aide aux entreprises", audience="entreprises", receipt_prefix="AIDE",
+                                     data_notice=NOTICE)  # fmt: skip
+        procedures.publish(procedures.create_from_model("business_aid", settings))
+
+
+def company_signed_in(app: webtest.TestApp, registry: Registry) -> webtest.TestApp:
+    from cagou.testing import login
+
+    with transaction_scope(registry) as request:
+        request.find_service(IAccounts).create(
+            "boulangerie", "Boulangerie du Mont-Dore", COMPANY, email="contact@boulangerie.nc", password=PASSWORD,
+            ridet="0123456.001",
+        )  # fmt: skip
+    login(app, "boulangerie", PASSWORD, site="public")
+    return app
+
+
+@pytest.fixture
+def company_app(app: webtest.TestApp, registry: Registry) -> webtest.TestApp:
+    """A company signed in on the public site, and the business aid published (its files' page: test_files.py)."""
+    business_aid_published(registry)
+    return company_signed_in(app, registry)

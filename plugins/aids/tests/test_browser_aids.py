@@ -12,8 +12,14 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
+from cagou_aids.interfaces import IApplications, IDocumentRequests
+from cagou_aids.models import Procedure
 from playwright.sync_api import Page, expect
+from pyramid.registry import Registry
+from test_services import ANSWERS
 
+from cagou.kit import IAccounts, transaction_scope
 from cagou.testing_browser import NARROW, OpenPage, assert_accessible, assert_reflows, sign_in
 
 pytestmark = pytest.mark.browser
@@ -134,3 +140,34 @@ def test_what_is_typed_is_saved_by_itself_and_is_there_after_the_tab_is_closed(o
     page.get_by_role("link", name=CENSUS).first.click()
     expect(page.locator("#champ-nom")).to_have_value("Martin")
     expect(page.locator("#champ-prenoms")).to_have_value("Jeanne")
+
+
+def test_the_application_s_page_its_messages_and_a_request_for_documents_are_accessible(
+    open_page: OpenPage, registry: Registry
+) -> None:
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        person = accounts.by_login("citoyen")
+        procedure = request.db.scalars(sa.select(Procedure).where(Procedure.title == CENSUS)).one()
+        application = request.find_service(IApplications).submit(
+            procedure, dict(ANSWERS), "clef-navigateur", person.email, person
+        )
+        request.find_service(IDocumentRequests).ask(
+            application, ["ville"], "Dans quelle ville êtes-vous exactement ?", accounts.by_login("agent")
+        )
+        receipt = application.receipt
+    page = open_page(bypass_csp=True)
+    sign_in(page, "citoyen", "demo-citoyen-2026", site="public")
+    page.goto(f"/mes-demarches/{receipt}")
+    expect(page.locator("#etat")).to_contain_text("Compléments demandés")
+    assert_accessible(page)
+    page.get_by_role("button", name="Envoyer le message").click()
+    expect(page.locator("#erreur-texte")).to_have_text("Le message est obligatoire.")
+    assert_accessible(page)
+    page.get_by_role("link", name="Envoyer les compléments demandés").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Compléments demandés")
+    assert_accessible(page)
+    narrow = open_page(viewport=NARROW)
+    sign_in(narrow, "citoyen", "demo-citoyen-2026", site="public")
+    for path in (f"/mes-demarches/{receipt}", f"/mes-demarches/{receipt}/complements"):
+        assert_reflows(narrow, path)

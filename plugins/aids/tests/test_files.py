@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 import sqlalchemy as sa
 import webtest
-from cagou_aids.interfaces import IProcedures
 from cagou_aids.models import Application, StoredFile
-from cagou_aids.services.procedures import ProcedureSettings
 from pyramid.registry import Registry
-from test_services import NOTICE
 
-from cagou.kit import AGENT, COMPANY, IAccounts, transaction_scope
+from cagou.kit import AGENT, IAccounts, transaction_scope
 from cagou.testing import delivered_mail, login
 from cagou.testing_checks import PDF_SAMPLE as PDF
 from cagou.testing_checks import PNG_SAMPLE as PNG
@@ -21,30 +17,6 @@ from cagou.testing_checks import PROGRAM_SAMPLE as PROGRAM
 
 SLUG = "aide-aux-entreprises"
 PASSWORD = "lagon-vanille-tricot-2026"
-
-
-def business_aid_published(registry: Registry) -> None:
-    with transaction_scope(registry) as request:
-        procedures = request.find_service(IProcedures)
-        settings = ProcedureSettings(title="Aide aux entreprises", audience="entreprises", receipt_prefix="AIDE",
-                                     data_notice=NOTICE)  # fmt: skip
-        procedures.publish(procedures.create_from_model("business_aid", settings))
-
-
-def company_signed_in(app: webtest.TestApp, registry: Registry) -> webtest.TestApp:
-    with transaction_scope(registry) as request:
-        request.find_service(IAccounts).create(
-            "boulangerie", "Boulangerie du Mont-Dore", COMPANY, email="contact@boulangerie.nc", password=PASSWORD,
-            ridet="0123456.001",
-        )  # fmt: skip
-    login(app, "boulangerie", PASSWORD, site="public")
-    return app
-
-
-@pytest.fixture
-def company_app(app: webtest.TestApp, registry: Registry) -> webtest.TestApp:
-    business_aid_published(registry)
-    return company_signed_in(app, registry)
 
 
 def to_files_page(app: webtest.TestApp) -> webtest.TestResponse:
@@ -85,7 +57,7 @@ def test_a_company_sends_its_documents_and_the_instructor_downloads_them(
     review.forms["formulaire-verification"].submit(status=303)
     assert [kind for _, kind, application in files(registry) if application] == [
         "application/pdf", "application/pdf", "image/png"]  # fmt: skip
-    body = delivered_mail(registry)[0].get_content()
+    body = delivered_mail(registry)[0].get_body(("plain",)).get_content()
     assert f"- rib.png : {hashlib.sha256(PNG).hexdigest()}" in body and "- cafat.pdf : " in body
     with transaction_scope(registry) as request:
         accounts = request.find_service(IAccounts)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import sqlalchemy as sa
 import webtest
 from cagou_aids.abuse import GUEST_CODES
-from cagou_aids.models import Application, Draft
+from cagou_aids.models import WITHDRAWN, Application, Draft
 from pyramid.registry import Registry
 from test_applying import IDENTITY, SLUG, WHERE
 from test_services import published
 
 from cagou.kit import transaction_scope
-from cagou.testing import delivered_mail
+from cagou.testing import csrf_token, delivered_mail
 
 
 def start_as_guest(app: webtest.TestApp, email: str = "marie@example.nc") -> webtest.TestResponse:
@@ -31,7 +33,8 @@ def mailed_code(registry: Registry) -> tuple[str, str]:
     return code.group(1), link.group().removeprefix("http://localhost")
 
 
-def test_a_guest_confirms_the_address_applies_and_follows_the_file(app: webtest.TestApp, registry: Registry) -> None:
+def guest_applied(app: webtest.TestApp, registry: Registry) -> tuple[str, webtest.TestResponse]:
+    """A guest's application through the pages: the token of their private link, and their file's page."""
     published(registry)
     confirm = start_as_guest(app)
     code, link = mailed_code(registry)
@@ -47,7 +50,11 @@ def test_a_guest_confirms_the_address_applies_and_follows_the_file(app: webtest.
             form[name] = value
         page = form.submit("action", value="suivant", status=303).follow()
     page.forms["formulaire-verification"]["declaration"] = "oui"
-    followed = page.forms["formulaire-verification"].submit(status=303).follow()
+    return token, page.forms["formulaire-verification"].submit(status=303).follow()
+
+
+def test_a_guest_confirms_the_address_applies_and_follows_the_file(app: webtest.TestApp, registry: Registry) -> None:
+    token, followed = guest_applied(app, registry)
     assert followed.request.path == f"/demarches/{SLUG}/brouillon/{token}/suivi"
     assert followed.html.find(id="etat").text.startswith("Nouvelle")  # the census's workflow names it so
     with transaction_scope(registry) as request:
@@ -55,6 +62,45 @@ def test_a_guest_confirms_the_address_applies_and_follows_the_file(app: webtest.
         assert (application.applicant_id, application.email) == (None, "marie@example.nc")
     app.reset()  # another browser, the link only: the link is the key
     assert app.get(f"/demarches/{SLUG}/brouillon/{token}/suivi").html.find(id="etat") is not None
+
+
+def test_a_guest_downloads_the_receipt_and_the_zip_then_withdraws_through_the_link(
+    app: webtest.TestApp, registry: Registry
+) -> None:
+    token, _ = guest_applied(app, registry)
+    app.reset()  # the link only
+    page = app.get(f"/demarches/{SLUG}/brouillon/{token}/suivi")
+    receipt = page.click(description="Le récépissé de dépôt")
+    assert receipt.content_type == "application/pdf" and receipt.body.startswith(b"%PDF-")
+    bundle = page.click(description="Tout ce que j'ai envoyé")
+    with zipfile.ZipFile(io.BytesIO(bundle.body)) as archive:
+        [name] = archive.namelist()
+        assert name.startswith("recepisse-RAP-") and archive.read(name).startswith(b"%PDF-")
+    refused = page.forms["formulaire-retrait"].submit(status=400)
+    assert refused.html.find(id="erreur-confirmer").text == "Cochez la case pour confirmer le retrait."
+    refused.forms["formulaire-retrait"]["confirmer"] = "oui"
+    done = refused.forms["formulaire-retrait"].submit(status=303).follow()
+    assert done.request.path == f"/demarches/{SLUG}/brouillon/{token}/suivi"
+    assert done.html.find(id="etat").text.startswith("Retirée : Vous avez retiré cette demande")
+    assert "formulaire-retrait" not in done.forms
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(Application.state)) == WITHDRAWN
+        entry = request.db.execute(
+            sa.text("SELECT action, summary FROM audit_entry WHERE module = 'aids' ORDER BY id DESC LIMIT 1")
+        ).one()
+    assert entry.action == "aids:application:withdraw" and "par son lien personnel" in entry.summary
+
+
+def test_another_token_finds_nothing_to_read_download_or_withdraw(app: webtest.TestApp, registry: Registry) -> None:
+    token, followed = guest_applied(app, registry)
+    form_token = csrf_token(followed)
+    other = token[:-4] + ("aaaa" if not token.endswith("aaaa") else "bbbb")
+    base = f"/demarches/{SLUG}/brouillon/{other}/suivi"
+    for path in ("", "/recepisse.pdf", "/demande.zip", "/fichiers/1"):
+        app.get(base + path, status=404)
+    app.post(base + "/retirer", {"confirmer": "oui", "csrf_token": form_token}, status=404)
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(Application.state)) == "deposee"
 
 
 def test_a_wrong_code_is_refused_and_the_tries_are_few(app: webtest.TestApp, registry: Registry) -> None:

@@ -16,14 +16,12 @@ from cagou_aids.jobs import SCHEDULED_JOBS
 from cagou_aids.models import CLEAN, INFECTED, QUARANTINED, Application, StoredFile
 from cagou_aids.scanning import scan_quarantined
 from pyramid.registry import Registry
-from test_files import PASSWORD, company_app, to_files_page
+from test_files import PASSWORD, to_files_page
 
 from cagou.kit import AGENT, IAccounts, IFileStorage, transaction_scope
-from cagou.testing import INFECTED_PDF, PDF_SIGNATURE, STREAM_MAX_BYTES, Clamd, login
+from cagou.testing import INFECTED_PDF, PDF_SIGNATURE, STREAM_MAX_BYTES, Clamd, delivered_mail, login
 from cagou.testing_checks import PDF_SAMPLE as PDF
 from cagou.testing_checks import PNG_SAMPLE as PNG
-
-__all__ = ["company_app"]  # the fixture, imported for these tests
 
 
 @pytest.fixture
@@ -141,6 +139,9 @@ def test_a_quarantined_file_found_infected_later_is_never_served(
         assert not request.find_service(IFileStorage).exists(hashlib.sha256(INFECTED_PDF).hexdigest())
         [summary] = request.db.scalars(sa.text("SELECT summary FROM audit_entry WHERE action = 'aids:file:infected'"))
     assert summary.startswith("Fichier « cafat.pdf » de la demande ")
+    told = delivered_mail(registry)[-1]
+    assert told["To"] == "contact@boulangerie.nc" and told["Subject"].endswith(": un fichier contenait un virus")
+    assert "« cafat.pdf »" in told.get_content() and "Envoyez un fichier sain" in told.get_content()
 
 
 def test_a_file_longer_than_clamd_scans_is_refused_never_kept_unscanned(

@@ -1,7 +1,7 @@
 """Workflows as data: the workflows and their versions, each procedure's link to one, the transitions taken.
 
 Revision ID: 0005_aids_workflows
-Revises: 0002_aids_scan (the aids branch's head on main when this revision was written)
+Revises: 0003_aids_messages (the aids branch's head on main when this revision was written)
 
 A procedure without a workflow (every one before this revision) keeps its
 applications' two states, submitted and withdrawn. ``validation_levels`` is
@@ -9,6 +9,9 @@ how many distinct validators a proposal needs. ``aids_application_transition``
 records who took which transition, for the four-eyes rule and the history;
 ``aids_application_event.public`` lets a workflow keep a history line for the
 instructors (every earlier line was the applicant's to read).
+``aids_document_request.from_state`` is where the applicant's answer brings
+the application back (under a workflow, a request may be made from several
+states; every earlier one was made from "deposee").
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_aids_workflows"
-down_revision = "0002_aids_scan"
+down_revision = "0003_aids_messages"
 branch_labels = None
 depends_on = None
 
@@ -56,6 +59,8 @@ def upgrade() -> None:
     with op.batch_alter_table("aids_application_event") as table:
         table.add_column(sa.Column("public", sa.Boolean(), server_default=sa.true(), nullable=False))
     op.create_index("ix_aids_application_state", "aids_application", ["procedure_id", "state"])
+    with op.batch_alter_table("aids_document_request") as table:
+        table.add_column(sa.Column("from_state", sa.String(length=16), server_default="deposee", nullable=False))
     op.create_table(
         "aids_application_transition",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -89,6 +94,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_aids_application_transition_application", table_name="aids_application_transition")
     op.drop_table("aids_application_transition")
+    with op.batch_alter_table("aids_document_request") as table:
+        table.drop_column("from_state")
     op.drop_index("ix_aids_application_state", table_name="aids_application")
     with op.batch_alter_table("aids_application_event") as table:
         table.drop_column("public")

@@ -17,11 +17,12 @@ from cagou_aids import mails
 from cagou_aids.answers import sort_key
 from cagou_aids.definition import FILE, Definition
 from cagou_aids.forms import check_answers
-from cagou_aids.interfaces import IApplications
+from cagou_aids.interfaces import IApplications, IReceipts
 from cagou_aids.models import (
     PUBLISHED,
     SUBMITTED,
     TEST,
+    WITHDRAWABLE,
     WITHDRAWN,
     Application,
     ApplicationEvent,
@@ -29,6 +30,7 @@ from cagou_aids.models import (
     ReceiptCounter,
     StoredFile,
 )  # fmt: skip
+from cagou_aids.services.receipts import receipt_name
 
 MAX_KEY = 64
 
@@ -105,10 +107,12 @@ class ApplicationService:
         for stored in attached:
             stored.application_id = application.id
         request.db.flush()
+        pdf = request.find_service(IReceipts).pdf(application)
         # In the same transaction: the mail leaves if and only if the application is stored.
         request.find_service(IMailer).send(
             email, f"Demande enregistrée : {receipt}",
             mails.confirmation(procedure, application, definition, local(request.registry, instant), attached),
+            attachments=[(receipt_name(application), "application/pdf", pdf)],
         )  # fmt: skip
         test = " (test)" if application.is_test else ""
         duplicate = f", doublon possible de {first.receipt}" if first is not None else ""
@@ -120,32 +124,39 @@ class ApplicationService:
         )  # fmt: skip
         return application
 
-    def withdraw(self, application: Application, applicant: Account) -> Application:
+    def withdraw(self, application: Application, applicant: Account | None) -> Application:
         request = self.request
-        if application.applicant_id != applicant.id:
+        if application.applicant_id != (applicant.id if applicant is not None else None):
             raise Refused("Cette demande n'existe pas.", 404)
         if application.state == WITHDRAWN:
             raise Refused("Cette demande est déjà retirée.", 409)
-        if application.state != SUBMITTED:
+        if application.state not in WITHDRAWABLE:
             raise Refused("Une décision est prise sur cette demande : elle ne peut plus être retirée.", 409)
         instant = request.find_service(IClock).now()
+        before = application.state
         application.state = WITHDRAWN
         request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=WITHDRAWN,
                                         text="Demande retirée par le demandeur."))  # fmt: skip
         request.db.flush()
+        guest = " (sans compte, par son lien personnel)" if applicant is None else ""
         request.find_service(IAuditLog).record(
-            "aids:application:withdraw", f"Demande {application.receipt} retirée par le demandeur.", module="aids",
+            "aids:application:withdraw", f"Demande {application.receipt} retirée par le demandeur{guest}.",
+            module="aids",
             object_type="aids_application", object_id=str(application.id),
-            changes={"before": {"state": SUBMITTED}, "after": {"state": WITHDRAWN}},
+            changes={"before": {"state": before}, "after": {"state": WITHDRAWN}},
         )  # fmt: skip
         return application
 
     def first_of(self, procedure: Procedure, identity: str, is_test: bool) -> Application | None:
-        """The first application of the same person on ``procedure`` (tests compared with tests only)."""
+        """The first application of the same person on ``procedure`` (tests compared with tests only).
+
+        The first is the one that is no one's duplicate: submissions take their instant before the counter's
+        lock, so a later one in the lock's order may carry an earlier ``submitted_at``.
+        """
         found: Application | None = self.request.db.scalar(
             sa.select(Application)
             .where(Application.procedure_id == procedure.id, Application.identity == identity,
-                   Application.is_test.is_(is_test))
+                   Application.is_test.is_(is_test), Application.duplicate_of_id.is_(None))
             .order_by(Application.submitted_at, Application.id)
             .limit(1)
         )  # fmt: skip

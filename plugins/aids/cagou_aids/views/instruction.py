@@ -8,35 +8,42 @@ nobody else's. Opening an application is a read of personal data: audited.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
 from cagou.kit import (
+    FormErrors,
     IAuditLog,
+    Invalid,
+    Refused,
     Root,
     csv_response,
     directorate_acl,
     get_engine,
     local,
+    uploads_of,
     xlsx_file,
     xlsx_response,
 )  # fmt: skip
-from cagou_aids.answers import shown, shown_answer
+from cagou_aids.answers import answer_rows, applicant_name, shown
 from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec, parse_definition
+from cagou_aids.interfaces import IDocumentRequests, IMessages
 from cagou_aids.models import (
     APPLICATION_STATES,
     AUDIENCES,
+    INSTRUCTORS,
+    MESSAGE_AUTHORS,
     PROCEDURE_STATES,
     SCAN_STATES,
     Application,
     Procedure,
     StoredFile,
-)
+)  # fmt: skip
 from cagou_aids.queries import (
     PAGE_SIZE,
     ApplicationFilters,
@@ -45,12 +52,15 @@ from cagou_aids.queries import (
     applications,
     cursor_of,
     files_sent,
+    history_of,
+    messages_of,
     procedures_all,
     read_cursor,
     state_counts,
 )
+from cagou_aids.services.requests import askable_fields, open_request
 from cagou_aids.states import state_labels
-from cagou_aids.views import file_response
+from cagou_aids.views import file_response, refuse
 from cagou_aids.views.diagram import workflow_panel
 
 READ = "aids:application:read"
@@ -133,42 +143,75 @@ def applications_page(context: ProcedureContext, request: Request) -> dict[str, 
     }  # fmt: skip
 
 
-def applicant_name(application: Application) -> str:
-    answers = application.answers
-    if answers.get("raison_sociale"):
-        return str(answers["raison_sociale"])
-    return " ".join(str(answers[key]) for key in ("prenoms", "nom") if answers.get(key)) or application.email
+APPLICATION_PAGE = "cagou_aids:templates/application.jinja2"
 
 
-def answer_rows(definition: Definition, answers: dict[str, Any]) -> list[tuple[str, Any, FieldSpec]]:
-    rows = []
-    for page in definition.pages:
-        for spec in page.fields:
-            if not spec.has_answer or spec.name not in answers:
-                continue
-            rows.append((page.title, shown_answer(spec, answers[spec.name]), spec))
-    return rows
-
-
-@view_config(
-    route_name="aids.application", renderer="cagou_aids:templates/application.jinja2", permission=READ
-)  # fmt: skip
-def application_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
-    procedure = context.procedure
-    application = application_by_receipt(request.db, procedure, request.matchdict["receipt"])
+def read_application(context: ProcedureContext, request: Request) -> Application:
+    application = application_by_receipt(request.db, context.procedure, request.matchdict["receipt"])
     if application is None:
         raise HTTPNotFound("Cette demande n'existe pas.")
+    return application
+
+
+def application_values(request: Request, application: Application, errors: FormErrors) -> dict[str, Any]:
+    definition = parse_definition(application.version.definition)
+    return {
+        "procedure": application.version.procedure, "application": application,
+        "rows": answer_rows(definition, application.answers), "files": files_sent(request.db, application),
+        "scan_states": SCAN_STATES,
+        "submitted": local(request.registry, application.submitted_at), "states": APPLICATION_STATES,
+        "version": application.version.number, "messages": messages_of(request.db, application),
+        "authors": MESSAGE_AUTHORS, "errors": errors, "message_text": request.POST.get("texte", "") if errors else "",
+        "local": lambda instant: local(request.registry, instant),
+        "askable": askable_fields(definition), "open_request": open_request(request, application),
+        "history": [(local(request.registry, event.at), event.text) for event in history_of(request.db, application)],
+        "asked_names": request.POST.getall("champs") if errors else [],
+        "request_text": request.POST.get("demande", "") if errors else "",
+        "workflow": workflow_panel(request, application),
+        "file_url": lambda stored: request.route_path(
+            "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
+        ),
+    }  # fmt: skip
+
+
+@view_config(route_name="aids.application", request_method="GET", renderer=APPLICATION_PAGE, permission=READ)
+def application_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
+    application = read_application(context, request)
     request.find_service(IAuditLog).record_read(
         "aids:application:read", f"Demande {application.receipt} consultée.", "aids", "aids_application",
         str(application.id),
     )  # fmt: skip
-    definition = parse_definition(application.version.definition)
-    return {
-        "procedure": procedure, "application": application, "rows": answer_rows(definition, application.answers),
-        "files": files_sent(request.db, application), "scan_states": SCAN_STATES,
-        "submitted": local(request.registry, application.submitted_at), "states": APPLICATION_STATES,
-        "version": application.version.number, "workflow": workflow_panel(request, application),
-    }  # fmt: skip
+    return application_values(request, application, FormErrors())
+
+
+def instructor_action(
+    context: ProcedureContext, request: Request, act: Callable[[Application], object], done: str, anchor: str
+) -> Any:
+    """An instructor's form on the application's page: done, said and back to its section; refused, the page
+    again with each message next to its field, nothing kept."""
+    application = read_application(context, request)
+    try:
+        act(application)
+    except Invalid as refused:
+        refuse(request, 400)
+        return application_values(request, application, refused.errors)
+    except Refused as refused:
+        refuse(request, refused.status)
+        return application_values(request, application, FormErrors(form=refused.message))
+    request.session.flash(done)
+    path = request.route_path("aids.application", id=context.procedure.id, receipt=application.receipt)
+    return HTTPSeeOther(f"{path}#{anchor}")
+
+
+@view_config(route_name="aids.application_message", request_method="POST", renderer=APPLICATION_PAGE, permission=READ)
+def application_message(context: ProcedureContext, request: Request) -> Any:
+    """An instructor writes to the applicant: mailed to them, read and answered on their page."""
+    messages = request.find_service(IMessages)
+    text, uploads = request.POST.get("texte", ""), uploads_of(request, "pieces")
+    return instructor_action(
+        context, request, lambda application: messages.write(application, INSTRUCTORS, text, uploads, request.identity),
+        "Message envoyé au demandeur.", "messages",
+    )  # fmt: skip
 
 
 @view_config(route_name="aids.application_file", request_method="GET", permission=READ)
@@ -184,6 +227,17 @@ def application_file(context: ProcedureContext, request: Request) -> Response:
             "aids", "aids_application", str(application.id),
         )  # fmt: skip
     return response
+
+
+@view_config(route_name="aids.application_request", request_method="POST", renderer=APPLICATION_PAGE, permission=READ)
+def application_request(context: ProcedureContext, request: Request) -> Any:
+    """An instructor asks the applicant for documents: the fields to reopen, and why."""
+    requests = request.find_service(IDocumentRequests)
+    names, text = request.POST.getall("champs"), request.POST.get("demande", "")
+    return instructor_action(
+        context, request, lambda application: requests.ask(application, names, text, request.identity),
+        "Compléments demandés au demandeur.", "complements",
+    )  # fmt: skip
 
 
 def export_rows(request: Request, procedure: Procedure, fields: list[FieldSpec]) -> Iterator[list[Any]]:
