@@ -34,11 +34,16 @@ def export_command(env: Environment, slug: str, file: Path | None) -> None:
         if procedure is None:
             fail(f"Aucune démarche « {slug} ».")
         text = json.dumps(file_data(procedure), ensure_ascii=False, indent=2) + "\n"
+    write_out(text, file, f"Démarche « {slug} » exportée dans {file}.")
+
+
+def write_out(text: str, file: Path | None, done: str) -> None:
+    """An export on the standard output, or in ``file`` (then ``done`` is said)."""
     if file is None:
         click.echo(text, nl=False)
     else:
         file.write_text(text, encoding="utf-8")
-        click.echo(f"Démarche « {slug} » exportée dans {file}.")
+        click.echo(done)
 
 
 @aids_command.command("import")
@@ -75,11 +80,7 @@ def workflow_export_command(env: Environment, code: str, file: Path | None) -> N
         if workflow is None:
             fail(f"Aucun circuit « {code[:40]} ».")
         text = json.dumps(workflow.latest.definition, ensure_ascii=False, indent=2) + "\n"
-    if file is None:
-        click.echo(text, nl=False)
-    else:
-        file.write_text(text, encoding="utf-8")
-        click.echo(f"Circuit « {code} » exporté dans {file}.")
+    write_out(text, file, f"Circuit « {code} » exporté dans {file}.")
 
 
 @aids_command.command("workflow-import")

@@ -40,6 +40,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cagou_aids.definition import DefinitionError
+
 #: What a transition may require of the person who takes it.
 MOTIVATION = "motivation"
 REQUIREMENT_KINDS = {MOTIVATION: "une motivation écrite"}
@@ -69,12 +71,8 @@ MAX_TRANSITIONS = 100
 MAX_MOTIVATION = 5000
 
 
-class WorkflowError(ValueError):
-    """A workflow refused whole: every problem, in French, each saying where it lies."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class WorkflowError(DefinitionError):
+    """A workflow refused whole: every problem, in French, each saying where it lies (as a form's definition)."""
 
 
 @dataclass(frozen=True)

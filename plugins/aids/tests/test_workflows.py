@@ -228,3 +228,24 @@ def test_two_instructors_at_once_one_wins_the_other_gets_a_409(registry: Registr
     assert sorted(outcomes, key=str) == sorted([409, state_of(registry)], key=str)
     with transaction_scope(registry) as request:
         assert request.db.scalar(sa.select(sa.func.count()).select_from(TransitionTaken)) == 2
+
+
+def test_documents_are_requested_from_the_states_the_workflow_allows(
+    registry: Registry, people: dict[str, int]
+) -> None:
+    from cagou_aids.interfaces import IDocumentRequests
+
+    take(registry, people["lea"], "instruire")
+    with transaction_scope(registry) as request:
+        lea = request.find_service(IAccounts).by_id(people["lea"])
+        application = application_by_receipt(request.db, business(request), RECEIPT)
+        asked = request.find_service(IDocumentRequests).ask(application, ["iban"], "Votre RIB, s'il vous plaît.", lea)
+        assert (asked.from_state, application.state) == ("en_instruction", "complement")
+    take(registry, people["lea"], "complement_recu")
+    take(registry, people["lea"], "proposer", "Éligible.")
+    with transaction_scope(registry) as request:
+        lea = request.find_service(IAccounts).by_id(people["lea"])
+        application = application_by_receipt(request.db, business(request), RECEIPT)
+        with pytest.raises(Refused) as refused:
+            request.find_service(IDocumentRequests).ask(application, ["iban"], "Encore ?", lea)
+        assert refused.value.status == 409
