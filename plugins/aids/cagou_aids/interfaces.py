@@ -28,12 +28,70 @@ class IProcedures(Interface):
     def create_from_model(model, settings):
         """A new procedure in draft from one of the shipped models (``repatriation``, ``business_aid``)."""
 
-    def publish(procedure):
+    def publish(procedure, confirmed=False):
         """Open the latest version to the public; delete the applications sent while it was in test.
 
         Raises ``Invalid`` while the personal-data notice is incomplete (each missing part under
-        ``data_notice.<part>``); audits ``aids:procedure:publish``.
+        ``data_notice.<part>``), and under ``confirm`` when the new version has changes that would break the
+        drafts in progress (:func:`cagou_aids.versions.breaking_changes`) and ``confirmed`` is false;
+        ``Refused`` (409) when the latest version is published already. Audits ``aids:procedure:publish``.
         """
+
+    # The designer's changes (services/designer.py). Each change to the form goes through
+    # ``parse_definition`` before it is kept (``Invalid`` with the problems in French otherwise), is made on a
+    # new version once the latest is published, and is audited as ``aids:procedure:<subject>``.
+
+    def create_blank(settings):
+        """A new procedure in draft whose form is one empty page."""
+
+    def clone(procedure, settings):
+        """A new procedure in draft with ``settings`` and a copy of ``procedure``'s latest form."""
+
+    def import_file(content, directorate_id=None):
+        """A new procedure in draft from an exported file (:mod:`cagou_aids.transfer`), checked whole;
+        ``Invalid`` under ``file`` with every problem otherwise. The file's directorate wins when it names one."""
+
+    def update_settings(procedure, settings):
+        """Change the procedure's settings (``Invalid`` field by field); audits ``aids:procedure:settings``."""
+
+    def add_field(procedure, page, kind, label, required=False, choices=(), parent=""):
+        """Add a field at the end of page ``page`` (from 1), or of the repeatable block ``parent``; return its
+        name, made from the label. Audits ``aids:procedure:field``."""
+
+    def update_field(procedure, name, values):
+        """Replace the field's keys by ``values`` (its JSON keys; its name, type and own fields stay)."""
+
+    def remove_field(procedure, name):
+        """Remove the field ``name`` (a condition on it makes the removal refused)."""
+
+    def move_field(procedure, name, offset):
+        """Move a field up (-1) or down (+1); over its page's edge, to the end of the page before or the start
+        of the page after."""
+
+    def add_page(procedure, title):
+        """Add an empty page at the end and return its number. Audits ``aids:procedure:page``."""
+
+    def update_page(procedure, number, values):
+        """Replace page ``number``'s title, help and condition (``values`` keeps its ``fields``)."""
+
+    def remove_page(procedure, number):
+        """Remove page ``number`` with its fields (the form keeps one page at least)."""
+
+    def move_page(procedure, number, offset):
+        """Move page ``number`` up (-1) or down (+1)."""
+
+    def new_version(procedure):
+        """The version to edit: the latest if it is not published, else a new copy of it (audited
+        ``aids:procedure:version``)."""
+
+    def put_in_test(procedure):
+        """Draft → test: reachable by its link only, its submissions marked as tests. Audits ``aids:procedure:test``."""
+
+    def back_to_draft(procedure):
+        """Test → draft, its test submissions deleted. Audits ``aids:procedure:draft``."""
+
+    def close(procedure):
+        """Published → closed now (its closing instant set to now if later). Audits ``aids:procedure:close``."""
 
 
 class IApplications(Interface):

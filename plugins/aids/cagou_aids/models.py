@@ -26,6 +26,7 @@ from cagou_aids.workflow import parse_workflow
 MAX_TITLE = 200
 MAX_SUMMARY = 500
 MAX_HELP = 20_000
+MAX_CATEGORY = 100
 MAX_SLUG = 80
 MAX_PREFIX = 12
 
@@ -61,7 +62,7 @@ class Procedure(Base):
     #: Markdown, rendered safely.
     help_text: Mapped[str] = mapped_column(sa.Text, default="")
     audience: Mapped[str] = mapped_column(sa.String(16))
-    category: Mapped[str] = mapped_column(sa.String(100), default="")
+    category: Mapped[str] = mapped_column(sa.String(MAX_CATEGORY), default="")
     state: Mapped[str] = mapped_column(sa.String(16), default=DRAFT)
     opens_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
@@ -87,6 +88,12 @@ class Procedure(Base):
     @property
     def latest(self) -> ProcedureVersion:
         return self.versions[-1]
+
+    @property
+    def public_version(self) -> ProcedureVersion | None:
+        """The version the public fills: the published one, or the latest while in test (reached by its link
+        only, never listed in the catalogue)."""
+        return self.latest if self.state == TEST else self.published
 
     @property
     def published(self) -> ProcedureVersion | None:

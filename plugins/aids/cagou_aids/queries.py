@@ -15,6 +15,7 @@ from cagou_aids.models import (
     AUDIENCES,
     BOTH,
     PUBLISHED,
+    TEST,
     Application,
     ApplicationEvent,
     ApplicationMessage,
@@ -28,7 +29,7 @@ MAX_QUERY = 100
 
 def is_open(procedure: Procedure, instant: datetime.datetime) -> bool:
     return (
-        procedure.state == PUBLISHED
+        procedure.state in (PUBLISHED, TEST)
         and (procedure.opens_at is None or procedure.opens_at <= instant)
         and (procedure.closes_at is None or instant < procedure.closes_at)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import json
 import zipfile
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ scenarios("aids")
 NOUMEA = ZoneInfo("Pacific/Noumea")
 STEP = "formulaire-etape"
 REVIEW = "formulaire-verification"
+NEW = "formulaire-nouvelle-demarche"
 
 
 class Browser:
@@ -76,14 +78,19 @@ def applications_submitted(registry: Registry, count: int) -> None:
         submit(registry, procedure_id, f"clef-{number}")
 
 
-@given("je suis connecté comme instructeur")
-def instructor_signed_in(browser: Browser, registry: Registry) -> None:
+def agent_signed_in(browser: Browser, registry: Registry, login_name: str, name: str, role: str) -> None:
+    """An agent holding ``role`` everywhere, signed in on the intranet in place of whoever was."""
     with transaction_scope(registry) as request:
         accounts = request.find_service(IAccounts)
-        account = accounts.create("instructeur", "Léa Instructrice", AGENT, password=CITIZEN_PASSWORD)
-        accounts.grant(account, "aids:instructor")
+        account = accounts.create(login_name, name, AGENT, password=CITIZEN_PASSWORD)
+        accounts.grant(account, role)
     browser.app.reset()
-    login(browser.app, "instructeur", CITIZEN_PASSWORD)
+    login(browser.app, login_name, CITIZEN_PASSWORD)
+
+
+@given("je suis connecté comme instructeur")
+def instructor_signed_in(browser: Browser, registry: Registry) -> None:
+    agent_signed_in(browser, registry, "instructeur", "Léa Instructrice", "aids:instructor")
 
 
 def receipt(number: int) -> str:
@@ -155,7 +162,7 @@ def submit_without_declaration(browser: Browser) -> None:
 
 @then(parsers.parse('je lis "{text}"'))
 def reads(browser: Browser, text: str) -> None:
-    assert text in browser.current.text
+    assert text in " ".join(browser.current.html.get_text().split())  # as read: entities decoded
 
 
 @then("un courriel de confirmation m'est envoyé")
@@ -173,6 +180,60 @@ def field_says(browser: Browser, name: str, message: str) -> None:
 @then(parsers.parse('le champ "{name}" contient encore "{value}"'))
 def field_keeps(browser: Browser, name: str, value: str) -> None:
     assert browser.current.html.find(id=f"champ-{name}")["value"] == value
+
+
+# --- conception.feature ------------------------------------------------------------------------------------
+
+
+@given("je suis connecté comme concepteur")
+def designer_signed_in(browser: Browser, registry: Registry) -> None:
+    agent_signed_in(browser, registry, "conceptrice", "Anne Conceptrice", "aids:designer")
+
+
+@when(parsers.parse('je crée la démarche "{title}" d\'une page blanche'))
+def create_blank(browser: Browser, title: str) -> None:
+    form = browser.app.get("/intranet/demarches/").click(description="Nouvelle démarche").forms[NEW]
+    form["title"], form["receipt_prefix"] = title, "REC"
+    browser.page = form.submit().follow()
+
+
+@when(parsers.parse('j\'ajoute le champ obligatoire "{label}" de type "{kind}"'))
+def add_field(browser: Browser, label: str, kind: str) -> None:
+    form = browser.current.forms["formulaire-ajout-champ"]
+    form["type"].force_value(kind)
+    form["label"], form["required"] = label, True
+    browser.page = form.submit(expect_errors=True).maybe_follow()
+
+
+@then(parsers.parse('l\'aperçu montre le champ "{label}"'))
+def preview_shows(browser: Browser, label: str) -> None:
+    labels = [" ".join(tag.text.split()) for tag in browser.current.html.select("#apercu label, #apercu legend")]
+    assert label in labels
+
+
+@when("je publie la démarche")
+def publish(browser: Browser) -> None:
+    browser.page = browser.current.forms["formulaire-publier"].submit(expect_errors=True).maybe_follow()
+
+
+@then("la page est refusée")
+def page_refused(browser: Browser) -> None:
+    assert 400 <= browser.current.status_int < 500
+
+
+@when(parsers.parse('j\'importe une démarche dont un champ est de type "{kind}"'))
+def import_unknown(browser: Browser, kind: str) -> None:
+    definition = {"pages": [{"title": "Vous", "fields": [{"name": "nom", "type": kind, "label": "Nom"}]}]}
+    content = {"format": "cagou-demarche/1", "procedure": {"title": "Importée", "audience": "particuliers",
+               "receipt_prefix": "IMP"}, "directorate": None, "definition": definition}  # fmt: skip
+    form = browser.app.get("/intranet/demarches/nouvelle").forms["formulaire-import"]
+    form["file"] = webtest.Upload("demarche.json", json.dumps(content).encode(), "application/json")
+    browser.page = form.submit(expect_errors=True)
+
+
+@then("aucune démarche n'est créée")
+def nothing_created(registry: Registry) -> None:
+    assert procedure_ids(registry) == []
 
 
 # -- the public extension's API --------------------------------------------------------------------

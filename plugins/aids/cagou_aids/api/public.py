@@ -23,7 +23,7 @@ from cagou_aids.api import APPLY, OPEN_PROCEDURES, OWN_APPLICATION_ROUTE, OWN_AP
 from cagou_aids.api.schemas import IDEMPOTENCY_HEADER, MAX_FILES_SENT, definition_schema
 from cagou_aids.interfaces import IDrafts
 from cagou_aids.mails import duplicate_notice
-from cagou_aids.models import TEST, Application, Procedure, ProcedureVersion
+from cagou_aids.models import Application, Procedure, ProcedureVersion
 from cagou_aids.queries import (
     applications_of,
     history_for_applicant,
@@ -53,13 +53,13 @@ def api_open_procedures(request: Request) -> list[dict[str, Any]]:
 def reachable(request: Request) -> Procedure:
     """The procedure the path names, published or in test (reachable by its link): 404 otherwise."""
     procedure = procedure_by_slug(request.db, request.matchdict["slug"])
-    if procedure is None or (procedure.published is None and procedure.state != TEST):
+    if procedure is None or procedure.public_version is None:
         raise ApiError(404, "Cette démarche n'existe pas, ou n'est pas publiée.")
     return procedure
 
 
 def filled_version(procedure: Procedure) -> ProcedureVersion:
-    version = procedure.latest if procedure.state == TEST else procedure.published
+    version = procedure.public_version
     assert version is not None  # reachable() let only these through
     return version
 

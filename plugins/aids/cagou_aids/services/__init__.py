@@ -19,16 +19,16 @@ from cagou_aids.interfaces import (
     IWorkflows,
 )
 from cagou_aids.services.applications import ApplicationService
+from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
 from cagou_aids.services.messages import MessageService
-from cagou_aids.services.procedures import ProcedureService
 from cagou_aids.services.receipts import ReceiptService
 from cagou_aids.services.requests import DocumentRequestService
 from cagou_aids.services.workflows import WorkflowService
 
 
 def includeme(config: Configurator) -> None:
-    config.register_service_factory(lambda context, request: ProcedureService(request), IProcedures)
+    config.register_service_factory(lambda context, request: DesignerService(request), IProcedures)
     config.register_service_factory(lambda context, request: ApplicationService(request), IApplications)
     config.register_service_factory(lambda context, request: DraftService(request), IDrafts)
     config.register_service_factory(lambda context, request: ReceiptService(request), IReceipts)

@@ -15,11 +15,14 @@ from pyramid.request import Request
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from cagou.kit import FormErrors, IAuditLog, IClock, Invalid, check_address, check_text
+from cagou.kit import FormErrors, IAuditLog, IClock, Invalid, Refused, check_address, check_text
 from cagou_aids.definition import DefinitionError, definition_data, parse_definition
 from cagou_aids.interfaces import IProcedures, IWorkflows
 from cagou_aids.models import (
     AUDIENCES,
+    CLOSED,
+    MAX_CATEGORY,
+    MAX_HELP,
     MAX_SLUG,
     MAX_SUMMARY,
     MAX_TITLE,
@@ -32,6 +35,7 @@ from cagou_aids.models import (
     StoredFile,
 )
 from cagou_aids.services.workflows import MODEL_WORKFLOWS
+from cagou_aids.versions import breaking_changes
 
 PREFIX = re.compile(r"^[A-Z]{2,12}$")
 #: The parts of the personal-data notice, each required before publication, with its French name.
@@ -88,6 +92,14 @@ def notice_problems(notice: dict[str, Any]) -> FormErrors:
     return errors
 
 
+def changes_to_publish(procedure: Procedure) -> list[str]:
+    """The changes of the latest version that would break the drafts started under the published one."""
+    published = procedure.published
+    if published is None or published is procedure.latest:
+        return []
+    return breaking_changes(parse_definition(published.definition), parse_definition(procedure.latest.definition))
+
+
 def delete_tests(db: Session, procedure: Procedure) -> int:
     """Delete the applications sent while ``procedure`` was in test, with their history, files and drafts."""
     tests = sa.select(Application.id).where(Application.procedure_id == procedure.id, Application.is_test)
@@ -103,6 +115,29 @@ def delete_tests(db: Session, procedure: Procedure) -> int:
     return len(ids)
 
 
+def checked_settings(settings: ProcedureSettings) -> tuple[FormErrors, str, str]:
+    """Each setting's French message, and the title and short description trimmed."""
+    errors = FormErrors()
+    title = check_text(errors, "title", settings.title, "Le titre", MAX_TITLE)
+    summary = check_text(errors, "summary", settings.summary, "La description courte", MAX_SUMMARY, required=False)
+    if len(settings.help_text) > MAX_HELP:
+        errors.add("help_text", f"Le texte d'aide fait {MAX_HELP} caractères au plus.")
+    if settings.audience not in AUDIENCES:
+        errors.add("audience", "Choisissez qui peut déposer : particuliers, entreprises, ou les deux.")
+    if not PREFIX.match(settings.receipt_prefix):
+        errors.add("receipt_prefix", "Le préfixe des numéros : 2 à 12 lettres majuscules, par exemple RAP.")
+    if len(settings.category) > MAX_CATEGORY:
+        errors.add("category", f"La catégorie fait {MAX_CATEGORY} caractères au plus.")
+    if settings.contact_email:
+        try:
+            check_address(settings.contact_email)
+        except ValueError as error:
+            errors.add("contact_email", str(error))
+    if settings.opens_at and settings.closes_at and settings.closes_at <= settings.opens_at:
+        errors.add("closes_at", "La clôture vient après l'ouverture.")
+    return errors, title, summary
+
+
 @implementer(IProcedures)
 class ProcedureService:
     def __init__(self, request: Request) -> None:
@@ -110,20 +145,7 @@ class ProcedureService:
 
     def create(self, settings: ProcedureSettings, definition: Any) -> Procedure:
         request = self.request
-        errors = FormErrors()
-        title = check_text(errors, "title", settings.title, "Le titre", MAX_TITLE)
-        summary = check_text(errors, "summary", settings.summary, "La description courte", MAX_SUMMARY, required=False)
-        if settings.audience not in AUDIENCES:
-            errors.add("audience", "Choisissez qui peut déposer : particuliers, entreprises, ou les deux.")
-        if not PREFIX.match(settings.receipt_prefix):
-            errors.add("receipt_prefix", "Le préfixe des numéros : 2 à 12 lettres majuscules, par exemple RAP.")
-        if settings.contact_email:
-            try:
-                check_address(settings.contact_email)
-            except ValueError as error:
-                errors.add("contact_email", str(error))
-        if settings.opens_at and settings.closes_at and settings.closes_at <= settings.opens_at:
-            errors.add("closes_at", "La clôture vient après l'ouverture.")
+        errors, title, summary = checked_settings(settings)
         try:
             parsed = parse_definition(definition)
         except DefinitionError as error:
@@ -162,11 +184,18 @@ class ProcedureService:
         return next(candidate for n in range(1, len(taken) + 2)
                     if (candidate := base if n == 1 else f"{base}-{n}") not in taken)  # fmt: skip
 
-    def publish(self, procedure: Procedure) -> Procedure:
+    def publish(self, procedure: Procedure, confirmed: bool = False) -> Procedure:
         request = self.request
         errors = notice_problems(procedure.data_notice)
         if errors:
             raise Invalid(errors)
+        if procedure.state == CLOSED:
+            raise Refused("Une démarche fermée ne se publie plus : créez-en une copie pour la rouvrir.", 409)
+        if procedure.latest.published_at is not None and procedure.state == PUBLISHED:
+            raise Refused("Cette version est déjà publiée : modifiez le formulaire pour en préparer une nouvelle.", 409)
+        changes = changes_to_publish(procedure)
+        if changes and not confirmed:
+            raise Invalid(FormErrors(confirm="Ces changements gênent les brouillons en cours : cochez pour confirmer."))
         instant = request.find_service(IClock).now()
         version = procedure.latest
         version.published_at = version.published_at or instant

@@ -76,7 +76,7 @@ def review_path(request: Request, draft: Draft) -> str:
 @view_config(route_name="aids.start", request_method="POST", renderer=PROCEDURE, permission="aids:apply")
 def start(request: Request) -> Any:
     procedure = procedure_by_slug(request.db, request.matchdict["slug"])
-    if procedure is None or procedure.published is None:
+    if procedure is None or procedure.public_version is None:
         raise HTTPNotFound("Cette démarche n'existe pas.")
     try:
         before_start(request)

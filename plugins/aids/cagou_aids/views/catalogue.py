@@ -13,7 +13,7 @@ from pyramid.view import view_config
 
 from cagou.kit import FormErrors, IClock, local
 from cagou_aids.definition import FILE, FieldSpec, parse_definition
-from cagou_aids.models import AUDIENCES, BOTH, Procedure
+from cagou_aids.models import AUDIENCES, BOTH, TEST, Procedure
 from cagou_aids.queries import is_open, open_procedures, procedure_by_slug
 
 #: CommonMark without raw HTML: a designer's help text cannot carry a script (links are checked by markdown-it).
@@ -45,7 +45,7 @@ def catalogue(request: Request) -> dict[str, Any]:
 )
 def procedure_page(request: Request) -> dict[str, Any]:
     procedure = procedure_by_slug(request.db, request.matchdict["slug"])
-    if procedure is None or procedure.published is None:
+    if procedure is None or procedure.public_version is None:
         raise HTTPNotFound("Cette démarche n'existe pas ou n'est pas publiée.")
     return procedure_values(request, procedure)
 
@@ -63,11 +63,13 @@ def procedure_values(
         "closes_at": procedure.closes_at and local(registry, procedure.closes_at),
         "documents": [spec.label for spec in files_asked(procedure)], "refusal": refusal,
         "guest_errors": guest_errors or FormErrors(), "guest_email": guest_email,
+        "in_test": procedure.state == TEST,
     }  # fmt: skip
 
 
 def files_asked(procedure: Procedure) -> list[FieldSpec]:
     """The documents to prepare: every file field of the published form."""
-    assert procedure.published is not None
-    definition = parse_definition(procedure.published.definition)
+    version = procedure.public_version
+    assert version is not None
+    definition = parse_definition(version.definition)
     return [spec for spec in definition.fields() if spec.type == FILE]

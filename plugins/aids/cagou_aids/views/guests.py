@@ -39,7 +39,7 @@ CONFIRM = "cagou_aids:templates/guest_confirm.jinja2"
 )
 def guest_start(request: Request) -> Any:
     procedure = procedure_by_slug(request.db, request.matchdict["slug"])
-    if procedure is None or procedure.published is None:
+    if procedure is None or procedure.public_version is None:
         raise HTTPNotFound("Cette démarche n'existe pas.")
     try:
         before_start(request)

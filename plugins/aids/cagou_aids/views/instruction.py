@@ -64,6 +64,7 @@ from cagou_aids.views import file_response, refuse
 from cagou_aids.views.diagram import workflow_panel
 
 READ = "aids:application:read"
+DESIGN = "aids:procedure:design"
 NUMBERS = (INTEGER, AMOUNT)
 
 
@@ -93,7 +94,10 @@ def readable_procedures(request: Request) -> list[Procedure]:
 
 @view_config(route_name="aids.procedures", renderer="cagou_aids:templates/procedures.jinja2", permission=READ)
 def procedures(request: Request) -> dict[str, Any]:
-    return {"procedures": readable_procedures(request), "states": PROCEDURE_STATES, "audiences": AUDIENCES}
+    procedures = readable_procedures(request)
+    designable = {p.id for p in procedures if request.has_permission(DESIGN, ProcedureContext(request, p))}
+    return {"procedures": procedures, "states": PROCEDURE_STATES, "audiences": AUDIENCES, "designable": designable,
+            "may_design": bool(request.has_permission(DESIGN))}  # fmt: skip
 
 
 def listed_fields(definition: Definition) -> list[FieldSpec]:
