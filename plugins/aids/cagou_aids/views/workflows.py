@@ -39,7 +39,9 @@ def take_transition(context: ProcedureContext, request: Request) -> Any:
     code = request.POST.get("transition", "")[:32]
     inputs = {"motivation": request.POST.get("motivation", "")}
     try:
-        reached = request.find_service(IWorkflows).take(application, code, inputs, request.POST.get("etat", "")[:16])
+        reached = request.find_service(IWorkflows).take(
+            application, code, inputs, request.POST.get("etat", "")[:16] or None
+        )
     except Invalid as invalid:
         refuse(request, 400)
         return form_values(request, application, invalid.errors, code)
