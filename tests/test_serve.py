@@ -69,14 +69,16 @@ def answering() -> Iterator[str]:
 def test_the_address_is_announced_once_the_platform_answers(answering, caplog):
     with caplog.at_level(logging.INFO, logger="cagou.web.serve"):
         assert announce_when_answering(answering, "Cagou est servi") is True
-    assert [record.getMessage() for record in caplog.records] == ["Cagou est servi"]
+    # Only the announcer's records: a busy machine makes waitress log its queue's depth too.
+    assert [record.getMessage() for record in caplog.records if record.name == "cagou.web.serve"] == ["Cagou est servi"]
 
 
 def test_a_server_that_never_answers_is_reported_not_announced(caplog):
     with caplog.at_level(logging.INFO, logger="cagou.web.serve"):
         assert announce_when_answering(f"http://127.0.0.1:{free_port()}", "Cagou est servi", timeout=0.5) is False
-    assert [record.levelname for record in caplog.records] == ["WARNING"]
-    assert "ne répond pas" in caplog.records[0].getMessage()
+    announced = [record for record in caplog.records if record.name == "cagou.web.serve"]
+    assert [record.levelname for record in announced] == ["WARNING"]
+    assert "ne répond pas" in announced[0].getMessage()
 
 
 def test_the_announcement_names_the_sites_served():

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import io
 import itertools
+import os
 import re
 import zipfile
 from collections import Counter, deque
@@ -348,7 +349,11 @@ def show_matrix(terminalreporter: Any, path: Path) -> None:
 OPENAPI = "/intranet/api/openapi.json"
 #: The public extension's document, and where its accounts make their tokens.
 PUBLIC_OPENAPI, PUBLIC_TOKENS = "/api/openapi.json", "/mon-compte/jetons/"
-EXAMPLES_PER_OPERATION = 25
+#: The variable that sets how many generated requests each operation of the API is sent (docs/testing.md).
+API_EXAMPLES_ENV = "CAGOU_API_EXAMPLES"
+#: Requests per operation in the regular run, the same ones every run (derandomized): the contract of
+#: every operation is checked each time; a deep run sends more (``CAGOU_API_EXAMPLES=200 make test``).
+EXAMPLES_PER_OPERATION = int(os.environ.get(API_EXAMPLES_ENV) or 8)
 
 
 def token_with_every_scope(app: webtest.TestApp, page_path: str = "/intranet/jetons/") -> str:

@@ -20,6 +20,8 @@ before (pytest reads the fixtures and hooks from this package's namespace):
   tests, copying rows in and out;
 - :mod:`cagou.testing.templates`: what is made once per session and reused
   (compiled templates, the demonstration, a fixture's data);
+- :mod:`cagou.testing.platforms`: the platforms built once per kind of
+  settings and lent to one test after another;
 - :mod:`cagou.testing.helpers`: what a test does with the platform (sign in,
   a form's token, jobs, mail, a served process);
 - :mod:`cagou.testing.required`: the browser and directory tests CI may not
@@ -81,6 +83,8 @@ from cagou.testing.fixtures import (
     key_rings,
     migrated_template,
     owner_registry,
+    platform_folder,
+    platforms,
     production,
     registry,
     settings,
@@ -101,6 +105,7 @@ from cagou.testing.helpers import (
     totp_code,
     write_ini,
 )
+from cagou.testing.platforms import PLATFORMS, Platform, Platforms, pytest_terminal_summary
 from cagou.testing.required import (
     REQUIRE_EVERY_TEST_ENV,
     REQUIRED_MARKERS,
@@ -137,6 +142,7 @@ __all__ = [
     "INTRANET",
     "PDF_SIGNATURE",
     "PER_TEST_SETTINGS",
+    "PLATFORMS",
     "PUBLIC",
     "REQUIRED_MARKERS",
     "REQUIRE_EVERY_TEST_ENV",
@@ -151,6 +157,8 @@ __all__ = [
     "DemoTemplate",
     "DemoTemplates",
     "FixtureTemplates",
+    "Platform",
+    "Platforms",
     "Rows",
     "SkipGuard",
     "TemplateBytecode",
@@ -183,10 +191,13 @@ __all__ = [
     "migrated_template",
     "owner_engine",
     "owner_registry",
+    "platform_folder",
+    "platforms",
     "production",
     "purge_url",
     "pytest_collection_modifyitems",
     "pytest_configure",
+    "pytest_terminal_summary",
     "registry",
     "replace_hook",
     "require_program",

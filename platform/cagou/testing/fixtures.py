@@ -29,7 +29,8 @@ from cagou.testing.database import (
     wipe_postgresql,
 )
 from cagou.testing.helpers import freeze_clock
-from cagou.testing.templates import TEMPLATE_BYTECODE, DemoTemplates, FixtureTemplates
+from cagou.testing.platforms import PLATFORMS, Platforms
+from cagou.testing.templates import TEMPLATE_BYTECODE, DemoTemplates, FixtureTemplates, folder_identity
 
 #: The instant of the ``clock`` fixture.
 FROZEN_INSTANT = datetime.datetime(2026, 3, 23, 22, 0, tzinfo=datetime.UTC)
@@ -95,11 +96,33 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory, cagou_modules: t
     return url or f"{var}/cagou.sqlite"
 
 
+@pytest.fixture(scope="session")
+def platforms(pytestconfig: pytest.Config) -> Platforms:
+    """The platforms built in the session, lent to one test after another (see :mod:`cagou.testing.platforms`)."""
+    made = pytestconfig.stash[PLATFORMS] = Platforms()
+    return made
+
+
+@pytest.fixture(scope="session")
+def platform_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where every test's platform has its folder (``here``, holding ``var``): the same path for every test.
+
+    The same settings then give the same platform, which :class:`Platforms`
+    lends again. Each test gets the folder new and empty; it moves into the
+    test's ``tmp_path`` when the test ends, to be looked at afterwards.
+    """
+    return tmp_path_factory.getbasetemp() / "platform"
+
+
 @pytest.fixture
-def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, ...], key_rings: Path) -> dict[str, Any]:
-    """Settings of a fresh application whose database is migrated and empty."""
-    var = tmp_path / "var"
-    var.mkdir()
+def settings(
+    tmp_path: Path, platform_folder: Path, migrated_template: str, cagou_modules: tuple[str, ...], key_rings: Path
+) -> Iterator[dict[str, Any]]:
+    """Settings of a fresh application whose database is migrated and empty, its folder ``platform_folder``."""
+    if platform_folder.exists():  # the last test could not move it away
+        shutil.rmtree(platform_folder)
+    var = platform_folder / "var"
+    var.mkdir(parents=True)
     # The key rings a production configuration insists on (development would make them at start-up);
     # copied with their mode (0600).
     for ring in ("secrets.keys", "audit.keys"):
@@ -107,12 +130,18 @@ def settings(tmp_path: Path, migrated_template: str, cagou_modules: tuple[str, .
     if is_postgresql():
         # The wipe as the owner; the application as its own role, the purge as its (docs/deployment.md).
         wipe_postgresql(migrated_template)
-        return {
+        yield {
             **base_settings(var, cagou_modules, app_url(migrated_template)),
             "cagou.audit.purge_database_url": purge_url(migrated_template),
         }
-    shutil.copyfile(migrated_template, var / "cagou.sqlite")
-    return base_settings(var, cagou_modules, f"sqlite:///{var}/cagou.sqlite")
+    else:
+        shutil.copyfile(migrated_template, var / "cagou.sqlite")
+        yield base_settings(var, cagou_modules, f"sqlite:///{var}/cagou.sqlite")
+    kept = tmp_path / "platform"
+    if kept.exists():
+        shutil.rmtree(kept)
+    if platform_folder.exists():  # a test may have removed it
+        platform_folder.rename(kept)
 
 
 @pytest.fixture(scope="session")
@@ -122,14 +151,14 @@ def demo_templates(tmp_path_factory: pytest.TempPathFactory, migrated_template: 
 
 @pytest.fixture
 def app_config(
-    request: pytest.FixtureRequest, settings: dict[str, Any], demo_templates: DemoTemplates
+    request: pytest.FixtureRequest, settings: dict[str, Any], demo_templates: DemoTemplates, platforms: Platforms
 ) -> Iterator[Configurator]:
     if "demonstration" in request.fixturenames:
         # The data are in place before the platform starts, as if it had loaded them (see ``demonstration``).
         demo_templates.restore(settings, request.getfixturevalue("demonstration_instant"))
-    config = configure(settings)
+    config = platforms.lend(settings)
     yield config
-    get_engine(config.registry).dispose()
+    platforms.put_back(config)
 
 
 @pytest.fixture
@@ -147,7 +176,7 @@ def demonstration(app_config: Configurator, settings: dict[str, Any], demo_templ
     fixture (directly or through another).
     """
     # Asked for too late (getfixturevalue, a pytest-bdd step), after the platform started: no data, say so.
-    assert settings["cagou.var"] in demo_templates.restored, (
+    assert folder_identity(Path(settings["cagou.var"])) in demo_templates.restored, (
         "ask for `demonstration` in the test's arguments or fixtures"
     )
 
@@ -193,9 +222,9 @@ def owner_registry(registry: Registry, settings: dict[str, Any], migrated_templa
 
 
 @pytest.fixture
-def app(app_config: Configurator) -> webtest.TestApp:
+def app(app_config: Configurator, platforms: Platforms) -> webtest.TestApp:
     """The whole platform behind WebTest."""
-    return webtest.TestApp(app_config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
+    return webtest.TestApp(platforms.wsgi(app_config), extra_environ={"HTTP_HOST": "localhost"})
 
 
 def production(settings: dict[str, Any]) -> dict[str, Any]:

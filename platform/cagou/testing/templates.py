@@ -79,6 +79,12 @@ class TemplateBytecode(jinja2.BytecodeCache):
 TEMPLATE_BYTECODE = TemplateBytecode()
 
 
+def folder_identity(folder: Path) -> tuple[int, int]:
+    """Which folder this is: every test's folder has the same path (``platform_folder``), not the same inode."""
+    found = folder.stat()
+    return found.st_dev, found.st_ino
+
+
 def template_key(settings: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """What makes two tests' data the same: their settings, those naming their own folder and database aside."""
     return tuple(sorted((name, str(value)) for name, value in settings.items() if name not in PER_TEST_SETTINGS))
@@ -114,8 +120,8 @@ class DemoTemplates:
         self.root = root
         self.database = database  # migrated_template: the owner's URL on PostgreSQL, else the SQLite file
         self.templates: dict[tuple[Any, ...], DemoTemplate] = {}
-        #: The folders of the tests given the demonstration.
-        self.restored: set[str] = set()
+        #: The folders of the tests given the demonstration (:func:`folder_identity`).
+        self.restored: set[tuple[int, int]] = set()
 
     def restore(self, settings: dict[str, Any], instant: datetime.datetime | None) -> None:
         """Put the demonstration into the test's folder and its empty database, before its platform starts.
@@ -132,7 +138,7 @@ class DemoTemplates:
                 shutil.copyfile(source, var / source.name)
         if template.rows.tables or template.rows.sequences:
             copy_rows(self.database, template.rows)
-        self.restored.add(str(var))
+        self.restored.add(folder_identity(var))
 
     def make(self, settings: dict[str, Any], instant: datetime.datetime | None) -> DemoTemplate:
         var = self.root / f"demo{len(self.templates)}-{time.monotonic_ns()}" / "var"

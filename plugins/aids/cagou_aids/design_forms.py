@@ -14,6 +14,7 @@ from typing import Any
 
 from pyramid.registry import Registry
 from wtforms import BooleanField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # (WTForms 3.3; not in its stubs yet)
 
 from cagou.kit import Form, FormErrors, Invalid, TextField, parse_date, timezone
 from cagou_aids.definition import (
@@ -87,7 +88,9 @@ class FieldForm(Form):
     not_future = BooleanField()
     choices = TextField()
     display = TextField()
-    accept = SelectMultipleField(choices=list(FILE_TYPES.items()), validate_choice=False)
+    accept = SelectMultipleField(
+        choices=[SelectChoice(kind, label) for kind, label in FILE_TYPES.items()], validate_choice=False
+    )
     max_size = TextField()
     max_files = TextField()
     min_count = TextField()

@@ -113,11 +113,11 @@ def served(tmp_path, settings) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.fixture
-def restored_database(settings) -> Iterator[str]:
+def restored_database(tmp_path, settings) -> Iterator[str]:
     """An empty database beside the test one: a second PostgreSQL database, or a SQLite file not made yet."""
     url = testing.test_database_url()
     if url is None:
-        yield "sqlite:///" + str(Path(settings["cagou.var"]).parent / "restauree" / "var" / "cagou.sqlite")
+        yield "sqlite:///" + str(tmp_path / "restauree" / "var" / "cagou.sqlite")
         return
     target = sa.engine.make_url(url)
     name = f"{target.database}_restore"
