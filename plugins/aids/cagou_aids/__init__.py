@@ -10,6 +10,8 @@ procedure's page, the multi-page form with its drafts, the review page and
 from __future__ import annotations
 
 from pyramid.config import Configurator
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.static import static_view
 
 from cagou.kit import INTRANET, PUBLIC
 from cagou_aids import models  # noqa: F401  (the module's tables join the metadata)
@@ -77,4 +79,10 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "aids.design_add_page", design + "/pages", **procedure)
     config.add_site_route(INTRANET, "aids.design_page", design + r"/pages/{number:\d+}", **procedure)
     config.add_site_route(INTRANET, "aids.design_page_action", design + r"/pages/{number:\d+}/{action}", **procedure)
+    config.add_site_route(INTRANET, "aids.transition", r"/demarches/{id:\d+}/demandes/{receipt}/circuit", **procedure)
+    config.add_site_route(INTRANET, "aids.workflow", r"/demarches/{id:\d+}/circuit", **procedure)
+    # The module's stylesheet (the workflow's diagram), under the intranet; 404 while the module is disabled there.
+    config.add_site_route(INTRANET, "aids.static", "/static-aids/*subpath")
+    config.add_view(static_view("cagou_aids:static", use_subpath=True, cache_max_age=3600), route_name="aids.static",
+                    permission=NO_PERMISSION_REQUIRED)  # fmt: skip
     config.scan("cagou_aids.views")

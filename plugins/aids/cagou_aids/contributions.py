@@ -11,6 +11,7 @@ from cagou.kit import PUBLIC, HealthResult, IClock, SearchResult, Widget
 from cagou_aids.answers import applicant_name
 from cagou_aids.models import APPLICATION_STATES, PUBLISHED, Application, Procedure
 from cagou_aids.queries import applications_of, drafts_of
+from cagou_aids.states import state_for_applicant
 from cagou_aids.views.instruction import READ, readable_procedures
 
 RECENT = datetime.timedelta(days=7)
@@ -32,6 +33,7 @@ def own_widgets(request: Request) -> list[Widget]:
         "drafts": drafts_of(request.db, person)[:SHOWN],
         "applications": applications_of(request.db, person)[:SHOWN],
         "states": APPLICATION_STATES,
+        "state_of": lambda application: state_for_applicant(application)[0],
     }
     return [Widget("Mes démarches", "cagou_aids:templates/widget_mine.jinja2", values, 20, APPLY, site=PUBLIC)]
 

@@ -88,7 +88,10 @@ def load_demo(request: Request) -> None:
         procedure = procedures.create_from_model(model, settings)
         procedures.publish(procedure)
         if agent is not None:
-            accounts.grant(agent, "aids:designer", directorate)
+            # Designer, instructor and validator: the visitor tries every page (the four-eyes rule still asks
+            # another agent to validate the agent's own proposals).
+            for role in ("aids:designer", "aids:instructor", "aids:validator"):
+                accounts.grant(agent, role, directorate)
         insert_applications(request, procedure, list(generated(model, count)))
 
 

@@ -67,6 +67,10 @@ def cagou_permissions() -> list[Permission]:
         Permission("aids:apply", "Déposer une demande sur une démarche en ligne et suivre ses demandes"),
         Permission("aids:procedure:design", "Concevoir et publier les démarches de sa direction"),
         Permission("aids:application:read", "Consulter les demandes déposées sur les démarches de sa direction"),
+        Permission("aids:application:instruct", "Faire avancer les demandes de sa direction dans leur circuit"),
+        Permission(
+            "aids:application:validate", "Valider les propositions de décision sur les demandes de sa direction"
+        ),
     ]
 
 
@@ -76,7 +80,10 @@ def cagou_roles() -> list[Role]:
         Role("aids:applicant", "Usager des démarches en ligne", ("aids:apply",), granted_to_kinds=(CITIZEN, COMPANY)),
         Role("aids:designer", "Concepteur de démarches", ("aids:procedure:design", "aids:application:read"),
              per_directorate=True),
-        Role("aids:instructor", "Instructeur des demandes", ("aids:application:read",), per_directorate=True),
+        Role("aids:instructor", "Instructeur des demandes", ("aids:application:read", "aids:application:instruct"),
+             per_directorate=True),
+        Role("aids:validator", "Validateur des demandes", ("aids:application:read", "aids:application:validate"),
+             per_directorate=True),
     ]  # fmt: skip
 
 

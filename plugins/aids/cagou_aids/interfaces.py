@@ -169,7 +169,8 @@ class IDocumentRequests(Interface):
         instructor's ``text``, and return the request; the application waits for its answer.
 
         ``Invalid`` for no field, a name the form does not have (under ``champs``) or an empty or too long text
-        (under ``demande``); ``Refused`` (409) unless the application is submitted and nothing is asked already.
+        (under ``demande``); ``Refused`` (409) unless the application is submitted (under a workflow: in a state
+        a transition leaves for ``complement``) and nothing is asked already.
         Writes the history, mails the applicant, audits ``aids:request:ask``.
         """
 
@@ -235,4 +236,45 @@ class IDrafts(Interface):
         ``Invalid`` names every refused file and answer (a file field the form does not have, an answer
         naming a file not sent among them); nothing is kept then. ``checked``: the caller looked for the
         key's application already, in this transaction (``IApplications.sent_with``).
+        """
+
+
+class IWorkflows(Interface):
+    """Workflows (:mod:`cagou_aids.workflow`): stored and versioned, followed by procedures, taken by instructors."""
+
+    def install(data):
+        """Store the workflow ``data`` describes (JSON data, checked whole), and return its version.
+
+        A workflow of the same code gets a new version, unless the definition is the one its latest
+        version holds (then that one comes back: importing twice changes nothing). ``WorkflowError``
+        names every problem before anything is kept; audits ``aids:workflow:import``.
+        """
+
+    def shipped(code):
+        """The latest version of the shipped workflow ``code`` (``aide_paiement``, ``recensement_tri``), installed
+        first when it is not yet."""
+
+    def attach(procedure, version, levels=1):
+        """``procedure``'s applications follow the workflow ``version`` from now on, with ``levels`` (1 to 3)
+        distinct validators for each proposal.
+
+        ``Invalid`` (under ``niveaux`` or ``circuit``) for a level count out of bounds, or when some of the
+        procedure's applications are in a state the version does not have. Audits ``aids:procedure:workflow``.
+        """
+
+    def available(application):
+        """The transitions the signed-in agent may take on ``application`` now, as ``(transition, refusal)``
+        pairs: ``refusal`` is None, or the French reason the four-eyes rule refuses it to them."""
+
+    def take(application, code, inputs, seen_state=None):
+        """The signed-in agent takes the transition ``code`` on ``application``, with ``inputs`` (``motivation``);
+        return the state reached.
+
+        ``Refused`` (409) when the procedure has no workflow, when the application is not (or no longer) in a
+        state the transition leaves, or not in ``seen_state`` (what the agent's page showed: two agents at once,
+        the second is told); (403) without the transition's role within the procedure's directorate, for the
+        validation of one's own proposal or a second validation of the same proposal by the same person.
+        ``Invalid`` (under ``motivation``) for a requirement not met. Otherwise, at once: the state (a validation
+        below the procedure's last level keeps it), the transition taken, the history line, the applicant's mail
+        and the audit entry ``aids:application:transition``.
         """

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.kit import Base, Directorate, UTCDateTime
 from cagou_aids.definition import EMAIL, Definition, parse_definition
+from cagou_aids.workflow import Workflow as WorkflowSpec
+from cagou_aids.workflow import parse_workflow
 
 MAX_TITLE = 200
 MAX_SUMMARY = 500
@@ -72,8 +74,13 @@ class Procedure(Base):
     data_notice: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    #: The workflow its applications follow (:mod:`cagou_aids.workflow`); None: submitted, withdrawn, nothing more.
+    workflow_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aids_workflow_version.id"))
+    #: How many distinct validators a proposal needs (one to three), when the workflow has a validation.
+    validation_levels: Mapped[int] = mapped_column(default=1, server_default="1")
 
     directorate: Mapped[Directorate | None] = relationship()
+    workflow_version: Mapped[WorkflowVersion | None] = relationship(lazy="selectin")
     versions: Mapped[list[ProcedureVersion]] = relationship(
         back_populates="procedure", order_by="ProcedureVersion.number", lazy="selectin"
     )
@@ -128,6 +135,8 @@ class Application(Base):
         sa.Index("ix_aids_application_identity", "procedure_id", "identity"),
         # The sweep's question every minute: the applications whose confirmation job was lost.
         sa.Index("ix_aids_application_unconfirmed", "confirmed_at", "submitted_at"),
+        # The instructors' counts per state and their state filter.
+        sa.Index("ix_aids_application_state", "procedure_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -212,6 +221,8 @@ class ApplicationEvent(Base):
     state: Mapped[str] = mapped_column(sa.String(16))
     #: What happened, in French.
     text: Mapped[str] = mapped_column(sa.String(500))
+    #: Whether the applicant reads it: a workflow may keep a line for the instructors (a proposal, a return).
+    public: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 #: A file's virus scan (cagou_aids.scanning): without a scanner, not scanned; with one, in quarantine until
@@ -308,6 +319,69 @@ class DocumentRequest(Base):
     #: The names of the reopened fields, in the form's order.
     fields: Mapped[list[str]] = mapped_column(sa.JSON)
     text: Mapped[str] = mapped_column(sa.Text)
+    #: The state the application was in when asked, where the answer brings it back (a workflow asks from several).
+    from_state: Mapped[str] = mapped_column(sa.String(16), default="deposee", server_default="deposee")
     answered_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
     application: Mapped[Application] = relationship()
+
+
+class Workflow(Base):
+    """A workflow (states and transitions) that procedures follow, known by its code; edited as new versions."""
+
+    __tablename__ = "aids_workflow"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(MAX_TITLE))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+    versions: Mapped[list[WorkflowVersion]] = relationship(
+        back_populates="workflow", order_by="WorkflowVersion.number", lazy="selectin"
+    )
+
+    @property
+    def latest(self) -> WorkflowVersion:
+        return self.versions[-1]
+
+
+class WorkflowVersion(Base):
+    __tablename__ = "aids_workflow_version"
+    __table_args__ = (sa.UniqueConstraint("workflow_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_workflow.id"))
+    number: Mapped[int]
+    #: The workflow, as :func:`cagou_aids.workflow.workflow_data` writes it.
+    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+    workflow: Mapped[Workflow] = relationship(back_populates="versions")
+
+    @property
+    def parsed(self) -> WorkflowSpec:
+        cached: tuple[dict[str, Any], WorkflowSpec] | None = self.__dict__.get("_parsed")
+        if cached is None or cached[0] is not self.definition:
+            cached = (self.definition, parse_workflow(self.definition))
+            self.__dict__["_parsed"] = cached
+        return cached[1]
+
+
+class TransitionTaken(Base):
+    """Who took which transition on an application, when and why: the four-eyes rule reads it."""
+
+    __tablename__ = "aids_application_transition"
+    __table_args__ = (sa.Index("ix_aids_application_transition_application", "application_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_application.id"))
+    workflow_version_id: Mapped[int] = mapped_column(sa.ForeignKey("aids_workflow_version.id"))
+    transition: Mapped[str] = mapped_column(sa.String(32))
+    #: The review step it counts as (``proposal``, ``validation``) or "".
+    step: Mapped[str] = mapped_column(sa.String(16), default="")
+    from_state: Mapped[str] = mapped_column(sa.String(16))
+    to_state: Mapped[str] = mapped_column(sa.String(16))
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    motivation: Mapped[str] = mapped_column(sa.Text, default="")

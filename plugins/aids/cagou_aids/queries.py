@@ -84,6 +84,8 @@ class ApplicationFilters:
     text: str = ""
     field: str = ""
     value: str = ""
+    #: One state of the procedure's workflow, or "" for all.
+    state: str = ""
     #: Keyset pagination: the (submitted_at, id) of the last row of the page before.
     after: tuple[datetime.datetime, int] | None = None
 
@@ -119,6 +121,8 @@ def applications(
         query = query.where(sa.or_(Application.receipt == text.upper(), Application.email.ilike(f"%{text}%")))
     if filters.field and filters.value:
         query = query.where(Application.answers[filters.field].as_string() == filters.value[:MAX_QUERY])
+    if filters.state:
+        query = query.where(Application.state == filters.state)
     if filters.after is not None:
         moment, last_id = filters.after
         query = query.where(
@@ -187,3 +191,16 @@ def own_application(db: Session, receipt: str, applicant_id: int) -> Application
 def history_of(db: Session, application: Application) -> list[ApplicationEvent]:
     query = sa.select(ApplicationEvent).where(ApplicationEvent.application_id == application.id)
     return list(db.scalars(query.order_by(ApplicationEvent.at, ApplicationEvent.id)))
+
+
+def state_counts(db: Session, procedure: Procedure) -> dict[str, int]:
+    """How many of ``procedure``'s applications are in each state (tests left out once it is published)."""
+    query = sa.select(Application.state, sa.func.count()).where(Application.procedure_id == procedure.id)
+    if procedure.state == PUBLISHED:
+        query = query.where(Application.is_test.is_(False))
+    return {state: count for state, count in db.execute(query.group_by(Application.state))}
+
+
+def history_for_applicant(db: Session, application: Application) -> list[ApplicationEvent]:
+    """The history lines the applicant reads (a workflow keeps some for the instructors)."""
+    return [event for event in history_of(db, application) if event.public]

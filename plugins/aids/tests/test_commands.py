@@ -84,3 +84,32 @@ def test_a_file_with_anything_unknown_is_refused_whole(run: Callable[..., Result
 def test_an_unknown_procedure_is_said_so(run: Callable[..., Result]) -> None:
     result = run("aids", "export", "nulle-part")
     assert result.exit_code == 1 and "Aucune démarche « nulle-part »." in result.output
+
+
+def test_a_workflow_is_exported_and_imported_again_and_a_bad_file_refused_whole(
+    run: Callable[..., Result], registry: Registry, tmp_path: Path
+) -> None:  # fmt: skip
+    from cagou_aids.models import Workflow, WorkflowVersion
+
+    published(registry)  # the census, following the shipped "recensement_tri"
+    exported = run("aids", "workflow-export", "recensement_tri", str(tmp_path / "circuit.json"))
+    assert exported.exit_code == 0, exported.output
+    data = json.loads((tmp_path / "circuit.json").read_text(encoding="utf-8"))
+    assert data["code"] == "recensement_tri"
+    same = run("aids", "workflow-import", str(tmp_path / "circuit.json"))
+    assert same.exit_code == 0 and "(version 1)" in same.output  # the same file changes nothing
+    data["states"][0]["label"] = "Reçue"
+    data["transitions"][0]["role"] = "aids:root"
+    data["transitions"][1]["to"] = "ailleurs"
+    (tmp_path / "mauvais.json").write_text(json.dumps(data), encoding="utf-8")
+    bad = run("aids", "workflow-import", str(tmp_path / "mauvais.json"))
+    assert bad.exit_code != 0 and "aids:root" in bad.output and "ailleurs" in bad.output
+    del data["transitions"][:2]
+    data["transitions"][0]["label"] = "Qualifier l'inscription"
+    (tmp_path / "bon.json").write_text(json.dumps(data), encoding="utf-8")
+    good = run("aids", "workflow-import", str(tmp_path / "bon.json"))
+    assert good.exit_code == 0 and "(version 2)" in good.output
+    assert run("aids", "workflow-export", "inconnu").exit_code != 0
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(sa.func.count()).select_from(Workflow)) == 1
+        assert request.db.scalar(sa.select(sa.func.count()).select_from(WorkflowVersion)) == 2

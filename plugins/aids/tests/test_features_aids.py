@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 import webtest
-from cagou_aids.interfaces import IDocumentRequests, IMessages
+from cagou_aids.interfaces import IDocumentRequests, IMessages, IWorkflows
 from cagou_aids.jobs import SCHEDULED_JOBS
 from cagou_aids.models import INSTRUCTORS, Application, Procedure, StoredFile
 from conftest import CITIZEN_PASSWORD, business_aid_published, company_signed_in
@@ -24,7 +24,7 @@ from test_scanning import submit as submit_files
 from test_services import ANSWERS, SETTINGS, published, submit
 
 from cagou.clock import FrozenClock
-from cagou.kit import AGENT, PUBLIC, IAccounts, IClock, IFileStorage, IModuleStates, transaction_scope
+from cagou.kit import AGENT, PUBLIC, IAccounts, IClock, IFileStorage, IModuleStates, Refused, act_as, transaction_scope
 from cagou.testing import INFECTED_PDF, Clamd, delivered_mail, login
 from cagou.testing_checks import PDF_SAMPLE, PUBLIC_TOKENS, token_with_every_scope
 
@@ -530,3 +530,105 @@ def audit_says(registry: Registry, text: str) -> None:
     with transaction_scope(registry) as request:
         summaries = request.db.scalars(sa.text("SELECT summary FROM audit_entry WHERE module = 'aids'")).all()
     assert any(text in summary for summary in summaries), summaries
+
+
+# instruction_workflow.feature
+
+
+def census(request: Any) -> Procedure:
+    found: Procedure = request.db.scalar(sa.select(Procedure).order_by(Procedure.id).limit(1))
+    return found
+
+
+@given(parsers.parse('la démarche suit le circuit "{code}" avec {levels:d} niveaux de validation'))
+def follows_workflow(registry: Registry, code: str, levels: int) -> None:
+    with transaction_scope(registry) as request:
+        workflows = request.find_service(IWorkflows)
+        workflows.attach(census(request), workflows.shipped(code), levels)
+
+
+@given("je suis aussi validateur")
+def also_validator(registry: Registry) -> None:
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        accounts.grant(accounts.by_login("instructeur"), "aids:validator")
+
+
+@when(parsers.re(r'je fais "(?P<label>[^"]*)"$'))
+def take_transition(browser: Browser, label: str) -> None:
+    take_with(browser, label, "")
+
+
+@when(parsers.parse('je fais "{label}" en motivant "{motivation}"'))
+def take_transition_with(browser: Browser, label: str, motivation: str) -> None:
+    take_with(browser, label, motivation)
+
+
+def take_with(browser: Browser, label: str, motivation: str) -> None:
+    page = browser.current
+    forms = [form for key, form in page.forms.items() if isinstance(key, str) and key.startswith("transition-")
+             and page.html.find(id=key).find("button").text.strip() == label]  # fmt: skip
+    assert len(forms) == 1, f"no single button {label!r}"
+    if motivation:
+        forms[0]["motivation"] = motivation
+    answer = forms[0].submit(expect_errors=True)
+    browser.page = answer.follow() if answer.status_int == 303 else answer
+
+
+@then(parsers.parse('l\'état affiché est "{label}"'))
+def shown_state(browser: Browser, label: str) -> None:
+    assert browser.current.html.find(id="etat-actuel").text == label
+
+
+@then(parsers.parse('le demandeur a reçu un courriel "{start}" "{end}"'))
+def applicant_mailed(registry: Registry, start: str, end: str) -> None:
+    assert any(mail["Subject"].startswith(start) and mail["Subject"].endswith(end)
+               for mail in delivered_mail(registry))  # fmt: skip
+
+
+@then(parsers.parse('la motivation dit "{message}"'))
+def motivation_error(browser: Browser, message: str) -> None:
+    assert browser.current.status_int == 400
+    errors = browser.current.html.select('.transitions .error-message[id^="motivation-"]')
+    assert [error.text for error in errors] == [message]
+
+
+@then(parsers.parse('la demande numéro {number:d} est toujours "{state}"'))
+def stored_state(registry: Registry, number: int, state: str) -> None:
+    with transaction_scope(registry) as request:
+        assert request.db.scalar(sa.select(Application.state).where(Application.receipt == receipt(number))) == state
+
+
+def validate_as(registry: Registry, login_name: str, number: int) -> None:
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        account = accounts.by_login(login_name)
+        if account is None:
+            account = accounts.create(login_name, login_name.title(), AGENT, password=CITIZEN_PASSWORD)
+            accounts.grant(account, "aids:validator")
+        act_as(request, account)
+        application = request.db.scalar(sa.select(Application).where(Application.receipt == receipt(number)))
+        request.find_service(IWorkflows).take(application, "valider", {})
+
+
+@when(parsers.parse("un autre validateur valide la demande numéro {number:d}"))
+def another_validates(registry: Registry, number: int) -> None:
+    validate_as(registry, "valideur", number)
+
+
+@when(parsers.parse("un troisième validateur valide la demande numéro {number:d}"))
+def third_validates(registry: Registry, number: int) -> None:
+    validate_as(registry, "valideuse", number)
+
+
+@then("ce validateur ne peut pas la valider une seconde fois")
+def not_twice(registry: Registry) -> None:
+    with pytest.raises(Refused) as refused:
+        validate_as(registry, "valideur", 1)
+    assert refused.value.status == 403 and "déjà validé" in refused.value.message
+
+
+@when("j'ouvre le circuit de la démarche")
+def open_workflow(browser: Browser) -> None:
+    page = browser.app.get("/intranet/demarches/").click(description=SETTINGS.title)
+    browser.page = page.click(description="Circuit d'instruction")

@@ -26,7 +26,8 @@ def submitted_by(registry: Registry, login: str) -> str:
 def test_the_applicant_reads_the_state_history_and_answers(citizen_app: webtest.TestApp, registry: Registry) -> None:
     receipt = submitted_by(registry, "marie.wamytan@example.nc")
     page = citizen_app.get("/mes-demarches/").click(description=receipt)
-    assert page.html.find(id="etat").text.startswith("Déposée : Votre demande est enregistrée.")
+    # The census follows "Recensement et tri": its label and meaning of the submitted state.
+    assert page.html.find(id="etat").text.startswith("Nouvelle : Votre inscription est enregistrée.")
     assert [item.text.split(" — ")[1] for item in page.html.select("#historique li")] == [
         f"Demande déposée, numéro {receipt}."]  # fmt: skip
     assert "Australie" in page.text
@@ -69,5 +70,5 @@ def test_the_public_home_shows_mes_demarches_with_the_latest_application(
     assert widget.find("h2").text == "Mes démarches" and "aucune démarche en cours" in widget.text
     receipt = submitted_by(registry, "marie.wamytan@example.nc")
     widget = citizen_app.get("/").html.find("section", class_="widget")
-    assert f"{receipt} — Recensement des résidents bloqués à l'étranger : Déposée" in " ".join(widget.text.split())
+    assert f"{receipt} — Recensement des résidents bloqués à l'étranger : Nouvelle" in " ".join(widget.text.split())
     assert citizen_app.get("/").click(description=receipt).html.find(id="etat") is not None

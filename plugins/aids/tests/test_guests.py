@@ -56,7 +56,7 @@ def guest_applied(app: webtest.TestApp, registry: Registry) -> tuple[str, webtes
 def test_a_guest_confirms_the_address_applies_and_follows_the_file(app: webtest.TestApp, registry: Registry) -> None:
     token, followed = guest_applied(app, registry)
     assert followed.request.path == f"/demarches/{SLUG}/brouillon/{token}/suivi"
-    assert followed.html.find(id="etat").text.startswith("Déposée")
+    assert followed.html.find(id="etat").text.startswith("Nouvelle")  # the census's workflow names it so
     with transaction_scope(registry) as request:
         application = request.db.scalars(sa.select(Application)).one()
         assert (application.applicant_id, application.email) == (None, "marie@example.nc")

@@ -66,7 +66,9 @@ def test_a_procedure_from_a_model_is_published_and_audited(registry: Registry) -
         procedure = request.db.get(Procedure, procedure_id)
         assert procedure.state == PUBLISHED and procedure.slug == "recensement-des-residents-bloques-a-l-etranger"
         assert procedure.published is procedure.latest and procedure.latest.number == 1
-        assert audit_actions(request) == ["aids:procedure:create", "aids:procedure:publish"]
+        assert audit_actions(request) == ["aids:procedure:create", "aids:workflow:import", "aids:procedure:workflow",
+                                          "aids:procedure:publish"]  # fmt: skip
+        assert procedure.workflow_version.workflow.code == "recensement_tri"
 
 
 def test_publication_is_refused_while_the_data_notice_is_incomplete(registry: Registry) -> None:

@@ -23,8 +23,15 @@ from cagou_aids.api import APPLY, OPEN_PROCEDURES, OWN_APPLICATION_ROUTE, OWN_AP
 from cagou_aids.api.schemas import IDEMPOTENCY_HEADER, MAX_FILES_SENT, definition_schema
 from cagou_aids.interfaces import IApplications, IDrafts
 from cagou_aids.mails import duplicate_notice
-from cagou_aids.models import APPLICATION_STATES, STATE_EXPLANATIONS, Application, Procedure, ProcedureVersion
-from cagou_aids.queries import applications_of, history_of, open_procedures, own_application, procedure_by_slug
+from cagou_aids.models import Application, Procedure, ProcedureVersion
+from cagou_aids.queries import (
+    applications_of,
+    history_for_applicant,
+    open_procedures,
+    own_application,
+    procedure_by_slug,
+)
+from cagou_aids.states import state_for_applicant
 
 
 def moment(request: Request, instant: datetime.datetime | None) -> str | None:
@@ -105,20 +112,20 @@ def own_json(request: Request, application: Application) -> dict[str, Any]:
     zone = local(request.registry, application.submitted_at).tzinfo
     return {
         **own_summary(request, application),
-        "explanation": STATE_EXPLANATIONS.get(application.state, ""),
+        "explanation": state_for_applicant(application)[1],
         "version": application.version.number,
         "duplicate_of": {"receipt": first.receipt, "submitted_at": moment(request, first.submitted_at)}
         if first is not None else None,
         "notice": duplicate_notice(first, zone) if first is not None else None,
         "history": [{"at": moment(request, event.at), "state": event.state, "text": event.text}
-                    for event in history_of(request.db, application)],
+                    for event in history_for_applicant(request.db, application)],
     }  # fmt: skip
 
 
 def own_summary(request: Request, application: Application) -> dict[str, Any]:
     return {
         "receipt": application.receipt, "procedure": application.version.procedure.slug, "state": application.state,
-        "state_label": APPLICATION_STATES.get(application.state, application.state),
+        "state_label": state_for_applicant(application)[0],
         "submitted_at": moment(request, application.submitted_at),
     }  # fmt: skip
 

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
-from cagou_aids.interfaces import IApplications, IDocumentRequests, IDrafts, IMessages, IProcedures, IReceipts
+from cagou_aids.interfaces import (
+    IApplications,
+    IDocumentRequests,
+    IDrafts,
+    IMessages,
+    IProcedures,
+    IReceipts,
+    IWorkflows,
+)
 from cagou_aids.services.applications import ApplicationService
 from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
 from cagou_aids.services.messages import MessageService
 from cagou_aids.services.receipts import ReceiptService
 from cagou_aids.services.requests import DocumentRequestService
+from cagou_aids.services.workflows import WorkflowService
 
 
 def includeme(config: Configurator) -> None:
@@ -25,3 +34,4 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: ReceiptService(request), IReceipts)
     config.register_service_factory(lambda context, request: MessageService(request), IMessages)
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
+    config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)

@@ -28,7 +28,7 @@ from cagou_aids.definition import (
     definition_data,
     parse_definition,
 )
-from cagou_aids.interfaces import IProcedures
+from cagou_aids.interfaces import IProcedures, IWorkflows
 from cagou_aids.models import CLOSED, DRAFT, PUBLISHED, TEST, Procedure, ProcedureVersion
 from cagou_aids.services.procedures import ProcedureService, ProcedureSettings, checked_settings, delete_tests
 from cagou_aids.transfer import read_file
@@ -112,7 +112,11 @@ class DesignerService(ProcedureService):
         return self.create(settings, copy.deepcopy(BLANK))
 
     def clone(self, procedure: Procedure, settings: ProcedureSettings) -> Procedure:
-        return self.create(settings, copy.deepcopy(procedure.latest.definition))
+        copied = self.create(settings, copy.deepcopy(procedure.latest.definition))
+        if procedure.workflow_version is not None:  # the copy follows the same workflow, with as many levels
+            self.request.find_service(IWorkflows).attach(copied, procedure.workflow_version,
+                                                         procedure.validation_levels)  # fmt: skip
+        return copied
 
     def import_file(self, content: bytes, directorate_id: int | None = None) -> Procedure:
         try:

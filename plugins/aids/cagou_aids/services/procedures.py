@@ -17,7 +17,7 @@ from zope.interface import implementer
 
 from cagou.kit import FormErrors, IAuditLog, IClock, Invalid, Refused, check_address, check_text
 from cagou_aids.definition import DefinitionError, definition_data, parse_definition
-from cagou_aids.interfaces import IProcedures
+from cagou_aids.interfaces import IProcedures, IWorkflows
 from cagou_aids.models import (
     AUDIENCES,
     CLOSED,
@@ -34,6 +34,7 @@ from cagou_aids.models import (
     ProcedureVersion,
     StoredFile,
 )
+from cagou_aids.services.workflows import MODEL_WORKFLOWS
 from cagou_aids.versions import breaking_changes
 
 PREFIX = re.compile(r"^[A-Z]{2,12}$")
@@ -172,7 +173,11 @@ class ProcedureService:
     def create_from_model(self, model: str, settings: ProcedureSettings) -> Procedure:
         if model not in MODELS:
             raise Invalid(FormErrors(model=f"Modèle inconnu : « {model[:40]} »."))
-        return self.create(settings, shipped_definition(model))
+        procedure = self.create(settings, shipped_definition(model))
+        # A shipped procedure follows its shipped workflow (docs/aids.md, "Workflows").
+        workflows = self.request.find_service(IWorkflows)
+        workflows.attach(procedure, workflows.shipped(MODEL_WORKFLOWS[model]))
+        return procedure
 
     def free_slug(self, base: str) -> str:
         taken = set(self.request.db.scalars(sa.select(Procedure.slug).where(Procedure.slug.startswith(base))))

@@ -42,12 +42,12 @@ from cagou_aids.interfaces import IDocumentRequests
 from cagou_aids.models import (
     COMPLEMENT,
     MAX_MESSAGE,
-    SUBMITTED,
     Application,
     ApplicationEvent,
     DocumentRequest,
     StoredFile,
 )  # fmt: skip
+from cagou_aids.states import asking_states
 
 
 def askable_fields(definition: Definition) -> list[FieldSpec]:
@@ -93,13 +93,15 @@ class DocumentRequestService:
             raise Invalid(errors)
         # Two instructors asking at once: the second waits for the first, then finds the request made.
         request.db.refresh(application, with_for_update=True)
-        if application.state != SUBMITTED or application.anonymised_at is not None:
+        workflow = application.version.procedure.workflow_version
+        before = application.state
+        if before not in asking_states(workflow.parsed if workflow else None) or application.anonymised_at is not None:
             raise Refused("Cette demande n'attend pas de compléments : elle est retirée, ou une demande de "
                           "compléments est déjà en cours.", 409)  # fmt: skip
         instant = request.find_service(IClock).now()
         asked = [name for name in known if name in set(names)]  # the form's order, each once
         document_request = DocumentRequest(application_id=application.id, at=instant, account_id=instructor.id,
-                                           fields=asked, text=text)  # fmt: skip
+                                           fields=asked, text=text, from_state=before)  # fmt: skip
         request.db.add(document_request)
         application.state = COMPLEMENT
         labels = ", ".join(f"« {known[name].label} »" for name in asked)
@@ -116,7 +118,7 @@ class DocumentRequestService:
         request.find_service(IAuditLog).record(
             "aids:request:ask", f"Compléments demandés pour la demande {application.receipt}.", module="aids",
             object_type="aids_application", object_id=str(application.id),
-            changes={"before": {"state": SUBMITTED}, "after": {"state": COMPLEMENT, "fields": asked}},
+            changes={"before": {"state": before}, "after": {"state": COMPLEMENT, "fields": asked}},
         )  # fmt: skip
         return document_request
 
@@ -159,10 +161,11 @@ class DocumentRequestService:
             raise Invalid(errors)
         self.replace_files(application, kept, file_names(specs), instant)
         application.answers = {**others, **form.answers()}
-        application.state = SUBMITTED
+        back = document_request.from_state
+        application.state = back
         document_request.answered_at = instant
         labels = ", ".join(f"« {spec.label} »" for spec in specs)
-        request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=SUBMITTED,
+        request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=back,
                                         text=f"Compléments envoyés : {labels}."[:500]))  # fmt: skip
         request.db.flush()
         procedure = application.version.procedure
@@ -176,7 +179,7 @@ class DocumentRequestService:
         request.find_service(IAuditLog).record(
             "aids:request:answer", f"Compléments envoyés pour la demande {application.receipt}.", module="aids",
             object_type="aids_application", object_id=str(application.id),
-            changes={"before": {"state": COMPLEMENT}, "after": {"state": SUBMITTED, "fields": sorted(names),
+            changes={"before": {"state": COMPLEMENT}, "after": {"state": back, "fields": sorted(names),
                                                                 "files": len(kept)}},
         )  # fmt: skip
         return application

@@ -28,6 +28,7 @@ from cagou_aids.mails import duplicate_notice
 from cagou_aids.models import APPLICATION_STATES, Draft
 from cagou_aids.queries import applications_of, draft_of, drafts_of, procedure_by_slug
 from cagou_aids.services.drafts import files_of
+from cagou_aids.states import state_for_applicant
 from cagou_aids.views import refuse
 from cagou_aids.views.catalogue import procedure_values
 
@@ -278,6 +279,7 @@ def mine(request: Request) -> dict[str, Any]:
     return {
         "drafts": drafts_of(request.db, person), "applications": applications, "states": APPLICATION_STATES,
         "local": lambda instant: local(registry, instant),
+        "state_of": lambda application: state_for_applicant(application)[0],
     }  # fmt: skip
 
 

@@ -17,17 +17,16 @@ from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IApplications, IMessages, IReceipts
 from cagou_aids.models import (
     APPLICANT,
-    APPLICATION_STATES,
     MESSAGE_AUTHORS,
     SCAN_STATES,
-    STATE_EXPLANATIONS,
     WITHDRAWABLE,
     Application,
     StoredFile,
 )  # fmt: skip
-from cagou_aids.queries import files_sent, history_of, messages_of, own_application
+from cagou_aids.queries import files_sent, history_for_applicant, messages_of, own_application
 from cagou_aids.services.receipts import archive_name, receipt_name
 from cagou_aids.services.requests import open_request
+from cagou_aids.states import state_for_applicant
 from cagou_aids.views import file_response, refuse
 
 PAGE = "cagou_aids:templates/my_application.jinja2"
@@ -69,11 +68,12 @@ def page_values(
     registry = request.registry
     definition = parse_definition(application.version.definition)
     paths = paths or Paths(request, application)
+    state, explanation = state_for_applicant(application)
     return {
         "application": application, "procedure": application.version.procedure,
-        "state": APPLICATION_STATES.get(application.state, application.state),
-        "explanation": STATE_EXPLANATIONS.get(application.state, ""), "may_withdraw": application.state in WITHDRAWABLE,
-        "history": [(local(registry, event.at), event.text) for event in history_of(request.db, application)],
+        "state": state, "explanation": explanation, "may_withdraw": application.state in WITHDRAWABLE,
+        "history": [(local(registry, event.at), event.text)
+                    for event in history_for_applicant(request.db, application)],
         "rows": answer_rows(definition, application.answers), "files": files_sent(request.db, application),
         "errors": errors, "guest": paths.token is not None, "paths": paths, "scan_states": SCAN_STATES,
         "messages": messages_of(request.db, application), "authors": MESSAGE_AUTHORS,

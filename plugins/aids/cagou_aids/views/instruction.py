@@ -56,9 +56,12 @@ from cagou_aids.queries import (
     messages_of,
     procedures_all,
     read_cursor,
+    state_counts,
 )
 from cagou_aids.services.requests import askable_fields, open_request
+from cagou_aids.states import state_labels
 from cagou_aids.views import file_response, refuse
+from cagou_aids.views.diagram import workflow_panel
 
 READ = "aids:application:read"
 DESIGN = "aids:procedure:design"
@@ -102,7 +105,7 @@ def listed_fields(definition: Definition) -> list[FieldSpec]:
     return [spec for spec in definition.fields() if spec.has_answer and spec.type not in (REPEAT, FILE, LONG_TEXT)]
 
 
-def read_filters(request: Request, definition: Definition) -> ApplicationFilters:
+def read_filters(request: Request, definition: Definition, states: dict[str, str]) -> ApplicationFilters:
     params = request.GET
     field = params.get("champ", "")
     try:
@@ -110,8 +113,13 @@ def read_filters(request: Request, definition: Definition) -> ApplicationFilters
     except ValueError:  # a cursor edited by hand: the first page
         after = None
     known = {spec.name for spec in listed_fields(definition)}
+    state = params.get("etat", "")
     return ApplicationFilters(
-        text=params.get("q", ""), field=field if field in known else "", value=params.get("valeur", ""), after=after
+        text=params.get("q", ""),
+        field=field if field in known else "",
+        value=params.get("valeur", ""),
+        after=after,
+        state=state if state in states else "",
     )
 
 
@@ -121,7 +129,9 @@ def read_filters(request: Request, definition: Definition) -> ApplicationFilters
 def applications_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
     procedure = context.procedure
     definition = parse_definition(procedure.latest.definition)
-    filters = read_filters(request, definition)
+    version = procedure.workflow_version
+    states = state_labels(version.parsed if version else None)
+    filters = read_filters(request, definition, states)
     rows = applications(request.db, procedure, filters, PAGE_SIZE + 1)
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     registry = request.registry
@@ -131,8 +141,9 @@ def applications_page(context: ProcedureContext, request: Request) -> dict[str, 
         following = dict(request.GET) | {"apres": cursor_of(last)}
     return {
         "procedure": procedure, "rows": rows, "filters": filters, "fields": listed_fields(definition),
-        "following": following, "states": APPLICATION_STATES, "local": lambda instant: local(registry, instant),
-        "name_of": lambda application: applicant_name(application),
+        "following": following, "states": states, "local": lambda instant: local(registry, instant),
+        "name_of": lambda application: applicant_name(application), "counts": state_counts(request.db, procedure),
+        "workflow": version,
     }  # fmt: skip
 
 
@@ -160,6 +171,7 @@ def application_values(request: Request, application: Application, errors: FormE
         "history": [(local(request.registry, event.at), event.text) for event in history_of(request.db, application)],
         "asked_names": request.POST.getall("champs") if errors else [],
         "request_text": request.POST.get("demande", "") if errors else "",
+        "workflow": workflow_panel(request, application),
         "file_url": lambda stored: request.route_path(
             "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
         ),
@@ -235,11 +247,13 @@ def application_request(context: ProcedureContext, request: Request) -> Any:
 def export_rows(request: Request, procedure: Procedure, fields: list[FieldSpec]) -> Iterator[list[Any]]:
     """Numbers stay numbers (a spreadsheet sums them); every other answer as the pages show it."""
     registry = request.registry
+    version = procedure.workflow_version
+    labels = state_labels(version.parsed if version else None)
     for row in all_applications(get_engine(registry), procedure.id):
         answers = row.answers
         values = [answers.get(spec.name) if spec.type in NUMBERS else shown(spec, answers.get(spec.name))
                   for spec in fields]  # fmt: skip
-        state = APPLICATION_STATES.get(row.state, row.state)
+        state = labels.get(row.state, row.state)
         yield [row.receipt, local(registry, row.submitted_at), state, row.email, *values]
 
 

@@ -13,7 +13,7 @@ Fonctionnalité: Déposer par l'API des services en ligne
     Quand mon programme dépose la demande avec la clé "essai-1"
     Et mon programme dépose la même demande avec la clé "essai-1"
     Alors une seule demande est enregistrée, et les deux réponses donnent son numéro
-    Et mon programme lit que la demande est "Déposée"
+    Et mon programme lit que la demande est "Nouvelle"
 
   Scénario: Une réponse refusée par l'API nomme son champ et n'enregistre rien
     Quand mon programme dépose la demande avec "telephone=12"

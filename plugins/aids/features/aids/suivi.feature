@@ -38,4 +38,4 @@ Fonctionnalité: Suivre sa demande : récépissé, messages et compléments
     Et je suis le lien "Envoyer les compléments demandés"
     Et j'envoie le complément "depuis=01/03/2020"
     Alors je lis "Vos compléments sont envoyés au service instructeur."
-    Et l'état de ma demande est "Déposée"
+    Et l'état de ma demande est "Nouvelle"
