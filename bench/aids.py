@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import datetime
 import http.client
 import json
@@ -36,11 +35,10 @@ import multiprocessing
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import helpdesk
@@ -151,22 +149,6 @@ def bench_companies(env: dict[str, str], count: int) -> list[Company]:
             companies.append(Company(number, clear))
     get_engine(registry).dispose()
     return companies
-
-
-@contextlib.contextmanager
-def bare_server(url: str, env: dict[str, str]) -> Iterator[int]:
-    port = run.free_port()
-    log = VAR / "bare-server.log"
-    command = [run.PYTHON, str(run.BENCH / "bare_aids.py"), "--port", str(port), "--database-url", url]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=run.ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        run.wait_until_ready(process, port, log)
-        yield port
-    finally:
-        run.stop(process)
 
 
 # -- 1. submissions, 2. the burst -----------------------------------------------------------------
@@ -416,7 +398,7 @@ def main() -> int:
     before = run.cpu_busy()
     with (
         run.server(["cagou"], env, VAR / "server.log") as cagou_port,
-        bare_server(args.postgresql_url, env) as bare_port,
+        helpdesk.bare_server(args.postgresql_url, env, "bare_aids.py", (), VAR) as bare_port,
     ):
         print("1. Submissions", flush=True)
         measures = submissions(cagou_port, bare_port, companies, run.Load(args.duration, args.warmup, 0, args.rounds))

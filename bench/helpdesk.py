@@ -53,6 +53,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import run
@@ -309,14 +310,15 @@ def ticket_count(url: str) -> int:
 
 
 @contextlib.contextmanager
-def bare_server(url: str, env: dict[str, str]) -> Iterator[int]:
-    """bench/bare_helpdesk.py in its own process group (what run.server does for bench/serve.py)."""
+def bare_server(
+    url: str, env: dict[str, str], script: str = "bare_helpdesk.py",
+    arguments: tuple[str, ...] = ("--take-group", BASELINE_TAKE_GROUP), folder: Path = VAR,
+) -> Iterator[int]:  # fmt: skip
+    """A baseline (bench/bare_helpdesk.py by default) in its own process group (what run.server does for
+    bench/serve.py)."""
     port = run.free_port()
-    log = VAR / "bare-server.log"
-    command = [
-        run.PYTHON, str(run.BENCH / "bare_helpdesk.py"), "--port", str(port),
-        "--database-url", url, "--take-group", BASELINE_TAKE_GROUP,
-    ]  # fmt: skip
+    log = folder / "bare-server.log"
+    command = [run.PYTHON, str(run.BENCH / script), "--port", str(port), "--database-url", url, *arguments]
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, cwd=run.ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
