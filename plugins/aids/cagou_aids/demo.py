@@ -24,7 +24,6 @@ from pyramid.request import Request
 
 from cagou.kit import IAccounts, IAuditLog, environment_name
 from cagou_aids.answers import COMMUNES
-from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IProcedures
 from cagou_aids.models import Application, Procedure, ReceiptCounter
 from cagou_aids.services.applications import identity_of
@@ -144,7 +143,7 @@ def insert_applications(request: Request, procedure: Procedure, rows: list[dict[
     """The applications in one INSERT, numbered in submission order, the counter left after the last."""
     version = procedure.published
     assert version is not None
-    definition = parse_definition(version.definition)
+    definition = version.parsed
     rows.sort(key=lambda row: row["submitted_at"])
     values = [
         {"procedure_id": procedure.id, "version_id": version.id, "receipt": f"{procedure.receipt_prefix}-2020-{n:06d}",

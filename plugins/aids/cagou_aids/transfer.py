@@ -39,7 +39,7 @@ def file_data(procedure: Procedure) -> dict[str, Any]:
     settings |= {name: getattr(procedure, name).isoformat() for name in INSTANT_SETTINGS if getattr(procedure, name)}
     settings["data_notice"] = procedure.data_notice
     directorate = procedure.directorate.code if procedure.directorate is not None else None
-    definition = definition_data(parse_definition(procedure.latest.definition))
+    definition = definition_data(procedure.latest.parsed)
     return {"format": FORMAT, "procedure": settings, "directorate": directorate, "definition": definition}
 
 

@@ -11,7 +11,6 @@ from pyramid.view import view_config
 from cagou.kit import ApiError, IAuditLog, local
 from cagou_aids.api import APPLICATIONS, ONE_APPLICATION, PROCEDURES, READ, SCHEMA_ROUTE
 from cagou_aids.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, definition_schema
-from cagou_aids.definition import parse_definition
 from cagou_aids.models import Application, Procedure
 from cagou_aids.queries import (
     ApplicationFilters,
@@ -49,7 +48,7 @@ def api_procedures(request: Request) -> list[dict[str, Any]]:
 @view_config(route_name=SCHEMA_ROUTE, request_method="GET", renderer="json", permission=READ)
 def api_schema(context: ProcedureContext, request: Request) -> dict[str, Any]:
     procedure = context.procedure
-    return definition_schema(parse_definition(procedure.latest.definition), procedure.title)
+    return definition_schema(procedure.latest.parsed, procedure.title)
 
 
 def cursor(text: str) -> tuple[datetime.datetime, int] | None:

@@ -36,7 +36,7 @@ from cagou.kit import (
     form_class,
     local,
 )  # fmt: skip
-from cagou_aids.definition import FILE, FILE_TYPES, Definition, FieldSpec, Page, parse_definition
+from cagou_aids.definition import FILE, FILE_TYPES, Definition, FieldSpec, Page
 from cagou_aids.forms import AnswerField, PageForm
 from cagou_aids.interfaces import IDocumentRequests
 from cagou_aids.models import (
@@ -80,7 +80,7 @@ class DocumentRequestService:
 
     def ask(self, application: Application, names: list[str], text: str, instructor: Account) -> DocumentRequest:
         request = self.request
-        definition = parse_definition(application.version.definition)
+        definition = application.version.parsed
         known = {spec.name: spec for spec in askable_fields(definition)}
         errors = FormErrors()
         text = check_text(errors, "demande", text, "La demande", MAX_MESSAGE)
@@ -132,7 +132,7 @@ class DocumentRequestService:
         request.db.refresh(document_request, with_for_update=True)
         if document_request.answered_at is not None or application.state != COMPLEMENT:
             raise Refused("Ces compléments sont déjà envoyés.", 409)
-        definition = parse_definition(application.version.definition)
+        definition = application.version.parsed
         specs = [definition.by_name[name] for name in document_request.fields if name in definition.by_name]
         names = {spec.name for spec in specs}
         sent: MultiDict[str, str] = MultiDict(

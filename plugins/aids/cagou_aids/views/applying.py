@@ -21,7 +21,7 @@ from webob.multidict import MultiDict
 from cagou.kit import FormErrors, IClock, Invalid, Refused, local, uploads_of
 from cagou_aids.abuse import HONEYPOT, before_start, before_submission, review_shown, submitted
 from cagou_aids.answers import COMMUNES, countries, shown_answer
-from cagou_aids.definition import FILE, Definition, Page, parse_definition
+from cagou_aids.definition import FILE, Definition, Page
 from cagou_aids.forms import PageForm, formdata_of, page_form_class, page_visible
 from cagou_aids.interfaces import IDrafts
 from cagou_aids.mails import duplicate_notice
@@ -88,7 +88,7 @@ def start(request: Request) -> Any:
 
 
 def step_values(request: Request, draft: Draft, number: int, form: PageForm, errors: FormErrors) -> dict[str, Any]:
-    definition = parse_definition(draft.version.definition)
+    definition = draft.version.parsed
     pages = visible_pages(definition, draft.answers)
     return {
         "procedure": draft.procedure, "draft": draft, "page": definition.pages[number - 1], "form": form,
@@ -118,7 +118,7 @@ def earlier_answers(definition: Definition, number: int, answers: dict[str, Any]
 @view_config(route_name="aids.step", request_method="GET", renderer=STEP, permission=DRAFT_OWNER)
 def step(request: Request) -> dict[str, Any]:
     draft = open_draft(request)
-    definition = parse_definition(draft.version.definition)
+    definition = draft.version.parsed
     number = page_number(request, definition)
     typed = draft.typed.get(str(number))
     formdata = multidict(typed) if typed is not None else formdata_of(definition.pages[number - 1], draft.answers)
@@ -130,7 +130,7 @@ def step(request: Request) -> dict[str, Any]:
 @view_config(route_name="aids.step", request_method="POST", renderer=STEP, permission=DRAFT_OWNER)
 def step_post(request: Request) -> Any:
     draft = open_draft(request)
-    definition = parse_definition(draft.version.definition)
+    definition = draft.version.parsed
     number = page_number(request, definition)
     known = earlier_answers(definition, number, draft.answers)
     drafts = request.find_service(IDrafts)
@@ -160,7 +160,7 @@ def autosave(request: Request) -> dict[str, Any]:
     """What is typed, saved as it is typed (htmx, a moment after each change): the page's fields, checked
     silently: their answers are kept when the page checks, what was typed always; files wait for "Suivant"."""
     draft = open_draft(request)
-    definition = parse_definition(draft.version.definition)
+    definition = draft.version.parsed
     number = page_number(request, definition)
     values: MultiDict[str, str] = MultiDict(
         (key, value) for key, value in request.POST.items() if isinstance(value, str)
@@ -210,7 +210,7 @@ def next_place(request: Request, draft: Draft, definition: Definition, number: i
 
 
 def review_values(request: Request, draft: Draft, errors: FormErrors) -> dict[str, Any]:
-    definition = parse_definition(draft.version.definition)
+    definition = draft.version.parsed
     pages = visible_pages(definition, draft.answers)
     summary = [
         (number, definition.pages[number - 1], [(spec, shown_answer(spec, draft.answers.get(spec.name)))
@@ -243,7 +243,7 @@ def review_post(request: Request) -> Any:
         application = request.find_service(IDrafts).submit(draft)
     except Invalid as refused:
         refuse(request, 400)
-        first = first_page_with(parse_definition(draft.version.definition), refused.errors)
+        first = first_page_with(draft.version.parsed, refused.errors)
         message = f"Une réponse est à corriger (étape {first}) : {next(iter(refused.errors.values()))}"
         return review_values(request, draft, FormErrors(form=message))
     except Refused as refused:

@@ -12,7 +12,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from cagou.kit import FormErrors, IClock, local
-from cagou_aids.definition import FILE, FieldSpec, parse_definition
+from cagou_aids.definition import FILE, FieldSpec
 from cagou_aids.models import AUDIENCES, BOTH, TEST, Procedure
 from cagou_aids.queries import is_open, open_procedures, procedure_by_slug
 
@@ -71,5 +71,5 @@ def files_asked(procedure: Procedure) -> list[FieldSpec]:
     """The documents to prepare: every file field of the published form."""
     version = procedure.public_version
     assert version is not None
-    definition = parse_definition(version.definition)
+    definition = version.parsed
     return [spec for spec in definition.fields() if spec.type == FILE]

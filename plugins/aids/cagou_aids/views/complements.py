@@ -13,7 +13,7 @@ from webob.multidict import MultiDict
 
 from cagou.kit import FormErrors, IClock, Invalid, Refused, local, uploads_of
 from cagou_aids.answers import COMMUNES, answer_rows, countries
-from cagou_aids.definition import FILE, parse_definition
+from cagou_aids.definition import FILE
 from cagou_aids.forms import PageForm, formdata_of
 from cagou_aids.interfaces import IDocumentRequests
 from cagou_aids.models import Application, DocumentRequest
@@ -36,7 +36,7 @@ def complement_values(
     request: Request, application: Application, document_request: DocumentRequest, form: PageForm, errors: FormErrors,
     paths: Paths,
 ) -> dict[str, Any]:  # fmt: skip
-    definition = parse_definition(application.version.definition)
+    definition = application.version.parsed
     names = set(document_request.fields)
     return {
         "application": application, "procedure": application.version.procedure, "asked": document_request,
@@ -52,7 +52,7 @@ def asked_form(
 ) -> PageForm:
     """The form of the asked fields: with ``values`` as sent, or else filled with the answers they have (files
     excepted: they are sent again)."""
-    definition = parse_definition(application.version.definition)
+    definition = application.version.parsed
     specs = [definition.by_name[name] for name in document_request.fields if name in definition.by_name]
     page = complement_form(definition, specs)
     if values is None:

@@ -13,7 +13,6 @@ from pyramid.view import view_config
 
 from cagou.kit import FormErrors, Invalid, Refused, attachment_response, local, uploads_of
 from cagou_aids.answers import answer_rows
-from cagou_aids.definition import parse_definition
 from cagou_aids.interfaces import IApplications, IMessages, IReceipts
 from cagou_aids.models import (
     APPLICANT,
@@ -66,7 +65,7 @@ def page_values(
     request: Request, application: Application, errors: FormErrors, paths: Paths | None = None
 ) -> dict[str, Any]:
     registry = request.registry
-    definition = parse_definition(application.version.definition)
+    definition = application.version.parsed
     paths = paths or Paths(request, application)
     state, explanation = state_for_applicant(application)
     return {

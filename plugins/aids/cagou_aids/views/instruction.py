@@ -31,7 +31,7 @@ from cagou.kit import (
     xlsx_response,
 )  # fmt: skip
 from cagou_aids.answers import answer_rows, applicant_name, shown
-from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec, parse_definition
+from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec
 from cagou_aids.interfaces import IDocumentRequests, IMessages
 from cagou_aids.models import (
     APPLICATION_STATES,
@@ -128,7 +128,7 @@ def read_filters(request: Request, definition: Definition, states: dict[str, str
 )  # fmt: skip
 def applications_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
     procedure = context.procedure
-    definition = parse_definition(procedure.latest.definition)
+    definition = procedure.latest.parsed
     version = procedure.workflow_version
     states = state_labels(version.parsed if version else None)
     filters = read_filters(request, definition, states)
@@ -158,7 +158,7 @@ def read_application(context: ProcedureContext, request: Request) -> Application
 
 
 def application_values(request: Request, application: Application, errors: FormErrors) -> dict[str, Any]:
-    definition = parse_definition(application.version.definition)
+    definition = application.version.parsed
     return {
         "procedure": application.version.procedure, "application": application,
         "rows": answer_rows(definition, application.answers), "files": files_sent(request.db, application),
@@ -258,7 +258,7 @@ def export_rows(request: Request, procedure: Procedure, fields: list[FieldSpec])
 
 
 def export_fields(procedure: Procedure) -> list[FieldSpec]:
-    definition = parse_definition(procedure.latest.definition)
+    definition = procedure.latest.parsed
     return [spec for spec in definition.fields() if spec.has_answer and spec.type != REPEAT]
 
 
