@@ -8,6 +8,12 @@ filled under, so that it always displays as it was. The **receipt counter**
 gives each application its number (``RAP-2026-000042``), one row per prefix
 and year, taken under the row's lock: never the same number twice, whatever
 the number of processes.
+
+The tables of the processing chain that came later (annotations, acts,
+payments, …) each sit in a module of this package named by its concern, which
+refers to the tables here by name (``relationship("Application")``) and is
+imported at the bottom of this file, so that ``from cagou_aids.models import
+…`` finds every table.
 """
 
 from __future__ import annotations
