@@ -17,6 +17,7 @@ from cagou.kit import INTRANET, PUBLIC
 from cagou_aids import models  # noqa: F401  (the module's tables join the metadata)
 from cagou_aids.hooks import *  # noqa: F403  (the hook implementations are the module's API)
 from cagou_aids.services.applications import CONFIRM_JOB
+from cagou_aids.views.annotations import includeme as annotation_routes
 from cagou_aids.views.instruction import procedure_context
 
 DRAFT = "/demarches/{slug}/brouillon/{token}"
@@ -25,6 +26,7 @@ DRAFT = "/demarches/{slug}/brouillon/{token}"
 def includeme(config: Configurator) -> None:
     config.include("cagou_aids.services")
     config.include("cagou_aids.api")
+    config.include(annotation_routes)  # a callable: the dotted name would meet __future__'s ``annotations``
     config.add_job(CONFIRM_JOB, "cagou_aids.jobs.confirm")
     config.add_site_route(PUBLIC, "aids.catalogue", "/demarches/")
     config.add_site_route(PUBLIC, "aids.procedure", "/demarches/{slug}")

@@ -24,6 +24,7 @@ from pyramid.request import Request
 
 from cagou.kit import IAccounts, IAuditLog, environment_name
 from cagou_aids.answers import COMMUNES
+from cagou_aids.instruction_demo import define_instruction_rules
 from cagou_aids.interfaces import IProcedures
 from cagou_aids.models import Application, Procedure, ReceiptCounter
 from cagou_aids.services.applications import identity_of
@@ -86,6 +87,7 @@ def load_demo(request: Request) -> None:
         settings = ProcedureSettings(**{**settings.__dict__, "directorate_id": directorate.id if directorate else None})
         procedure = procedures.create_from_model(model, settings)
         procedures.publish(procedure)
+        define_instruction_rules(request, procedure, model)
         if agent is not None:
             # Designer, instructor and validator: the visitor tries every page (the four-eyes rule still asks
             # another agent to validate the agent's own proposals).

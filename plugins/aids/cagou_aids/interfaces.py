@@ -278,3 +278,26 @@ class IWorkflows(Interface):
         below the procedure's last level keeps it), the transition taken, the history line, the applicant's mail
         and the audit entry ``aids:application:transition``.
         """
+
+
+class IAnnotations(Interface):
+    """Private annotations, eligibility rules and triage weights (services/annotations.py): never the applicant's."""
+
+    def define(procedure, data):
+        """Replace ``procedure``'s annotations by ``data`` (a list of ``{code, label, help, kind, options}``),
+        checked whole; ``Invalid`` with each problem under its field suffixed with its rank (``label-2``).
+        Audits ``aids:procedure:annotations`` (before, after)."""
+
+    def set_eligibility(procedure, data):
+        """Set the eligibility rules (:mod:`cagou_aids.eligibility`); ``Invalid`` per key. Audits
+        ``aids:procedure:eligibility``."""
+
+    def set_triage(procedure, data):
+        """Set the triage's weights (:mod:`cagou_aids.triage`); ``Invalid`` per key. Audits
+        ``aids:procedure:triage``."""
+
+    def set_values(application, inputs, uploads, account):
+        """Set the annotations named in ``inputs`` (code → text or JSON value, empty clears it) and ``uploads``
+        (code → one ``Upload``, for file annotations); return the values changed. ``Invalid`` under the code for a
+        value its kind refuses or an unknown code, nothing kept; ``Refused`` (409) on an anonymised application.
+        Audits ``aids:annotation:set`` with the changed values before and after."""

@@ -28,6 +28,7 @@ from cagou.kit import IAuditLog, IClock, IMailer, ScheduledJob, deliver_mail, tr
 from cagou_aids.interfaces import IApplications
 from cagou_aids.models import Application, ApplicationEvent, Draft, Procedure, StoredFile
 from cagou_aids.scanning import scan_quarantined
+from cagou_aids.services.annotations import erase_annotations
 
 DRAFT_DAYS, REMINDER_DAYS = 30, 7
 #: The history's state for an application whose retention period ended.
@@ -88,6 +89,7 @@ def apply_retention(registry: Registry) -> None:
             if not expired:
                 continue
             request.db.execute(sa.delete(StoredFile).where(StoredFile.application_id.in_(expired)))
+            erase_annotations(request.db, expired)
             request.db.execute(
                 sa.update(Application).where(Application.id.in_(expired))
                 .values(answers={}, email="", identity=None, anonymised_at=now)

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from cagou.kit import Directorate
+from cagou_aids.annotations import FILE_FIELD_PREFIX
+from cagou_aids.triage import PRIORITY, by_priority
 from cagou_aids.models import (
     AUDIENCES,
     BOTH,
@@ -88,6 +90,8 @@ class ApplicationFilters:
     state: str = ""
     #: Keyset pagination: the (submitted_at, id) of the last row of the page before.
     after: tuple[datetime.datetime, int] | None = None
+    #: "" (the latest first) or ``priorite`` (the triage's score, cagou_aids/triage.py).
+    sort: str = ""
 
 
 PAGE_SIZE = 50
@@ -123,6 +127,8 @@ def applications(
         query = query.where(Application.answers[filters.field].as_string() == filters.value[:MAX_QUERY])
     if filters.state:
         query = query.where(Application.state == filters.state)
+    if filters.sort == PRIORITY:
+        return by_priority(db, procedure, query, filters.after, size)
     if filters.after is not None:
         moment, last_id = filters.after
         query = query.where(
@@ -164,7 +170,8 @@ def procedures_all(db: Session) -> list[Procedure]:
 
 def files_sent(db: Session, application: Application) -> list[StoredFile]:
     query = sa.select(StoredFile).where(
-        StoredFile.application_id == application.id, StoredFile.message_id.is_(None), StoredFile.replaced_at.is_(None)
+        StoredFile.application_id == application.id, StoredFile.message_id.is_(None), StoredFile.replaced_at.is_(None),
+        ~StoredFile.field.startswith(FILE_FIELD_PREFIX),  # the instructors' private annotations' files
     )
     return list(db.scalars(query.order_by(StoredFile.field, StoredFile.id)))
 

@@ -45,6 +45,10 @@ from cagou_aids.definition import DefinitionError
 #: What a transition may require of the person who takes it.
 MOTIVATION = "motivation"
 REQUIREMENT_KINDS = {MOTIVATION: "une motivation écrite"}
+#: A private annotation (its ``code``) filled in before the transition (cagou_aids/annotations.py).
+ANNOTATION = "annotation"
+REQUIREMENT_KINDS[ANNOTATION] = "une annotation privée remplie"
+ANNOTATION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 #: The four-eyes review's steps.
 PROPOSAL, VALIDATION = "proposal", "validation"
 STEPS = ("", PROPOSAL, VALIDATION)
@@ -88,6 +92,8 @@ class State:
 class Requirement:
     kind: str
     label: str = ""
+    #: The annotation's code, for the kind ``annotation``.
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -224,12 +230,20 @@ class Reader:
         found = []
         for number, item in enumerate(data, start=1):
             here = f"{where}, exigence {number}"
-            if not self.keys(item, frozenset({"kind", "label"}), here):
+            if not self.keys(item, frozenset({"kind", "label", "code"}), here):
                 continue
             if item.get("kind") not in REQUIREMENT_KINDS:
                 self.problems.append(f"{here} : « kind » inconnu (possibles : {', '.join(REQUIREMENT_KINDS)}).")
                 continue
-            found.append(Requirement(item["kind"], self.text(item, "label", here, MAX_LABEL, required=False)))
+            code = item.get("code", "")
+            if (item["kind"] == ANNOTATION) != bool(code) or not isinstance(code, str) or (
+                code and not ANNOTATION_CODE.match(code)
+            ):
+                self.problems.append(f"{here} : « code » nomme l'annotation (1 à 24 minuscules, chiffres ou _) pour "
+                                     "une exigence « annotation », et seulement pour elle.")  # fmt: skip
+                continue
+            label = self.text(item, "label", here, MAX_LABEL, required=False)
+            found.append(Requirement(item["kind"], label, code))
         return tuple(found)
 
     def transition(self, data: Any, where: str, states: set[str]) -> Transition | None:

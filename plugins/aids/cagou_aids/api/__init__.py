@@ -37,6 +37,7 @@ OWN_APPLICATIONS, OWN_APPLICATION_ROUTE = "aids.api.own_applications", "aids.api
 
 
 def includeme(config: Configurator) -> None:
+    from cagou_aids.api.annotations import includeme as annotation_operations
     from cagou_aids.views.instruction import procedure_context
 
     procedure = {"factory": procedure_context}
@@ -62,6 +63,7 @@ def includeme(config: Configurator) -> None:
         "tracée au journal d'audit)", permission=READ, response=APPLICATION, tags=TAGS,
     )  # fmt: skip
     config.scan("cagou_aids.api.views")
+    config.include(annotation_operations)  # a callable: the dotted name would meet __future__'s ``annotations``
     add_public_api(config)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyramid.config import Configurator
 
 from cagou_aids.interfaces import (
+    IAnnotations,
     IApplications,
     IDocumentRequests,
     IDrafts,
@@ -18,6 +19,7 @@ from cagou_aids.interfaces import (
     IReceipts,
     IWorkflows,
 )
+from cagou_aids.services.annotations import AnnotationService
 from cagou_aids.services.applications import ApplicationService
 from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
@@ -35,3 +37,4 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: MessageService(request), IMessages)
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
+    config.register_service_factory(lambda context, request: AnnotationService(request), IAnnotations)

@@ -34,6 +34,7 @@ from cagou_aids.models import (
     ProcedureVersion,
     StoredFile,
 )
+from cagou_aids.services.annotations import erase_annotations
 from cagou_aids.services.workflows import MODEL_WORKFLOWS
 from cagou_aids.versions import breaking_changes
 
@@ -108,6 +109,7 @@ def delete_tests(db: Session, procedure: Procedure) -> int:
         return 0
     drafts = sa.select(Draft.id).where(Draft.application_id.in_(ids))
     db.execute(sa.delete(ApplicationEvent).where(ApplicationEvent.application_id.in_(ids)))
+    erase_annotations(db, ids)
     db.execute(sa.delete(StoredFile).where(sa.or_(StoredFile.application_id.in_(ids), StoredFile.draft_id.in_(drafts))))
     db.execute(sa.delete(Draft).where(Draft.application_id.in_(ids)))
     db.execute(sa.update(Application).where(Application.id.in_(ids)).values(duplicate_of_id=None))

@@ -30,6 +30,7 @@ from cagou_aids.models import (
     Workflow,
     WorkflowVersion,
 )  # fmt: skip
+from cagou_aids.services.annotations import check_annotations, keep_suggestion
 from cagou_aids.workflow import (
     MAX_MOTIVATION,
     MOTIVATION,
@@ -204,9 +205,10 @@ class WorkflowService:
         refusal = self.four_eyes(application, transition)
         if refusal is not None:
             raise Refused(refusal, 403)
+        check_annotations(request, application, transition)
         target, note = self.target(application, transition)
         instant = request.find_service(IClock).now()
-        request.db.add(TransitionTaken(
+        request.db.add(taken := TransitionTaken(
             application_id=application.id, workflow_version_id=version.id, transition=transition.code,
             step=transition.step, from_state=before, to_state=target, account_id=request.identity.id, at=instant,
             motivation=motivation,
@@ -220,6 +222,7 @@ class WorkflowService:
         request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=target, text=text[:500],
                                         public=history.public if history else False))  # fmt: skip
         request.db.flush()
+        keep_suggestion(request, application, taken)
         partial = transition.step == VALIDATION and target == before  # a level validated, the next to come
         if transition.mail is not None and application.email and not partial:
             request.find_service(IMailer).send(

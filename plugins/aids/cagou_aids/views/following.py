@@ -22,6 +22,7 @@ from cagou_aids.models import (
     Application,
     StoredFile,
 )  # fmt: skip
+from cagou_aids.annotations import FILE_FIELD_PREFIX
 from cagou_aids.queries import files_sent, history_for_applicant, messages_of, own_application
 from cagou_aids.services.receipts import archive_name, receipt_name
 from cagou_aids.services.requests import open_request
@@ -133,7 +134,7 @@ def withdraw(request: Request) -> Any:
 def file_download(request: Request, application: Application) -> Response:
     """One of the files the applicant sent, as an attachment (their own: not audited)."""
     stored = request.db.get(StoredFile, int(request.matchdict["file"]))
-    if stored is None or stored.application_id != application.id:
+    if stored is None or stored.application_id != application.id or stored.field.startswith(FILE_FIELD_PREFIX):
         raise HTTPNotFound("Ce fichier n'existe pas.")
     return file_response(request, stored)
 

@@ -61,6 +61,7 @@ from cagou_aids.queries import (
 from cagou_aids.services.requests import askable_fields, open_request
 from cagou_aids.states import state_labels
 from cagou_aids.views import file_response, refuse
+from cagou_aids.views.annotation_panel import annotation_panel
 from cagou_aids.views.diagram import workflow_panel
 
 READ = "aids:application:read"
@@ -120,6 +121,7 @@ def read_filters(request: Request, definition: Definition, states: dict[str, str
         value=params.get("valeur", ""),
         after=after,
         state=state if state in states else "",
+        sort=params.get("tri", ""),
     )
 
 
@@ -171,7 +173,7 @@ def application_values(request: Request, application: Application, errors: FormE
         "history": [(local(request.registry, event.at), event.text) for event in history_of(request.db, application)],
         "asked_names": request.POST.getall("champs") if errors else [],
         "request_text": request.POST.get("demande", "") if errors else "",
-        "workflow": workflow_panel(request, application),
+        "workflow": workflow_panel(request, application), "annotations": annotation_panel(request, application, errors),
         "file_url": lambda stored: request.route_path(
             "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
         ),
