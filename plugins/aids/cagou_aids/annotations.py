@@ -76,12 +76,12 @@ def check_one(errors: FormErrors, data: Mapping[str, Any], suffix: str, seen: se
 
 
 def parse_annotations(data: Any) -> tuple[AnnotationSpec, ...]:
-    """The annotations ``data`` lists, or :class:`AnnotationsRefused` with every problem, each under its field's
+    """The annotations ``data`` lists, or :class:`AnnotationsError` with every problem, each under its field's
     name suffixed with the annotation's rank (``label-2``), as the designer's page names its inputs."""
     errors = FormErrors()
     if not isinstance(data, list) or len(data) > MAX_ANNOTATIONS:
         errors.add("annotations", f"Les annotations sont une liste d'au plus {MAX_ANNOTATIONS} éléments.")
-        raise AnnotationsRefused(errors)
+        raise AnnotationsError(errors)
     seen: set[str] = set()
     specs = []
     for number, item in enumerate(data, start=1):
@@ -92,11 +92,11 @@ def parse_annotations(data: Any) -> tuple[AnnotationSpec, ...]:
         if spec is not None:
             specs.append(spec)
     if errors:
-        raise AnnotationsRefused(errors)
+        raise AnnotationsError(errors)
     return tuple(specs)
 
 
-class AnnotationsRefused(ValueError):
+class AnnotationsError(ValueError):
     def __init__(self, errors: FormErrors) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors

@@ -29,8 +29,11 @@ from cagou_aids.answers import amount_text
 
 #: What the rules read in the shipped business aid's form (services/procedures.py, shipped/business_aid.json).
 DEFAULT_FIELDS = {"turnover_before": "ca_annee_precedente", "turnover_after": "ca_annee", "staff": "salaries"}
-FIELD_LABELS = {"turnover_before": "Le champ du chiffre d'affaires de référence",
-                "turnover_after": "Le champ du chiffre d'affaires de la période", "staff": "Le champ des salariés"}
+FIELD_LABELS = {
+    "turnover_before": "Le champ du chiffre d'affaires de référence",
+    "turnover_after": "Le champ du chiffre d'affaires de la période",
+    "staff": "Le champ des salariés",
+}
 NUMBER_LABELS = {
     "loss_threshold": ("Le seuil de perte de chiffre d'affaires (%)", 100),
     "staff_ceiling": ("Le plafond de salariés", 100_000),
@@ -73,7 +76,7 @@ def whole(errors: FormErrors, name: str, raw: Any, label: str, highest: int) -> 
 
 def parse_rules(data: Mapping[str, Any], fields: Mapping[str, str]) -> EligibilityRules:
     """The rules ``data`` gives, checked against the form's number fields ``fields`` (name → type); raises
-    :class:`RulesRefused` with each problem under its key."""
+    :class:`RulesError` with each problem under its key."""
     errors = FormErrors()
     names = {}
     for key, label in FIELD_LABELS.items():
@@ -85,11 +88,11 @@ def parse_rules(data: Mapping[str, Any], fields: Mapping[str, str]) -> Eligibili
     numbers = {key: whole(errors, key, data.get(key, 0), label, highest)
                for key, (label, highest) in NUMBER_LABELS.items()}  # fmt: skip
     if errors:
-        raise RulesRefused(errors)
-    return EligibilityRules(**names, **numbers)
+        raise RulesError(errors)
+    return EligibilityRules(names["turnover_before"], names["turnover_after"], names["staff"], **numbers)
 
 
-class RulesRefused(ValueError):
+class RulesError(ValueError):
     def __init__(self, errors: FormErrors) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from cagou.kit import Directorate
 from cagou_aids.annotations import FILE_FIELD_PREFIX
-from cagou_aids.triage import PRIORITY, by_priority
 from cagou_aids.models import (
     AUDIENCES,
     BOTH,
@@ -25,6 +24,7 @@ from cagou_aids.models import (
     Procedure,
     StoredFile,
 )  # fmt: skip
+from cagou_aids.triage import PRIORITY, by_priority
 
 MAX_QUERY = 100
 
@@ -170,7 +170,9 @@ def procedures_all(db: Session) -> list[Procedure]:
 
 def files_sent(db: Session, application: Application) -> list[StoredFile]:
     query = sa.select(StoredFile).where(
-        StoredFile.application_id == application.id, StoredFile.message_id.is_(None), StoredFile.replaced_at.is_(None),
+        StoredFile.application_id == application.id,
+        StoredFile.message_id.is_(None),
+        StoredFile.replaced_at.is_(None),
         ~StoredFile.field.startswith(FILE_FIELD_PREFIX),  # the instructors' private annotations' files
     )
     return list(db.scalars(query.order_by(StoredFile.field, StoredFile.id)))

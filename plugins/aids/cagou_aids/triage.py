@@ -64,7 +64,7 @@ def criteria_options(definition: Definition, name: str) -> tuple[str, ...]:
 
 
 def parse_weights(data: Mapping[str, Any], definition: Definition) -> TriageWeights:
-    """The weights ``data`` gives, checked against the census's form; raises :class:`WeightsRefused`."""
+    """The weights ``data`` gives, checked against the census's form; raises :class:`WeightsError`."""
     errors = FormErrors()
     specs = {spec.name: spec for spec in definition.fields()}
     criteria_field = str(data.get("criteria_field", "")).strip()
@@ -86,11 +86,11 @@ def parse_weights(data: Mapping[str, Any], definition: Definition) -> TriageWeig
     numbers = {key: whole(errors, key, data.get(key, 0), label, MAX_WEIGHT) for key, label in WEIGHT_NUMBERS.items()}
     ages = {key: whole(errors, key, data.get(key, 0), label, 120) for key, label in AGE_NUMBERS.items()}
     if errors:
-        raise WeightsRefused(errors)
+        raise WeightsError(errors)
     return TriageWeights(criteria_field, household, age, criteria, **numbers, **ages)
 
 
-class WeightsRefused(ValueError):
+class WeightsError(ValueError):
     def __init__(self, errors: FormErrors) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
@@ -130,12 +130,12 @@ def ranked(weights: TriageWeights | None, rows: Sequence[Application]) -> list[t
 
 
 def by_priority(
-    db: Session, procedure: Procedure, query: sa.Select[tuple[Application]],
+    db: Session, procedure: Procedure, query: sa.Select[Any],
     after: tuple[datetime.datetime, int] | None, size: int,
 ) -> list[Application]:  # fmt: skip
     """A page of ``query``'s applications by score; ``after`` is the (submitted_at, id) of the page before's last
     row, as the list's cursor says it whatever the order."""
-    rows = list(db.scalars(query.order_by(Application.submitted_at.desc(), Application.id.desc())))
+    rows: list[Application] = list(db.scalars(query.order_by(Application.submitted_at.desc(), Application.id.desc())))
     ordered = [row for _, row in ranked(weights_for(db, procedure), rows)]
     start = 0
     if after is not None:

@@ -236,8 +236,10 @@ class Reader:
                 self.problems.append(f"{here} : « kind » inconnu (possibles : {', '.join(REQUIREMENT_KINDS)}).")
                 continue
             code = item.get("code", "")
-            if (item["kind"] == ANNOTATION) != bool(code) or not isinstance(code, str) or (
-                code and not ANNOTATION_CODE.match(code)
+            if (
+                (item["kind"] == ANNOTATION) != bool(code)
+                or not isinstance(code, str)
+                or (code and not ANNOTATION_CODE.match(code))
             ):
                 self.problems.append(f"{here} : « code » nomme l'annotation (1 à 24 minuscules, chiffres ou _) pour "
                                      "une exigence « annotation », et seulement pour elle.")  # fmt: skip

@@ -50,11 +50,11 @@ def stored_values(registry: Registry) -> dict[str, Any]:
 
 
 def test_a_definition_is_refused_whole_each_problem_next_to_its_field() -> None:
-    from cagou_aids.annotations import AnnotationsRefused
+    from cagou_aids.annotations import AnnotationsError
 
     bad = [{"code": "Vol!", "label": "", "kind": "texte"}, {"code": "a", "label": "A", "kind": "couleur"},
            {"code": "a", "label": "B", "kind": "choix", "options": ["seule"]}]  # fmt: skip
-    with pytest.raises(AnnotationsRefused) as refused:
+    with pytest.raises(AnnotationsError) as refused:
         parse_annotations(bad)
     errors = refused.value.errors
     assert errors["code-1"].startswith("Le code fait 1 à 24 caractères")
@@ -63,7 +63,7 @@ def test_a_definition_is_refused_whole_each_problem_next_to_its_field() -> None:
     assert errors["code-3"] == "Le code « a » est déjà pris par une autre annotation."
     assert errors["options-3"].startswith("Un choix a de 2 à 30 options")
     for hostile in (None, "texte", {"code": "a"}, [None], [{"code": "a"}] * 41):
-        with pytest.raises(AnnotationsRefused):
+        with pytest.raises(AnnotationsError):
             parse_annotations(hostile)
     assert [spec.code for spec in parse_annotations(DEFINITIONS)] == [item["code"] for item in DEFINITIONS]
 
@@ -204,10 +204,12 @@ def test_a_transition_waits_for_its_annotation_and_the_page_says_what_is_missing
     instructor = instructor_app(citizen_app, registry)
     page = instructor.get(application_path(registry, receipt))
     assert page.html.find(id="manque-qualifier").text == (
-        "À remplir d'abord : « Priorité retenue » (annotations privées).")
+        "À remplir d'abord : « Priorité retenue » (annotations privées)."
+    )
     refused = page.forms["transition-qualifier"].submit(status=400)
     assert refused.html.find(id="erreur-transition").text == (
-        "« Qualifier » demande d'abord de remplir l'annotation privée « Priorité retenue ».")
+        "« Qualifier » demande d'abord de remplir l'annotation privée « Priorité retenue »."
+    )
     with transaction_scope(registry) as request:
         assert request.db.scalar(sa.select(Application.state)) == "deposee"
         instructor_account = request.find_service(IAccounts).by_login("instructeur")

@@ -41,19 +41,19 @@ from cagou_aids.annotations import (
     FILE,
     FILE_FIELD_PREFIX,
     MAX_ANNOTATION_FILE,
+    AnnotationsError,
     AnnotationSpec,
-    AnnotationsRefused,
     annotations_data,
     is_filled,
     parse_annotations,
     read_value,
 )  # fmt: skip
 from cagou_aids.definition import AMOUNT, FILE_TYPES, INTEGER
-from cagou_aids.eligibility import RulesRefused, Suggestion, parse_rules, rules_data, rules_of, suggest
+from cagou_aids.eligibility import RulesError, Suggestion, parse_rules, rules_data, rules_of, suggest
 from cagou_aids.interfaces import IAnnotations
 from cagou_aids.models import Application, ApplicationEvent, Procedure, StoredFile, TransitionTaken
 from cagou_aids.models.annotations import AnnotationValue, EligibilitySnapshot, InstructionRules
-from cagou_aids.triage import WeightsRefused, parse_weights, weights_data
+from cagou_aids.triage import WeightsError, parse_weights, weights_data
 from cagou_aids.workflow import ANNOTATION, PROPOSAL, Transition
 
 
@@ -162,7 +162,7 @@ class AnnotationService:
     def define(self, procedure: Procedure, data: list[dict[str, Any]]) -> tuple[AnnotationSpec, ...]:
         try:
             specs = parse_annotations(data)
-        except AnnotationsRefused as refused:
+        except AnnotationsError as refused:
             raise Invalid(refused.errors) from None
         rules = self.rules(procedure)
         before, after = rules.annotations, annotations_data(specs)
@@ -173,7 +173,7 @@ class AnnotationService:
     def set_eligibility(self, procedure: Procedure, data: Mapping[str, Any]) -> None:
         try:
             parsed = parse_rules(data, number_fields(procedure))
-        except RulesRefused as refused:
+        except RulesError as refused:
             raise Invalid(refused.errors) from None
         rules = self.rules(procedure)
         before, after = rules.eligibility, rules_data(parsed)
@@ -183,7 +183,7 @@ class AnnotationService:
     def set_triage(self, procedure: Procedure, data: Mapping[str, Any]) -> None:
         try:
             parsed = parse_weights(data, procedure.latest.parsed)
-        except WeightsRefused as refused:
+        except WeightsError as refused:
             raise Invalid(refused.errors) from None
         rules = self.rules(procedure)
         before, after = rules.triage, weights_data(parsed)

@@ -73,6 +73,11 @@ def row_count(request: Request) -> int:
     return min(int(lines), 100) if lines.isdigit() else 0
 
 
+def shown_settings(posted: Any, refused: bool, stored: dict[str, Any], default: dict[str, str]) -> dict[str, Any]:
+    """What a settings form shows: what was typed when refused, else what is stored, else the shipped names."""
+    return dict(posted) if refused else (stored or dict(default))
+
+
 def design_values(request: Request, procedure: Procedure, errors: FormErrors, part: str) -> dict[str, Any]:
     """The page's three forms, with what was typed in the one refused (``part``)."""
     rules = rules_for(request.db, procedure)
@@ -84,10 +89,10 @@ def design_values(request: Request, procedure: Procedure, errors: FormErrors, pa
         rows = annotations_data(specs_for(request.db, procedure))
     rows = [{**row, "options": "\n".join(row["options"])} for row in rows]
     rows += [{"code": "", "label": "", "help": "", "kind": "", "options": ""}] * EMPTY_ROWS
-    eligibility = dict(posted) if part == "eligibilite" else (rules.eligibility if rules else {}) or ELIGIBILITY_FIELDS
-    triage = dict(posted) if part == "tri" else (rules.triage if rules else {}) or TRIAGE_FIELDS
+    eligibility = shown_settings(posted, part == "eligibilite", rules.eligibility if rules else {}, ELIGIBILITY_FIELDS)
+    triage = shown_settings(posted, part == "tri", rules.triage if rules else {}, TRIAGE_FIELDS)
     options = criteria_options(definition, str(triage.get("criteria_field", "")))
-    criteria = triage.get("criteria", {}) if isinstance(triage.get("criteria"), dict) else {}
+    criteria: dict[str, Any] = triage.get("criteria", {}) if isinstance(triage.get("criteria"), dict) else {}
     return {
         "procedure": procedure, "rows": rows, "kinds": KINDS, "errors": errors, "part": part,
         "eligibility": eligibility, "number_labels": NUMBER_LABELS, "number_fields": number_fields(procedure),
@@ -120,7 +125,8 @@ def design_post(context: ProcedureContext, request: Request) -> Any:
             service.define(procedure, annotations_from_rows(post, row_count(request)))
             done = "Annotations privées enregistrées."
         elif part == "eligibilite":
-            service.set_eligibility(procedure, {key: post.get(key, "") for key in (*ELIGIBILITY_FIELDS, *NUMBER_LABELS)})
+            keys = (*ELIGIBILITY_FIELDS, *NUMBER_LABELS)
+            service.set_eligibility(procedure, {key: post.get(key, "") for key in keys})
             done = "Règles d'éligibilité enregistrées."
         elif part == "tri":
             service.set_triage(procedure, posted_triage(request, procedure.latest.parsed))
@@ -197,4 +203,3 @@ def triage_export(context: ProcedureContext, request: Request) -> Response:
     if request.matched_route.name == "aids.triage_xlsx":
         return xlsx_response(f"{name}.xlsx", xlsx_file("À contacter", header, rows, [10, 18, 14] + [22] * len(header)))
     return csv_response(f"{name}.csv", header, rows)
-

@@ -12,6 +12,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from cagou.kit import FormErrors, Invalid, Refused, attachment_response, local, uploads_of
+from cagou_aids.annotations import FILE_FIELD_PREFIX
 from cagou_aids.answers import answer_rows
 from cagou_aids.interfaces import IApplications, IMessages, IReceipts
 from cagou_aids.models import (
@@ -22,7 +23,6 @@ from cagou_aids.models import (
     Application,
     StoredFile,
 )  # fmt: skip
-from cagou_aids.annotations import FILE_FIELD_PREFIX
 from cagou_aids.queries import files_sent, history_for_applicant, messages_of, own_application
 from cagou_aids.services.receipts import archive_name, receipt_name
 from cagou_aids.services.requests import open_request
