@@ -21,6 +21,7 @@ from cagou_aids.services.workflows import shipped_workflow
 from cagou_aids.workflow import WorkflowError, parse_workflow
 from pyramid.registry import Registry
 from test_following import submitted_by
+from test_api_aids import token  # noqa: F401  (a fixture)
 from test_messages import application_path, audit_actions, instructor_app
 
 from cagou.kit import AGENT, IAccounts, Invalid, Refused, act_as, transaction_scope
@@ -245,3 +246,25 @@ def submitted_census_application(registry: Registry) -> str:
     from test_services import submit
 
     return submit(registry, submitted_census(registry), "clef-1")
+
+
+def test_the_instructors_api_reads_and_sets_them_and_refuses_in_its_format(
+    app: webtest.TestApp, token: str, registry: Registry
+) -> None:
+    with transaction_scope(registry) as request:
+        business = request.db.scalar(sa.select(Procedure.id).where(Procedure.receipt_prefix == "AIDE"))
+    path = f"/intranet/api/v1/demarches/{business}/demandes/AIDE-2020-000001/annotations"
+    headers = {"Authorization": f"Bearer {token}"}
+    read = app.get(path, headers=headers).json
+    assert [item["code"] for item in read["annotations"]][:2] == ["montant_propose", "pieces_conformes"]
+    assert read["suggestion"]["text"].startswith(("Éligible", "Inéligible", "Pas de suggestion"))
+    put = app.put_json(path, {"values": {"montant_propose": 150_000, "pieces_conformes": True}}, headers=headers).json
+    values = {item["code"]: (item["value"], item["shown"]) for item in put["annotations"]}
+    assert values["montant_propose"] == (150_000, "150\u00a0000\u00a0F\u00a0CFP")
+    assert values["pieces_conformes"] == (True, "Oui")
+    refused = app.put_json(path, {"values": {"montant_propose": -3, "motif": "Autre"}}, headers=headers, status=400)
+    assert set(refused.json["errors"]) == {"montant_propose", "motif"}
+    assert app.put_json(path, {"values": []}, headers=headers, status=400).json["error"].startswith("« values »")
+    assert app.get(path, headers=headers).json["annotations"][0]["value"] == 150_000  # the refusal kept nothing
+    cleared = app.put_json(path, {"values": {"montant_propose": None}}, headers=headers).json
+    assert cleared["annotations"][0]["value"] is None
