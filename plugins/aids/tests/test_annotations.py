@@ -20,8 +20,8 @@ from cagou_aids.queries import application_by_receipt
 from cagou_aids.services.workflows import shipped_workflow
 from cagou_aids.workflow import WorkflowError, parse_workflow
 from pyramid.registry import Registry
-from test_following import submitted_by
 from test_api_aids import token  # noqa: F401  (a fixture)
+from test_following import submitted_by
 from test_messages import application_path, audit_actions, instructor_app
 
 from cagou.kit import AGENT, IAccounts, Invalid, Refused, act_as, transaction_scope
@@ -249,7 +249,9 @@ def submitted_census_application(registry: Registry) -> str:
 
 
 def test_the_instructors_api_reads_and_sets_them_and_refuses_in_its_format(
-    app: webtest.TestApp, token: str, registry: Registry
+    app: webtest.TestApp,
+    token: str,  # noqa: F811  (the fixture imported above)
+    registry: Registry,
 ) -> None:
     with transaction_scope(registry) as request:
         business = request.db.scalar(sa.select(Procedure.id).where(Procedure.receipt_prefix == "AIDE"))

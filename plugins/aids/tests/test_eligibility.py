@@ -37,7 +37,10 @@ def test_the_amount_is_capped_and_a_rate_of_the_loss_counts() -> None:
 
 
 def test_ineligible_says_which_rule_fails() -> None:
-    assert suggest(RULES, answers(10_000_000, 6_000_000, 4)).text == "Inéligible : perte de CA 40 % < 50 %, 4 salariés ≤ 10."
+    assert (
+        suggest(RULES, answers(10_000_000, 6_000_000, 4)).text
+        == "Inéligible : perte de CA 40 % < 50 %, 4 salariés ≤ 10."
+    )
     found = suggest(RULES, answers(10_000_000, 1_000_000, 12))
     assert found.eligible is False and found.amount is None and "12 salariés > 10" in found.text
     assert suggest(RULES, answers(10_000_000, 5_000_000, 1)).eligible is True  # exactly the threshold
@@ -65,7 +68,8 @@ def test_rules_are_checked_each_problem_under_its_key() -> None:
 
 
 def test_a_proposal_keeps_the_suggestion_of_that_moment_for_the_instructors(
-    registry: Registry, people: dict[str, int]
+    registry: Registry,
+    people: dict[str, int],  # noqa: F811  (the fixture imported above)
 ) -> None:
     with transaction_scope(registry) as request:
         procedure = business(request)
