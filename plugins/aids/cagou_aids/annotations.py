@@ -97,6 +97,8 @@ def parse_annotations(data: Any) -> tuple[AnnotationSpec, ...]:
 
 
 class AnnotationsError(ValueError):
+    """Settings refused whole (annotations, eligibility rules, triage weights): each problem under its field."""
+
     def __init__(self, errors: FormErrors) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors

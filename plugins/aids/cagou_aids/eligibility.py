@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from cagou.kit import FormErrors
+from cagou_aids.annotations import AnnotationsError
 from cagou_aids.answers import amount_text
 
 #: What the rules read in the shipped business aid's form (services/procedures.py, shipped/business_aid.json).
@@ -92,10 +93,7 @@ def parse_rules(data: Mapping[str, Any], fields: Mapping[str, str]) -> Eligibili
     return EligibilityRules(names["turnover_before"], names["turnover_after"], names["staff"], **numbers)
 
 
-class RulesError(ValueError):
-    def __init__(self, errors: FormErrors) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+RulesError = AnnotationsError
 
 
 def rules_data(rules: EligibilityRules) -> dict[str, Any]:

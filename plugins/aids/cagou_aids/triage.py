@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cagou.kit import FormErrors
+from cagou_aids.annotations import AnnotationsError
 from cagou_aids.definition import CHOICES, INTEGER, REPEAT, Definition
 from cagou_aids.eligibility import whole
 from cagou_aids.models import Application, Procedure
@@ -90,10 +91,7 @@ def parse_weights(data: Mapping[str, Any], definition: Definition) -> TriageWeig
     return TriageWeights(criteria_field, household, age, criteria, **numbers, **ages)
 
 
-class WeightsError(ValueError):
-    def __init__(self, errors: FormErrors) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+WeightsError = AnnotationsError
 
 
 def weights_data(weights: TriageWeights) -> dict[str, Any]:

@@ -18,7 +18,7 @@ proposal keeps the eligibility suggestion of that moment).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,11 +49,11 @@ from cagou_aids.annotations import (
     read_value,
 )  # fmt: skip
 from cagou_aids.definition import AMOUNT, FILE_TYPES, INTEGER
-from cagou_aids.eligibility import RulesError, Suggestion, parse_rules, rules_data, rules_of, suggest
+from cagou_aids.eligibility import Suggestion, parse_rules, rules_data, rules_of, suggest
 from cagou_aids.interfaces import IAnnotations
 from cagou_aids.models import Application, ApplicationEvent, Procedure, StoredFile, TransitionTaken
 from cagou_aids.models.annotations import AnnotationValue, EligibilitySnapshot, InstructionRules
-from cagou_aids.triage import WeightsError, parse_weights, weights_data
+from cagou_aids.triage import parse_weights, weights_data
 from cagou_aids.workflow import ANNOTATION, PROPOSAL, Transition
 
 
@@ -159,36 +159,32 @@ class AnnotationService:
             object_id=str(procedure.id), changes={"before": before, "after": after},
         )  # fmt: skip
 
-    def define(self, procedure: Procedure, data: list[dict[str, Any]]) -> tuple[AnnotationSpec, ...]:
+    def replace(self, procedure: Procedure, part: str, parse: Callable[[], Any], text: str) -> Any:
+        """Set one part (``annotations``, ``eligibility``, ``triage``) of the procedure's rules to what ``parse``
+        returns as stored JSON; ``Invalid`` with its problems, nothing kept."""
         try:
-            specs = parse_annotations(data)
+            after = parse()
         except AnnotationsError as refused:
             raise Invalid(refused.errors) from None
         rules = self.rules(procedure)
-        before, after = rules.annotations, annotations_data(specs)
-        rules.annotations, rules.updated_at = after, self.request.find_service(IClock).now()
-        self.record(procedure, "aids:procedure:annotations", f"{len(specs)} annotation(s) privée(s)", before, after)
-        return specs
+        before = getattr(rules, part)
+        setattr(rules, part, after)
+        rules.updated_at = self.request.find_service(IClock).now()
+        self.record(procedure, f"aids:procedure:{part}", text, before, after)
+        return after
+
+    def define(self, procedure: Procedure, data: list[dict[str, Any]]) -> tuple[AnnotationSpec, ...]:
+        stored = self.replace(procedure, "annotations", lambda: annotations_data(parse_annotations(data)),
+                              "annotations privées")  # fmt: skip
+        return parse_annotations(stored)
 
     def set_eligibility(self, procedure: Procedure, data: Mapping[str, Any]) -> None:
-        try:
-            parsed = parse_rules(data, number_fields(procedure))
-        except RulesError as refused:
-            raise Invalid(refused.errors) from None
-        rules = self.rules(procedure)
-        before, after = rules.eligibility, rules_data(parsed)
-        rules.eligibility, rules.updated_at = after, self.request.find_service(IClock).now()
-        self.record(procedure, "aids:procedure:eligibility", "règles d'éligibilité", before, after)
+        self.replace(procedure, "eligibility", lambda: rules_data(parse_rules(data, number_fields(procedure))),
+                     "règles d'éligibilité")  # fmt: skip
 
     def set_triage(self, procedure: Procedure, data: Mapping[str, Any]) -> None:
-        try:
-            parsed = parse_weights(data, procedure.latest.parsed)
-        except WeightsError as refused:
-            raise Invalid(refused.errors) from None
-        rules = self.rules(procedure)
-        before, after = rules.triage, weights_data(parsed)
-        rules.triage, rules.updated_at = after, self.request.find_service(IClock).now()
-        self.record(procedure, "aids:procedure:triage", "poids du tri", before, after)
+        self.replace(procedure, "triage", lambda: weights_data(parse_weights(data, procedure.latest.parsed)),
+                     "poids du tri")  # fmt: skip
 
     def set_values(
         self, application: Application, inputs: Mapping[str, Any], uploads: Mapping[str, Upload],
