@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import threading
 import zipfile
 from typing import Any
 
@@ -25,7 +26,7 @@ from test_following import submitted_by
 from test_messages import application_path, audit_actions, instructor_app
 
 from cagou.kit import AGENT, IAccounts, Invalid, Refused, act_as, transaction_scope
-from cagou.testing import login
+from cagou.testing import is_postgresql, login
 from cagou.testing_checks import PDF_SAMPLE as PDF
 from cagou.testing_checks import PROGRAM_SAMPLE as PROGRAM
 
@@ -270,3 +271,34 @@ def test_the_instructors_api_reads_and_sets_them_and_refuses_in_its_format(
     assert app.get(path, headers=headers).json["annotations"][0]["value"] == 150_000  # the refusal kept nothing
     cleared = app.put_json(path, {"values": {"montant_propose": None}}, headers=headers).json
     assert cleared["annotations"][0]["value"] is None
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="SQLite has one writer at a time: nothing runs at once there")
+def test_two_instructors_at_once_are_written_one_after_the_other(registry: Registry) -> None:
+    receipt = submitted_census_application(registry)
+    define(registry)
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def instructor(amount: int) -> None:
+        barrier.wait()
+        try:
+            with transaction_scope(registry) as request:
+                application = application_by_receipt(request.db, request.db.scalar(sa.select(Procedure)), receipt)
+                request.find_service(IAnnotations).set_values(application, {"montant": str(amount)}, {}, None)
+        except BaseException as error:  # noqa: BLE001  (a thread's failure is the test's)
+            failures.append(error)
+
+    threads = [threading.Thread(target=instructor, args=(amount,)) for amount in (100, 200, 300, 400)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with transaction_scope(registry) as request:
+        rows = list(request.db.scalars(sa.text(
+            "SELECT changes FROM audit_entry WHERE action = 'aids:annotation:set' ORDER BY id")))  # fmt: skip
+    changes = [row if isinstance(row, dict) else json.loads(row) for row in rows]
+    # each one's "before" is the one before's "after": no change lost, no second row for the annotation
+    assert [change["before"]["montant"] for change in changes] == [None] + [c["after"]["montant"] for c in changes][:-1]
+    assert stored_values(registry)["montant"] == changes[-1]["after"]["montant"]
