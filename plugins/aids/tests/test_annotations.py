@@ -286,7 +286,7 @@ def test_two_instructors_at_once_are_written_one_after_the_other(registry: Regis
             with transaction_scope(registry) as request:
                 application = application_by_receipt(request.db, request.db.scalar(sa.select(Procedure)), receipt)
                 request.find_service(IAnnotations).set_values(application, {"montant": str(amount)}, {}, None)
-        except BaseException as error:  # noqa: BLE001  (a thread's failure is the test's)
+        except BaseException as error:  # a thread's failure is the test's
             failures.append(error)
 
     threads = [threading.Thread(target=instructor, args=(amount,)) for amount in (100, 200, 300, 400)]
@@ -300,5 +300,6 @@ def test_two_instructors_at_once_are_written_one_after_the_other(registry: Regis
             "SELECT changes FROM audit_entry WHERE action = 'aids:annotation:set' ORDER BY id")))  # fmt: skip
     changes = [row if isinstance(row, dict) else json.loads(row) for row in rows]
     # each one's "before" is the one before's "after": no change lost, no second row for the annotation
-    assert [change["before"]["montant"] for change in changes] == [None] + [c["after"]["montant"] for c in changes][:-1]
+    afters = [change["after"]["montant"] for change in changes]
+    assert [change["before"]["montant"] for change in changes] == [None, *afters[:-1]]
     assert stored_values(registry)["montant"] == changes[-1]["after"]["montant"]
