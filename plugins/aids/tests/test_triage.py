@@ -96,3 +96,17 @@ def test_a_formula_in_an_answer_is_exported_as_text(citizen_app: webtest.TestApp
     assert row[3] == '\'=HYPERLINK("http://x")'
     rows, _ = read_xlsx(instructor.get(f"/intranet/demarches/{procedure_id}/tri.xlsx").body, "À contacter")
     assert rows[1][3] == '=HYPERLINK("http://x")'  # text, never a formula (read_xlsx checks it)
+
+
+def test_the_priority_order_pages_with_the_list_s_cursor(registry: Registry) -> None:
+    from cagou_aids.queries import ApplicationFilters, applications, cursor_of, read_cursor
+
+    procedure_id = census(registry)
+    with transaction_scope(registry) as request:
+        procedure = request.db.get(Procedure, procedure_id)
+        first = applications(request.db, procedure, ApplicationFilters(sort="priorite"), 2)
+        after = read_cursor(cursor_of(first[-1]))
+        second = applications(request.db, procedure, ApplicationFilters(sort="priorite", after=after), 2)
+        filtered = applications(request.db, procedure, ApplicationFilters(sort="priorite", text="RAP-2026-000002"))
+        assert [row.receipt for row in first + second] == ["RAP-2026-000001", "RAP-2026-000003", "RAP-2026-000002"]
+        assert [row.receipt for row in filtered] == ["RAP-2026-000002"]  # the list's filters still apply
