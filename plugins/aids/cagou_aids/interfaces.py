@@ -274,7 +274,8 @@ class IWorkflows(Interface):
         state the transition leaves, or not in ``seen_state`` (what the agent's page showed: two agents at once,
         the second is told); (403) without the transition's role within the procedure's directorate, for the
         validation of one's own proposal or a second validation of the same proposal by the same person.
-        ``Invalid`` (under ``motivation``) for a requirement not met. Otherwise, at once: the state (a validation
+        ``Invalid`` (under ``motivation``) for a requirement not met; ``Refused`` (400) while a private annotation
+        it requires is empty (services/annotations.py). Otherwise, at once: the state (a validation
         below the procedure's last level keeps it), the transition taken, the history line, the applicant's mail
         and the audit entry ``aids:application:transition``.
         """

@@ -24,7 +24,8 @@ sent before its procedure had a workflow reads in the workflow's terms.
 
 A transition is taken by a holder of ``role`` (a role of the module, granted
 within the procedure's directorate); ``requires`` lists what the person must
-give (today a ``motivation``: later kinds, an annotation or a document, join
+give (a ``motivation``, or an ``annotation``: a private annotation, named by its
+``code``, filled in first; later kinds, a document, join
 :data:`REQUIREMENT_KINDS`); ``step`` marks the four-eyes review: the
 ``proposal`` a validator may not validate, and the ``validation`` that
 counts one level (the procedure sets one to three) and moves on only at the
