@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import webtest
 from cagou_aids.annotations import parse_annotations
 from cagou_aids.interfaces import IAnnotations, IWorkflows
+from cagou_aids.jobs import apply_retention
 from cagou_aids.models import Application, Procedure
 from cagou_aids.models.annotations import AnnotationValue
 from cagou_aids.queries import application_by_receipt
@@ -25,6 +26,7 @@ from test_api_aids import token  # noqa: F401  (a fixture)
 from test_following import submitted_by
 from test_messages import application_path, audit_actions, instructor_app
 
+from cagou.clock import FrozenClock
 from cagou.kit import AGENT, IAccounts, Invalid, Refused, act_as, transaction_scope
 from cagou.testing import is_postgresql, login
 from cagou.testing_checks import PDF_SAMPLE as PDF
@@ -303,3 +305,15 @@ def test_two_instructors_at_once_are_written_one_after_the_other(registry: Regis
     afters = [change["after"]["montant"] for change in changes]
     assert [change["before"]["montant"] for change in changes] == [None, *afters[:-1]]
     assert stored_values(registry)["montant"] == changes[-1]["after"]["montant"]
+
+
+def test_retention_erases_them_with_the_application_s_answers(registry: Registry, clock: FrozenClock) -> None:
+    receipt = submitted_census_application(registry)  # 24 months of retention
+    define(registry)
+    with transaction_scope(registry) as request:
+        application = application_by_receipt(request.db, request.db.scalar(sa.select(Procedure)), receipt)
+        request.find_service(IAnnotations).set_values(application, {"vol_propose": "SB 123"}, {}, None)
+    assert stored_values(registry) == {"vol_propose": "SB 123"}
+    clock.advance(days=740)
+    apply_retention(registry)
+    assert stored_values(registry) == {}

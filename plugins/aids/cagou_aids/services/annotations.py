@@ -131,8 +131,10 @@ def snapshots_of(db: Session, application: Application) -> list[EligibilitySnaps
 
 
 def erase_annotations(db: Session, application_ids: Sequence[int]) -> None:
-    """What the instructors noted on applications being deleted (tests) or anonymised (retention)."""
+    """What the instructors noted on applications being deleted (tests) or anonymised (retention), and the
+    suggestions kept with their proposals (figures read from the answers)."""
     db.execute(sa.delete(AnnotationValue).where(AnnotationValue.application_id.in_(application_ids)))
+    db.execute(sa.delete(EligibilitySnapshot).where(EligibilitySnapshot.application_id.in_(application_ids)))
 
 
 def number_fields(procedure: Procedure) -> dict[str, str]:
