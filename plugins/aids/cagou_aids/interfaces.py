@@ -278,3 +278,34 @@ class IWorkflows(Interface):
         below the procedure's last level keeps it), the transition taken, the history line, the applicant's mail
         and the audit entry ``aids:application:transition``.
         """
+
+
+class IAssignments(Interface):
+    """Who works on an application (services/assignment.py): its group of instructors, the agent it is assigned to,
+    the agents who follow it."""
+
+    def route(application):
+        """Put a new application in the group of instructors its answers route it to (the default group otherwise);
+        return the group, or None when the procedure has no group. Called once by the submission."""
+
+    def assign(application, account_id):
+        """Assign ``application`` to the agent ``account_id``, who follows it from then on; return the assignment.
+
+        ``Refused`` (403) when the signed-in agent may not instruct the application, or when ``account_id`` is not
+        an instructor of its procedure's directorate (or above it); (409) once the application is anonymised.
+        Mails the assignee (unless they assign themselves) and audits ``aids:application:assign``.
+        The bulk actions of the queue call it for each application chosen.
+        """
+
+    def transfer(application, account_id, message):
+        """The application's assignee hands it to a colleague with ``message``: the colleague is assigned, follows
+        it and is mailed the message. ``Invalid`` (under ``message``) for an empty or too long message; ``Refused``
+        (403) unless the signed-in agent is the assignee and the colleague an instructor of the directorate.
+        Audits ``aids:application:transfer``."""
+
+    def follow(application, following=True):
+        """The signed-in agent follows (or stops following) ``application``: followers are mailed the applicant's
+        messages and the transitions others take. Audits ``aids:application:follow``."""
+
+    def seen(application):
+        """The signed-in agent opened ``application`` now: its badges are cleared for them (nothing audited)."""
