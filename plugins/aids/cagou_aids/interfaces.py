@@ -309,3 +309,28 @@ class IAssignments(Interface):
 
     def seen(application):
         """The signed-in agent opened ``application`` now: its badges are cleared for them (nothing audited)."""
+
+    def transition_taken(application, label, before, reached):
+        """Called by ``IWorkflows.take``: the agent who takes a file out of ``deposee`` follows it from then on, and
+        the followers (but the agent) are mailed the transition ``label`` and the state ``reached``."""
+
+    def applicant_wrote(application, text):
+        """Called by ``IMessages.write`` for the applicant's messages: the followers are mailed ``text``."""
+
+
+class IInstructorGroups(Interface):
+    """A procedure's groups of instructors and their routing rules, as its designer defines them
+    (services/groups.py)."""
+
+    def save(procedure, name, field, values, member_ids, is_default=False, group=None):
+        """Create (or, with ``group``, change) a group: its ``name``, the form's ``field`` whose answers ``values``
+        route to it (none for the default group, which takes the rest), its members (instructors of the
+        procedure's directorate); return it. Applications of the procedure in no group yet are routed then.
+
+        ``Invalid`` under ``nom``, ``champ``, ``valeurs``, ``membres`` or ``defaut`` before anything is kept.
+        Audits ``aids:procedure:groups``.
+        """
+
+    def remove(group):
+        """Delete a group; its applications are in no group any more (their assignee stays). Audits
+        ``aids:procedure:groups``."""

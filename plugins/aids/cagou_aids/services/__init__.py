@@ -35,3 +35,14 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: MessageService(request), IMessages)
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
+    include_assignment(config)
+
+
+def include_assignment(config: Configurator) -> None:
+    """Groups of instructors, assignment and following (services/assignment.py, services/groups.py)."""
+    from cagou_aids.interfaces import IAssignments, IInstructorGroups
+    from cagou_aids.services.assignment import AssignmentService
+    from cagou_aids.services.groups import GroupService
+
+    config.register_service_factory(lambda context, request: AssignmentService(request), IAssignments)
+    config.register_service_factory(lambda context, request: GroupService(request), IInstructorGroups)
