@@ -79,22 +79,23 @@ def follower_ids(db: Session, application_id: int) -> set[int]:
     return set(db.scalars(sa.select(Follower.account_id).where(Follower.application_id == application_id)))
 
 
-def my_groups(account_id: int) -> sa.Select[tuple[int]]:
-    """The ids of the groups ``account_id`` is a member of, as a subquery."""
-    return sa.select(GroupMember.group_id).where(GroupMember.account_id == account_id)
-
-
-def in_my_groups(account_id: int) -> sa.ColumnElement[bool]:
-    """The condition "the application is in one of my groups", for the list's filter "Mes groupes"."""
-    in_groups = sa.select(Assignment.application_id).where(Assignment.group_id.in_(my_groups(account_id)))
-    return Application.id.in_(in_groups)
-
-
 def is_member_somewhere(db: Session, procedure_id: int, account_id: int) -> bool:
-    query = sa.select(InstructorGroup.id).where(
-        InstructorGroup.procedure_id == procedure_id, InstructorGroup.id.in_(my_groups(account_id))
+    """Whether ``account_id`` is in one of ``procedure_id``'s groups (their list then shows "Mes groupes" first)."""
+    query = (
+        sa.select(InstructorGroup.id)
+        .join(GroupMember)
+        .where(InstructorGroup.procedure_id == procedure_id, GroupMember.account_id == account_id)
     )
     return db.scalar(query.limit(1)) is not None
+
+
+def groups_filter(request: Request, procedure: Procedure) -> str:
+    """The list's filter "groupes": ``miens`` (my groups' files) or ``toutes``; by default ``miens`` for a member of
+    one of the procedure's groups."""
+    chosen = str(request.GET.get("groupes", ""))
+    if chosen in ("miens", "toutes"):
+        return chosen
+    return "miens" if is_member_somewhere(request.db, procedure.id, request.identity.id) else "toutes"
 
 
 def badges_for(db: Session, account_id: int, application_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -137,13 +138,13 @@ def my_files(db: Session, account_id: int, limit: int = 200) -> list[tuple[Appli
 
 
 def instructor_states(procedure: Procedure) -> set[str]:
-    """The states in which an application waits for an instructor: those an instructor's transition leaves (a
-    complement asked waits for the applicant)."""
+    """The states in which an application waits for an instructor: those an instructor's transition leaves, but a
+    complement asked (it waits for the applicant) and a proposal (it waits for its validation)."""
     version = procedure.workflow_version
     if version is None:
         return {"deposee"}
     return {source for transition in version.parsed.transitions if transition.role == "aids:instructor"
-            for source in transition.sources} - {COMPLEMENT}  # fmt: skip
+            for source in transition.sources} - {COMPLEMENT} - validation_states(procedure)  # fmt: skip
 
 
 def waiting_for_me(db: Session, account_id: int) -> list[Application]:

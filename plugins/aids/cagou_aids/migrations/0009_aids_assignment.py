@@ -44,9 +44,10 @@ def upgrade() -> None:
             ["account_id"], ["account.id"], name=op.f("fk_aids_instructor_group_member_account_id_account")
         ),
         sa.ForeignKeyConstraint(
-            ["group_id"], ["aids_instructor_group.id"],
+            ["group_id"],
+            ["aids_instructor_group.id"],
             name=op.f("fk_aids_instructor_group_member_group_id_aids_instructor_group"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("group_id", "account_id", name=op.f("pk_aids_instructor_group_member")),
     )
     op.create_index("ix_aids_instructor_group_member_account", "aids_instructor_group_member", ["account_id"])
@@ -58,9 +59,10 @@ def upgrade() -> None:
         sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("assigned_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["application_id"], ["aids_application.id"],
+            ["application_id"],
+            ["aids_application.id"],
             name=op.f("fk_aids_application_assignment_application_id_aids_application"),
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["assigned_by_id"], ["account.id"], name=op.f("fk_aids_application_assignment_assigned_by_id_account")
         ),
@@ -68,9 +70,10 @@ def upgrade() -> None:
             ["assignee_id"], ["account.id"], name=op.f("fk_aids_application_assignment_assignee_id_account")
         ),
         sa.ForeignKeyConstraint(
-            ["group_id"], ["aids_instructor_group.id"],
+            ["group_id"],
+            ["aids_instructor_group.id"],
             name=op.f("fk_aids_application_assignment_group_id_aids_instructor_group"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("application_id", name=op.f("pk_aids_application_assignment")),
     )
     op.create_index("ix_aids_application_assignment_group", "aids_application_assignment", ["group_id"])
@@ -84,9 +87,10 @@ def upgrade() -> None:
             ["account_id"], ["account.id"], name=op.f("fk_aids_application_follower_account_id_account")
         ),
         sa.ForeignKeyConstraint(
-            ["application_id"], ["aids_application.id"],
+            ["application_id"],
+            ["aids_application.id"],
             name=op.f("fk_aids_application_follower_application_id_aids_application"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("application_id", "account_id", name=op.f("pk_aids_application_follower")),
     )
     op.create_index("ix_aids_application_follower_account", "aids_application_follower", ["account_id"])
@@ -95,11 +99,14 @@ def upgrade() -> None:
         sa.Column("application_id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_aids_application_seen_account_id_account")),
         sa.ForeignKeyConstraint(
-            ["application_id"], ["aids_application.id"],
+            ["account_id"], ["account.id"], name=op.f("fk_aids_application_seen_account_id_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["aids_application.id"],
             name=op.f("fk_aids_application_seen_application_id_aids_application"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("application_id", "account_id", name=op.f("pk_aids_application_seen")),
     )
 

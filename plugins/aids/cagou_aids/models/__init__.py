@@ -393,4 +393,4 @@ class TransitionTaken(Base):
     motivation: Mapped[str] = mapped_column(sa.Text, default="")
 
 
-from cagou_aids.models.assignment import Assignment, Follower, GroupMember, InstructorGroup, Seen  # noqa: E402, F401
+from cagou_aids.models.assignment import *  # noqa: E402, F403  (its __all__: the groups, assignment, following)

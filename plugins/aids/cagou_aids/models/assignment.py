@@ -18,6 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.kit import Base, UTCDateTime
 
+__all__ = ["Assignment", "Follower", "GroupMember", "InstructorGroup", "Seen"]
+
 MAX_GROUP_NAME = 100
 MAX_ROUTING_VALUE = 200
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from pyramid.request import Request
 from sqlalchemy.dialects import postgresql, sqlite
 from zope.interface import implementer
+from zope.sqlalchemy import mark_changed
 
 from cagou.kit import FormErrors, IAccounts, IAuditLog, IClock, IMailer, Invalid, Refused, check_text
 from cagou_aids.assignment import (
@@ -38,7 +39,8 @@ class AssignmentService:
         self.request = request
 
     def now(self) -> datetime.datetime:
-        return self.request.find_service(IClock).now()
+        instant: datetime.datetime = self.request.find_service(IClock).now()
+        return instant
 
     def route(self, application: Application) -> InstructorGroup | None:
         group = group_for(groups_of(self.request.db, application.procedure_id), application.answers)
@@ -68,34 +70,38 @@ class AssignmentService:
                           "sa direction.", 403)  # fmt: skip
         return eligible[account_id].display_name
 
-    def give(self, application: Application, assignment: Assignment, account_id: int, text: str) -> None:
-        """``account_id`` gets the file: assigned, following it, and a private line in the history."""
+    def give(
+        self, application: Application, assignment: Assignment, account_id: int, history: str, action: str,
+        summary: str, message: str = "",
+    ) -> None:  # fmt: skip
+        """``account_id`` gets the file: assigned, following it, a private line in the history, the audit entry."""
         instant = self.now()
+        before = assignment.assignee_id
         assignment.assignee_id, assignment.assigned_at = account_id, instant
         assignment.assigned_by_id = self.request.identity.id
         self.add_follower(application, account_id, instant)
         self.request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=application.state,
-                                             text=text[:500], public=False))  # fmt: skip
+                                             text=history[:500], public=False))  # fmt: skip
         self.request.db.flush()
+        after: dict[str, object] = {"assignee": account_id} | ({"message": message} if message else {})
+        self.request.find_service(IAuditLog).record(
+            action, summary, module="aids", object_type="aids_application", object_id=str(application.id),
+            changes={"before": {"assignee": before}, "after": after},
+        )  # fmt: skip
 
     def assign(self, application: Application, account_id: int) -> Assignment:
         request = self.request
         assignment = self.locked(application)
         name = self.colleague(application, account_id)
-        before = assignment.assignee_id
-        if before == account_id:
+        if assignment.assignee_id == account_id:
             return assignment
         me = request.identity
-        self.give(application, assignment, account_id, f"Attribuée à {name} par {me.display_name}.")
+        self.give(application, assignment, account_id, f"Attribuée à {name} par {me.display_name}.",
+                  "aids:application:assign", f"Demande {application.receipt} attribuée à {name}.")  # fmt: skip
         if account_id != me.id:
             self.mail(account_id, f"Une demande vous est attribuée : {application.receipt}",
                       f"{me.display_name} vous a attribué la demande {application.receipt} "
                       f"« {application.version.procedure.title} ».")  # fmt: skip
-        request.find_service(IAuditLog).record(
-            "aids:application:assign", f"Demande {application.receipt} attribuée à {name}.", module="aids",
-            object_type="aids_application", object_id=str(application.id),
-            changes={"before": {"assignee": before}, "after": {"assignee": account_id}},
-        )  # fmt: skip
         return assignment
 
     def transfer(self, application: Application, account_id: int, message: str) -> Assignment:
@@ -111,15 +117,11 @@ class AssignmentService:
         if account_id == me.id:
             raise Invalid(FormErrors(collegue="Choisissez un collègue : la demande vous est déjà attribuée."))
         name = self.colleague(application, account_id)
-        self.give(application, assignment, account_id, f"Transmise par {me.display_name} à {name}.")
+        self.give(application, assignment, account_id, f"Transmise par {me.display_name} à {name}.",
+                  "aids:application:transfer", f"Demande {application.receipt} transmise à {name}.", text)  # fmt: skip
         self.mail(account_id, f"Une demande vous est transmise : {application.receipt}",
                   f"{me.display_name} vous transmet la demande {application.receipt} "
                   f"« {application.version.procedure.title} » :\n\n{text}")  # fmt: skip
-        request.find_service(IAuditLog).record(
-            "aids:application:transfer", f"Demande {application.receipt} transmise à {name}.", module="aids",
-            object_type="aids_application", object_id=str(application.id),
-            changes={"before": {"assignee": me.id}, "after": {"assignee": account_id, "message": text}},
-        )  # fmt: skip
         return assignment
 
     def follow(self, application: Application, following: bool = True) -> bool:
@@ -133,6 +135,7 @@ class AssignmentService:
         else:
             request.db.execute(sa.delete(Follower).where(Follower.application_id == application.id,
                                                          Follower.account_id == me.id))  # fmt: skip
+            mark_changed(request.db)
         request.find_service(IAuditLog).record(
             "aids:application:follow",
             f"{me.display_name} {'suit' if following else 'ne suit plus'} la demande {application.receipt}.",
@@ -148,14 +151,17 @@ class AssignmentService:
         dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
         db.execute(dialect.insert(table).values(application_id=application.id, account_id=account_id, since=instant)
                    .on_conflict_do_nothing(index_elements=["application_id", "account_id"]))  # fmt: skip
+        mark_changed(db)  # a Core statement: the transaction commits it only when told
 
     def seen(self, application: Application) -> None:
         db = self.request.db
         table = cast(sa.Table, Seen.__table__)
         dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
         values = {"application_id": application.id, "account_id": self.request.identity.id, "at": self.now()}
-        db.execute(dialect.insert(table).values(values)
-                   .on_conflict_do_update(index_elements=["application_id", "account_id"], set_={"at": values["at"]}))  # fmt: skip
+        statement = dialect.insert(table).values(values)
+        db.execute(statement.on_conflict_do_update(index_elements=["application_id", "account_id"],
+                                                   set_={"at": values["at"]}))  # fmt: skip
+        mark_changed(db)
 
     def transition_taken(self, application: Application, label: str, before: str, reached: str) -> None:
         request = self.request

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from pyramid.request import Request
 from zope.interface import implementer
+from zope.sqlalchemy import mark_changed
 
 from cagou.kit import FormErrors, IAuditLog, IClock, Invalid, check_text
 from cagou_aids.assignment import group_for, groups_of, instructors_of
@@ -88,25 +89,32 @@ class GroupService:
         )  # fmt: skip
 
     def route_pending(self, procedure: Procedure) -> int:
-        """Route the procedure's applications that are in no group: those sent before it had groups."""
+        """Route the procedure's applications that are in no group (those sent before it had groups): one SELECT,
+        then one INSERT of the rows missing and one UPDATE per group, whatever the number of applications."""
         db = self.request.db
         groups = groups_of(db, procedure.id)
-        grouped = sa.select(Assignment.application_id).where(Assignment.group_id.is_not(None))
-        pending = db.execute(sa.select(Application.id, Application.answers).where(
-            Application.procedure_id == procedure.id, Application.id.not_in(grouped)))  # fmt: skip
-        count = 0
-        for application_id, answers in pending:
+        rows = db.execute(
+            sa.select(Application.id, Application.answers, Assignment.application_id)
+            .outerjoin(Assignment, Assignment.application_id == Application.id)
+            .where(Application.procedure_id == procedure.id, Assignment.group_id.is_(None))
+        ).all()
+        created: list[dict[str, int]] = []
+        updated: dict[int, list[int]] = {}
+        for application_id, answers, has_row in rows:
             group = group_for(groups, answers)
             if group is None:
                 continue
-            assignment = db.get(Assignment, application_id)
-            if assignment is None:
-                db.add(Assignment(application_id=application_id, group_id=group.id))
+            if has_row is None:
+                created.append({"application_id": application_id, "group_id": group.id})
             else:
-                assignment.group_id = group.id
-            count += 1
+                updated.setdefault(group.id, []).append(application_id)
+        if created:
+            db.execute(sa.insert(Assignment), created)
+        for group_id, ids in updated.items():
+            db.execute(sa.update(Assignment).where(Assignment.application_id.in_(ids)).values(group_id=group_id))
+        mark_changed(db)  # Core statements: the transaction commits them only when told
         db.flush()
-        return count
+        return len(created) + sum(len(ids) for ids in updated.values())
 
 
 def group_state(group: InstructorGroup) -> dict[str, object]:
