@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -323,3 +324,24 @@ def test_the_designer_defines_a_group_on_its_page(
     assert "Commerce — Secteur d'activité : Commerce, Tourisme" in " ".join(
         saved.html.select_one("#groupes").text.split()
     )
+
+
+def test_the_badges_of_a_page_of_fifty_files_are_one_query(registry: Registry, people: dict[str, int]) -> None:
+    with transaction_scope(registry) as request:
+        ids = list(request.db.scalars(sa.select(Application.id).where(Application.procedure_id == business(request).id)
+                                      .order_by(Application.id).limit(50)))  # fmt: skip
+        request.find_service(IMessages).write(request.db.get(Application, ids[3]), APPLICANT, "Bonjour.", [], None)
+    with transaction_scope(registry) as request:
+        statements: list[str] = []
+        engine = request.db.get_bind()
+
+        def counted(*args: Any) -> None:
+            statements.append(args[2])
+
+        sa.event.listen(engine, "before_cursor_execute", counted)
+        try:
+            found = badges_for(request.db, people["lea"], ids)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", counted)
+        assert found == {ids[3]: ["message"]}
+        assert len(statements) == 1
