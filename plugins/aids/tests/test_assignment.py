@@ -294,17 +294,26 @@ def test_the_application_page_assigns_follows_and_clears_the_badges(
     assert "Mes dossiers en attente" in home.text and "En attente de ma validation" in home.text
 
 
-def test_the_list_shows_my_groups_files_first(app: webtest.TestApp, registry: Registry, demonstration: None) -> None:
+def test_the_list_shows_a_members_groups_by_default_and_everything_on_demand(
+    app: webtest.TestApp, registry: Registry, people: dict[str, int]
+) -> None:
     with transaction_scope(registry) as request:
         procedure = business(request)
-        noumea = request.db.scalar(sa.select(sa.func.count()).select_from(Assignment).join(InstructorGroup)
-                                   .where(InstructorGroup.name == "Nouméa"))  # fmt: skip
-    login(app, "agent", "demo-agent-2026")
-    page = app.get(f"/intranet/demarches/{procedure.id}/demandes")
-    assert page.html.select_one("#champ-groupes option[selected]")["value"] == "miens"
-    everything = app.get(f"/intranet/demarches/{procedure.id}/demandes", {"groupes": "toutes"})
+        [noumea] = [group for group in groups_of(request.db, procedure.id) if group.name == "Nouméa"]
+        request.find_service(IInstructorGroups).save(procedure, "Nouméa", "commune", ["Nouméa"], [people["lea"]],
+                                                     group=noumea)  # fmt: skip
+        in_noumea = set(request.db.scalars(sa.select(Application.receipt).join(Assignment, Assignment.application_id
+                                                                                == Application.id)
+                                           .where(Assignment.group_id == noumea.id)))  # fmt: skip
+    signed_in(app, "lea")
+    path = f"/intranet/demarches/{procedure.id}/demandes"
+    mine = app.get(path)
+    assert mine.html.select_one("#champ-groupes option[selected]")["value"] == "miens"
+    listed = {link.text for link in mine.html.select("#demandes td:first-child a")}
+    assert listed and listed <= in_noumea
+    everything = app.get(path, {"groupes": "toutes"})
     assert everything.html.select_one("#champ-groupes option[selected]")["value"] == "toutes"
-    assert noumea > 0
+    assert {link.text for link in everything.html.select("#demandes td:first-child a")} - in_noumea
 
 
 def test_the_designer_defines_a_group_on_its_page(
