@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -247,11 +248,8 @@ def test_two_instructors_taking_one_file_at_once_give_one_assignment(
         except Exception as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=take_it, args=(people[name],)) for name in ("lea", "hugo")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(take_it, [people["lea"], people["hugo"]]))
     assert errors == []
     with transaction_scope(registry) as request:
         application = the_application(request)
