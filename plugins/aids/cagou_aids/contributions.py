@@ -9,6 +9,7 @@ from pyramid.request import Request
 
 from cagou.kit import PUBLIC, HealthResult, IClock, SearchResult, Widget
 from cagou_aids.answers import applicant_name
+from cagou_aids.assignment_widgets import assignment_widgets
 from cagou_aids.models import APPLICATION_STATES, PUBLISHED, Application, Procedure
 from cagou_aids.queries import applications_of, drafts_of
 from cagou_aids.states import state_for_applicant
@@ -21,7 +22,7 @@ SHOWN = 3
 
 
 def widgets(request: Request) -> list[Widget]:
-    return [*own_widgets(request), *instructors_widgets(request)]
+    return [*own_widgets(request), *instructors_widgets(request), *assignment_widgets(request)]
 
 
 def own_widgets(request: Request) -> list[Widget]:

@@ -25,6 +25,7 @@ from pyramid.request import Request
 from cagou.kit import IAccounts, IAuditLog, environment_name
 from cagou_aids.answers import COMMUNES
 from cagou_aids.instruction_demo import define_instruction_rules
+from cagou_aids.demo_assignment import demo_groups
 from cagou_aids.interfaces import IProcedures
 from cagou_aids.models import Application, Procedure, ReceiptCounter
 from cagou_aids.services.applications import identity_of
@@ -94,6 +95,8 @@ def load_demo(request: Request) -> None:
             for role in ("aids:designer", "aids:instructor", "aids:validator"):
                 accounts.grant(agent, role, directorate)
         insert_applications(request, procedure, list(generated(model, count)))
+        if model == "business_aid":
+            demo_groups(request, procedure, agent)  # by commune, a few files on the agent's desk
 
 
 def generated(model: str, count: int) -> Iterator[dict[str, Any]]:

@@ -93,6 +93,7 @@ def cagou_navigation(request: Request) -> list[NavEntry]:
         NavEntry("Démarches en ligne", "aids.catalogue", PUBLIC, order=20),
         NavEntry("Mes démarches", "aids.mine", PUBLIC, order=21, permission="aids:apply"),
         NavEntry("Démarches", "aids.procedures", INTRANET, order=30, permission="aids:application:read"),
+        NavEntry("Mes dossiers", "aids.my_files", INTRANET, order=31, permission="aids:application:read"),
     ]
 
 

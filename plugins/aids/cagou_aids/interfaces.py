@@ -302,3 +302,57 @@ class IAnnotations(Interface):
         (code → one ``Upload``, for file annotations); return the values changed. ``Invalid`` under the code for a
         value its kind refuses or an unknown code, nothing kept; ``Refused`` (409) on an anonymised application.
         Audits ``aids:annotation:set`` with the changed values before and after."""
+class IAssignments(Interface):
+    """Who works on an application (services/assignment.py): its group of instructors, the agent it is assigned to,
+    the agents who follow it."""
+
+    def route(application):
+        """Put a new application in the group of instructors its answers route it to (the default group otherwise);
+        return the group, or None when the procedure has no group. Called once by the submission."""
+
+    def assign(application, account_id):
+        """Assign ``application`` to the agent ``account_id``, who follows it from then on; return the assignment.
+
+        ``Refused`` (403) when the signed-in agent may not instruct the application, or when ``account_id`` is not
+        an instructor of its procedure's directorate (or above it); (409) once the application is anonymised.
+        Mails the assignee (unless they assign themselves) and audits ``aids:application:assign``.
+        The bulk actions of the queue call it for each application chosen.
+        """
+
+    def transfer(application, account_id, message):
+        """The application's assignee hands it to a colleague with ``message``: the colleague is assigned, follows
+        it and is mailed the message. ``Invalid`` (under ``message``) for an empty or too long message; ``Refused``
+        (403) unless the signed-in agent is the assignee and the colleague an instructor of the directorate.
+        Audits ``aids:application:transfer``."""
+
+    def follow(application, following=True):
+        """The signed-in agent follows (or stops following) ``application``: followers are mailed the applicant's
+        messages and the transitions others take. Audits ``aids:application:follow``."""
+
+    def seen(application):
+        """The signed-in agent opened ``application`` now: its badges are cleared for them (nothing audited)."""
+
+    def transition_taken(application, label, before, reached):
+        """Called by ``IWorkflows.take``: the agent who takes a file out of ``deposee`` follows it from then on, and
+        the followers (but the agent) are mailed the transition ``label`` and the state ``reached``."""
+
+    def applicant_wrote(application, text):
+        """Called by ``IMessages.write`` for the applicant's messages: the followers are mailed ``text``."""
+
+
+class IInstructorGroups(Interface):
+    """A procedure's groups of instructors and their routing rules, as its designer defines them
+    (services/groups.py)."""
+
+    def save(procedure, name, field, values, member_ids, is_default=False, group=None):
+        """Create (or, with ``group``, change) a group: its ``name``, the form's ``field`` whose answers ``values``
+        route to it (none for the default group, which takes the rest), its members (instructors of the
+        procedure's directorate); return it. Applications of the procedure in no group yet are routed then.
+
+        ``Invalid`` under ``nom``, ``champ``, ``valeurs``, ``membres`` or ``defaut`` before anything is kept.
+        Audits ``aids:procedure:groups``.
+        """
+
+    def remove(group):
+        """Delete a group; its applications are in no group any more (their assignee stays). Audits
+        ``aids:procedure:groups``."""

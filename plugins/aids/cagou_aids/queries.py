@@ -20,7 +20,9 @@ from cagou_aids.models import (
     Application,
     ApplicationEvent,
     ApplicationMessage,
+    Assignment,
     Draft,
+    GroupMember,
     Procedure,
     StoredFile,
 )  # fmt: skip
@@ -92,6 +94,8 @@ class ApplicationFilters:
     after: tuple[datetime.datetime, int] | None = None
     #: "" (the latest first) or ``priorite`` (the triage's score, cagou_aids/triage.py).
     sort: str = ""
+    #: "Mes groupes": the applications in the groups of instructors this agent is a member of.
+    member: int | None = None
 
 
 PAGE_SIZE = 50
@@ -127,6 +131,8 @@ def applications(
         query = query.where(Application.answers[filters.field].as_string() == filters.value[:MAX_QUERY])
     if filters.state:
         query = query.where(Application.state == filters.state)
+    if filters.member is not None:
+        query = query.where(in_my_groups(filters.member))
     if filters.sort == PRIORITY:
         return by_priority(db, procedure, query, filters.after, size)
     if filters.after is not None:
@@ -137,6 +143,12 @@ def applications(
             )
         )
     return list(db.scalars(query.order_by(Application.submitted_at.desc(), Application.id.desc()).limit(size)))
+
+
+def in_my_groups(account_id: int) -> sa.ColumnElement[bool]:
+    """The condition "the application is in one of the groups of instructors ``account_id`` is a member of"."""
+    groups = sa.select(GroupMember.group_id).where(GroupMember.account_id == account_id)
+    return Application.id.in_(sa.select(Assignment.application_id).where(Assignment.group_id.in_(groups)))
 
 
 def application_by_receipt(db: Session, procedure: Procedure, receipt: str) -> Application | None:

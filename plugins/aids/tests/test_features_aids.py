@@ -20,6 +20,7 @@ from conftest import CITIZEN_PASSWORD, business_aid_published, company_signed_in
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
 from steps_annotations import *  # noqa: F403  (annotations.feature and triage.feature)
+from steps_attribution import *  # noqa: F403  (attribution.feature's steps)
 from test_scanning import send_files
 from test_scanning import submit as submit_files
 from test_services import ANSWERS, SETTINGS, published, submit

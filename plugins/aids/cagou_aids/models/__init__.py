@@ -394,3 +394,4 @@ class TransitionTaken(Base):
 
 
 from cagou_aids.models.annotations import AnnotationValue, EligibilitySnapshot, InstructionRules  # noqa: E402, F401
+from cagou_aids.models.assignment import *  # noqa: E402, F403  (its __all__: the groups, assignment, following)

@@ -38,3 +38,14 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
     config.register_service_factory(lambda context, request: AnnotationService(request), IAnnotations)
+    include_assignment(config)
+
+
+def include_assignment(config: Configurator) -> None:
+    """Groups of instructors, assignment and following (services/assignment.py, services/groups.py)."""
+    from cagou_aids.interfaces import IAssignments, IInstructorGroups
+    from cagou_aids.services.assignment import AssignmentService
+    from cagou_aids.services.groups import GroupService
+
+    config.register_service_factory(lambda context, request: AssignmentService(request), IAssignments)
+    config.register_service_factory(lambda context, request: GroupService(request), IInstructorGroups)

@@ -29,7 +29,7 @@ from cagou_aids import mails
 from cagou_aids.answers import sort_key
 from cagou_aids.definition import FILE, Definition
 from cagou_aids.forms import check_answers
-from cagou_aids.interfaces import IApplications, IReceipts
+from cagou_aids.interfaces import IApplications, IAssignments, IReceipts
 from cagou_aids.models import (
     PUBLISHED,
     SUBMITTED,
@@ -125,6 +125,7 @@ class ApplicationService:
         )  # fmt: skip
         for stored in attached:
             stored.application_id = application.id
+        request.find_service(IAssignments).route(application)  # its group of instructors, once
         # The confirmation and its PDF receipt are composed by the worker (jobs.confirm), whose job is
         # queued in this transaction: the mail leaves if and only if the application is stored, and the
         # half second of printing is not spent under the counter's lock. The job writes it once whatever

@@ -27,7 +27,7 @@ from cagou.kit import (
     check_upload,
 )
 from cagou_aids.definition import FILE_TYPES
-from cagou_aids.interfaces import IMessages
+from cagou_aids.interfaces import IAssignments, IMessages
 from cagou_aids.models import (
     INSTRUCTORS,
     MAX_MESSAGE,
@@ -80,6 +80,8 @@ class MessageService:
         request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=application.state, text=event))
         request.db.flush()
         self.notify(application, message, files)
+        if author != INSTRUCTORS:
+            request.find_service(IAssignments).applicant_wrote(application, text)  # the instructors who follow it
         request.find_service(IAuditLog).record(
             "aids:message:send", f"Message sur la demande {application.receipt} ({MESSAGE_AUTHORS[author].lower()}).",
             module="aids", object_type="aids_message", object_id=str(message.id),

@@ -21,7 +21,7 @@ from pyramid.request import Request
 from zope.interface import implementer
 
 from cagou.kit import FormErrors, IAuditLog, IClock, IMailer, Invalid, Refused, Root, check_text, directorate_acl
-from cagou_aids.interfaces import IWorkflows
+from cagou_aids.interfaces import IAssignments, IWorkflows
 from cagou_aids.models import (
     Application,
     ApplicationEvent,
@@ -234,6 +234,7 @@ class WorkflowService:
             changes={"before": {"state": before}, "after": {"state": target, "transition": transition.code,
                                                             "motivation": motivation}},
         )  # fmt: skip
+        request.find_service(IAssignments).transition_taken(application, transition.label, before, values["etat"])
         return target
 
     def target(self, application: Application, transition: Transition) -> tuple[str, str]:

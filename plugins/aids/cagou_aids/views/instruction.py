@@ -31,8 +31,9 @@ from cagou.kit import (
     xlsx_response,
 )  # fmt: skip
 from cagou_aids.answers import answer_rows, applicant_name, shown
+from cagou_aids.assignment import badges_for, groups_filter
 from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec
-from cagou_aids.interfaces import IDocumentRequests, IMessages
+from cagou_aids.interfaces import IAssignments, IDocumentRequests, IMessages
 from cagou_aids.models import (
     APPLICATION_STATES,
     AUDIENCES,
@@ -62,6 +63,7 @@ from cagou_aids.services.requests import askable_fields, open_request
 from cagou_aids.states import state_labels
 from cagou_aids.views import file_response, refuse
 from cagou_aids.views.annotation_panel import annotation_panel
+from cagou_aids.views.assignment_panel import assignment_panel
 from cagou_aids.views.diagram import workflow_panel
 
 READ = "aids:application:read"
@@ -122,6 +124,7 @@ def read_filters(request: Request, definition: Definition, states: dict[str, str
         after=after,
         state=state if state in states else "",
         sort=params.get("tri", ""),
+        member=request.identity.id if groups_filter(request, request.context.procedure) == "miens" else None,
     )
 
 
@@ -145,7 +148,7 @@ def applications_page(context: ProcedureContext, request: Request) -> dict[str, 
         "procedure": procedure, "rows": rows, "filters": filters, "fields": listed_fields(definition),
         "following": following, "states": states, "local": lambda instant: local(registry, instant),
         "name_of": lambda application: applicant_name(application), "counts": state_counts(request.db, procedure),
-        "workflow": version,
+        "workflow": version, "badges": badges_for(request.db, request.identity.id, [row.id for row in rows]),
     }  # fmt: skip
 
 
@@ -173,7 +176,8 @@ def application_values(request: Request, application: Application, errors: FormE
         "history": [(local(request.registry, event.at), event.text) for event in history_of(request.db, application)],
         "asked_names": request.POST.getall("champs") if errors else [],
         "request_text": request.POST.get("demande", "") if errors else "",
-        "workflow": workflow_panel(request, application), "annotations": annotation_panel(request, application, errors),
+        "workflow": workflow_panel(request, application),
+        "assignment": assignment_panel(request, application),
         "file_url": lambda stored: request.route_path(
             "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
         ),
@@ -187,6 +191,7 @@ def application_page(context: ProcedureContext, request: Request) -> dict[str, A
         "aids:application:read", f"Demande {application.receipt} consultée.", "aids", "aids_application",
         str(application.id),
     )  # fmt: skip
+    request.find_service(IAssignments).seen(application)  # its badges cleared for this agent
     return application_values(request, application, FormErrors())
 
 
