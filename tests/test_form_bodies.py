@@ -17,6 +17,7 @@ from webob.multidict import MultiDict
 from cagou.kit import PostedFile, uploads_of
 from cagou.testing import csrf_token
 from cagou.testing_checks import PDF_SAMPLE, post_multipart
+from cagou.web import form_bodies
 from cagou.web.form_bodies import SPOOL_BYTES, FormRequest
 
 BOUNDARY = "limite"
@@ -77,6 +78,37 @@ def test_a_multipart_body_without_a_boundary_is_a_value_error() -> None:
 def test_a_truncated_body_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         posted(text_part("nom", b"Helene"), end=False)
+
+
+def test_a_part_without_a_body_may_end_its_headers_with_the_delimiter() -> None:
+    """Werkzeug's test client writes an empty field so (RFC 2046 allows it); cgi.FieldStorage read it as empty."""
+    delimiter = b"--" + BOUNDARY.encode()
+    body = (
+        delimiter + b"\r\n" + NAMED % b"vide" + b"\r\n\r\n"
+        + delimiter + b"\r\n" + NAMED % b"suite" + b"\r\n\r\nx\r\n" + delimiter + b"--\r\n"
+    )  # fmt: skip
+    request = FormRequest.blank("/", method="POST", body=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    assert list(request.POST.items()) == [("vide", ""), ("suite", "x")]
+
+
+@pytest.mark.parametrize("read_bytes", [1, 2, 7, 64 * 1024])
+def test_what_ends_in_line_breaks_is_kept_whatever_the_reads(monkeypatch, read_bytes) -> None:
+    monkeypatch.setattr(form_bodies, "READ_BYTES", read_bytes)
+    fields = posted(
+        text_part("vide", b""),
+        text_part("ligne", b"ligne\r\n"),
+        text_part("lignes", b"\r\n\r\n"),
+        file_part("piece", b"a.txt", b"x\r\n\r\n"),
+        text_part("fin", b"y"),
+    )
+    values = [(name, value if isinstance(value, str) else value.file.read()) for name, value in fields.items()]
+    assert values == [
+        ("vide", ""),
+        ("ligne", "ligne\r\n"),
+        ("lignes", "\r\n\r\n"),
+        ("piece", b"x\r\n\r\n"),
+        ("fin", "y"),
+    ]
 
 
 def test_a_part_charset_is_honoured() -> None:

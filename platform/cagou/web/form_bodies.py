@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import binascii
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 from urllib.parse import parse_qsl
@@ -106,37 +107,75 @@ def decoded_text(segment: MultipartSegment, data: bytes) -> str:
         raise ValueError(f"Unknown charset in a form part: {charset!r}") from error
 
 
+class FieldsCollector:
+    """The parser's events gathered into ``request.POST``'s fields."""
+
+    def __init__(self) -> None:
+        self.fields: Fields = MultiDict()
+        self.segment: MultipartSegment | None = None
+        self.chunks: list[bytes] = []
+        self.spool: IO[bytes] | None = None
+        #: The last event opened a part whose body has not begun.
+        self.just_opened = False
+
+    def take(self, events: Iterator[MultipartSegment | bytes | None]) -> None:
+        for event in events:
+            self.just_opened = isinstance(event, MultipartSegment)
+            if isinstance(event, MultipartSegment):
+                self.segment, self.chunks = event, []
+                self.spool = SpooledTemporaryFile(SPOOL_BYTES) if event.filename else None  # noqa: SIM115 (kept)
+            elif event:
+                if self.spool is not None:
+                    self.spool.write(event)
+                else:
+                    self.chunks.append(event)
+            elif self.segment is not None:
+                self.close_part(self.segment)
+
+    def close_part(self, segment: MultipartSegment) -> None:
+        name = text_of(segment.name)
+        if self.spool is not None:
+            self.spool.seek(0)
+            content_type = segment.content_type or "application/octet-stream"
+            self.fields.add(name, PostedFile(name, text_of(segment.filename) or "", self.spool, content_type))
+        else:
+            self.fields.add(name, decoded_text(segment, b"".join(self.chunks)))
+
+
 def multipart_fields(read: Callable[[int], bytes], boundary: str, length: int) -> Fields:
-    """The fields of a ``multipart/form-data`` body read by ``read``."""
-    fields: Fields = MultiDict()
-    segment: MultipartSegment | None = None
-    chunks: list[bytes] = []
-    spool: IO[bytes] | None = None
-    parser = AnyPartParser(
-        boundary,
-        content_length=length,
-        max_header_size=math.inf,
-        max_header_count=math.inf,
-        header_charset="latin-1",
-    )
-    for event in parser.parse_blocking(read, READ_BYTES):
-        if isinstance(event, MultipartSegment):
-            segment, chunks = event, []
-            spool = SpooledTemporaryFile(SPOOL_BYTES) if event.filename else None  # noqa: SIM115 (handed over)
-        elif event:
-            if spool is not None:
-                spool.write(event)
-            else:
-                chunks.append(event)
-        elif segment is not None:
-            name = text_of(segment.name)
-            if spool is not None:
-                spool.seek(0)
-                content_type = segment.content_type or "application/octet-stream"
-                fields.add(name, PostedFile(name, text_of(segment.filename) or "", spool, content_type))
-            else:
-                fields.add(name, decoded_text(segment, b"".join(chunks)))
-    return fields
+    """The fields of a ``multipart/form-data`` body of ``length`` bytes read by ``read``.
+
+    A part without a body may end its headers with the delimiter itself
+    (``…name="x"CRLF CRLF--boundary``, as Werkzeug's test client writes it, valid
+    per RFC 2046: the delimiter's CRLF ends the header section), which
+    ``multipart`` would read as the start of a body; cgi.FieldStorage, reading
+    lines, took it as an empty part. The body is therefore fed in pieces cut
+    just after each ``CRLF CRLF`` that a delimiter follows, and where that
+    ``CRLF CRLF`` closed a part's headers, the body's missing CRLF is given.
+    """
+    collector = FieldsCollector()
+    parser = AnyPartParser(boundary, max_header_size=math.inf, max_header_count=math.inf, header_charset="latin-1")
+    joint = b"\r\n\r\n--" + boundary.encode("latin-1")
+    held = fed = b""
+    with parser:
+        while length > 0 or held:
+            chunk = read(min(READ_BYTES, length)) if length > 0 else b""
+            length = length - len(chunk) if chunk else 0
+            data, held = held + chunk, b""
+            if length > 0:  # keep what may be the start of a joint cut by the read
+                keep = max(0, len(data) - len(joint) + 1)
+                data, held = data[:keep], data[keep:]
+            start = 0
+            for found in re.finditer(re.escape(joint), data):
+                cut = found.start() + 4
+                collector.take(parser.parse(data[start:cut]))
+                if collector.just_opened and (fed + data[: found.start()])[-2:] != b"\r\n":
+                    collector.take(parser.parse(b"\r\n"))
+                start = cut
+            if start < len(data):
+                collector.take(parser.parse(data[start:]))
+            fed = (fed + data)[-2:]
+    return collector.fields
 
 
 def urlencoded_fields(body: bytes) -> Fields:
