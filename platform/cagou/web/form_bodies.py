@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import binascii
 import math
-import re
 from collections.abc import Callable, Iterator
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
@@ -166,12 +165,14 @@ def multipart_fields(read: Callable[[int], bytes], boundary: str, length: int) -
                 keep = max(0, len(data) - len(joint) + 1)
                 data, held = data[:keep], data[keep:]
             start = 0
-            for found in re.finditer(re.escape(joint), data):
-                cut = found.start() + 4
+            found = data.find(joint)
+            while found != -1:
+                cut = found + 4
                 collector.take(parser.parse(data[start:cut]))
-                if collector.just_opened and (fed + data[: found.start()])[-2:] != b"\r\n":
+                if collector.just_opened and (fed + data[max(0, found - 2) : found])[-2:] != b"\r\n":
                     collector.take(parser.parse(b"\r\n"))
                 start = cut
+                found = data.find(joint, cut)
             if start < len(data):
                 collector.take(parser.parse(data[start:]))
             fed = (fed + data)[-2:]
