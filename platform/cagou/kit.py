@@ -62,6 +62,7 @@ from cagou.plugins import call_enabled, flatten
 from cagou.refusals import Invalid, Refused
 from cagou.settings import environment_name
 from cagou.web.exports import csv_cell, csv_lines, csv_response, spreadsheet_text, xlsx_file, xlsx_response
+from cagou.web.form_bodies import PostedFile
 from cagou.web.form_handling import Form, TextField, form_class, submit
 from cagou.web.forms import FormErrors, check_text, parse_date, read_date, read_period
 from cagou.web.i18n import translate
@@ -103,6 +104,7 @@ __all__ = [
     "NavEntry",
     "NewAccount",
     "Permission",
+    "PostedFile",
     "RateLimit",
     "Refused",
     "Role",

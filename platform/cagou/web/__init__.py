@@ -14,6 +14,7 @@ from cagou.contributions import INTRANET, PUBLIC
 from cagou.identity.second_factor import awaits_second_factor
 from cagou.settings import is_production
 from cagou.sites import COMMON
+from cagou.web.form_bodies import FormRequest
 from cagou.web.i18n import LOCALE_NAMES
 from cagou.web.navigation import navigation
 
@@ -116,6 +117,8 @@ def includeme(config: Configurator) -> None:
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".jinja2")
     config.include("cagou.web.i18n")
+    # request.POST parsed by the multipart package rather than cgi.FieldStorage (see cagou.web.form_bodies).
+    config.set_request_factory(FormRequest)
     config.add_request_method(is_htmx, "is_htmx", reify=True)
     config.add_request_method(csrf_token, "csrf", reify=True)
     config.add_subscriber(assign_request_id, NewRequest)

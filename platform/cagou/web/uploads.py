@@ -24,8 +24,8 @@ from urllib.parse import quote
 import filetype
 from pyramid.request import Request
 from pyramid.response import FileIter, Response
-from webob.compat import cgi_FieldStorage as FieldStorage
 
+from cagou.web.form_bodies import PostedFile
 from cagou.web.forms import FormErrors
 
 
@@ -45,8 +45,8 @@ def uploads_of(request: Request, name: str) -> list[Upload]:
     """The files sent in the form's field ``name`` (an input left empty sends none)."""
     found = []
     for item in request.POST.getall(name):
-        if isinstance(item, FieldStorage) and item.filename:
-            found.append(Upload(str(item.filename)[:255], item.file.read()))
+        if isinstance(item, PostedFile) and item.filename:
+            found.append(Upload(item.filename[:255], item.file.read()))
     return found
 
 

@@ -6,12 +6,12 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from pyramid.request import Request
-from webob.compat import cgi_FieldStorage as FieldStorage
 
 from cagou.kit import (
     Account,
     ApiError,
     FormErrors,
+    PostedFile,
     Upload,
     invalid,
     json_object,
@@ -34,12 +34,12 @@ def multipart_body(request: Request) -> tuple[dict[str, str], list[Upload]]:
     uploads: list[Upload] = []
     errors = FormErrors()
     for name, value in parts:
-        if name == FILES and isinstance(value, FieldStorage):
+        if name == FILES and isinstance(value, PostedFile):
             if value.filename:  # a file input left empty sends a nameless, empty part
                 uploads.append(Upload(value.filename, value.file.read()))
         elif name == FILES:
             errors.add(FILES, f"« {FILES} » attend des fichiers : une partie par fichier, avec son nom (filename).")
-        elif isinstance(value, FieldStorage):
+        elif isinstance(value, PostedFile):
             errors.add(name[:40], f"« {name[:40]} » est un champ de texte : les fichiers vont dans « {FILES} ».")
         elif name in fields:
             errors.add(name[:40], f"« {name[:40]} » est donné deux fois.")
