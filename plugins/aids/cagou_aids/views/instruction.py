@@ -176,7 +176,7 @@ def application_values(request: Request, application: Application, errors: FormE
         "history": [(local(request.registry, event.at), event.text) for event in history_of(request.db, application)],
         "asked_names": request.POST.getall("champs") if errors else [],
         "request_text": request.POST.get("demande", "") if errors else "",
-        "workflow": workflow_panel(request, application),
+        "workflow": workflow_panel(request, application), "annotations": annotation_panel(request, application, errors),
         "assignment": assignment_panel(request, application),
         "file_url": lambda stored: request.route_path(
             "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
