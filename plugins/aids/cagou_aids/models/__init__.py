@@ -391,3 +391,6 @@ class TransitionTaken(Base):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
     at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     motivation: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+from cagou_aids.models.opinions import Opinion, OpinionFile, OpinionSharedFile  # noqa: E402, F401

@@ -14,6 +14,7 @@ from cagou_aids.interfaces import (
     IDocumentRequests,
     IDrafts,
     IMessages,
+    IOpinions,
     IProcedures,
     IReceipts,
     IWorkflows,
@@ -22,6 +23,7 @@ from cagou_aids.services.applications import ApplicationService
 from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
 from cagou_aids.services.messages import MessageService
+from cagou_aids.services.opinions import OpinionService
 from cagou_aids.services.receipts import ReceiptService
 from cagou_aids.services.requests import DocumentRequestService
 from cagou_aids.services.workflows import WorkflowService
@@ -35,3 +37,4 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: MessageService(request), IMessages)
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
+    config.register_service_factory(lambda context, request: OpinionService(request), IOpinions)

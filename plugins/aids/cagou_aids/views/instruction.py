@@ -62,6 +62,7 @@ from cagou_aids.services.requests import askable_fields, open_request
 from cagou_aids.states import state_labels
 from cagou_aids.views import file_response, refuse
 from cagou_aids.views.diagram import workflow_panel
+from cagou_aids.views.opinion_panel import opinion_panel
 
 READ = "aids:application:read"
 DESIGN = "aids:procedure:design"
@@ -172,6 +173,7 @@ def application_values(request: Request, application: Application, errors: FormE
         "asked_names": request.POST.getall("champs") if errors else [],
         "request_text": request.POST.get("demande", "") if errors else "",
         "workflow": workflow_panel(request, application),
+        "opinion_panel": opinion_panel(request, application, errors),
         "file_url": lambda stored: request.route_path(
             "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
         ),
