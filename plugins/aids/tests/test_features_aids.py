@@ -17,6 +17,7 @@ from cagou_aids.interfaces import IDocumentRequests, IMessages, IWorkflows
 from cagou_aids.jobs import SCHEDULED_JOBS
 from cagou_aids.models import INSTRUCTORS, Application, Procedure, StoredFile
 from conftest import CITIZEN_PASSWORD, business_aid_published, company_signed_in
+from opinion_steps import *  # noqa: F403  (the steps of avis.feature)
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
 from test_scanning import send_files

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
 import webtest
+from cagou_aids.interfaces import IOpinions
 from cagou_aids.jobs import SCHEDULED_JOBS
 from cagou_aids.models import Application, StoredFile
 from cagou_aids.models.opinions import Opinion, OpinionFile
@@ -16,8 +18,8 @@ from test_instruction import procedure_in
 from test_services import submit
 
 from cagou.clock import FrozenClock
-from cagou.kit import AGENT, CITIZEN, IAccounts, IFileStorage, transaction_scope
-from cagou.testing import delivered_mail, freeze_clock, login
+from cagou.kit import AGENT, CITIZEN, IAccounts, IFileStorage, Refused, transaction_scope
+from cagou.testing import delivered_mail, freeze_clock, is_postgresql, login
 from cagou.testing_checks import PDF_SAMPLE as PDF
 from cagou.testing_checks import PROGRAM_SAMPLE as PROGRAM
 
@@ -264,3 +266,28 @@ def test_the_reminder_job_mails_a_new_link_after_three_days_twice_at_most(
     outsider.get(first, status=404)  # replaced by the reminder's
     assert outsider.get(links[2]).html.find(id="question").text == QUESTION
     assert audit_actions(registry).count("aids:opinion:remind") == 2
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="SQLite has one writer at a time: nothing runs at once there")
+def test_two_answers_at_once_give_one_answer_and_a_409(registry: Registry, case: dict[str, object]) -> None:
+    ask(case, destinataire="expert", courriel=EXPERT)
+    token = path_of(mailed_link(registry)).rsplit("/", 1)[1]
+    outcomes: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def expert(text: str) -> None:
+        barrier.wait()
+        try:
+            with transaction_scope(registry) as request:
+                opinions = request.find_service(IOpinions)
+                outcomes.append(opinions.answer(opinions.by_token(token), True, text, [], None).answer)
+        except Refused as error:
+            outcomes.append(error.status)
+
+    threads = [threading.Thread(target=expert, args=(text,)) for text in ("Oui.", "Oui, vraiment.")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) in (sorted([409, "Oui."], key=str), sorted([409, "Oui, vraiment."], key=str))
+    assert audit_actions(registry).count("aids:opinion:answer") == 1
