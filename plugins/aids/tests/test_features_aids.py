@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 import webtest
+from api_instruction_steps import *  # noqa: F403  (the steps of api_instruction.feature)
 from cagou_aids.interfaces import IDocumentRequests, IMessages, IWorkflows
 from cagou_aids.jobs import SCHEDULED_JOBS
 from cagou_aids.models import INSTRUCTORS, Application, Procedure, StoredFile

@@ -62,6 +62,7 @@ def includeme(config: Configurator) -> None:
         "tracée au journal d'audit)", permission=READ, response=APPLICATION, tags=TAGS,
     )  # fmt: skip
     config.scan("cagou_aids.api.views")
+    config.include("cagou_aids.api.instruction")  # one application's transitions and messages
     add_public_api(config)
 
 
