@@ -183,6 +183,12 @@ class IDocumentRequests(Interface):
         history, mails the procedure's contact address, audits ``aids:request:answer``.
         """
 
+    def close_on_leaving(application, before):
+        """Called by every workflow transition: when it took ``application`` out of ``complement`` (``before``) by
+        hand, the open request for documents is closed unanswered, by the signed-in instructor (its reopened fields
+        locked again, no longer offered to the applicant); returns it, or None when there was none. Writes the
+        history, audits ``aids:request:close``."""
+
 
 class IDrafts(Interface):
     """What applicants have typed before submitting: page after page, never lost."""

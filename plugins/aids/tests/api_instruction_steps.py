@@ -1,5 +1,5 @@
-"""Step definitions of features/aids/api_instruction.feature (the instructors' API), imported by
-test_features_aids.py."""
+"""Step definitions of features/aids/api_instruction.feature (the instructors' API) and complement_clos.feature,
+imported by test_features_aids.py."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import webtest
+from cagou_aids.interfaces import IWorkflows
 from cagou_aids.models import Application
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, then, when
 
-from cagou.kit import transaction_scope
+from cagou.kit import IAccounts, act_as, transaction_scope
 from cagou.testing_checks import PDF_SAMPLE, token_with_every_scope
 
 
@@ -100,3 +101,27 @@ def write(browser: Any, registry: Registry, text: str, number: int) -> None:
 def message_sent(browser: Any, count: int) -> None:
     answer = program_of(browser).last
     assert answer.status_int == 201 and answer.json["files"] == count, answer.text
+
+
+# -- complement_clos.feature: a request for documents closed by a transition taken by hand -------------------
+
+
+@when(parsers.parse('l\'instructrice fait "{code}" sans attendre mes compléments'))
+def instructor_resumes(registry: Registry, code: str) -> None:
+    with transaction_scope(registry) as request:
+        accounts = request.find_service(IAccounts)
+        instructor = accounts.by_login("instructrice")
+        accounts.grant(instructor, "aids:instructor")
+        act_as(request, instructor)
+        application = request.db.scalars(sa.select(Application)).one()
+        request.find_service(IWorkflows).take(application, code, {})
+
+
+@then(parsers.parse("la page répond {status:d}"))
+def page_status(browser: Any, status: int) -> None:
+    assert browser.current.status_int == status
+
+
+@then(parsers.parse('je ne lis plus "{text}"'))
+def no_longer_reads(browser: Any, text: str) -> None:
+    assert text not in browser.current.text

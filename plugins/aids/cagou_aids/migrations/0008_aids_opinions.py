@@ -8,6 +8,9 @@ link (the token itself is never stored); ``aids_opinion_shared_file`` the
 application's files the instructor let the expert read;
 ``aids_opinion_file`` the files of the expert's answer, kept apart from the
 application's so that none reaches the applicant.
+
+``aids_document_request.closed_by_id``: the instructor who closed a request
+for documents unanswered, by taking the workflow out of "complement".
 """
 
 from __future__ import annotations
@@ -84,9 +87,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_aids_opinion_file")),
     )
     op.create_index("ix_aids_opinion_file_opinion", "aids_opinion_file", ["opinion_id"])
+    with op.batch_alter_table("aids_document_request") as table:
+        table.add_column(sa.Column("closed_by_id", sa.Integer(), nullable=True))
+        table.create_foreign_key(
+            op.f("fk_aids_document_request_closed_by_id_account"), "account", ["closed_by_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("aids_document_request") as table:
+        table.drop_constraint(op.f("fk_aids_document_request_closed_by_id_account"), type_="foreignkey")
+        table.drop_column("closed_by_id")
     op.drop_index("ix_aids_opinion_file_opinion", table_name="aids_opinion_file")
     op.drop_table("aids_opinion_file")
     op.drop_table("aids_opinion_shared_file")

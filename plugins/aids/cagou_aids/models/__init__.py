@@ -328,6 +328,8 @@ class DocumentRequest(Base):
     #: The state the application was in when asked, where the answer brings it back (a workflow asks from several).
     from_state: Mapped[str] = mapped_column(sa.String(16), default="deposee", server_default="deposee")
     answered_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    #: The instructor who closed it unanswered (taking the workflow out of "complement" by hand), at ``answered_at``.
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
 
     application: Mapped[Application] = relationship()
 

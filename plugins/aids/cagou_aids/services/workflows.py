@@ -21,7 +21,7 @@ from pyramid.request import Request
 from zope.interface import implementer
 
 from cagou.kit import FormErrors, IAuditLog, IClock, IMailer, Invalid, Refused, Root, check_text, directorate_acl
-from cagou_aids.interfaces import IWorkflows
+from cagou_aids.interfaces import IDocumentRequests, IWorkflows
 from cagou_aids.models import (
     Application,
     ApplicationEvent,
@@ -212,6 +212,7 @@ class WorkflowService:
             motivation=motivation,
         ))  # fmt: skip
         application.state = target
+        request.find_service(IDocumentRequests).close_on_leaving(application, before)
         reached = spec.state(target)
         values = {"numero": application.receipt, "demarche": application.version.procedure.title,
                   "etat": reached.label if reached else target, "motivation": motivation}  # fmt: skip
