@@ -134,7 +134,7 @@ def directorate_answers(browser: Any, verdict: str, text: str) -> None:
     app = expert_of(browser).app
     assert app is not None
     listed = app.get("/intranet/").click(description="Avis demandés")
-    [link] = listed.html.select("#avis-demandes tbody a")
+    [link] = listed.html.select("#avis-demandes a")
     give(app.get(link["href"]), verdict, text)
 
 
