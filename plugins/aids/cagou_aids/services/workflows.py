@@ -21,7 +21,7 @@ from pyramid.request import Request
 from zope.interface import implementer
 
 from cagou.kit import FormErrors, IAuditLog, IClock, IMailer, Invalid, Refused, Root, check_text, directorate_acl
-from cagou_aids.interfaces import IDocumentRequests, IWorkflows
+from cagou_aids.interfaces import IWorkflows
 from cagou_aids.models import (
     Application,
     ApplicationEvent,
@@ -30,6 +30,7 @@ from cagou_aids.models import (
     Workflow,
     WorkflowVersion,
 )  # fmt: skip
+from cagou_aids.services.transition_effects import after_transition
 from cagou_aids.workflow import (
     MAX_MOTIVATION,
     MOTIVATION,
@@ -212,7 +213,6 @@ class WorkflowService:
             motivation=motivation,
         ))  # fmt: skip
         application.state = target
-        request.find_service(IDocumentRequests).close_on_leaving(application, before)
         reached = spec.state(target)
         values = {"numero": application.receipt, "demarche": application.version.procedure.title,
                   "etat": reached.label if reached else target, "motivation": motivation}  # fmt: skip
@@ -232,6 +232,7 @@ class WorkflowService:
             changes={"before": {"state": before}, "after": {"state": target, "transition": transition.code,
                                                             "motivation": motivation}},
         )  # fmt: skip
+        after_transition(request, application, transition, before, motivation)
         return target
 
     def target(self, application: Application, transition: Transition) -> tuple[str, str]:
