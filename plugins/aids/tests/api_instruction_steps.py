@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import webtest
 from cagou_aids.interfaces import IWorkflows
 from cagou_aids.models import Application
+from opinion_steps import kept_on
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, then, when
 
@@ -33,11 +34,7 @@ class InstructorProgram:
 
 
 def program_of(browser: Any) -> InstructorProgram:
-    found: InstructorProgram | None = getattr(browser, "instructor_program", None)
-    if found is None:
-        found = InstructorProgram()
-        browser.instructor_program = found
-    return found
+    return kept_on(browser, "instructor_program", InstructorProgram)
 
 
 def application_api(registry: Registry, number: int) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import webtest
@@ -17,6 +18,7 @@ from cagou.kit import AGENT, Directorate, IAccounts, IClock, transaction_scope
 from cagou.testing import delivered_mail, freeze_clock, login
 
 PASSWORD = "lagon-vanille-tricot-2026"
+T = TypeVar("T")
 FINANCES = ("DFI", "Direction des finances")
 
 
@@ -29,12 +31,17 @@ class Expert:
         self.page: webtest.TestResponse | None = None
 
 
-def expert_of(browser: Any) -> Expert:
-    found: Expert | None = getattr(browser, "expert", None)
+def kept_on(browser: Any, name: str, factory: Callable[[], T]) -> T:
+    """What a scenario keeps beside the person's browser (an expert, a program), made on first use."""
+    found: T | None = getattr(browser, name, None)
     if found is None:
-        found = Expert()
-        browser.expert = found
+        found = factory()
+        setattr(browser, name, found)
     return found
+
+
+def expert_of(browser: Any) -> Expert:
+    return kept_on(browser, "expert", Expert)
 
 
 def second_browser(browser: Any) -> webtest.TestApp:

@@ -9,18 +9,14 @@ from playwright.sync_api import expect
 from cagou.testing_browser import NARROW, OpenPage, assert_accessible, assert_reflows, sign_in
 
 pytestmark = pytest.mark.browser
-BUSINESS = "Aide exceptionnelle aux entreprises — plan de soutien COVID-19"
 QUESTION = "Cette entreprise a-t-elle des dettes fiscales ?"
 
 
 def test_an_opinion_is_asked_of_another_directorate_and_answered_on_accessible_pages(open_page: OpenPage) -> None:
     page = open_page(bypass_csp=True)  # axe-core is injected as an inline script
     sign_in(page, "agent", "demo-agent-2026")
-    page.goto("/intranet/demarches/")
-    page.get_by_role("link", name=BUSINESS, exact=True).click()
-    page.locator("#champ-q").fill("AIDE-2020-000001")
-    page.get_by_role("button", name="Filtrer").click()
-    page.get_by_role("link", name="AIDE-2020-000001").click()
+    page.goto("/intranet/demarches/2/demandes/AIDE-2020-000001")  # the business aid's first application (demo)
+    expect(page.locator("h1")).to_have_text("Demande AIDE-2020-000001")
     application = page.url
     page.get_by_text("Demander un avis").click()
     page.get_by_role("button", name="Demander l'avis").click()  # nothing chosen: refused next to each field

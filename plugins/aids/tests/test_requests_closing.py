@@ -42,8 +42,10 @@ def test_taking_the_workflow_out_of_complement_closes_the_open_request_and_locks
         application = request.db.scalars(sa.select(Application)).one()
         assert application.state == "en_instruction"
         texts = list(request.db.scalars(sa.select(ApplicationEvent.text).order_by(ApplicationEvent.id)))
-    assert texts[-2:] == ["Complément reçu, instruction reprise.",
-                          "Demande de compléments close par le service instructeur : elle n'attend plus de réponse."]
+    assert texts[-2:] == [
+        "Complément reçu, instruction reprise.",
+        "Demande de compléments close par le service instructeur : elle n'attend plus de réponse.",
+    ]
     actions = [action for action in audit_actions(registry) if action != "aids:application:read"]
     assert actions[-2:] == ["aids:application:transition", "aids:request:close"]
     assert "aids:request:answer" not in actions
