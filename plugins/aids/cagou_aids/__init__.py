@@ -88,4 +88,5 @@ def includeme(config: Configurator) -> None:
     config.add_view(static_view("cagou_aids:static", use_subpath=True, cache_max_age=3600), route_name="aids.static",
                     permission=NO_PERMISSION_REQUIRED)  # fmt: skip
     config.include("cagou_aids.views.assignment")
+    config.include("cagou_aids.views.opinions")  # its routes (expert opinions)
     config.scan("cagou_aids.views")

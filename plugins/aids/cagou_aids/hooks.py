@@ -71,6 +71,7 @@ def cagou_permissions() -> list[Permission]:
         Permission(
             "aids:application:validate", "Valider les propositions de décision sur les demandes de sa direction"
         ),
+        Permission("aids:opinion:give", "Rendre les avis demandés à sa direction sur les demandes d'autres directions"),
     ]
 
 
@@ -80,10 +81,11 @@ def cagou_roles() -> list[Role]:
         Role("aids:applicant", "Usager des démarches en ligne", ("aids:apply",), granted_to_kinds=(CITIZEN, COMPANY)),
         Role("aids:designer", "Concepteur de démarches", ("aids:procedure:design", "aids:application:read"),
              per_directorate=True),
-        Role("aids:instructor", "Instructeur des demandes", ("aids:application:read", "aids:application:instruct"),
-             per_directorate=True),
+        Role("aids:instructor", "Instructeur des demandes",
+             ("aids:application:read", "aids:application:instruct", "aids:opinion:give"), per_directorate=True),
         Role("aids:validator", "Validateur des demandes", ("aids:application:read", "aids:application:validate"),
              per_directorate=True),
+        Role("aids:expert", "Expert consulté pour avis", ("aids:opinion:give",), per_directorate=True),
     ]  # fmt: skip
 
 
@@ -94,6 +96,7 @@ def cagou_navigation(request: Request) -> list[NavEntry]:
         NavEntry("Mes démarches", "aids.mine", PUBLIC, order=21, permission="aids:apply"),
         NavEntry("Démarches", "aids.procedures", INTRANET, order=30, permission="aids:application:read"),
         NavEntry("Mes dossiers", "aids.my_files", INTRANET, order=31, permission="aids:application:read"),
+        NavEntry("Avis demandés", "aids.opinions_asked", INTRANET, order=32, permission="aids:opinion:give"),
     ]
 
 

@@ -183,6 +183,12 @@ class IDocumentRequests(Interface):
         history, mails the procedure's contact address, audits ``aids:request:answer``.
         """
 
+    def close_on_leaving(application, before):
+        """Called by every workflow transition: when it took ``application`` out of ``complement`` (``before``) by
+        hand, the open request for documents is closed unanswered, by the signed-in instructor (its reopened fields
+        locked again, no longer offered to the applicant); returns it, or None when there was none. Writes the
+        history, audits ``aids:request:close``."""
+
 
 class IDrafts(Interface):
     """What applicants have typed before submitting: page after page, never lost."""
@@ -302,6 +308,8 @@ class IAnnotations(Interface):
         (code → one ``Upload``, for file annotations); return the values changed. ``Invalid`` under the code for a
         value its kind refuses or an unknown code, nothing kept; ``Refused`` (409) on an anonymised application.
         Audits ``aids:annotation:set`` with the changed values before and after."""
+
+
 class IAssignments(Interface):
     """Who works on an application (services/assignment.py): its group of instructors, the agent it is assigned to,
     the agents who follow it."""
@@ -356,3 +364,35 @@ class IInstructorGroups(Interface):
     def remove(group):
         """Delete a group; its applications are in no group any more (their assignee stays). Audits
         ``aids:procedure:groups``."""
+
+
+class IOpinions(Interface):
+    """Expert opinions ("avis", services/opinions.py): asked of another directorate or of an outside expert, never
+    shown to the applicant."""
+
+    def ask(application, asked):
+        """The signed-in instructor asks an opinion on ``application`` (``asked``: an
+        :class:`~cagou_aids.services.opinions.OpinionAsked` of what the form sent); return ``(opinion, token)``,
+        ``token`` the outside expert's one-time link's (None for a directorate).
+
+        ``Invalid`` (under ``question``, ``destinataire``, ``direction``, ``courriel``, ``visibilite``, ``echeance``,
+        ``fichiers``) before anything is kept; ``Refused`` (403) without ``aids:application:instruct`` on the
+        procedure, (409) once the application is anonymised. Mails the outside expert their link; audits
+        ``aids:opinion:ask``.
+        """
+
+    def answer(opinion, favourable, text, uploads, account):
+        """The expert's answer: ``favourable`` (True, False, or None when not chosen), ``text``, the files ``uploads``
+        (PDF, JPEG or PNG by their bytes, 10 MB each, 5 at most). ``account`` is the agent who answers, None for the
+        outside expert whose link the view checked. ``Invalid`` (under ``avis``, ``texte``, ``pieces``);
+        ``Refused`` (403) for an agent who may not answer for the directorate asked, (409) once answered, (410)
+        after the deadline. Closes the link, mails the asker, audits ``aids:opinion:answer``."""
+
+    def by_token(token):
+        """The opinion an outside expert's link opens; ``Refused`` 404 for a token unknown (or replaced by a
+        reminder's), 410 once answered or past its deadline, saying nothing of the application."""
+
+    def remind_due():
+        """Mail again, with a new link (the previous one stops working), the outside experts who have not answered
+        ``aids.opinion_reminder_days`` (3) after the request or the latest reminder, twice at most, before the
+        deadline; return how many. Audits ``aids:opinion:remind`` for each."""

@@ -29,6 +29,7 @@ from cagou_aids.interfaces import IApplications
 from cagou_aids.models import Application, ApplicationEvent, Draft, Procedure, StoredFile
 from cagou_aids.scanning import scan_quarantined
 from cagou_aids.services.annotations import erase_annotations
+from cagou_aids.services.opinions import remind_experts
 
 DRAFT_DAYS, REMINDER_DAYS = 30, 7
 #: The history's state for an application whose retention period ended.
@@ -159,4 +160,5 @@ SCHEDULED_JOBS = [
         "Envoyer les accusés de dépôt dont la tâche a été perdue",
     ),
     ScheduledJob("aids.files.scan", "*/5 * * * *", scan_quarantined, "Fichiers en quarantaine analysés à nouveau"),
+    ScheduledJob("aids.opinions.remind", "0 7 * * *", remind_experts, "Experts sans réponse relancés"),
 ]

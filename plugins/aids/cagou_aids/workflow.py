@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cagou_aids.definition import DefinitionError
+from cagou_aids.documents import DOCUMENTS
 
 #: What a transition may require of the person who takes it.
 MOTIVATION = "motivation"
@@ -67,7 +68,7 @@ TOP_KEYS = frozenset({"code", "title", "description", "states", "transitions"})
 #: Where every application starts.
 INITIAL = "deposee"
 STATE_KEYS = frozenset({"code", "label", "meaning", "final"})
-TRANSITION_KEYS = frozenset({"code", "label", "from", "to", "role", "requires", "step", "mail", "history"})
+TRANSITION_KEYS = frozenset({"code", "label", "from", "to", "role", "requires", "step", "mail", "history", "document"})
 MAX_LABEL = 200
 MAX_MEANING = 1000
 MAX_MAIL = 5000
@@ -121,6 +122,8 @@ class Transition:
     step: str = ""
     mail: Mail | None = None
     history: History | None = None
+    #: The document it produces for the applicant (:data:`cagou_aids.documents.DOCUMENTS`), or "".
+    document: str = ""
 
     def needs(self, kind: str) -> bool:
         return any(requirement.kind == kind for requirement in self.requires)
@@ -275,9 +278,14 @@ class Reader:
         if step not in STEPS:
             self.problems.append(f"{where} : « step » vaut « proposal », « validation » ou rien.")
             step = ""
+        document = data.get("document", "")
+        if document != "" and document not in DOCUMENTS:
+            self.problems.append(f"{where} : le document « {str(document)[:40]} » n'existe pas (possibles : "
+                                 f"{', '.join(DOCUMENTS)}).")  # fmt: skip
+            document = ""
         return Transition(
             code, label, tuple(sources), target, role, self.requirements(data.get("requires", []), where), step,
-            self.mail(data.get("mail"), where), self.history(data.get("history"), where),
+            self.mail(data.get("mail"), where), self.history(data.get("history"), where), document,
         )  # fmt: skip
 
 
@@ -334,6 +342,8 @@ def workflow_data(workflow: Workflow) -> dict[str, Any]:
             item["mail"] = asdict(transition.mail)
         if transition.history is not None:
             item["history"] = asdict(transition.history)
+        if transition.document:
+            item["document"] = transition.document
         transitions.append(item)
     return {
         "code": workflow.code, "title": workflow.title, "description": workflow.description,

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 import webtest
+from api_instruction_steps import *  # noqa: F403  (the steps of api_instruction.feature)
 from cagou_aids.interfaces import IDocumentRequests, IMessages, IWorkflows
 from cagou_aids.jobs import SCHEDULED_JOBS
 from cagou_aids.models import INSTRUCTORS, Application, Procedure, StoredFile
 from conftest import CITIZEN_PASSWORD, business_aid_published, company_signed_in
+from opinion_steps import *  # noqa: F403  (the steps of avis.feature)
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
 from steps_annotations import *  # noqa: F403  (annotations.feature and triage.feature)

@@ -64,6 +64,7 @@ def includeme(config: Configurator) -> None:
     )  # fmt: skip
     config.scan("cagou_aids.api.views")
     config.include(annotation_operations)  # a callable: the dotted name would meet __future__'s ``annotations``
+    config.include("cagou_aids.api.instruction")  # one application's transitions and messages
     add_public_api(config)
 
 

@@ -1,7 +1,7 @@
 """Groups of instructors, assignment, followers, and what each agent last saw of an application.
 
 Revision ID: 0009_aids_assignment
-Revises: 0006_aids_annotations
+Revises: 0008_aids_opinions
 
 Every table is new: ``aids_instructor_group`` (a procedure's groups and their routing rule) with its members,
 ``aids_application_assignment`` (an application's group and assignee, one row per application; the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_aids_assignment"
-down_revision = "0006_aids_annotations"
+down_revision = "0008_aids_opinions"
 branch_labels = None
 depends_on = None
 

@@ -328,6 +328,8 @@ class DocumentRequest(Base):
     #: The state the application was in when asked, where the answer brings it back (a workflow asks from several).
     from_state: Mapped[str] = mapped_column(sa.String(16), default="deposee", server_default="deposee")
     answered_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    #: The instructor who closed it unanswered (taking the workflow out of "complement" by hand), at ``answered_at``.
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
 
     application: Mapped[Application] = relationship()
 
@@ -395,3 +397,4 @@ class TransitionTaken(Base):
 
 from cagou_aids.models.annotations import AnnotationValue, EligibilitySnapshot, InstructionRules  # noqa: E402, F401
 from cagou_aids.models.assignment import *  # noqa: E402, F403  (its __all__: the groups, assignment, following)
+from cagou_aids.models.opinions import Opinion, OpinionFile, OpinionSharedFile  # noqa: E402, F401

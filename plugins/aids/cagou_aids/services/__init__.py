@@ -15,6 +15,7 @@ from cagou_aids.interfaces import (
     IDocumentRequests,
     IDrafts,
     IMessages,
+    IOpinions,
     IProcedures,
     IReceipts,
     IWorkflows,
@@ -24,6 +25,7 @@ from cagou_aids.services.applications import ApplicationService
 from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
 from cagou_aids.services.messages import MessageService
+from cagou_aids.services.opinions import OpinionService
 from cagou_aids.services.receipts import ReceiptService
 from cagou_aids.services.requests import DocumentRequestService
 from cagou_aids.services.workflows import WorkflowService
@@ -38,6 +40,7 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
     config.register_service_factory(lambda context, request: AnnotationService(request), IAnnotations)
+    config.register_service_factory(lambda context, request: OpinionService(request), IOpinions)
     include_assignment(config)
 
 

@@ -128,8 +128,13 @@ class DocumentRequestService:
     ) -> Application:  # fmt: skip
         request = self.request
         application = document_request.application
-        # Sent twice at once (a double click): the second waits for the first, then finds it answered.
+        # Sent twice at once (a double click), or while an instructor takes the workflow on: the second waits for
+        # the first, then finds it answered or closed. The application first, as a transition locks them.
+        request.db.refresh(application, with_for_update=True)
         request.db.refresh(document_request, with_for_update=True)
+        if document_request.closed_by_id is not None:
+            raise Refused("Le service instructeur a clos cette demande de compléments : elle n'attend plus de "
+                          "réponse. Écrivez-lui un message si besoin.", 409)  # fmt: skip
         if document_request.answered_at is not None or application.state != COMPLEMENT:
             raise Refused("Ces compléments sont déjà envoyés.", 409)
         definition = application.version.parsed
@@ -183,6 +188,32 @@ class DocumentRequestService:
                                                                 "files": len(kept)}},
         )  # fmt: skip
         return application
+
+    def close_on_leaving(self, application: Application, before: str) -> DocumentRequest | None:
+        request = self.request
+        if before != COMPLEMENT or application.state == COMPLEMENT:
+            return None
+        document_request = open_request(request, application)
+        if document_request is None:  # a complement asked by the workflow's own transition, answered by message
+            return None
+        # The applicant sending their answer at this moment: one of the two waits, and finds the other's work.
+        request.db.refresh(document_request, with_for_update=True)
+        if document_request.answered_at is not None:
+            return None
+        instant = request.find_service(IClock).now()
+        document_request.answered_at, document_request.closed_by_id = instant, request.identity.id
+        request.db.add(ApplicationEvent(
+            application_id=application.id, at=instant, state=application.state,
+            text="Demande de compléments close par le service instructeur : elle n'attend plus de réponse.",
+        ))  # fmt: skip
+        request.db.flush()
+        request.find_service(IAuditLog).record(
+            "aids:request:close", f"Demande de compléments close sans réponse pour la demande {application.receipt}.",
+            module="aids", object_type="aids_application", object_id=str(application.id),
+            changes={"before": {"state": before, "fields": document_request.fields},
+                     "after": {"state": application.state, "request": document_request.id}},
+        )  # fmt: skip
+        return document_request
 
     def replace_files(
         self, application: Application, kept: list[tuple[FieldSpec, Upload, str]], fields: set[str],

@@ -31,6 +31,7 @@ from cagou_aids.models import (
     WorkflowVersion,
 )  # fmt: skip
 from cagou_aids.services.annotations import check_annotations, keep_suggestion
+from cagou_aids.services.transition_effects import after_transition
 from cagou_aids.workflow import (
     MAX_MOTIVATION,
     MOTIVATION,
@@ -235,6 +236,7 @@ class WorkflowService:
                                                             "motivation": motivation}},
         )  # fmt: skip
         request.find_service(IAssignments).transition_taken(application, transition.label, before, values["etat"])
+        after_transition(request, application, transition, before, motivation)
         return target
 
     def target(self, application: Application, transition: Transition) -> tuple[str, str]:

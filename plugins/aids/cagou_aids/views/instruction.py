@@ -65,6 +65,7 @@ from cagou_aids.views import file_response, refuse
 from cagou_aids.views.annotation_panel import annotation_panel
 from cagou_aids.views.assignment_panel import assignment_panel
 from cagou_aids.views.diagram import workflow_panel
+from cagou_aids.views.opinion_panel import opinion_panel
 
 READ = "aids:application:read"
 DESIGN = "aids:procedure:design"
@@ -177,7 +178,7 @@ def application_values(request: Request, application: Application, errors: FormE
         "asked_names": request.POST.getall("champs") if errors else [],
         "request_text": request.POST.get("demande", "") if errors else "",
         "workflow": workflow_panel(request, application), "annotations": annotation_panel(request, application, errors),
-        "assignment": assignment_panel(request, application),
+        "assignment": assignment_panel(request, application), "opinion_panel": opinion_panel(request, application, errors),
         "file_url": lambda stored: request.route_path(
             "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
         ),
