@@ -71,6 +71,7 @@ def cagou_permissions() -> list[Permission]:
         Permission(
             "aids:application:validate", "Valider les propositions de décision sur les demandes de sa direction"
         ),
+        Permission("aids:act:sign", "Signer les arrêtés attribuant les aides des démarches de sa direction"),
     ]
 
 
@@ -84,6 +85,7 @@ def cagou_roles() -> list[Role]:
              per_directorate=True),
         Role("aids:validator", "Validateur des demandes", ("aids:application:read", "aids:application:validate"),
              per_directorate=True),
+        Role("aids:signer", "Signataire des arrêtés", ("aids:application:read", "aids:act:sign"), per_directorate=True),
     ]  # fmt: skip
 
 

@@ -10,17 +10,21 @@ from __future__ import annotations
 from pyramid.config import Configurator
 
 from cagou_aids.interfaces import (
+    IActs,
     IApplications,
     IDocumentRequests,
     IDrafts,
+    IEnvelopes,
     IMessages,
     IProcedures,
     IReceipts,
     IWorkflows,
 )
+from cagou_aids.services.acts import ActService
 from cagou_aids.services.applications import ApplicationService
 from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
+from cagou_aids.services.envelopes import EnvelopeService
 from cagou_aids.services.messages import MessageService
 from cagou_aids.services.receipts import ReceiptService
 from cagou_aids.services.requests import DocumentRequestService
@@ -35,3 +39,5 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: MessageService(request), IMessages)
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
+    config.register_service_factory(lambda context, request: EnvelopeService(request), IEnvelopes)
+    config.register_service_factory(lambda context, request: ActService(request), IActs)
