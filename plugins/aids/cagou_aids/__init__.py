@@ -85,4 +85,5 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "aids.static", "/static-aids/*subpath")
     config.add_view(static_view("cagou_aids:static", use_subpath=True, cache_max_age=3600), route_name="aids.static",
                     permission=NO_PERMISSION_REQUIRED)  # fmt: skip
+    config.include("cagou_aids.views.acts")
     config.scan("cagou_aids.views")
