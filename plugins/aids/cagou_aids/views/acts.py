@@ -199,8 +199,9 @@ def act_of(context: ProcedureContext, request: Request) -> Act:
 def act_values(request: Request, context: ProcedureContext, act: Act, form: ActTextsForm,
                errors: FormErrors) -> dict[str, Any]:  # fmt: skip
     names = account_names()
-    people = dict(request.db.execute(sa.select(names.c.id, names.c.display_name).where(
-        names.c.id.in_([act.created_by_id, act.signed_by_id or 0]))).tuples().all())  # fmt: skip
+    people: dict[int, str] = {row.id: row.display_name for row in request.db.execute(
+        sa.select(names.c.id, names.c.display_name).where(names.c.id.in_([act.created_by_id, act.signed_by_id or 0]))
+    )}  # fmt: skip
     return {
         "procedure": context.procedure, "act": act, "kinds": ACT_KINDS, "states": ACT_STATES, "form": form,
         "errors": errors, "lines": [(line, applicant_name(line.application)) for line in act.lines],
