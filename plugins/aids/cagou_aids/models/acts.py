@@ -15,11 +15,15 @@ its designer writes (visas, considérants, articles, imputation, signatory).
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cagou.kit import Base, UTCDateTime
+
+if TYPE_CHECKING:  # the tables of cagou_aids.models, which imports this module at its end
+    from cagou_aids.models import Application, Procedure
 
 #: An act's kinds: the attribution of aids, and the correction of a signed act.
 ATTRIBUTION, RECTIFICATION = "attribution", "rectificatif"
@@ -93,7 +97,7 @@ class Act(Base):
     signed_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
-    procedure = relationship("Procedure")
+    procedure: Mapped[Procedure] = relationship()
     refers_to: Mapped[Act | None] = relationship(remote_side=[id])
     lines: Mapped[list[ActLine]] = relationship(back_populates="act", order_by="ActLine.id")
 
@@ -131,7 +135,7 @@ class ActLine(Base):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     act: Mapped[Act] = relationship(back_populates="lines")
-    application = relationship("Application")
+    application: Mapped[Application] = relationship()
 
 
 class ActCounter(Base):

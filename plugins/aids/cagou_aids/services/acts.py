@@ -120,6 +120,13 @@ def chain_transition(spec: Workflow, step: str) -> Transition:
     return found
 
 
+def workflow_of(procedure: Procedure) -> Workflow:
+    version = procedure.workflow_version
+    if version is None:
+        raise Refused("Cette démarche ne suit pas de circuit d'instruction.", 409)
+    return version.parsed
+
+
 def act_guard(request: Request, application: Application, transition: Transition) -> None:
     """Refuses (409) an act's transition taken otherwise than by its act: entering an act needs a line in an
     unsigned act, its signature a line in a signed act, leaving it no line left (the act withdrawn)."""
@@ -128,7 +135,7 @@ def act_guard(request: Request, application: Application, transition: Transition
     act_state = request.db.scalar(
         sa.select(Act.state).join(ActLine).where(ActLine.application_id == application.id, ActLine.active)
     )
-    spec = application.version.procedure.workflow_version.parsed
+    spec = workflow_of(application.version.procedure)
     if transition.step == SIGNATURE:
         allowed = act_state == SIGNED
     elif validation_targets(spec) & set(transition.sources):
@@ -299,7 +306,7 @@ class ActService:
         procedure = act.procedure
         self.require(procedure, SIGN, "Signer un arrêté revient à un signataire de la direction de cette démarche.")
         self.locked_unsigned(act)
-        signature = chain_transition(procedure.workflow_version.parsed, SIGNATURE) if act.lines else None
+        signature = chain_transition(workflow_of(procedure), SIGNATURE) if act.lines else None
         act.state, act.signed_by_id = SIGNED, request.identity.id
         act.signed_at = request.find_service(IClock).now()
         data = self.render(act)
@@ -307,8 +314,9 @@ class ActService:
         act.pdf_key = request.find_service(IFileStorage).store(data, pdf_name(act), "application/pdf")
         request.db.flush()
         workflows = request.find_service(IWorkflows)
-        for line in act.lines if signature is not None else ():
-            workflows.take(line.application, signature.code, {}, None)
+        if signature is not None:
+            for line in act.lines:
+                workflows.take(line.application, signature.code, {}, None)
         self.audit(act, "aids:act:sign", f"Arrêté n° {act.reference} signé (SHA-256 {act.pdf_sha256}).",
                    sha256=act.pdf_sha256)  # fmt: skip
         return act
@@ -319,14 +327,15 @@ class ActService:
         self.require(procedure, INSTRUCT, "Retirer un arrêté revient à un instructeur de la direction de cette "
                                           "démarche.")  # fmt: skip
         self.locked_unsigned(act)
-        release = chain_transition(procedure.workflow_version.parsed, ACT) if act.lines else None
+        release = chain_transition(workflow_of(procedure), ACT) if act.lines else None
         for line in act.lines:
             line.active = False
         act.state, act.withdrawn_at = WITHDRAWN_ACT, request.find_service(IClock).now()
         request.db.flush()
         workflows = request.find_service(IWorkflows)
-        for line in act.lines if release is not None else ():
-            workflows.take(line.application, release.code, {}, None)
+        if release is not None:
+            for line in act.lines:
+                workflows.take(line.application, release.code, {}, None)
         self.audit(act, "aids:act:withdraw", f"Arrêté n° {act.reference} retiré : {len(act.lines)} demande(s) "
                                              "libérée(s).")  # fmt: skip
         return act

@@ -24,7 +24,7 @@ from cagou_aids.answers import AMOUNT_SUFFIX, NUMBER_SPACES, WHOLE
 from cagou_aids.interfaces import IEnvelopes
 from cagou_aids.models import Application, Procedure
 from cagou_aids.models.acts import SIGNED, UNSIGNED, Act, ActLine, Envelope
-from cagou_aids.services.acts import act_guard
+from cagou_aids.services.acts import act_guard, workflow_of
 from cagou_aids.workflow import AMOUNT, PROPOSAL, VALIDATION, Transition, Workflow
 
 #: A proposal's amount, at most (a billion times ten: no aid comes near, a typing slip is caught).
@@ -69,7 +69,8 @@ def committed_states(spec: Workflow) -> set[str]:
 
 
 def envelope_of(request: Request, procedure: Procedure) -> int | None:
-    return request.db.scalar(sa.select(Envelope.amount).where(Envelope.procedure_id == procedure.id))
+    amount: int | None = request.db.scalar(sa.select(Envelope.amount).where(Envelope.procedure_id == procedure.id))
+    return amount
 
 
 def chain_check(
@@ -101,7 +102,7 @@ def check_envelope(request: Request, application: Application) -> None:
     envelope = envelope_of(request, procedure)
     if envelope is None:
         return
-    spec = procedure.workflow_version.parsed
+    spec = workflow_of(procedure)
     validated = request.db.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Application.amount), 0)).where(
             Application.procedure_id == procedure.id, Application.state.in_(committed_states(spec)),
@@ -143,7 +144,7 @@ class EnvelopeService:
         if amount < use.validated:
             raise Invalid(FormErrors(montant=f"Le montant est d'au moins {cfp(use.validated)}, ce qui est déjà "
                                              "validé sur cette démarche."))  # fmt: skip
-        envelope = request.db.get(Envelope, procedure.id)
+        envelope: Envelope | None = request.db.get(Envelope, procedure.id)
         before = None if envelope is None else envelope.amount
         instant = request.find_service(IClock).now()
         if envelope is None:

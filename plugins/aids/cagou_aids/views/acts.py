@@ -91,7 +91,9 @@ def bars(use: EnvelopeUse) -> list[dict[str, Any]]:
     return [{"css": css, "amount": amount, "width": round(min(amount / scale, 1) * 100, 1)} for css, amount in rows]
 
 
-def envelope_values(request: Request, context: ProcedureContext, form: EnvelopeForm, errors: FormErrors) -> dict:
+def envelope_values(
+    request: Request, context: ProcedureContext, form: EnvelopeForm, errors: FormErrors
+) -> dict[str, Any]:  # fmt: skip
     procedure = context.procedure
     use = request.find_service(IEnvelopes).use(procedure)
     return {"procedure": procedure, "use": use, "bars": bars(use), "form": form, "errors": errors,
@@ -190,7 +192,7 @@ def template_post(context: ProcedureContext, request: Request) -> Any:
 
 
 def act_of(context: ProcedureContext, request: Request) -> Act:
-    act = request.db.get(Act, int(request.matchdict["act"]))
+    act: Act | None = request.db.get(Act, int(request.matchdict["act"]))
     if act is None or act.procedure_id != context.procedure.id:
         raise HTTPNotFound("Cet arrêté n'existe pas.")
     return act
