@@ -60,6 +60,15 @@ def on_act(registry: Registry, who: int, act_id: int, action: str) -> Act:
         return act
 
 
+def at_once(*calls: tuple[Any, ...]) -> None:
+    """Each call in its own thread (they wait for one another at a barrier of their own), then all joined."""
+    threads = [threading.Thread(target=call[0], args=call[1:]) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_a_proposal_needs_a_whole_amount_kept_on_the_transition_and_the_application(
     registry: Registry, people: dict[str, int]
 ) -> None:  # fmt: skip
@@ -119,12 +128,7 @@ def test_two_validators_at_once_never_exceed_the_envelope(registry: Registry, pe
         except Refused as error:
             outcomes.append(error.status)
 
-    threads = [threading.Thread(target=validator, args=(people["paul"], FIRST)),
-               threading.Thread(target=validator, args=(people["emma"], SECOND))]  # fmt: skip
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once((validator, people["paul"], FIRST), (validator, people["emma"], SECOND))
     assert sorted(outcomes, key=str) == [409, "validee"]
     with transaction_scope(registry) as request:
         assert request.find_service(IEnvelopes).use(business(request)).validated <= 400_000
@@ -203,12 +207,7 @@ def test_two_acts_created_at_once_get_consecutive_numbers(registry: Registry, pe
         with transaction_scope(registry) as request:
             numbers.append(request.db.get(Act, act_id).number)
 
-    threads = [threading.Thread(target=instructor, args=(people["lea"], FIRST)),
-               threading.Thread(target=instructor, args=(people["hugo"], SECOND))]  # fmt: skip
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once((instructor, people["lea"], FIRST), (instructor, people["hugo"], SECOND))
     assert sorted(numbers) == [1, 2]
 
 
