@@ -42,6 +42,9 @@ WHERE a.id = (SELECT min(id) FROM aids_application WHERE receipt LIKE 'AIDE-%')
 """
 
 
+STATES = "SELECT state, count(*) FROM aids_application WHERE receipt LIKE 'BANC-%' GROUP BY state"
+
+
 def registry_of(env: dict[str, str]) -> object:
     os.environ.update({key: value for key, value in env.items() if key.startswith("CAGOU_")})
     sys.path.insert(0, str(helpdesk.PLUGINS))
@@ -55,7 +58,6 @@ def registry_of(env: dict[str, str]) -> object:
 def measure(registry: object, count: int) -> dict[str, float]:
     from cagou_aids.interfaces import IActs
     from cagou_aids.models import Act, Application, Procedure
-
     from zope.sqlalchemy import mark_changed
 
     from cagou.kit import IAccounts, act_as, transaction_scope
@@ -86,8 +88,7 @@ def measure(registry: object, count: int) -> dict[str, float]:
         figures["pdf_bytes"] = float(len(acts.pdf(signed)))
     figures["sign"] = time.perf_counter() - started
     with transaction_scope(registry) as request:
-        states = dict(request.db.execute(sa.text(
-            "SELECT state, count(*) FROM aids_application WHERE receipt LIKE 'BANC-%' GROUP BY state")).all())  # fmt: skip
+        states = dict(request.db.execute(sa.text(STATES)).all())
     assert states == {"acte_signe": count}, states
     return figures
 
@@ -95,13 +96,14 @@ def measure(registry: object, count: int) -> dict[str, float]:
 def report(figures: dict[str, float], args: argparse.Namespace) -> str:
     verdict = "met" if max(figures["create"], figures["sign"]) < TARGET_S else "**missed**"
     return "\n".join([
-        "# Aids: an act of {:,} beneficiaries".format(args.beneficiaries).replace(",", " "), "",
+        f"# Aids: an act of {args.beneficiaries:,} beneficiaries".replace(",", " "), "",
         f"- Date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- Machine: {run.platform.platform()}, {os.cpu_count()} cores, shared with other work during the run; "
         "PostgreSQL on the same machine",
         f"- Command: `python bench/aids_acts.py --beneficiaries {args.beneficiaries}`", "",
         "| step | seconds |", "|---|---:|",
-        f"| create the act (numbering, lines, the workflow's transition on each application) | {figures['create']:.2f} |",
+        "| create the act (numbering, lines, the workflow's transition on each application) | "
+        f"{figures['create']:.2f} |",
         f"| sign it (PDF rendered and stored, the transition and its mail on each application, commit) | "
         f"{figures['sign']:.2f} |",
         f"| of which the PDF's rendering (WeasyPrint, measured apart) | {figures['render']:.2f} |", "",
