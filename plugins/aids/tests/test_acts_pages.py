@@ -31,7 +31,7 @@ def test_the_designer_sets_the_envelope_and_reads_its_use(
     procedure = business_id(registry)
     as_agent(app, "lea")
     page = app.get(f"/intranet/demarches/{procedure}/enveloppe")
-    assert "Aucune enveloppe n'est fixée" in page.html.find(id="enveloppe-montant").text
+    assert "1\u202f000\u202f000\u202f000\u00a0F\u00a0CFP" in page.html.find(id="enveloppe-montant").text  # the demo's
     page.forms["formulaire-enveloppe"]["montant"] = "beaucoup"
     refused = page.forms["formulaire-enveloppe"].submit(status=400)
     assert "nombre entier" in refused.html.find(id="erreur-montant").text
