@@ -321,3 +321,19 @@ class IActs(Interface):
 
     def pdf(act):
         """The signed act's stored PDF, or the unsigned one rendered now."""
+
+
+class IPayments(Interface):
+    """The payment of signed acts (services/payments.py): into payment, the file, the accountant's return."""
+
+    def order(act):
+        """Put the signed ``act``'s applications into payment; ``Refused`` (409) unsigned or none waiting.
+        Audits ``aids:act:payment``; returns how many."""
+
+    def payment_rows(act):
+        """The payment file's rows (beneficiary, RIDET, IBAN, amount, receipt, act, imputation) of the applications
+        in payment; audited as a read, ``aids:act:payment_file``."""
+
+    def import_return(act, data):
+        """Apply the accountant's return file (CSV), checked whole: ``Invalid`` under ``fichier`` naming each
+        problem, nothing changed. Returns (paid, rejected); audits ``aids:act:payment_return``."""

@@ -16,6 +16,7 @@ from cagou_aids.interfaces import (
     IDrafts,
     IEnvelopes,
     IMessages,
+    IPayments,
     IProcedures,
     IReceipts,
     IWorkflows,
@@ -26,6 +27,7 @@ from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
 from cagou_aids.services.envelopes import EnvelopeService
 from cagou_aids.services.messages import MessageService
+from cagou_aids.services.payments import PaymentService
 from cagou_aids.services.receipts import ReceiptService
 from cagou_aids.services.requests import DocumentRequestService
 from cagou_aids.services.workflows import WorkflowService
@@ -41,3 +43,4 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
     config.register_service_factory(lambda context, request: EnvelopeService(request), IEnvelopes)
     config.register_service_factory(lambda context, request: ActService(request), IActs)
+    config.register_service_factory(lambda context, request: PaymentService(request), IPayments)

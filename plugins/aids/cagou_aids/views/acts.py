@@ -29,14 +29,19 @@ from cagou.kit import (
     TextField,
     account_names,
     attachment_response,
+    csv_response,
     local,
     submit,
+    uploads_of,
+    xlsx_file,
+    xlsx_response,
 )
 from cagou_aids.answers import applicant_name
-from cagou_aids.interfaces import IActs, IEnvelopes
+from cagou_aids.interfaces import IActs, IEnvelopes, IPayments
 from cagou_aids.models.acts import ACT_KINDS, ACT_STATES, Act
 from cagou_aids.services.acts import ActTexts, pdf_name
 from cagou_aids.services.envelopes import EnvelopeUse, read_amount
+from cagou_aids.services.payments import PAYMENT_HEADER
 from cagou_aids.views.instruction import DESIGN, READ, ProcedureContext, procedure_context
 
 ACTS_PAGE = "cagou_aids:templates/acts.jinja2"
@@ -55,6 +60,8 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(INTRANET, "aids.act_template", base + "/arretes/modele", **procedure)
     config.add_site_route(INTRANET, "aids.act", base + r"/arretes/{act:\d+}", **procedure)
     config.add_site_route(INTRANET, "aids.act_pdf", base + r"/arretes/{act:\d+}/arrete.pdf", **procedure)
+    config.add_site_route(INTRANET, "aids.act_payment_csv", base + r"/arretes/{act:\d+}/paiement.csv", **procedure)
+    config.add_site_route(INTRANET, "aids.act_payment_xlsx", base + r"/arretes/{act:\d+}/paiement.xlsx", **procedure)
     config.add_site_route(INTRANET, "aids.act_action", base + r"/arretes/{act:\d+}/{action}", **procedure)
 
 
@@ -251,6 +258,8 @@ def act_action(context: ProcedureContext, request: Request) -> Any:
             redirect_to=lambda made: request.route_path("aids.act", id=context.procedure.id, act=made.id),
             render=lambda form: act_values(request, context, act, form, form.field_errors()),
         )  # fmt: skip
+    if action in PAYMENT_ACTIONS:
+        return payment_action(context, request, act, action)
     if action not in ACTIONS:
         raise HTTPNotFound("Cette action n'existe pas.")
     return submit(
@@ -259,3 +268,39 @@ def act_action(context: ProcedureContext, request: Request) -> Any:
         redirect_to=request.route_path("aids.act", id=context.procedure.id, act=act.id),
         render=lambda form: act_values(request, context, act, rectificatif_form(request, act), form.field_errors()),
     )  # fmt: skip
+
+
+# --- the payment of a signed act --------------------------------------------------------------------------
+
+PAYMENT_ACTIONS = ("payer", "retour")
+
+
+def payment_action(context: ProcedureContext, request: Request, act: Act, action: str) -> Any:
+    """Put the act into payment, or apply the accountant's return file (sent in ``fichier``)."""
+    payments = request.find_service(IPayments)
+
+    def save(form: Form) -> str:
+        if action == "payer":
+            return f"Arrêté n° {act.reference} mis en paiement : {payments.order(act)} demande(s)."
+        files = uploads_of(request, "fichier")
+        if not files:
+            raise Invalid(FormErrors(fichier="Choisissez le fichier de retour du payeur (CSV)."))
+        paid, rejected = payments.import_return(act, files[0].data)
+        return f"Retour du payeur enregistré : {paid} payée(s), {rejected} rejetée(s)."
+
+    return submit(
+        request, Form(request.POST), save, message=lambda done: done,
+        redirect_to=request.route_path("aids.act", id=context.procedure.id, act=act.id),
+        render=lambda form: act_values(request, context, act, rectificatif_form(request, act), form.field_errors()),
+    )  # fmt: skip
+
+
+@view_config(route_name="aids.act_payment_csv", request_method="GET", permission=READ)
+@view_config(route_name="aids.act_payment_xlsx", request_method="GET", permission=READ)
+def payment_file(context: ProcedureContext, request: Request) -> Response:
+    act = act_of(context, request)
+    rows = list(request.find_service(IPayments).payment_rows(act))
+    name = f"paiement-{act.reference}"
+    if request.matched_route.name == "aids.act_payment_xlsx":
+        return xlsx_response(f"{name}.xlsx", xlsx_file("Paiement", PAYMENT_HEADER, rows, [30, 14, 34, 16, 20, 12, 40]))
+    return csv_response(f"{name}.csv", PAYMENT_HEADER, rows)
