@@ -12,8 +12,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import webtest
 from cagou_aids.interfaces import IActs, IEnvelopes, IWorkflows
 from cagou_aids.models import Act, Application, Procedure
+from conftest import CITIZEN_PASSWORD
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, then, when
 
@@ -168,3 +170,25 @@ def signed_act_frozen(registry: Registry) -> None:
             assert refused.status == 409 and "ne change plus" in refused.message
         else:
             raise AssertionError("a signed act was withdrawn")
+
+
+@when("l'instructeur met l'arrêté en paiement")
+def order_payment(browser: Any) -> None:
+    path = browser.current.request.path.removesuffix("/arrete.pdf")
+    browser.app.reset()
+    login(browser.app, "instructeur", CITIZEN_PASSWORD)
+    browser.page = browser.app.get(path).forms["payer"].submit(expect_errors=True).maybe_follow()
+
+
+@when(parsers.parse('le payeur retourne "{status}" pour la demande numéro {number:d} à "{amount}"'))
+def payer_returns(browser: Any, status: str, number: int, amount: str) -> None:
+    form = browser.current.forms["retour"]
+    content = f"numero;montant;statut;motif\n{numbered(number)};{amount};{status};Compte clos\n"
+    form["fichier"] = webtest.Upload("retour.csv", content.encode())
+    browser.page = form.submit(expect_errors=True).maybe_follow()
+
+
+@then(parsers.parse('le retour est refusé : "{message}"'))
+def return_refused(browser: Any, message: str) -> None:
+    assert browser.current.status_int == 400
+    assert plain(message) in plain(browser.current.html.find(id="erreur-fichier").text)

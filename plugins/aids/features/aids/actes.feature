@@ -31,3 +31,19 @@ Fonctionnalité: Attribuer l'aide par un arrêté, signé par un signataire habi
     Et je retire l'arrêté
     Alors l'arrêté est "Retiré"
     Et la demande numéro 1 est toujours "validee"
+
+  Scénario: L'arrêté signé est mis en paiement ; le retour du payeur est vérifié en entier
+    Étant donné que la demande numéro 1 est proposée à "300 000" puis validée
+    Et que la demande numéro 2 est proposée à "200 000" puis validée
+    Quand je crée un arrêté avec toutes les demandes validées
+    Et un signataire signe l'arrêté
+    Et l'instructeur met l'arrêté en paiement
+    Alors la demande numéro 1 est toujours "mise_paiement"
+    Quand le payeur retourne "payé" pour la demande numéro 1 à "250 000"
+    Alors le retour est refusé : "l'arrêté attribue 300 000 F CFP"
+    Et la demande numéro 1 est toujours "mise_paiement"
+    Quand le payeur retourne "payé" pour la demande numéro 1 à "300 000"
+    Alors la demande numéro 1 est toujours "payee"
+    Quand le payeur retourne "rejeté" pour la demande numéro 2 à "200 000"
+    Alors la demande numéro 2 est toujours "acte_signe"
+    Et le demandeur a reçu un courriel "Corrigez vos coordonnées bancaires" "000002"
