@@ -6,11 +6,11 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from test_browser_workflow import BUSINESS
 
 from cagou.testing_browser import NARROW, OpenPage, assert_accessible, assert_reflows, sign_in
 
 pytestmark = pytest.mark.browser
-BUSINESS = "Aide exceptionnelle aux entreprises — plan de soutien COVID-19"
 
 
 def test_the_envelope_and_the_acts_pages_are_accessible(open_page: OpenPage) -> None:
