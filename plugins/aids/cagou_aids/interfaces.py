@@ -276,7 +276,9 @@ class IWorkflows(Interface):
         validation of one's own proposal or a second validation of the same proposal by the same person.
         ``Invalid`` (under ``motivation``) for a requirement not met. Otherwise, at once: the state (a validation
         below the procedure's last level keeps it), the transition taken, the history line, the applicant's mail
-        and the audit entry ``aids:application:transition``.
+        and the audit entry ``aids:application:transition``. An ``amount`` requirement reads ``montant`` (whole
+        F CFP); the last validation level refuses (409) past the procedure's envelope; an act's transitions are
+        refused (409) unless the application's act calls for them (services/envelopes.py ``chain_check``).
         """
 
 
