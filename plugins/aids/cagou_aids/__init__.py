@@ -89,4 +89,5 @@ def includeme(config: Configurator) -> None:
                     permission=NO_PERMISSION_REQUIRED)  # fmt: skip
     config.include("cagou_aids.views.assignment")
     config.include("cagou_aids.views.opinions")  # its routes (expert opinions)
+    config.include("cagou_aids.views.acts")
     config.scan("cagou_aids.views")

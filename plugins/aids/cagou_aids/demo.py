@@ -24,14 +24,16 @@ from pyramid.request import Request
 
 from cagou.kit import IAccounts, IAuditLog, environment_name
 from cagou_aids.answers import COMMUNES
-from cagou_aids.instruction_demo import define_instruction_rules
 from cagou_aids.demo_assignment import demo_groups
-from cagou_aids.interfaces import IProcedures
+from cagou_aids.instruction_demo import define_instruction_rules
+from cagou_aids.interfaces import IEnvelopes, IProcedures
 from cagou_aids.models import Application, Procedure, ReceiptCounter
 from cagou_aids.services.applications import identity_of
 from cagou_aids.services.procedures import ProcedureSettings
 
 DEMO_AGENT = "agent"
+#: The business aid's budget envelope (2020: 906 million F CFP granted in all).
+BUSINESS_ENVELOPE = 1_000_000_000
 SCALES = {"demo": (300, 2400), "full": (640, 5278)}
 LOCKDOWN = (
     datetime.datetime(2020, 3, 21, 9, tzinfo=datetime.UTC),
@@ -90,10 +92,12 @@ def load_demo(request: Request) -> None:
         procedures.publish(procedure)
         define_instruction_rules(request, procedure, model)
         if agent is not None:
-            # Designer, instructor and validator: the visitor tries every page (the four-eyes rule still asks
+            # Designer, instructor, validator and signer: the visitor tries every page (the four-eyes rule still asks
             # another agent to validate the agent's own proposals).
-            for role in ("aids:designer", "aids:instructor", "aids:validator"):
+            for role in ("aids:designer", "aids:instructor", "aids:validator", "aids:signer"):
                 accounts.grant(agent, role, directorate)
+        if model == "business_aid":
+            request.find_service(IEnvelopes).set(procedure, BUSINESS_ENVELOPE)
         insert_applications(request, procedure, list(generated(model, count)))
         if model == "business_aid":
             demo_groups(request, procedure, agent)  # by commune, a few files on the agent's desk

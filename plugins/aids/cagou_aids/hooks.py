@@ -72,6 +72,7 @@ def cagou_permissions() -> list[Permission]:
             "aids:application:validate", "Valider les propositions de décision sur les demandes de sa direction"
         ),
         Permission("aids:opinion:give", "Rendre les avis demandés à sa direction sur les demandes d'autres directions"),
+        Permission("aids:act:sign", "Signer les arrêtés attribuant les aides des démarches de sa direction"),
     ]
 
 
@@ -86,6 +87,7 @@ def cagou_roles() -> list[Role]:
         Role("aids:validator", "Validateur des demandes", ("aids:application:read", "aids:application:validate"),
              per_directorate=True),
         Role("aids:expert", "Expert consulté pour avis", ("aids:opinion:give",), per_directorate=True),
+        Role("aids:signer", "Signataire des arrêtés", ("aids:application:read", "aids:act:sign"), per_directorate=True),
     ]  # fmt: skip
 
 

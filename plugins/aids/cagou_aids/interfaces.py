@@ -283,7 +283,9 @@ class IWorkflows(Interface):
         ``Invalid`` (under ``motivation``) for a requirement not met; ``Refused`` (400) while a private annotation
         it requires is empty (services/annotations.py). Otherwise, at once: the state (a validation
         below the procedure's last level keeps it), the transition taken, the history line, the applicant's mail
-        and the audit entry ``aids:application:transition``.
+        and the audit entry ``aids:application:transition``. An ``amount`` requirement reads ``montant`` (whole
+        F CFP); the last validation level refuses (409) past the procedure's envelope; an act's transitions are
+        refused (409) unless the application's act calls for them (services/envelopes.py ``chain_check``).
         """
 
 
@@ -396,3 +398,62 @@ class IOpinions(Interface):
         """Mail again, with a new link (the previous one stops working), the outside experts who have not answered
         ``aids.opinion_reminder_days`` (3) after the request or the latest reminder, twice at most, before the
         deadline; return how many. Audits ``aids:opinion:remind`` for each."""
+
+
+class IEnvelopes(Interface):
+    """Each procedure's budget envelope (services/envelopes.py): the validations never exceed it."""
+
+    def set(procedure, amount):
+        """Set the envelope of ``procedure`` to ``amount`` F CFP; ``Invalid`` (under ``montant``) below what is
+        validated already. Audits ``aids:procedure:envelope``."""
+
+    def use(procedure):
+        """An :class:`~cagou_aids.services.envelopes.EnvelopeUse`: the envelope, and what is proposed, validated,
+        in acts being prepared, in signed acts and paid."""
+
+
+class IActs(Interface):
+    """The acts that attribute aids (services/acts.py): created, signed once, withdrawn or corrected."""
+
+    def template(procedure):
+        """The :class:`~cagou_aids.services.acts.ActTexts` a new act of ``procedure`` starts from."""
+
+    def save_template(procedure, texts):
+        """Keep the designer's texts for the procedure's acts; audits ``aids:procedure:act_template``."""
+
+    def candidates(procedure):
+        """The validated applications a new act may take."""
+
+    def create(procedure, application_ids, texts):
+        """A new act, numbered without gaps in its year, with these validated applications (each moved into it
+        through its workflow); ``Invalid`` under ``demandes`` or a text's name, ``Refused`` (403, 409).
+        Audits ``aids:act:create``."""
+
+    def rectify(act, texts):
+        """A rectificatif referring to the signed ``act``; audits ``aids:act:create``."""
+
+    def sign(act):
+        """Sign ``act`` (``aids:act:sign``): its PDF rendered and frozen, its applications moved on; ``Refused``
+        (409) once signed or withdrawn. Audits ``aids:act:sign`` with the PDF's SHA-256."""
+
+    def withdraw(act):
+        """Withdraw the unsigned ``act``, its applications back to validated; audits ``aids:act:withdraw``."""
+
+    def pdf(act):
+        """The signed act's stored PDF, or the unsigned one rendered now."""
+
+
+class IPayments(Interface):
+    """The payment of signed acts (services/payments.py): into payment, the file, the accountant's return."""
+
+    def order(act):
+        """Put the signed ``act``'s applications into payment; ``Refused`` (409) unsigned or none waiting.
+        Audits ``aids:act:payment``; returns how many."""
+
+    def payment_rows(act):
+        """The payment file's rows (beneficiary, RIDET, IBAN, amount, receipt, act, imputation) of the applications
+        in payment; audited as a read, ``aids:act:payment_file``."""
+
+    def import_return(act, data):
+        """Apply the accountant's return file (CSV), checked whole: ``Invalid`` under ``fichier`` naming each
+        problem, nothing changed. Returns (paid, rejected); audits ``aids:act:payment_return``."""

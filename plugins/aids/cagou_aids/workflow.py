@@ -46,18 +46,22 @@ from cagou_aids.documents import DOCUMENTS
 
 #: What a transition may require of the person who takes it.
 MOTIVATION = "motivation"
-REQUIREMENT_KINDS = {MOTIVATION: "une motivation écrite"}
+#: A proposal's amount, whole F CFP (services/envelopes.py reads it and checks the budget envelope).
+AMOUNT = "amount"
+REQUIREMENT_KINDS = {MOTIVATION: "une motivation écrite", AMOUNT: "un montant en F CFP"}
 #: A private annotation (its ``code``) filled in before the transition (cagou_aids/annotations.py).
 ANNOTATION = "annotation"
 REQUIREMENT_KINDS[ANNOTATION] = "une annotation privée remplie"
 ANNOTATION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
-#: The four-eyes review's steps.
-PROPOSAL, VALIDATION = "proposal", "validation"
-STEPS = ("", PROPOSAL, VALIDATION)
+#: The four-eyes review's steps; ``act`` and ``signature`` are taken by the acts service only (an act's creation or
+#: withdrawal, its signature: services/acts.py), never by a button on the application's page.
+PROPOSAL, VALIDATION, ACT, SIGNATURE = "proposal", "validation", "act", "signature"
+STEPS = ("", PROPOSAL, VALIDATION, ACT, SIGNATURE)
 #: The module's roles a transition may name (hooks.py declares them), each with the permission only it holds.
 ROLE_PERMISSIONS = {
     "aids:instructor": "aids:application:instruct",
     "aids:validator": "aids:application:validate",
+    "aids:signer": "aids:act:sign",
 }
 #: What a mail template may name.
 MAIL_NAMES = frozenset({"numero", "demarche", "etat", "motivation"})
@@ -127,6 +131,11 @@ class Transition:
 
     def needs(self, kind: str) -> bool:
         return any(requirement.kind == kind for requirement in self.requires)
+
+    @property
+    def by_act(self) -> bool:
+        """Taken by an act's creation, withdrawal or signature, not by hand."""
+        return self.step in (ACT, SIGNATURE)
 
 
 @dataclass(frozen=True)
@@ -276,7 +285,8 @@ class Reader:
             role = ""
         step = data.get("step", "")
         if step not in STEPS:
-            self.problems.append(f"{where} : « step » vaut « proposal », « validation » ou rien.")
+            self.problems.append(f"{where} : « step » vaut « proposal », « validation », « act », « signature » "
+                                 "ou rien.")  # fmt: skip
             step = ""
         document = data.get("document", "")
         if document != "" and document not in DOCUMENTS:

@@ -52,8 +52,10 @@ def test_the_transitions_are_listed_then_taken_with_the_page_s_rules(
                  status=409).json  # fmt: skip
     assert stale["error"].startswith("Cette demande est maintenant « En instruction »")
     missing = call(app, token, "POST", path, {"transition": "proposer"}, status=400).json
-    assert missing["errors"] == {"motivation": "La motivation est obligatoire."}
-    call(app, token, "POST", path, {"transition": "proposer", "motivation": "Éligible : 300 000 F CFP."})
+    assert missing["errors"]["motivation"] == "La motivation est obligatoire."
+    no_amount = call(app, token, "POST", path, {"transition": "proposer", "motivation": "Éligible."}, status=400).json
+    assert set(no_amount["errors"]) == {"amount"}
+    call(app, token, "POST", path, {"transition": "proposer", "motivation": "Éligible : 300 000 F CFP.", "amount": 300000})
     # four eyes: the demo agent proposed, so it may not validate its own proposal
     own = call(app, token, "POST", path, {"transition": "valider"}, status=403).json
     assert "règle des quatre yeux" in own["error"]

@@ -34,6 +34,7 @@ def test_an_instructor_moves_an_application_on_and_reads_the_diagram(open_page: 
     expect(page.locator("#motivation-refuser")).to_have_attribute("aria-describedby", "motivation-refuser-erreur")
     assert_accessible(page)
     page.locator("#motivation-proposer").fill("Éligible : 300 000 F CFP (perte de 60 %).")
+    page.locator("#montant-proposer").fill("300 000")
     page.get_by_role("button", name="Proposer une décision").click()
     expect(page.locator("#etat-actuel")).to_have_text("Proposée")
     expect(page.get_by_text(re.compile("un autre agent doit la valider"))).to_be_visible()

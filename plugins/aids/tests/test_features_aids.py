@@ -21,6 +21,7 @@ from conftest import CITIZEN_PASSWORD, business_aid_published, company_signed_in
 from opinion_steps import *  # noqa: F403  (the steps of avis.feature)
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
+from steps_acts import *  # noqa: F403  (the envelope's and the acts' steps)
 from steps_annotations import *  # noqa: F403  (annotations.feature and triage.feature)
 from steps_attribution import *  # noqa: F403  (attribution.feature's steps)
 from test_scanning import send_files
@@ -563,18 +564,25 @@ def take_transition(browser: Browser, label: str) -> None:
     take_with(browser, label, "")
 
 
-@when(parsers.parse('je fais "{label}" en motivant "{motivation}"'))
+@when(parsers.re(r'je fais "(?P<label>[^"]*)" en motivant "(?P<motivation>[^"]*)"$'))
 def take_transition_with(browser: Browser, label: str, motivation: str) -> None:
     take_with(browser, label, motivation)
 
 
-def take_with(browser: Browser, label: str, motivation: str) -> None:
+@when(parsers.parse('je fais "{label}" en motivant "{motivation}" avec le montant "{amount}"'))
+def take_transition_with_amount(browser: Browser, label: str, motivation: str, amount: str) -> None:
+    take_with(browser, label, motivation, amount)
+
+
+def take_with(browser: Browser, label: str, motivation: str, amount: str = "") -> None:
     page = browser.current
     forms = [form for key, form in page.forms.items() if isinstance(key, str) and key.startswith("transition-")
              and page.html.find(id=key).find("button").text.strip() == label]  # fmt: skip
     assert len(forms) == 1, f"no single button {label!r}"
     if motivation:
         forms[0]["motivation"] = motivation
+    if amount:
+        forms[0]["montant"] = amount
     answer = forms[0].submit(expect_errors=True)
     browser.page = answer.follow() if answer.status_int == 303 else answer
 

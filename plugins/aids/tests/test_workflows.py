@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cagou_aids.interfaces import IWorkflows
-from cagou_aids.models import Application, ApplicationEvent, Procedure, TransitionTaken
+from cagou_aids.interfaces import IActs, IWorkflows
+from cagou_aids.models import Act, Application, ApplicationEvent, Procedure, TransitionTaken
 from cagou_aids.queries import application_by_receipt
 from cagou_aids.services.workflows import shipped_workflow
 from cagou_aids.workflow import WorkflowError, parse_workflow, workflow_data
@@ -23,7 +23,7 @@ from cagou.testing import delivered_mail, is_postgresql
 RECEIPT = "AIDE-2020-000001"
 AGENTS = {"lea": ("aids:instructor", "DEFE-SAE"), "paul": ("aids:validator", "DEFE-SAE"),
           "emma": ("aids:validator", "DEFE-SAE"), "hugo": ("aids:instructor", "DEFE-SAE"),
-          "kenji": ("aids:validator", "DSI")}  # fmt: skip
+          "kenji": ("aids:validator", "DSI"), "sofia": ("aids:signer", "DEFE-SAE")}  # fmt: skip
 
 
 def test_the_shipped_workflows_read_back_as_they_are_stored() -> None:
@@ -79,11 +79,12 @@ def business(request: Request) -> Procedure:
 
 
 def take(registry: Registry, who: int, code: str, motivation: str = "", seen: str | None = None,
-         receipt: str = RECEIPT) -> str:  # fmt: skip
+         receipt: str = RECEIPT, amount: str = "300 000") -> str:  # fmt: skip
     with transaction_scope(registry) as request:
         act_as(request, request.find_service(IAccounts).by_id(who))
         application = application_by_receipt(request.db, business(request), receipt)
-        return request.find_service(IWorkflows).take(application, code, {"motivation": motivation}, seen)
+        inputs = {"motivation": motivation, "montant": amount}
+        return request.find_service(IWorkflows).take(application, code, inputs, seen)
 
 
 def state_of(registry: Registry, receipt: str = RECEIPT) -> str:
@@ -107,8 +108,16 @@ def test_an_application_goes_from_submitted_to_paid_with_two_levels(registry: Re
     proposed(registry, people)
     assert take(registry, people["paul"], "valider") == "proposee"  # level 1 of 2: it waits for the second
     assert take(registry, people["emma"], "valider") == "validee"
-    for code in ("inscrire_acte", "signer_acte", "mettre_paiement", "payer"):
-        take(registry, people["paul" if code == "signer_acte" else "lea"], code)
+    with transaction_scope(registry) as request:  # an act takes it, its signature moves it on
+        act_as(request, request.find_service(IAccounts).by_id(people["lea"]))
+        procedure, acts = business(request), request.find_service(IActs)
+        act_id = acts.create(procedure, [application_by_receipt(request.db, procedure, RECEIPT).id],
+                             acts.template(procedure)).id  # fmt: skip
+    with transaction_scope(registry) as request:
+        act_as(request, request.find_service(IAccounts).by_id(people["sofia"]))
+        request.find_service(IActs).sign(request.db.get(Act, act_id))
+    for code in ("mettre_paiement", "payer"):
+        take(registry, people["lea"], code)
     assert state_of(registry) == "payee"
     with transaction_scope(registry) as request:
         events = request.db.execute(

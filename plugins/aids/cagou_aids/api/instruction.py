@@ -58,6 +58,8 @@ TAKE = {
     "properties": {
         "transition": {"type": "string", "minLength": 1, "maxLength": 32},
         "motivation": {"type": "string", "maxLength": MAX_MOTIVATION},
+        "amount": {"type": "integer", "minimum": 0,
+                   "description": "Le montant proposé en F CFP, pour une transition qui le demande"},
         "seen_state": {"type": "string", "maxLength": 16,
                        "description": "L'état que vous avez lu : s'il a changé depuis, la transition est refusée"},
     },
@@ -155,16 +157,28 @@ def text_of(body: dict[str, Any], name: str, required: bool = False) -> str:
 @view_config(route_name=TRANSITIONS, request_method="POST", renderer="json", permission=READ)
 def api_take(context: ProcedureContext, request: Request) -> dict[str, Any]:
     body = json_object(request)
-    unknown = sorted(set(body) - {"transition", "motivation", "seen_state"})
+    unknown = sorted(set(body) - {"transition", "motivation", "amount", "seen_state"})
     if unknown:
         raise invalid({name[:40]: f"« {name[:40]} » n'est pas un champ de ce corps." for name in unknown[:20]})
     code, motivation = text_of(body, "transition", required=True), text_of(body, "motivation")
     seen = body.get("seen_state")
     if seen is not None and not isinstance(seen, str):
         raise invalid({"seen_state": "« seen_state » est le code d'un état."})
+    inputs = {"motivation": motivation}
+    if "amount" in body:
+        amount = body["amount"]
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise invalid({"amount": "« amount » est un nombre entier de F CFP."})
+        inputs["montant"] = str(amount)
     application = read_application(context, request)
-    with refusals():
-        request.find_service(IWorkflows).take(application, code, {"motivation": motivation}, seen_state=seen)
+    try:
+        with refusals():
+            request.find_service(IWorkflows).take(application, code, inputs, seen_state=seen)
+    except ApiError as error:
+        # The service names the amount as the page's field does; the API's body calls it ``amount``.
+        if error.errors and "montant" in error.errors:
+            error.errors["amount"] = error.errors.pop("montant")
+        raise
     return state_json(application)
 
 

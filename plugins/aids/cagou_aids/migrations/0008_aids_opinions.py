@@ -1,7 +1,7 @@
 """Expert opinions: asked of a directorate or of an outside expert, the files shared with them, their answer's files.
 
 Revision ID: 0008_aids_opinions
-Revises: 0006_aids_annotations
+Revises: 0007_aids_acts
 
 ``aids_opinion.token_hash`` is the SHA-256 of an outside expert's one-time
 link (the token itself is never stored); ``aids_opinion_shared_file`` the
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_aids_opinions"
-down_revision = "0006_aids_annotations"
+down_revision = "0007_aids_acts"
 branch_labels = None
 depends_on = None
 

@@ -167,6 +167,8 @@ class Application(Base):
     #: When the confirmation mail, with its PDF receipt, was written to the outbox (by the job
     #: :func:`cagou_aids.jobs.confirm`); None until then.
     confirmed_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    #: The amount proposed (F CFP), then validated once the last validation level passes (services/envelopes.py).
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     version: Mapped[ProcedureVersion] = relationship()
     duplicate_of: Mapped[Application | None] = relationship(remote_side=[id])
@@ -393,8 +395,11 @@ class TransitionTaken(Base):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
     at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     motivation: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The amount a proposal gave (F CFP), when the transition asks for one.
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)
 
 
+from cagou_aids.models.acts import *  # noqa: E402, F403  (the envelopes and the acts)
 from cagou_aids.models.annotations import AnnotationValue, EligibilitySnapshot, InstructionRules  # noqa: E402, F401
 from cagou_aids.models.assignment import *  # noqa: E402, F403  (its __all__: the groups, assignment, following)
 from cagou_aids.models.opinions import Opinion, OpinionFile, OpinionSharedFile  # noqa: E402, F401

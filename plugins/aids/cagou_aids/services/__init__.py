@@ -10,22 +10,28 @@ from __future__ import annotations
 from pyramid.config import Configurator
 
 from cagou_aids.interfaces import (
+    IActs,
     IAnnotations,
     IApplications,
     IDocumentRequests,
     IDrafts,
+    IEnvelopes,
     IMessages,
     IOpinions,
+    IPayments,
     IProcedures,
     IReceipts,
     IWorkflows,
 )
+from cagou_aids.services.acts import ActService
 from cagou_aids.services.annotations import AnnotationService
 from cagou_aids.services.applications import ApplicationService
 from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
+from cagou_aids.services.envelopes import EnvelopeService
 from cagou_aids.services.messages import MessageService
 from cagou_aids.services.opinions import OpinionService
+from cagou_aids.services.payments import PaymentService
 from cagou_aids.services.receipts import ReceiptService
 from cagou_aids.services.requests import DocumentRequestService
 from cagou_aids.services.workflows import WorkflowService
@@ -39,6 +45,9 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: MessageService(request), IMessages)
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
+    config.register_service_factory(lambda context, request: EnvelopeService(request), IEnvelopes)
+    config.register_service_factory(lambda context, request: ActService(request), IActs)
+    config.register_service_factory(lambda context, request: PaymentService(request), IPayments)
     config.register_service_factory(lambda context, request: AnnotationService(request), IAnnotations)
     config.register_service_factory(lambda context, request: OpinionService(request), IOpinions)
     include_assignment(config)

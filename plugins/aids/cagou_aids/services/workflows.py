@@ -31,6 +31,7 @@ from cagou_aids.models import (
     WorkflowVersion,
 )  # fmt: skip
 from cagou_aids.services.annotations import check_annotations, keep_suggestion
+from cagou_aids.services.envelopes import chain_check
 from cagou_aids.services.transition_effects import after_transition
 from cagou_aids.workflow import (
     MAX_MOTIVATION,
@@ -48,7 +49,7 @@ from cagou_aids.workflow import Workflow as WorkflowSpec
 #: The shipped workflows, and the shipped procedures' (services/procedures.py MODELS) that follow them.
 SHIPPED = {"aide_paiement": "Aide avec paiement", "recensement_tri": "Recensement et tri"}
 MODEL_WORKFLOWS = {"business_aid": "aide_paiement", "repatriation": "recensement_tri"}
-ROLE_NAMES = {"aids:instructor": "instructeur", "aids:validator": "validateur"}
+ROLE_NAMES = {"aids:instructor": "instructeur", "aids:validator": "validateur", "aids:signer": "signataire"}
 MAX_LEVELS = 3
 
 
@@ -172,7 +173,7 @@ class WorkflowService:
             return []
         spec = procedure.workflow_version.parsed
         return [(transition, self.four_eyes(application, transition)) for transition in spec.leaving(application.state)
-                if self.may(application, transition)]  # fmt: skip
+                if self.may(application, transition) and not transition.by_act]  # fmt: skip
 
     def take(
         self, application: Application, code: str, inputs: dict[str, str], seen_state: str | None = None
@@ -208,11 +209,12 @@ class WorkflowService:
             raise Refused(refusal, 403)
         check_annotations(request, application, transition)
         target, note = self.target(application, transition)
+        amount = chain_check(request, application, transition, inputs, target)
         instant = request.find_service(IClock).now()
         request.db.add(taken := TransitionTaken(
             application_id=application.id, workflow_version_id=version.id, transition=transition.code,
             step=transition.step, from_state=before, to_state=target, account_id=request.identity.id, at=instant,
-            motivation=motivation,
+            motivation=motivation, amount=amount,
         ))  # fmt: skip
         application.state = target
         reached = spec.state(target)

@@ -178,7 +178,8 @@ def application_values(request: Request, application: Application, errors: FormE
         "asked_names": request.POST.getall("champs") if errors else [],
         "request_text": request.POST.get("demande", "") if errors else "",
         "workflow": workflow_panel(request, application), "annotations": annotation_panel(request, application, errors),
-        "assignment": assignment_panel(request, application), "opinion_panel": opinion_panel(request, application, errors),
+        "assignment": assignment_panel(request, application),
+        "opinion_panel": opinion_panel(request, application, errors),
         "file_url": lambda stored: request.route_path(
             "aids.application_file", id=application.procedure_id, receipt=application.receipt, file=stored.id
         ),

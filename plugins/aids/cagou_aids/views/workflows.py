@@ -37,7 +37,7 @@ def take_transition(context: ProcedureContext, request: Request) -> Any:
     if application is None:
         raise HTTPNotFound("Cette demande n'existe pas.")
     code = request.POST.get("transition", "")[:32]
-    inputs = {"motivation": request.POST.get("motivation", "")}
+    inputs = {"motivation": request.POST.get("motivation", ""), "montant": request.POST.get("montant", "")[:40]}
     try:
         reached = request.find_service(IWorkflows).take(
             application, code, inputs, request.POST.get("etat", "")[:16] or None

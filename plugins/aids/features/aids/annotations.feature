@@ -47,5 +47,5 @@ Fonctionnalité: Annoter une demande en privé, et voir la suggestion d'éligibi
     Quand j'ouvre la demande d'aide
     Alors je lis "Éligible : perte de CA 62 % ≥ 50 %, 4 salariés ≤ 10 ; montant suggéré 400 000 F CFP."
     Quand je fais "Prendre en instruction"
-    Et je fais "Proposer une décision" en motivant "Éligible."
+    Et je fais "Proposer une décision" en motivant "Éligible." avec le montant "400 000"
     Alors l'historique des instructeurs garde "Suggestion d'éligibilité au moment de la proposition : Éligible : perte de CA 62 %"

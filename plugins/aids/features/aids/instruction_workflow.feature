@@ -32,7 +32,7 @@ Fonctionnalité: Faire avancer une demande dans son circuit d'instruction
     Quand je cherche la demande numéro 1
     Et j'ouvre la demande numéro 1
     Et je fais "Prendre en instruction"
-    Et je fais "Proposer une décision" en motivant "Éligible : 300 000 F CFP."
+    Et je fais "Proposer une décision" en motivant "Éligible : 300 000 F CFP." avec le montant "300 000"
     Alors l'état affiché est "Proposée"
     Et je lis "Vous avez proposé cette décision : un autre agent doit la valider (règle des quatre yeux)."
     Quand un autre validateur valide la demande numéro 1
