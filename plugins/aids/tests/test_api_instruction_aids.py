@@ -55,7 +55,8 @@ def test_the_transitions_are_listed_then_taken_with_the_page_s_rules(
     assert missing["errors"]["motivation"] == "La motivation est obligatoire."
     no_amount = call(app, token, "POST", path, {"transition": "proposer", "motivation": "Éligible."}, status=400).json
     assert set(no_amount["errors"]) == {"amount"}
-    call(app, token, "POST", path, {"transition": "proposer", "motivation": "Éligible : 300 000 F CFP.", "amount": 300000})
+    proposal = {"transition": "proposer", "motivation": "Éligible : 300 000 F CFP.", "amount": 300000}
+    call(app, token, "POST", path, proposal)
     # four eyes: the demo agent proposed, so it may not validate its own proposal
     own = call(app, token, "POST", path, {"transition": "valider"}, status=403).json
     assert "règle des quatre yeux" in own["error"]
