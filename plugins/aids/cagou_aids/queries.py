@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from cagou.kit import Directorate
+from cagou_aids.fulltext import full_text
 from cagou_aids.models import (
     AUDIENCES,
     BOTH,
@@ -78,19 +80,59 @@ def applications_of(db: Session, applicant_id: int) -> list[Application]:
 
 
 @dataclass(frozen=True)
+class AnswerFilter:
+    """One condition on an answer (:mod:`cagou_aids.queue` reads them from the query string): equal to ``value``
+    (a choice, a yes/no, a commune), containing ``value`` (a text), or between ``low`` and ``high`` (a number, an
+    amount, a date as ``AAAA-MM-JJ``; either bound may be None)."""
+
+    field: str
+    kind: str
+    value: str = ""
+    low: int | str | None = None
+    high: int | str | None = None
+
+
+#: The kinds of :class:`AnswerFilter`.
+EQUALS, CONTAINS, BETWEEN, YES_OR_NO = "egal", "contient", "entre", "oui-non"
+
+
+@dataclass(frozen=True)
 class ApplicationFilters:
-    """The instructors' list: a text (receipt number or e-mail address), an answer equal to a value, a page."""
+    """The instructors' list: a text (receipt number, or words of the applicant's name and answers), conditions
+    on answers, a state, a submission period, an order and a page."""
 
     text: str = ""
-    field: str = ""
-    value: str = ""
+    answers: tuple[AnswerFilter, ...] = ()
     #: One state of the procedure's workflow, or "" for all.
     state: str = ""
-    #: Keyset pagination: the (submitted_at, id) of the last row of the page before.
+    #: Submitted at or after ``submitted_from``, before ``submitted_before`` (UTC instants), when given.
+    submitted_from: datetime.datetime | None = None
+    submitted_before: datetime.datetime | None = None
+    #: One of :data:`SORTS`.
+    sort: str = "recent"
+    #: Keyset pagination: the (submitted_at, id) of the last row of the page before (``after``), or of the first
+    #: row of the page after (``before``, the link "Précédent").
     after: tuple[datetime.datetime, int] | None = None
+    before: tuple[datetime.datetime, int] | None = None
+    #: Parameters that later filters read (the query string's, by name), so that adding one needs no new field.
+    extra: tuple[tuple[str, str], ...] = ()
 
 
 PAGE_SIZE = 50
+#: Control characters never reach a query (PostgreSQL refuses NUL in text).
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Sort:
+    """An order of the list: by submission instant then id (stable, what keyset pagination pages on)."""
+
+    label: str
+    newest_first: bool
+
+
+#: The orders an instructor chooses (``tri=``); another order is added here with its keyset columns.
+SORTS = {"recent": Sort("Les plus récentes d'abord", True), "ancien": Sort("Les plus anciennes d'abord", False)}
 
 
 def cursor_of(application: Application) -> str:
@@ -104,33 +146,121 @@ def read_cursor(text: str) -> tuple[datetime.datetime, int] | None:
         return None
     moment, _, number = text.rpartition("_")
     instant = datetime.datetime.fromisoformat(moment)
-    if instant.tzinfo is None or not number.isdigit():
+    if instant.tzinfo is None or not number.isdigit() or len(number) > 18:
         raise ValueError(text)
     return instant, int(number)
+
+
+def like_pattern(text: str) -> str:
+    """``text`` anywhere, its own ``%`` and ``_`` taken literally (escaped with ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def answer_number(name: str, dialect: str) -> sa.ColumnElement[Any]:
+    """The answer ``name`` as a number, NULL when it holds none (a cast of a text would fail on PostgreSQL)."""
+    if dialect == "postgresql":
+        kind = sa.func.json_typeof(Application.answers.op("->")(name))
+        return sa.case((kind == "number", Application.answers[name].as_string().cast(sa.Numeric)), else_=None)
+    kind = sa.func.json_type(Application.answers, f'$."{name}"')
+    return sa.case((kind.in_(("integer", "real")), Application.answers[name].as_float()), else_=None)
+
+
+def answer_condition(condition: AnswerFilter, dialect: str) -> sa.ColumnElement[bool]:
+    text = Application.answers[condition.field].as_string()
+    if condition.kind == CONTAINS:
+        return text.ilike(like_pattern(condition.value), escape="\\")
+    if condition.kind == EQUALS:
+        return text == condition.value
+    if condition.kind == YES_OR_NO:  # stored as a JSON boolean, which each database writes its own way
+        stored = "true" if condition.value == "oui" else "false"
+        if dialect == "postgresql":
+            return Application.answers.op("->>")(condition.field) == stored
+        return sa.func.json_type(Application.answers, f'$."{condition.field}"') == stored
+    value: sa.ColumnElement[Any] = text if isinstance(condition.low or condition.high, str) else answer_number(
+        condition.field, dialect
+    )
+    bounds = [value >= condition.low] if condition.low is not None else []
+    bounds += [value <= condition.high] if condition.high is not None else []
+    return sa.and_(value.is_not(None), *bounds)
+
+
+def text_condition(filters: ApplicationFilters, dialect: str) -> sa.ColumnElement[bool] | None:
+    text = CONTROL.sub(" ", filters.text).strip()[:MAX_QUERY]
+    if not text:
+        return None
+    found = full_text(text, dialect)
+    exact = Application.receipt == text.upper()
+    return exact if found is None else sa.or_(exact, found)
+
+
+def answers_condition(filters: ApplicationFilters, dialect: str) -> sa.ColumnElement[bool] | None:
+    return sa.and_(*(answer_condition(c, dialect) for c in filters.answers)) if filters.answers else None
+
+
+def state_condition(filters: ApplicationFilters, dialect: str) -> sa.ColumnElement[bool] | None:
+    return Application.state == filters.state if filters.state else None
+
+
+def period_condition(filters: ApplicationFilters, dialect: str) -> sa.ColumnElement[bool] | None:
+    bounds = [Application.submitted_at >= filters.submitted_from] if filters.submitted_from else []
+    bounds += [Application.submitted_at < filters.submitted_before] if filters.submitted_before else []
+    return sa.and_(*bounds) if bounds else None
+
+
+#: The list's filters, each a function of the filters read and the database's dialect giving its WHERE clause
+#: (None when it does not apply). A new filter is one more function here, reading its own field of
+#: :class:`ApplicationFilters` or its parameter in ``extra``.
+FILTERS: list[Callable[[ApplicationFilters, str], sa.ColumnElement[bool] | None]] = [
+    text_condition, answers_condition, state_condition, period_condition,
+]  # fmt: skip
+
+
+def filtered(db: Session, procedure: Procedure, filters: ApplicationFilters) -> sa.Select[tuple[Application]]:
+    """``procedure``'s applications that ``filters`` select, in no order (tests left out once it is published)."""
+    dialect = db.get_bind().dialect.name
+    query = sa.select(Application).where(Application.procedure_id == procedure.id)
+    if procedure.state == PUBLISHED:
+        query = query.where(Application.is_test.is_(False))
+    conditions = (condition(filters, dialect) for condition in FILTERS)
+    return query.where(*(condition for condition in conditions if condition is not None))
+
+
+def keyset(query: sa.Select[tuple[Application]], filters: ApplicationFilters) -> sa.Select[tuple[Application]]:
+    """The page's rows in the order asked: after the cursor ``after``, or before ``before`` in the reverse order
+    (the caller turns them back)."""
+    newest_first = SORTS.get(filters.sort, SORTS["recent"]).newest_first
+    cursor, forward = (filters.before, False) if filters.before is not None else (filters.after, True)
+    descending = newest_first == forward
+    if cursor is not None:
+        moment, last_id = cursor
+        beyond = (Application.submitted_at < moment) if descending else (Application.submitted_at > moment)
+        beyond_id = (Application.id < last_id) if descending else (Application.id > last_id)
+        query = query.where(sa.or_(beyond, sa.and_(Application.submitted_at == moment, beyond_id)))
+    if descending:
+        return query.order_by(Application.submitted_at.desc(), Application.id.desc())
+    return query.order_by(Application.submitted_at, Application.id)
 
 
 def applications(
     db: Session, procedure: Procedure, filters: ApplicationFilters, size: int = PAGE_SIZE
 ) -> list[Application]:
-    """A page of ``procedure``'s applications, the latest first (tests are left out once it is published)."""
-    query = sa.select(Application).where(Application.procedure_id == procedure.id)
-    if procedure.state == PUBLISHED:
-        query = query.where(Application.is_test.is_(False))
-    text = filters.text.strip()[:MAX_QUERY]
-    if text:
-        query = query.where(sa.or_(Application.receipt == text.upper(), Application.email.ilike(f"%{text}%")))
-    if filters.field and filters.value:
-        query = query.where(Application.answers[filters.field].as_string() == filters.value[:MAX_QUERY])
-    if filters.state:
-        query = query.where(Application.state == filters.state)
-    if filters.after is not None:
-        moment, last_id = filters.after
-        query = query.where(
-            sa.or_(
-                Application.submitted_at < moment, sa.and_(Application.submitted_at == moment, Application.id < last_id)
-            )
-        )
-    return list(db.scalars(query.order_by(Application.submitted_at.desc(), Application.id.desc()).limit(size)))
+    """A page of ``procedure``'s applications in the order asked (the latest first by default), at most ``size``,
+    with the applications they may duplicate; a page asked ``before`` a cursor comes back in the list's order."""
+    query = keyset(filtered(db, procedure, filters), filters).options(selectinload(Application.duplicate_of))
+    rows = list(db.scalars(query.limit(size)))
+    return rows[::-1] if filters.before is not None else rows
+
+
+def filtered_ids(db: Session, procedure: Procedure, filters: ApplicationFilters, limit: int) -> list[int]:
+    """The ids of at most ``limit`` applications ``filters`` select (every page): a bulk action's selection."""
+    query = filtered(db, procedure, filters).with_only_columns(Application.id).order_by(Application.id)
+    return list(db.scalars(query.limit(limit)))
+
+
+def filtered_count(db: Session, procedure: Procedure, filters: ApplicationFilters) -> int:
+    query = filtered(db, procedure, filters).with_only_columns(sa.func.count()).order_by(None)
+    return int(db.scalar(query) or 0)
 
 
 def application_by_receipt(db: Session, procedure: Procedure, receipt: str) -> Application | None:

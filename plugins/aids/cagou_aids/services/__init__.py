@@ -11,19 +11,23 @@ from pyramid.config import Configurator
 
 from cagou_aids.interfaces import (
     IApplications,
+    IBulkActions,
     IDocumentRequests,
     IDrafts,
     IMessages,
     IProcedures,
     IReceipts,
+    ISavedViews,
     IWorkflows,
 )
 from cagou_aids.services.applications import ApplicationService
+from cagou_aids.services.bulk import BulkActionService
 from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
 from cagou_aids.services.messages import MessageService
 from cagou_aids.services.receipts import ReceiptService
 from cagou_aids.services.requests import DocumentRequestService
+from cagou_aids.services.saved_views import SavedViewService
 from cagou_aids.services.workflows import WorkflowService
 
 
@@ -35,3 +39,5 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: MessageService(request), IMessages)
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
+    config.register_service_factory(lambda context, request: SavedViewService(request), ISavedViews)
+    config.register_service_factory(lambda context, request: BulkActionService(request), IBulkActions)
