@@ -177,8 +177,8 @@ def answer_condition(condition: AnswerFilter, dialect: str) -> sa.ColumnElement[
         if dialect == "postgresql":
             return Application.answers.op("->>")(condition.field) == stored
         return sa.func.json_type(Application.answers, f'$."{condition.field}"') == stored
-    value: sa.ColumnElement[Any] = text if isinstance(condition.low or condition.high, str) else answer_number(
-        condition.field, dialect
+    value: sa.ColumnElement[Any] = (
+        text if isinstance(condition.low or condition.high, str) else answer_number(condition.field, dialect)
     )
     bounds = [value >= condition.low] if condition.low is not None else []
     bounds += [value <= condition.high] if condition.high is not None else []

@@ -32,7 +32,7 @@ from pyramid.registry import Registry
 from webob.multidict import MultiDict
 
 from cagou.kit import parse_date, timezone
-from cagou_aids.answers import shown
+from cagou_aids.answers import COMMUNES, countries, shown
 from cagou_aids.definition import (
     AMOUNT,
     CHOICE,
@@ -91,6 +91,15 @@ def filterable(definition: Definition) -> list[FieldSpec]:
     return [spec for spec in definition.fields() if spec.has_answer and spec.type in KIND_OF_TYPE]
 
 
+def filter_options(spec: FieldSpec) -> tuple[tuple[str, str], ...]:
+    """The values an equality filter offers, as (value sent, label shown); none for a text."""
+    if spec.type == COMMUNE:
+        return tuple((commune, commune) for commune in COMMUNES)
+    if spec.type == COUNTRY:
+        return tuple(countries().items())
+    return spec.options
+
+
 def text_of(params: Mapping[str, str], name: str, label: str) -> str:
     value = params.get(name, "")
     if len(value) > MAX_QUERY:
@@ -137,7 +146,7 @@ def answer_filter(spec: FieldSpec, params: Mapping[str, str]) -> AnswerFilter | 
         return None
     if kind == YES_OR_NO and value not in ("oui", "non"):
         raise BadQueryError(f"« {spec.label} » : « oui » ou « non ».")
-    if kind == EQUALS and spec.choices and value not in spec.choices:
+    if kind == EQUALS and value not in dict(filter_options(spec)):
         raise BadQueryError(f"« {spec.label} » n'a pas le choix « {value[:40]} ».")
     return AnswerFilter(spec.name, kind, value)
 

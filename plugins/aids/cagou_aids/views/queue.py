@@ -33,7 +33,16 @@ from cagou_aids.queries import (
     filtered_ids,
     state_counts,
 )  # fmt: skip
-from cagou_aids.queue import KIND_OF_TYPE, BadQueryError, cell, filterable, page_query, read_queue, view_query
+from cagou_aids.queue import (
+    KIND_OF_TYPE,
+    BadQueryError,
+    cell,
+    filter_options,
+    filterable,
+    page_query,
+    read_queue,
+    view_query,
+)  # fmt: skip
 from cagou_aids.services.requests import askable_fields
 from cagou_aids.services.saved_views import saved_views
 from cagou_aids.states import state_labels
@@ -79,7 +88,7 @@ def queue_values(
     kept = view_query(params)
     return {
         "procedure": procedure, "rows": rows, "filters": filters, "params": params, "columns": queue.columns,
-        "cell": cell, "specs": filterable(definition), "kinds": KIND_OF_TYPE, "sorts": SORTS,
+        "cell": cell, "specs": filterable(definition), "options": filter_options, "kinds": KIND_OF_TYPE, "sorts": SORTS,
         "following": page_query(params, "apres", cursor_of(rows[-1])) if rows and following else None,
         "previous": page_query(params, "avant", cursor_of(rows[0])) if rows and previous else None,
         "states": states, "local": lambda instant: local(registry, instant), "name_of": applicant_name,
