@@ -37,11 +37,11 @@ MAX_WORDS = 8
 
 
 def postgresql_document() -> sa.ColumnElement[Any]:
-    french = sa.literal_column("'french'::regconfig")
+    french: sa.ColumnElement[Any] = sa.literal_column("'french'::regconfig")
     # Constants written as SQL, not parameters: the expression must be the index's, word for word.
-    space = sa.literal_column("' '")
+    space: sa.ColumnElement[Any] = sa.literal_column("' '")
     head = sa.func.to_tsvector(french, Application.receipt.op("||")(space).op("||")(Application.email))
-    strings = sa.literal_column("'[\"string\"]'::jsonb")
+    strings: sa.ColumnElement[Any] = sa.literal_column("'[\"string\"]'::jsonb")
     answers = sa.func.jsonb_to_tsvector(french, sa.cast(Application.answers, JSONB), strings)
     return head.op("||")(answers)
 

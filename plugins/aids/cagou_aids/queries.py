@@ -167,7 +167,7 @@ def answer_number(name: str, dialect: str) -> sa.ColumnElement[Any]:
 
 
 def answer_condition(condition: AnswerFilter, dialect: str) -> sa.ColumnElement[bool]:
-    text = Application.answers[condition.field].as_string()
+    text: sa.ColumnElement[str] = Application.answers[condition.field].as_string()
     if condition.kind == CONTAINS:
         return text.ilike(like_pattern(condition.value), escape="\\")
     if condition.kind == EQUALS:
@@ -216,7 +216,7 @@ FILTERS: list[Callable[[ApplicationFilters, str], sa.ColumnElement[bool] | None]
 ]  # fmt: skip
 
 
-def filtered(db: Session, procedure: Procedure, filters: ApplicationFilters) -> sa.Select[tuple[Application]]:
+def filtered(db: Session, procedure: Procedure, filters: ApplicationFilters) -> sa.Select[Any]:
     """``procedure``'s applications that ``filters`` select, in no order (tests left out once it is published)."""
     dialect = db.get_bind().dialect.name
     query = sa.select(Application).where(Application.procedure_id == procedure.id)
@@ -226,7 +226,7 @@ def filtered(db: Session, procedure: Procedure, filters: ApplicationFilters) -> 
     return query.where(*(condition for condition in conditions if condition is not None))
 
 
-def keyset(query: sa.Select[tuple[Application]], filters: ApplicationFilters) -> sa.Select[tuple[Application]]:
+def keyset(query: sa.Select[Any], filters: ApplicationFilters) -> sa.Select[Any]:
     """The page's rows in the order asked: after the cursor ``after``, or before ``before`` in the reverse order
     (the caller turns them back)."""
     newest_first = SORTS.get(filters.sort, SORTS["recent"]).newest_first
@@ -248,7 +248,7 @@ def applications(
     """A page of ``procedure``'s applications in the order asked (the latest first by default), at most ``size``,
     with the applications they may duplicate; a page asked ``before`` a cursor comes back in the list's order."""
     query = keyset(filtered(db, procedure, filters), filters).options(selectinload(Application.duplicate_of))
-    rows = list(db.scalars(query.limit(size)))
+    rows: list[Application] = list(db.scalars(query.limit(size)))
     return rows[::-1] if filters.before is not None else rows
 
 

@@ -182,7 +182,7 @@ def test_saved_views_are_links_of_their_agent_only(app: webtest.TestApp, registr
     app.reset()
     login(app, "lea", PASSWORD)
     mine = app.get(f"/intranet/demarches/{procedure}/demandes")
-    gone = mine.forms[[key for key in mine.forms if "supprimer" in mine.forms[key].action][0]].submit().follow()
+    gone = mine.forms[next(key for key in mine.forms if "supprimer" in mine.forms[key].action)].submit().follow()
     assert gone.html.find(id="vues-enregistrees") is None
     with transaction_scope(registry) as request:
         actions = request.db.scalars(sa.text("SELECT action FROM audit_entry WHERE action LIKE 'aids:view:%' "

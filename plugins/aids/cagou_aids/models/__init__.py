@@ -392,4 +392,5 @@ class TransitionTaken(Base):
     at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     motivation: Mapped[str] = mapped_column(sa.Text, default="")
 
+
 from cagou_aids.models.queue import SavedView  # noqa: E402,F401  (the instructors' saved views)

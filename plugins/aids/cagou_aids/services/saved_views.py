@@ -8,8 +8,8 @@ from zope.interface import implementer
 
 from cagou.kit import Account, FormErrors, IAuditLog, IClock, Invalid, Refused, check_text
 from cagou_aids.interfaces import ISavedViews
-from cagou_aids.models import Procedure, SavedView
-from cagou_aids.models.queue import MAX_VIEW_NAME, MAX_VIEW_QUERY
+from cagou_aids.models import Procedure
+from cagou_aids.models.queue import MAX_VIEW_NAME, MAX_VIEW_QUERY, SavedView
 
 
 def saved_views(request: Request, procedure: Procedure, account: Account) -> list[SavedView]:
@@ -30,7 +30,7 @@ class SavedViewService:
             errors.add("form", "Ces filtres sont trop longs pour être enregistrés : simplifiez-les.")
         if errors:
             raise Invalid(errors)
-        view = request.db.scalar(sa.select(SavedView).where(
+        view: SavedView | None = request.db.scalar(sa.select(SavedView).where(
             SavedView.account_id == account.id, SavedView.procedure_id == procedure.id, SavedView.name == name
         ))  # fmt: skip
         if view is None:

@@ -23,7 +23,7 @@ from cagou.kit import FormErrors, Invalid, Refused, local
 from cagou_aids.answers import applicant_name
 from cagou_aids.bulk import MAX_BULK, MOTIVATION_INPUT, REQUEST_INPUT, offered
 from cagou_aids.interfaces import IBulkActions, ISavedViews
-from cagou_aids.models import SavedView
+from cagou_aids.models.queue import SavedView
 from cagou_aids.queries import (
     PAGE_SIZE,
     SORTS,
