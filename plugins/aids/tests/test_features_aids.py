@@ -19,6 +19,7 @@ from cagou_aids.models import INSTRUCTORS, Application, Procedure, StoredFile
 from conftest import CITIZEN_PASSWORD, business_aid_published, company_signed_in
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
+from queue_steps import *  # noqa: F403  (the steps of file_attente.feature and actions_groupees.feature)
 from test_scanning import send_files
 from test_scanning import submit as submit_files
 from test_services import ANSWERS, SETTINGS, published, submit
