@@ -5,6 +5,8 @@ Revises: 0005_aids_workflows
 
 - ``aids_saved_view``: an agent's named query strings of a procedure's list.
 - ``ix_aids_application_state_list``: the state filter in the list's order.
+- ``ix_aids_application_answers_fts`` (PostgreSQL): a GIN index on the answers as
+  ``jsonb``, for the equality filters on answers (a commune, a choice, a yes/no).
 - Full-text search (:mod:`cagou_aids.fulltext`): on PostgreSQL a GIN index on
   the French document of an application (receipt, address, the text of its
   answers); on SQLite the FTS5 table ``aids_application_fts`` kept in step by
@@ -27,6 +29,8 @@ POSTGRESQL_DOCUMENT = (
     "(to_tsvector('french'::regconfig, receipt || ' ' || email) || "
     "jsonb_to_tsvector('french'::regconfig, answers::jsonb, '[\"string\"]'))"
 )
+#: The equality filters on answers, as one containment (``answers::jsonb @> '{"commune": "Thio"}'``).
+POSTGRESQL_ANSWERS = "(answers::jsonb) jsonb_path_ops"
 #: The FTS5 table, filled with what is there, and its triggers: the text of an application's answers is every
 #: string of its JSON (``json_tree``), after its receipt number and address.
 SQLITE_STATEMENTS = [
@@ -72,6 +76,7 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE INDEX ix_aids_application_fts ON aids_application USING gin ({POSTGRESQL_DOCUMENT})")
+        op.execute(f"CREATE INDEX ix_aids_application_answers_fts ON aids_application USING gin ({POSTGRESQL_ANSWERS})")
         return
     for statement in SQLITE_STATEMENTS:
         op.execute(statement)
@@ -79,6 +84,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_aids_application_answers_fts")
         op.execute("DROP INDEX ix_aids_application_fts")
     else:
         for trigger in ("insert", "delete", "update"):
