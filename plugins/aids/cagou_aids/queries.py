@@ -217,7 +217,8 @@ def ranges_condition(answers: sa.ColumnElement[Any], ranges: list[AnswerFilter])
     """Every range as one JSON path over the row's answers, read once (``$ ? (@."montant" >= $b0 && …)``), its
     bounds passed as the path's variables. A field's name is a definition's (``[a-z][a-z0-9_]*``); an answer
     of another type than its bounds' compares as unknown, which is false, never an error."""
-    tests, bounds = [], {}
+    tests: list[str] = []
+    bounds: dict[str, int | str] = {}
     for condition in ranges:
         for operator, value in ((">=", condition.low), ("<=", condition.high)):
             if value is not None:
