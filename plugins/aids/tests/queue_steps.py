@@ -218,7 +218,7 @@ def no_view(browser: Any) -> None:
 
 @then(parsers.parse('la page répond {status:d} avec "{text}"'))
 def answers_with(browser: Any, status: int, text: str) -> None:
-    assert browser.current.status_int == status and text in browser.current.text
+    assert browser.current.status_int == status and text in browser.current.html.find(id="erreur-adresse").text
 
 
 # actions_groupees.feature

@@ -133,10 +133,10 @@ def test_a_selection_too_large_or_an_action_not_offered_is_refused(
     unknown = bulk(app, procedure, "transition:tout_payer", ids_of(registry, receipt_numbers(1, 2)), status=400)
     assert "Choisissez l'une des actions proposées" in unknown.html.find(id="erreur-action").text
     nothing = bulk(app, procedure, "transition:instruire", [], status=400)
-    assert "Cochez au moins une demande" in nothing.text
+    assert "Cochez au moins une demande" in nothing.html.find(id="erreur-selection").text
     hostile = app.post(url, {"csrf_token": token, "action": "transition:instruire", "tous": "1",
                              "filtre": "etat=envolee"}, status=400)  # fmt: skip
-    assert "Cette démarche n'a pas d'état « envolee »" in hostile.text
+    assert hostile.html.find(id="erreur-adresse").text == "Cette démarche n'a pas d'état « envolee »."
     with transaction_scope(registry) as request:
         moved = request.db.scalar(sa.select(sa.func.count()).where(Application.state != "deposee"))
     assert moved == 0

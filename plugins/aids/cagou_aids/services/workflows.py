@@ -72,6 +72,12 @@ def resource_of(request: Request, procedure: Procedure) -> ProcedureResource:
 PRELOADED_TRANSITIONS = "cagou_aids.preloaded_transitions"
 
 
+def locked_by_bulk(request: Request, application: Application) -> bool:
+    """Whether a bulk action locked ``application`` in this transaction and read its transitions: its take then
+    neither locks nor flushes it again (the bulk action flushes every file's rows at once, in a few statements)."""
+    return application.id in request.environ.get(PRELOADED_TRANSITIONS, {})
+
+
 def current_round(request: Request, application: Application) -> list[TransitionTaken]:
     """The transitions taken since the latest proposal, that proposal first; empty before any."""
     taken = request.environ.get(PRELOADED_TRANSITIONS, {}).get(application.id)
@@ -198,7 +204,8 @@ class WorkflowService:
         if errors:
             raise Invalid(errors)
         # Two agents at once on this application: the second waits for the first, then reads the state it left.
-        request.db.refresh(application, with_for_update=True)
+        if not locked_by_bulk(request, application):
+            request.db.refresh(application, with_for_update=True)
         before = application.state
         if (
             application.anonymised_at is not None
@@ -227,7 +234,8 @@ class WorkflowService:
         text = (filled(history.text, values) if history else transition.label) + note
         request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=target, text=text[:500],
                                         public=history.public if history else False))  # fmt: skip
-        request.db.flush()
+        if not locked_by_bulk(request, application):
+            request.db.flush()
         partial = transition.step == VALIDATION and target == before  # a level validated, the next to come
         if transition.mail is not None and application.email and not partial:
             request.find_service(IMailer).send(

@@ -46,18 +46,20 @@ from cagou_aids.queue import (
 from cagou_aids.services.requests import askable_fields
 from cagou_aids.services.saved_views import saved_views
 from cagou_aids.states import state_labels
-from cagou_aids.views import ERROR_PAGE, refuse
+from cagou_aids.views import refuse
 from cagou_aids.views.instruction import READ, ProcedureContext
 
 QUEUE_PAGE = "cagou_aids:templates/applications.jinja2"
 REPORT_PAGE = "cagou_aids:templates/bulk_report.jinja2"
+ERROR_QUERY_PAGE = "cagou_aids:templates/queue_error.jinja2"
 
 
 def bad_query(request: Request, message: str) -> Response:
-    """A 400 that says which parameter of the address could not be read."""
+    """A 400 that says which parameter of the address could not be read (quoting it: as text, hence not the
+    core's error page, whose message is translated, and a translation is trusted markup)."""
     request.tm.doom()
-    values = {"status": 400, "title": "Adresse de la liste invalide", "message": message}
-    response = render_to_response(ERROR_PAGE, values, request)
+    values = {"message": message, "procedure": request.context.procedure}
+    response = render_to_response(ERROR_QUERY_PAGE, values, request)
     response.status_int = 400
     return response
 
