@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
 from sqlalchemy.orm import Session, selectinload
 
 from cagou.kit import Directorate
+from cagou_aids.definition import NAME
 from cagou_aids.fulltext import full_text
 from cagou_aids.models import (
     AUDIENCES,
@@ -220,6 +221,8 @@ def ranges_condition(answers: sa.ColumnElement[Any], ranges: list[AnswerFilter])
     tests: list[str] = []
     bounds: dict[str, int | str] = {}
     for condition in ranges:
+        if not NAME.match(condition.field):  # never written into the path unless a definition's name
+            raise ValueError(f"field name {condition.field[:40]!r}")
         for operator, value in ((">=", condition.low), ("<=", condition.high)):
             if value is not None:
                 bounds[f"b{len(bounds)}"] = value
