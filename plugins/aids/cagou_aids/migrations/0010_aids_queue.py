@@ -4,7 +4,8 @@ Revision ID: 0010_aids_queue
 Revises: 0005_aids_workflows
 
 - ``aids_saved_view``: an agent's named query strings of a procedure's list.
-- ``ix_aids_application_state_list``: the state filter in the list's order.
+- ``ix_aids_application_state_list``: the state filter in the list's order, and
+  the counts per state read from the index alone.
 - ``ix_aids_application_answers_fts`` (PostgreSQL): a GIN index on the answers as
   ``jsonb``, for the equality filters on answers (a commune, a choice, a yes/no).
 - Full-text search (:mod:`cagou_aids.fulltext`): on PostgreSQL a GIN index on
@@ -72,7 +73,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_aids_saved_view_owner", "aids_saved_view", ["account_id", "procedure_id"])
     op.create_index(
-        "ix_aids_application_state_list", "aids_application", ["procedure_id", "state", "submitted_at", "id"]
+        "ix_aids_application_state_list", "aids_application", ["procedure_id", "is_test", "state", "submitted_at", "id"]
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE INDEX ix_aids_application_fts ON aids_application USING gin ({POSTGRESQL_DOCUMENT})")
