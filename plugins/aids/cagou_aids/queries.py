@@ -119,6 +119,8 @@ class ApplicationFilters:
     before: tuple[datetime.datetime, int] | None = None
     #: Parameters that later filters read (the query string's, by name), so that adding one needs no new field.
     extra: tuple[tuple[str, str], ...] = ()
+    #: The agent looking at the list, for filters about them ("Mes groupes"); None for a program's token.
+    account_id: int | None = None
 
 
 PAGE_SIZE = 50

@@ -162,7 +162,10 @@ def local_midnight(registry: Registry, day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone(registry)).astimezone(datetime.UTC)
 
 
-def read_queue(registry: Registry, params: MultiDict[str, str], definition: Definition, states: Sequence[str]) -> Queue:
+def read_queue(
+    registry: Registry, params: MultiDict[str, str], definition: Definition, states: Sequence[str],
+    account_id: int | None = None,
+) -> Queue:  # fmt: skip
     """The list the query string asks for; :class:`BadQueryError` for a parameter it cannot read."""
     if len(params) > MAX_PARAMETERS:
         raise BadQueryError("Trop de paramètres dans l'adresse de la liste.")
@@ -193,6 +196,7 @@ def read_queue(registry: Registry, params: MultiDict[str, str], definition: Defi
         submitted_before=local_midnight(registry, last + datetime.timedelta(days=1)) if last else None,
         after=cursor_param(params, "apres"), before=cursor_param(params, "avant"),
         extra=tuple((key, value) for key, value in params.items() if key not in known and not key.startswith("r.")),
+        account_id=account_id,
     )  # fmt: skip
     return Queue(filters, tuple(specs[name] for name in dict.fromkeys(names)))
 

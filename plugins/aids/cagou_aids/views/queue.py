@@ -76,7 +76,7 @@ def queue_values(
     procedure = context.procedure
     definition = procedure.latest.parsed
     states = states_of(context)
-    queue = read_queue(request.registry, params, definition, list(states))
+    queue = read_queue(request.registry, params, definition, list(states), request.identity.id)
     filters = queue.filters
     rows = applications(request.db, procedure, filters, PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE
@@ -130,7 +130,8 @@ def selection(context: ProcedureContext, request: Request) -> list[int]:
     """The ticked applications, or every result of the filter (one more than the most, to refuse it)."""
     if request.POST.get("tous") == "1":
         states = states_of(context)
-        queue = read_queue(request.registry, posted_filter(request), context.procedure.latest.parsed, list(states))
+        definition = context.procedure.latest.parsed
+        queue = read_queue(request.registry, posted_filter(request), definition, list(states), request.identity.id)
         return filtered_ids(request.db, context.procedure, queue.filters, MAX_BULK + 1)
     return [int(value) for value in request.POST.getall("dossier") if value.isdigit() and len(value) < 12]
 
