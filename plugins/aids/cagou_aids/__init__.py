@@ -64,6 +64,10 @@ def includeme(config: Configurator) -> None:
     config.add_site_route(
         INTRANET, "aids.application_request", r"/demarches/{id:\d+}/demandes/{receipt}/complements", **procedure
     )
+    config.add_site_route(INTRANET, "aids.bulk", r"/demarches/{id:\d+}/actions-groupees", **procedure)
+    config.add_site_route(INTRANET, "aids.saved_views", r"/demarches/{id:\d+}/vues", **procedure)
+    config.add_site_route(INTRANET, "aids.saved_view_delete", r"/demarches/{id:\d+}/vues/{view:\d+}/supprimer",
+                          **procedure)  # fmt: skip
     config.add_site_route(INTRANET, "aids.export_csv", r"/demarches/{id:\d+}/export.csv", **procedure)
     config.add_site_route(INTRANET, "aids.export_xlsx", r"/demarches/{id:\d+}/export.xlsx", **procedure)
     config.add_site_route(INTRANET, "aids.design_new", "/demarches/nouvelle")

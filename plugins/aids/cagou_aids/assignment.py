@@ -9,7 +9,7 @@ from one query (:func:`badges_for`).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,10 +89,10 @@ def is_member_somewhere(db: Session, procedure_id: int, account_id: int) -> bool
     return db.scalar(query.limit(1)) is not None
 
 
-def groups_filter(request: Request, procedure: Procedure) -> str:
-    """The list's filter "groupes": ``miens`` (my groups' files) or ``toutes``; by default ``miens`` for a member of
-    one of the procedure's groups."""
-    chosen = str(request.GET.get("groupes", ""))
+def groups_filter(request: Request, procedure: Procedure, params: Mapping[str, str] | None = None) -> str:
+    """The list's filter "groupes" in ``params`` (the query string by default): ``miens`` (my groups' files) or
+    ``toutes``; by default ``miens`` for a member of one of the procedure's groups."""
+    chosen = str((request.GET if params is None else params).get("groupes", ""))
     if chosen in ("miens", "toutes"):
         return chosen
     return "miens" if is_member_somewhere(request.db, procedure.id, request.identity.id) else "toutes"

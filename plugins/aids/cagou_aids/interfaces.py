@@ -457,3 +457,35 @@ class IPayments(Interface):
     def import_return(act, data):
         """Apply the accountant's return file (CSV), checked whole: ``Invalid`` under ``fichier`` naming each
         problem, nothing changed. Returns (paid, rejected); audits ``aids:act:payment_return``."""
+
+
+class ISavedViews(Interface):
+    """An instructor's saved views of a procedure's list: a name and the list's query string, their own."""
+
+    def save(procedure, account, name, query):
+        """Keep the list's ``query`` (its query string, without the page) under ``name`` for ``account``, and
+        return the view; a name the agent already gave on this procedure is replaced.
+
+        ``Invalid`` (under ``nom``) for an empty or too long name, (under ``form``) for a query string too long.
+        Audits ``aids:view:save``.
+        """
+
+    def delete(view, account):
+        """Delete ``view``; ``Refused`` (404) when it is not ``account``'s. Audits ``aids:view:delete``."""
+
+
+class IBulkActions(Interface):
+    """An action taken on many applications at once (:mod:`cagou_aids.bulk` lists them)."""
+
+    def run(procedure, code, application_ids, inputs):
+        """Take the action ``code`` (one :func:`cagou_aids.bulk.offered` gives for ``procedure``) on the
+        applications ``application_ids`` of ``procedure``, with the shared ``inputs`` (``motivation``,
+        ``demande``, ``champs``); return a :class:`~cagou_aids.bulk.BulkReport`, each file done or refused with
+        the French reason.
+
+        ``Invalid`` before anything is done for an action not offered (under ``action``), an empty selection or
+        one over :data:`~cagou_aids.bulk.MAX_BULK` (under ``selection``), a shared input the action needs
+        missing (under its name). Each file goes through its own service (``IWorkflows.take``,
+        ``IDocumentRequests.ask``): its history, mail and audit entry, its refusal (four eyes, a state that
+        changed) reported and the others done. All in the request's transaction; audits ``aids:bulk``.
+        """

@@ -21,6 +21,7 @@ from conftest import CITIZEN_PASSWORD, business_aid_published, company_signed_in
 from opinion_steps import *  # noqa: F403  (the steps of avis.feature)
 from pyramid.registry import Registry
 from pytest_bdd import given, parsers, scenarios, then, when
+from queue_steps import *  # noqa: F403  (the steps of file_attente.feature and actions_groupees.feature)
 from steps_acts import *  # noqa: F403  (the envelope's and the acts' steps)
 from steps_annotations import *  # noqa: F403  (annotations.feature and triage.feature)
 from steps_attribution import *  # noqa: F403  (attribution.feature's steps)

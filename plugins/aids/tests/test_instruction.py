@@ -65,7 +65,7 @@ def test_the_list_pages_by_keyset_and_filters_on_an_answer(instructor: webtest.T
     page = instructor.get(f"/intranet/demarches/{business}/demandes")
     first = [link.text for link in page.html.select("#demandes td:first-child a")]
     assert len(first) == 50
-    older = page.click(description="Demandes plus anciennes")
+    older = page.click(description="Suivant")
     second = [link.text for link in older.html.select("#demandes td:first-child a")]
     assert len(second) == 50 and not set(first) & set(second) and max(second) < min(first)
     filtered = instructor.get(f"/intranet/demarches/{business}/demandes", {"champ": "commune", "valeur": "Thio"})

@@ -395,6 +395,7 @@ class TransitionTaken(Base):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
     at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     motivation: Mapped[str] = mapped_column(sa.Text, default="")
+
     #: The amount a proposal gave (F CFP), when the transition asks for one.
     amount: Mapped[int | None] = mapped_column(sa.BigInteger)
 
@@ -403,3 +404,4 @@ from cagou_aids.models.acts import *  # noqa: E402, F403  (the envelopes and the
 from cagou_aids.models.annotations import AnnotationValue, EligibilitySnapshot, InstructionRules  # noqa: E402, F401
 from cagou_aids.models.assignment import *  # noqa: E402, F403  (its __all__: the groups, assignment, following)
 from cagou_aids.models.opinions import Opinion, OpinionFile, OpinionSharedFile  # noqa: E402, F401
+from cagou_aids.models.queue import SavedView  # noqa: E402, F401  (the instructors' saved views)

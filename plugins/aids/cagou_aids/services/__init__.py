@@ -13,6 +13,7 @@ from cagou_aids.interfaces import (
     IActs,
     IAnnotations,
     IApplications,
+    IBulkActions,
     IDocumentRequests,
     IDrafts,
     IEnvelopes,
@@ -21,11 +22,13 @@ from cagou_aids.interfaces import (
     IPayments,
     IProcedures,
     IReceipts,
+    ISavedViews,
     IWorkflows,
 )
 from cagou_aids.services.acts import ActService
 from cagou_aids.services.annotations import AnnotationService
 from cagou_aids.services.applications import ApplicationService
+from cagou_aids.services.bulk import BulkActionService
 from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
 from cagou_aids.services.envelopes import EnvelopeService
@@ -34,6 +37,7 @@ from cagou_aids.services.opinions import OpinionService
 from cagou_aids.services.payments import PaymentService
 from cagou_aids.services.receipts import ReceiptService
 from cagou_aids.services.requests import DocumentRequestService
+from cagou_aids.services.saved_views import SavedViewService
 from cagou_aids.services.workflows import WorkflowService
 
 
@@ -45,6 +49,8 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: MessageService(request), IMessages)
     config.register_service_factory(lambda context, request: DocumentRequestService(request), IDocumentRequests)
     config.register_service_factory(lambda context, request: WorkflowService(request), IWorkflows)
+    config.register_service_factory(lambda context, request: SavedViewService(request), ISavedViews)
+    config.register_service_factory(lambda context, request: BulkActionService(request), IBulkActions)
     config.register_service_factory(lambda context, request: EnvelopeService(request), IEnvelopes)
     config.register_service_factory(lambda context, request: ActService(request), IActs)
     config.register_service_factory(lambda context, request: PaymentService(request), IPayments)

@@ -25,6 +25,7 @@ from cagou_aids.interfaces import IEnvelopes
 from cagou_aids.models import Application, Procedure
 from cagou_aids.models.acts import SIGNED, UNSIGNED, Act, ActLine, Envelope
 from cagou_aids.services.acts import act_guard, workflow_of
+from cagou_aids.services.locks import locked_by_bulk
 from cagou_aids.workflow import AMOUNT, PROPOSAL, VALIDATION, Transition, Workflow
 
 #: A proposal's amount, at most (a billion times ten: no aid comes near, a typing slip is caught).
@@ -94,14 +95,36 @@ def chain_check(
     return amount
 
 
+#: Under a bulk action, the procedures whose row this transaction locked, with their envelope and validated total.
+BULK_TOTALS = "cagou_aids.envelope_totals"
+
+
 def check_envelope(request: Request, application: Application) -> None:
-    """Refuses (409) a final validation that would take the validated total past the procedure's envelope."""
+    """Refuses (409) a final validation that would take the validated total past the procedure's envelope.
+
+    A bulk validation locks the procedure's row once and keeps the total in the request as it validates file
+    after file: the lock is held until its commit, so no other validation can change the total meanwhile."""
     procedure = application.version.procedure
-    # Every final validation of the procedure waits here for the one before it to commit, then sums what it left.
-    request.db.execute(sa.select(Procedure.id).where(Procedure.id == procedure.id).with_for_update())
-    envelope = envelope_of(request, procedure)
-    if envelope is None:
-        return
+    bulk = locked_by_bulk(request, application)
+    totals: dict[int, tuple[int | None, int]] = request.environ.setdefault(BULK_TOTALS, {})
+    if bulk and procedure.id in totals:
+        envelope, validated = totals[procedure.id]
+    else:
+        # Every final validation of the procedure waits here for the one before it to commit, then sums what it left.
+        request.db.execute(sa.select(Procedure.id).where(Procedure.id == procedure.id).with_for_update())
+        envelope = envelope_of(request, procedure)
+        validated = 0 if envelope is None else validated_total(request, procedure, application)
+    total = validated + (application.amount or 0)
+    if envelope is not None and total > envelope:
+        raise Refused(f"L'enveloppe de {cfp(envelope)} serait dépassée de {cfp(total - envelope)} : "
+                      f"{cfp(int(validated))} sont déjà validés, cette demande en propose "
+                      f"{cfp(application.amount or 0)}. Rien n'a été changé.", 409)  # fmt: skip
+    if bulk:
+        totals[procedure.id] = (envelope, total)
+
+
+def validated_total(request: Request, procedure: Procedure, application: Application) -> int:
+    """The amounts of ``procedure``'s applications validated or further on, ``application``'s left out."""
     spec = workflow_of(procedure)
     validated = request.db.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Application.amount), 0)).where(
@@ -109,11 +132,7 @@ def check_envelope(request: Request, application: Application) -> None:
             Application.id != application.id,
         )
     )  # fmt: skip
-    total = int(validated) + (application.amount or 0)
-    if total > envelope:
-        raise Refused(f"L'enveloppe de {cfp(envelope)} serait dépassée de {cfp(total - envelope)} : "
-                      f"{cfp(int(validated))} sont déjà validés, cette demande en propose "
-                      f"{cfp(application.amount or 0)}. Rien n'a été changé.", 409)  # fmt: skip
+    return int(validated)
 
 
 @dataclass(frozen=True)

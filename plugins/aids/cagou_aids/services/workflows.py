@@ -32,6 +32,7 @@ from cagou_aids.models import (
 )  # fmt: skip
 from cagou_aids.services.annotations import check_annotations, keep_suggestion
 from cagou_aids.services.envelopes import chain_check
+from cagou_aids.services.locks import PRELOADED_TRANSITIONS, locked_by_bulk
 from cagou_aids.services.transition_effects import after_transition
 from cagou_aids.workflow import (
     MAX_MOTIVATION,
@@ -72,9 +73,12 @@ def resource_of(request: Request, procedure: Procedure) -> ProcedureResource:
 
 def current_round(request: Request, application: Application) -> list[TransitionTaken]:
     """The transitions taken since the latest proposal, that proposal first; empty before any."""
-    taken = list(request.db.scalars(
-        sa.select(TransitionTaken).where(TransitionTaken.application_id == application.id).order_by(TransitionTaken.id)
-    ))  # fmt: skip
+    taken = request.environ.get(PRELOADED_TRANSITIONS, {}).get(application.id)
+    if taken is None:
+        taken = list(request.db.scalars(
+            sa.select(TransitionTaken).where(TransitionTaken.application_id == application.id)
+            .order_by(TransitionTaken.id)
+        ))  # fmt: skip
     starts = [index for index, row in enumerate(taken) if row.step == PROPOSAL]
     return taken[starts[-1] :] if starts else []
 
@@ -193,7 +197,8 @@ class WorkflowService:
         if errors:
             raise Invalid(errors)
         # Two agents at once on this application: the second waits for the first, then reads the state it left.
-        request.db.refresh(application, with_for_update=True)
+        if not locked_by_bulk(request, application):
+            request.db.refresh(application, with_for_update=True)
         before = application.state
         if (
             application.anonymised_at is not None
@@ -224,7 +229,8 @@ class WorkflowService:
         text = (filled(history.text, values) if history else transition.label) + note
         request.db.add(ApplicationEvent(application_id=application.id, at=instant, state=target, text=text[:500],
                                         public=history.public if history else False))  # fmt: skip
-        request.db.flush()
+        if not locked_by_bulk(request, application) or transition.step == PROPOSAL:  # the suggestion needs its id
+            request.db.flush()
         keep_suggestion(request, application, taken)
         partial = transition.step == VALIDATION and target == before  # a level validated, the next to come
         if transition.mail is not None and application.email and not partial:

@@ -30,9 +30,8 @@ from cagou.kit import (
     xlsx_file,
     xlsx_response,
 )  # fmt: skip
-from cagou_aids.answers import answer_rows, applicant_name, shown
-from cagou_aids.assignment import badges_for, groups_filter
-from cagou_aids.definition import AMOUNT, FILE, INTEGER, LONG_TEXT, REPEAT, Definition, FieldSpec
+from cagou_aids.answers import answer_rows, shown
+from cagou_aids.definition import AMOUNT, INTEGER, REPEAT, FieldSpec
 from cagou_aids.interfaces import IAssignments, IDocumentRequests, IMessages
 from cagou_aids.models import (
     APPLICATION_STATES,
@@ -46,18 +45,12 @@ from cagou_aids.models import (
     StoredFile,
 )  # fmt: skip
 from cagou_aids.queries import (
-    PAGE_SIZE,
-    ApplicationFilters,
     all_applications,
     application_by_receipt,
-    applications,
-    cursor_of,
     files_sent,
     history_of,
     messages_of,
     procedures_all,
-    read_cursor,
-    state_counts,
 )
 from cagou_aids.services.requests import askable_fields, open_request
 from cagou_aids.states import state_labels
@@ -102,55 +95,6 @@ def procedures(request: Request) -> dict[str, Any]:
     designable = {p.id for p in procedures if request.has_permission(DESIGN, ProcedureContext(request, p))}
     return {"procedures": procedures, "states": PROCEDURE_STATES, "audiences": AUDIENCES, "designable": designable,
             "may_design": bool(request.has_permission(DESIGN))}  # fmt: skip
-
-
-def listed_fields(definition: Definition) -> list[FieldSpec]:
-    """The fields an instructor filters on: those with one value each (not a block, a file or a long text)."""
-    return [spec for spec in definition.fields() if spec.has_answer and spec.type not in (REPEAT, FILE, LONG_TEXT)]
-
-
-def read_filters(request: Request, definition: Definition, states: dict[str, str]) -> ApplicationFilters:
-    params = request.GET
-    field = params.get("champ", "")
-    try:
-        after = read_cursor(params.get("apres", ""))
-    except ValueError:  # a cursor edited by hand: the first page
-        after = None
-    known = {spec.name for spec in listed_fields(definition)}
-    state = params.get("etat", "")
-    return ApplicationFilters(
-        text=params.get("q", ""),
-        field=field if field in known else "",
-        value=params.get("valeur", ""),
-        after=after,
-        state=state if state in states else "",
-        sort=params.get("tri", ""),
-        member=request.identity.id if groups_filter(request, request.context.procedure) == "miens" else None,
-    )
-
-
-@view_config(
-    route_name="aids.applications", renderer="cagou_aids:templates/applications.jinja2", permission=READ
-)  # fmt: skip
-def applications_page(context: ProcedureContext, request: Request) -> dict[str, Any]:
-    procedure = context.procedure
-    definition = procedure.latest.parsed
-    version = procedure.workflow_version
-    states = state_labels(version.parsed if version else None)
-    filters = read_filters(request, definition, states)
-    rows = applications(request.db, procedure, filters, PAGE_SIZE + 1)
-    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
-    registry = request.registry
-    following = None
-    if more:
-        last = rows[-1]
-        following = dict(request.GET) | {"apres": cursor_of(last)}
-    return {
-        "procedure": procedure, "rows": rows, "filters": filters, "fields": listed_fields(definition),
-        "following": following, "states": states, "local": lambda instant: local(registry, instant),
-        "name_of": lambda application: applicant_name(application), "counts": state_counts(request.db, procedure),
-        "workflow": version, "badges": badges_for(request.db, request.identity.id, [row.id for row in rows]),
-    }  # fmt: skip
 
 
 APPLICATION_PAGE = "cagou_aids:templates/application.jinja2"
