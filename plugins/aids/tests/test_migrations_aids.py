@@ -16,4 +16,4 @@ def test_models_and_migrations_agree(registry: Registry) -> None:
 
 
 def test_the_aids_branch_is_at_its_head_and_upgrading_again_changes_nothing(registry: Registry) -> None:
-    assert_branch_at_head(registry, "0010_aids_queue", "0001_aids")
+    assert_branch_at_head(registry, "0011_aids_foreign_key_indexes", "0001_aids")

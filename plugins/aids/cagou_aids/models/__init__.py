@@ -143,6 +143,9 @@ class Application(Base):
         sa.Index("ix_aids_application_unconfirmed", "confirmed_at", "submitted_at"),
         # The instructors' counts per state and their state filter.
         sa.Index("ix_aids_application_state", "procedure_id", "state"),
+        # The rows that point at an application or a version: deleting one reads them through these.
+        sa.Index("ix_aids_application_duplicate_of", "duplicate_of_id"),
+        sa.Index("ix_aids_application_version", "version_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,7 +181,10 @@ class Draft(Base):
     """What an applicant has typed so far, page by page: kept until submitted, withdrawn or expired."""
 
     __tablename__ = "aids_draft"
-    __table_args__ = (sa.Index("ix_aids_draft_applicant", "applicant_id", "updated_at"),)
+    __table_args__ = (
+        sa.Index("ix_aids_draft_applicant", "applicant_id", "updated_at"),
+        sa.Index("ix_aids_draft_application", "application_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The draft's address (``/demarches/<slug>/brouillon/<token>/…``): unguessable, a guest's only key.
@@ -252,6 +258,7 @@ class StoredFile(Base):
         sa.Index("ix_aids_file_draft", "draft_id"),
         sa.Index("ix_aids_file_application", "application_id"),
         sa.Index("ix_aids_file_scan_state", "scan_state"),
+        sa.Index("ix_aids_file_message", "message_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
