@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from typing import Any
 
 import sqlalchemy as sa
 import weasyprint
@@ -54,13 +55,14 @@ def signed_line(request: Request, application: Application) -> ActLine | None:
         .where(ActLine.application_id == application.id, ActLine.active, Act.state == SIGNED)
         .order_by(ActLine.id.desc()).limit(1)
     )  # fmt: skip
-    return request.db.scalars(statement).first()
+    line: ActLine | None = request.db.scalars(statement).first()
+    return line
 
 
 def letter_pdf(request: Request, application: Application, motivation: str, document: str = "decision_refus") -> bytes:
     started = time.perf_counter()
     now = request.find_service(IClock).now()
-    values = {
+    values: dict[str, Any] = {
         "application": application, "procedure": application.version.procedure, "award": None,
         "applicant": applicant_name(application), "submitted": local(request.registry, application.submitted_at),
         "decided": local(request.registry, now), "motivation": motivation,
