@@ -10,7 +10,7 @@ from cagou_aids.interfaces import IOpinions
 from cagou_aids.models import Application
 from cagou_aids.models.opinions import Opinion
 from pyramid.registry import Registry
-from test_opinions import EXPERT, agent, ask, case, clock, mailed_link, path_of  # noqa: F401
+from test_opinions import EXPERT, agent, ask, case, clock, mailed_link, path_of  # noqa: F401  (case, clock: fixtures)
 
 from cagou.clock import FrozenClock
 from cagou.kit import IAccounts, transaction_scope
@@ -31,8 +31,11 @@ def answered(registry: Registry, text: str) -> None:
 
 
 def test_an_answered_opinion_badges_the_file_until_the_agent_opens_it(
-    app: webtest.TestApp, registry: Registry, case: dict[str, object], clock: FrozenClock
-) -> None:  # fmt: skip
+    app: webtest.TestApp,
+    registry: Registry,
+    case: dict[str, object],  # noqa: F811  (the fixtures imported above)
+    clock: FrozenClock,  # noqa: F811
+) -> None:
     colleague = agent(app, registry, "collegue", [("aids:instructor", "DEFE-SAE")])
     application_id, (asker, other) = ids(registry, str(case["receipt"]), "instructrice", "collegue")
     clock.advance(minutes=2)
@@ -51,8 +54,11 @@ def test_an_answered_opinion_badges_the_file_until_the_agent_opens_it(
 
 
 def test_a_confidential_opinion_badges_its_asker_only(
-    app: webtest.TestApp, registry: Registry, case: dict[str, object], clock: FrozenClock
-) -> None:  # fmt: skip
+    app: webtest.TestApp,
+    registry: Registry,
+    case: dict[str, object],  # noqa: F811  (the fixtures imported above)
+    clock: FrozenClock,  # noqa: F811
+) -> None:
     agent(app, registry, "collegue", [("aids:instructor", "DEFE-SAE")])
     application_id, (asker, other) = ids(registry, str(case["receipt"]), "instructrice", "collegue")
     clock.advance(minutes=2)
