@@ -32,6 +32,7 @@ from cagou_aids.models import (
     Seen,
     TransitionTaken,
 )  # fmt: skip
+from cagou_aids.models.opinions import SHARED, Opinion
 from cagou_aids.services.workflows import resource_of
 from cagou_aids.workflow import PROPOSAL, VALIDATION
 
@@ -100,7 +101,8 @@ def groups_filter(request: Request, procedure: Procedure, params: Mapping[str, s
 
 def badges_for(db: Session, account_id: int, application_ids: Iterable[int]) -> dict[int, list[str]]:
     """For each application, what changed since ``account_id`` last opened it (since its submission, when never):
-    a message from the applicant, an answered request for documents, a transition taken by someone else. One query.
+    a message from the applicant, an answered request for documents, a transition taken by someone else, an expert
+    opinion answered by someone else. One query.
     """
     ids = list(application_ids)
     if not ids:
@@ -112,12 +114,16 @@ def badges_for(db: Session, account_id: int, application_ids: Iterable[int]) -> 
                                    DocumentRequest.answered_at > since)  # fmt: skip
     transition = sa.exists().where(TransitionTaken.application_id == Application.id,
                                    TransitionTaken.account_id != account_id, TransitionTaken.at > since)  # fmt: skip
+    # A confidential opinion's badge goes to its asker only: the badge must not tell the others it exists.
+    opinion = sa.exists().where(Opinion.application_id == Application.id, Opinion.answered_at > since,
+                                sa.func.coalesce(Opinion.answered_by_id, 0) != account_id,
+                                sa.or_(Opinion.visibility == SHARED, Opinion.asked_by_id == account_id))  # fmt: skip
     query = (
-        sa.select(Application.id, message, complement, transition)
+        sa.select(Application.id, message, complement, transition, opinion)
         .outerjoin(Seen, sa.and_(Seen.application_id == Application.id, Seen.account_id == account_id))
         .where(Application.id.in_(ids))
     )
-    kinds = ("message", "complement", "transition")
+    kinds = ("message", "complement", "transition", "opinion")
     found: dict[int, list[str]] = {}
     for application_id, *flags in db.execute(query):
         changed = [BADGES[kind] for kind, flag in zip(kinds, flags, strict=True) if flag]

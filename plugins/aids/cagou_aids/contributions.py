@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from pyramid.request import Request
 
 from cagou.kit import PUBLIC, HealthResult, IClock, SearchResult, Widget
+from cagou_aids.act_widgets import act_widgets
 from cagou_aids.answers import applicant_name
 from cagou_aids.assignment_widgets import assignment_widgets
 from cagou_aids.models import APPLICATION_STATES, PUBLISHED, Application, Procedure
@@ -22,7 +23,7 @@ SHOWN = 3
 
 
 def widgets(request: Request) -> list[Widget]:
-    return [*own_widgets(request), *instructors_widgets(request), *assignment_widgets(request)]
+    return [*own_widgets(request), *instructors_widgets(request), *assignment_widgets(request), *act_widgets(request)]
 
 
 def own_widgets(request: Request) -> list[Widget]:

@@ -8,4 +8,7 @@ importing WeasyPrint.
 from __future__ import annotations
 
 #: Template code → what the document is, in French.
-DOCUMENTS = {"decision_refus": "Lettre de décision de refus, avec les voies et délais de recours"}
+DOCUMENTS = {
+    "decision_refus": "Lettre de décision de refus, avec les voies et délais de recours",
+    "decision_attribution": "Lettre de décision d'attribution : le montant, l'arrêté, les voies et délais de recours",
+}

@@ -25,6 +25,7 @@ from queue_steps import *  # noqa: F403  (the steps of file_attente.feature and 
 from steps_acts import *  # noqa: F403  (the envelope's and the acts' steps)
 from steps_annotations import *  # noqa: F403  (annotations.feature and triage.feature)
 from steps_attribution import *  # noqa: F403  (attribution.feature's steps)
+from steps_letters import *  # noqa: F403  (the decision letters and « Actes à signer » in actes.feature)
 from test_scanning import send_files
 from test_scanning import submit as submit_files
 from test_services import ANSWERS, SETTINGS, published, submit

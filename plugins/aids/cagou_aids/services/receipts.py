@@ -1,4 +1,5 @@
-"""The PDF receipt of an application, and the archive of everything the applicant sent.
+"""The PDF receipt of an application, and the archive of everything the applicant sent and received (the decision
+letters among its files, the signed act that grants the aid under ``acte/``).
 
 The receipt is an HTML page (``templates/receipt.jinja2``) printed by
 WeasyPrint: the answers as the pages show them (:func:`answer_rows`), the
@@ -31,6 +32,7 @@ from cagou_aids.answers import answer_rows, applicant_name
 from cagou_aids.interfaces import IReceipts
 from cagou_aids.models import MESSAGE_AUTHORS, Application, ApplicationMessage, StoredFile
 from cagou_aids.queries import files_sent, messages_of
+from cagou_aids.services.transition_effects import signed_line
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +94,14 @@ class ReceiptService:
                 bundle.writestr("messages.txt", self.messages_text(messages))
                 files += [(f"messages/{number}", stored) for number, (_message, attached) in enumerate(messages, 1)
                           for stored in attached]  # fmt: skip
-            for folder, stored in files:
-                name = unique_name(f"{folder}/{safe_name(stored.filename)}", taken)
+            entries = [(unique_name(f"{folder}/{safe_name(stored.filename)}", taken), stored.storage_key)
+                       for folder, stored in files]  # fmt: skip
+            line = signed_line(self.request, application)
+            if line is not None:  # the signed act that grants the aid, as its signatory froze it
+                entries.append((f"acte/{safe_name(line.act.reference)}.pdf", line.act.pdf_key))
+            for name, key in entries:
                 try:
-                    source = storage.open(stored.storage_key)
+                    source = storage.open(key)
                 except KeyError:  # erased (retention): the receipt still lists it with its SHA-256
                     continue
                 with source, bundle.open(name, "w", force_zip64=True) as target:

@@ -233,7 +233,7 @@ class WorkflowService:
             request.db.flush()
         keep_suggestion(request, application, taken)
         partial = transition.step == VALIDATION and target == before  # a level validated, the next to come
-        if transition.mail is not None and application.email and not partial:
+        if transition.mail is not None and application.email and not partial and not transition.document:
             request.find_service(IMailer).send(
                 application.email, filled(transition.mail.subject, values), filled(transition.mail.body, values)
             )

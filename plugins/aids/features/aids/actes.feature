@@ -47,3 +47,13 @@ Fonctionnalité: Attribuer l'aide par un arrêté, signé par un signataire habi
     Quand le payeur retourne "rejeté" pour la demande numéro 2 à "200 000"
     Alors la demande numéro 2 est toujours "acte_signe"
     Et le demandeur a reçu un courriel "Corrigez vos coordonnées bancaires" "000002"
+
+  Scénario: La signature donne à chaque bénéficiaire sa lettre de décision, jointe au courriel de la signature
+    Étant donné que la demande numéro 1 est proposée à "300 000" puis validée
+    Quand je crée un arrêté avec toutes les demandes validées
+    Alors l'accueil d'un signataire annonce "1 acte(s) à signer"
+    Quand un signataire signe l'arrêté
+    Alors l'arrêté est "Signé"
+    Et le courriel "Votre aide est attribuée" de la demande numéro 1 porte la lettre qui dit "trois cent mille francs CFP"
+    Et l'archive de la demande numéro 1 contient sa lettre et l'arrêté signé
+    Et l'accueil d'un signataire annonce "Aucun arrêté n'attend votre signature."
