@@ -5,7 +5,9 @@ the number of processes), writes its lines (the database keeps an
 application in one act not withdrawn at most) and takes the workflow's
 ``act`` transition on each application through ``IWorkflows.take``, so that
 the transitions, the history, the mails and the audit are those of any
-transition. Signing renders the PDF once, keeps its bytes (``IFileStorage``)
+transition; the applications are locked at once and their rows flushed
+together, as a bulk action's (:func:`~cagou_aids.services.locks.preloaded`).
+Signing renders the PDF once, keeps its bytes (``IFileStorage``)
 and their SHA-256, and takes the ``signature`` transition on each
 application; a signed act then never changes (409). Withdrawing an unsigned
 act frees its applications (the ``act`` transition back to "validée"). The
@@ -54,6 +56,7 @@ from cagou_aids.models.acts import (
     ActLine,
     ActTemplate,
 )  # fmt: skip
+from cagou_aids.services.locks import locked_applications, preloaded
 from cagou_aids.workflow import ACT, SIGNATURE, VALIDATION, Transition, Workflow
 
 log = logging.getLogger(__name__)
@@ -252,10 +255,7 @@ class ActService:
         errors = FormErrors()
         texts = checked_texts(errors, texts)
         wanted = set(application_ids)
-        chosen = list(request.db.scalars(
-            sa.select(Application).where(Application.procedure_id == procedure.id, Application.id.in_(wanted))
-            .order_by(Application.id)
-        )) if wanted else []  # fmt: skip
+        chosen = locked_applications(request, procedure, wanted) if wanted else []
         if not wanted:
             errors.add("demandes", "Choisissez au moins une demande validée.")
         elif len(chosen) != len(wanted):
@@ -269,9 +269,7 @@ class ActService:
         act = self.new_act(procedure, ATTRIBUTION, texts)
         request.db.add_all(ActLine(act_id=act.id, application_id=a.id, amount=a.amount) for a in chosen)
         request.db.flush()
-        workflows = request.find_service(IWorkflows)
-        for application in chosen:
-            workflows.take(application, entered.code, {}, application.state)
+        self.take_on_each(chosen, entered.code)
         request.db.refresh(act)
         self.audit(act, "aids:act:create", f"Arrêté n° {act.reference} créé : {len(chosen)} bénéficiaire(s).")
         return act
@@ -313,10 +311,8 @@ class ActService:
         act.pdf_sha256 = hashlib.sha256(data).hexdigest()
         act.pdf_key = request.find_service(IFileStorage).store(data, pdf_name(act), "application/pdf")
         request.db.flush()
-        workflows = request.find_service(IWorkflows)
         if signature is not None:
-            for line in act.lines:
-                workflows.take(line.application, signature.code, {}, None)
+            self.take_on_each(self.locked_lines(act), signature.code)
         self.audit(act, "aids:act:sign", f"Arrêté n° {act.reference} signé (SHA-256 {act.pdf_sha256}).",
                    sha256=act.pdf_sha256)  # fmt: skip
         return act
@@ -332,13 +328,24 @@ class ActService:
             line.active = False
         act.state, act.withdrawn_at = WITHDRAWN_ACT, request.find_service(IClock).now()
         request.db.flush()
-        workflows = request.find_service(IWorkflows)
         if release is not None:
-            for line in act.lines:
-                workflows.take(line.application, release.code, {}, None)
+            self.take_on_each(self.locked_lines(act), release.code)
         self.audit(act, "aids:act:withdraw", f"Arrêté n° {act.reference} retiré : {len(act.lines)} demande(s) "
                                              "libérée(s).")  # fmt: skip
         return act
+
+    def locked_lines(self, act: Act) -> list[Application]:
+        """The applications of ``act``'s lines, locked at once in id order (as a bulk action locks its files)."""
+        return locked_applications(self.request, act.procedure, [line.application_id for line in act.lines])
+
+    def take_on_each(self, applications: Sequence[Application], code: str) -> None:
+        """The act's transition ``code`` on each of ``applications`` (locked by :func:`locked_applications`),
+        with every check, history line, mail and audit entry of ``IWorkflows.take``, their transitions read in
+        one query and their rows flushed together, as a bulk action does (services/locks.py)."""
+        workflows = self.request.find_service(IWorkflows)
+        with preloaded(self.request, applications):
+            for application in applications:
+                workflows.take(application, code, {}, application.state)
 
     def audit(self, act: Act, action: str, summary: str, sha256: str = "") -> None:
         after = {"reference": act.reference, "state": act.state, "lines": len(act.lines), "total": act.total,

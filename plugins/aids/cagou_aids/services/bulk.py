@@ -22,38 +22,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from pyramid.request import Request
-from sqlalchemy.orm import selectinload
 from zope.interface import implementer
 
 from cagou.kit import FormErrors, IAuditLog, Invalid, Refused
 from cagou_aids.bulk import MAX_BULK, BulkReport, FileResult, offered
 from cagou_aids.interfaces import IBulkActions
-from cagou_aids.models import Application, Procedure, ProcedureVersion, TransitionTaken
-from cagou_aids.services.locks import PRELOADED_TRANSITIONS
-
-
-def locked_applications(request: Request, procedure: Procedure, ids: Sequence[int]) -> list[Application]:
-    """``procedure``'s applications among ``ids``, with their version and procedure, locked in id order."""
-    query = (
-        sa.select(Application)
-        .where(Application.procedure_id == procedure.id, Application.id.in_(sorted(set(ids))))
-        .options(selectinload(Application.version).selectinload(ProcedureVersion.procedure))
-        .order_by(Application.id)
-        .with_for_update(of=Application)
-        .execution_options(populate_existing=True)  # the state as the lock found it, not as the session had it
-    )
-    return list(request.db.scalars(query))
-
-
-def preload_transitions(request: Request, applications: Sequence[Application]) -> None:
-    """Every transition taken on ``applications``, read once, for ``current_round`` to find."""
-    taken: dict[int, list[TransitionTaken]] = {application.id: [] for application in applications}
-    query = sa.select(TransitionTaken).where(TransitionTaken.application_id.in_(list(taken)))
-    for row in request.db.scalars(query.order_by(TransitionTaken.id)):
-        taken[row.application_id].append(row)
-    request.environ[PRELOADED_TRANSITIONS] = taken
+from cagou_aids.models import Procedure
+from cagou_aids.services.locks import locked_applications, preloaded
 
 
 def reason(refusal: Refused | Invalid) -> str:
@@ -80,20 +56,15 @@ class BulkActionService:
         applications = locked_applications(request, procedure, application_ids)
         if not applications:
             raise Invalid(FormErrors(selection="Aucune des demandes cochées n'est de cette démarche."))
-        preload_transitions(request, applications)
-        preloaded = request.environ[PRELOADED_TRANSITIONS]
         report = BulkReport(action.label)
-        try:
+        with preloaded(request, applications) as taken:
             for application in applications:
                 try:
                     report.results.append(FileResult(application.receipt, True, action.run(request, application,
                                                                                            inputs)))  # fmt: skip
                 except (Refused, Invalid) as refusal:
                     report.results.append(FileResult(application.receipt, False, reason(refusal)))
-                preloaded.pop(application.id, None)  # what it wrote is the database's to tell from now on
-            request.db.flush()  # every file's transition, history line and state, in a few statements
-        finally:
-            request.environ.pop(PRELOADED_TRANSITIONS, None)
+                taken.pop(application.id, None)  # what it wrote is the database's to tell from now on
         done, refused = len(report.done), len(report.refused)
         request.find_service(IAuditLog).record(
             "aids:bulk", f"Action groupée « {action.label} » sur {len(applications)} demande(s) de "
