@@ -252,13 +252,15 @@ def test_an_act_takes_its_applications_transitions_in_one_statement_per_kind(
         on_act(registry, people["sofia"], act_id, "sign")
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
-    for written in (created, inserts):
-        # One flush for the whole act: each table's rows together (one multi-row INSERT on PostgreSQL; SQLite's
-        # driver sends them one after the other), rather than one file's transition and history line, then the next.
-        tables = [table for table, _ in itertools.groupby(written)]
-        assert len(tables) == len(set(tables)) and "aids_application_transition" in tables, " ".join(written)
-        if is_postgresql():
-            assert written.count("aids_application_transition") == written.count("aids_application_event") == 1
+    # One flush for the whole act: each table's rows together (one multi-row INSERT on PostgreSQL; SQLite's
+    # driver sends them one after the other), rather than one file's transition and history line, then the next.
+    tables = [table for table, _ in itertools.groupby(created)]
+    assert len(tables) == len(set(tables)) and "aids_application_transition" in tables, " ".join(created)
+    if is_postgresql():
+        assert created.count("aids_application_transition") == created.count("aids_application_event") == 1
+    # The signature stores each beneficiary's award letter as it takes the file's transition, which flushes that
+    # file's rows: one letter, one transition, one history line per file (docs/performance.md says what it costs).
+    assert inserts.count("aids_file") == inserts.count("aids_application_transition") == 3, " ".join(inserts)
     with transaction_scope(registry) as request:
         taken = list(request.db.scalars(sa.select(TransitionTaken.transition)))
         assert (taken.count("inscrire_acte"), taken.count("signer_acte")) == (3, 3)
