@@ -13,10 +13,12 @@ from cagou_aids.interfaces import (
     IActs,
     IAnnotations,
     IApplications,
+    IAssignments,
     IBulkActions,
     IDocumentRequests,
     IDrafts,
     IEnvelopes,
+    IInstructorGroups,
     IMessages,
     IOpinions,
     IPayments,
@@ -28,10 +30,12 @@ from cagou_aids.interfaces import (
 from cagou_aids.services.acts import ActService
 from cagou_aids.services.annotations import AnnotationService
 from cagou_aids.services.applications import ApplicationService
+from cagou_aids.services.assignment import AssignmentService
 from cagou_aids.services.bulk import BulkActionService
 from cagou_aids.services.designer import DesignerService
 from cagou_aids.services.drafts import DraftService
 from cagou_aids.services.envelopes import EnvelopeService
+from cagou_aids.services.groups import GroupService
 from cagou_aids.services.messages import MessageService
 from cagou_aids.services.opinions import OpinionService
 from cagou_aids.services.payments import PaymentService
@@ -56,14 +60,5 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(lambda context, request: PaymentService(request), IPayments)
     config.register_service_factory(lambda context, request: AnnotationService(request), IAnnotations)
     config.register_service_factory(lambda context, request: OpinionService(request), IOpinions)
-    include_assignment(config)
-
-
-def include_assignment(config: Configurator) -> None:
-    """Groups of instructors, assignment and following (services/assignment.py, services/groups.py)."""
-    from cagou_aids.interfaces import IAssignments, IInstructorGroups
-    from cagou_aids.services.assignment import AssignmentService
-    from cagou_aids.services.groups import GroupService
-
     config.register_service_factory(lambda context, request: AssignmentService(request), IAssignments)
     config.register_service_factory(lambda context, request: GroupService(request), IInstructorGroups)
